@@ -1,0 +1,29 @@
+# Two commands matter: `make demo` and `make test`. Both install what is missing first.
+GO       ?= go
+GOFLAGS  ?=
+DEMO_SECONDS ?= 0
+
+.PHONY: deps build demo test bench vet verify-samples clean
+
+deps:
+	bash scripts/deps.sh
+
+build: deps
+	$(GO) build -o bin/edge ./cmd/edge
+
+# The demo: replays testvideos/ over a built-in RTSP server, starts an embedded MQTT
+# broker (configs/demo.yaml leaves mqtt.broker empty) and prints events until Ctrl-C,
+# or for DEMO_SECONDS seconds when that is set.
+demo: build
+	bash scripts/demo.sh
+
+# The tests: vet, then every package with the race detector and the Mat-leak profile.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -tags matprofile -timeout 20m -count=1 ./...
+
+bench: deps
+	$(GO) test -run='^$$' -bench=. -benchtime=3s ./...
+
+clean:
+	rm -rf bin
