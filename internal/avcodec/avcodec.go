@@ -1,0 +1,429 @@
+// Package avcodec wraps libavcodec's H.264 and H.265 decoders and swscale's
+// conversion to BGR24, for the decode stage.
+//
+// One Decoder serves one stream on one goroutine. Each call crosses into C
+// once, with one contiguous Annex-B buffer per access unit, so the cgo cost
+// stays far below the cost of decoding a picture.
+package avcodec
+
+/*
+#cgo pkg-config: libavcodec libavutil libswscale
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libswscale/swscale.h>
+
+static const int edge_eagain = AVERROR(EAGAIN);
+static const int edge_eof = AVERROR_EOF;
+static const int edge_invaliddata = AVERROR_INVALIDDATA;
+static const int edge_enomem = AVERROR(ENOMEM);
+
+// edge_state keeps the first error libavcodec logged during one call, so
+// that Go errors can say what went wrong instead of a bare error code.
+typedef struct edge_state {
+	const AVCodecContext *ctx;
+	char first_err[256];
+	struct edge_state *next;
+} edge_state;
+
+static pthread_mutex_t edge_mu = PTHREAD_MUTEX_INITIALIZER;
+static edge_state *edge_states;
+static int edge_log_installed;
+
+static void edge_log_cb(void *avcl, int level, const char *fmt, va_list vl) {
+	if (avcl != NULL && level <= AV_LOG_ERROR) {
+		edge_state *found = NULL;
+		pthread_mutex_lock(&edge_mu);
+		for (edge_state *s = edge_states; s != NULL; s = s->next) {
+			if ((const void *)s->ctx == avcl) {
+				found = s;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&edge_mu);
+		if (found != NULL) {
+			if (found->first_err[0] == 0) {
+				vsnprintf(found->first_err, sizeof(found->first_err), fmt, vl);
+				size_t n = strlen(found->first_err);
+				while (n > 0 && (found->first_err[n-1] == '\n' || found->first_err[n-1] == ' ')) {
+					found->first_err[--n] = 0;
+				}
+			}
+			return;
+		}
+	}
+	av_log_default_callback(avcl, level, fmt, vl);
+}
+
+static void edge_register(edge_state *s) {
+	pthread_mutex_lock(&edge_mu);
+	if (!edge_log_installed) {
+		av_log_set_callback(edge_log_cb);
+		edge_log_installed = 1;
+	}
+	s->next = edge_states;
+	edge_states = s;
+	pthread_mutex_unlock(&edge_mu);
+}
+
+static void edge_unregister(edge_state *s) {
+	pthread_mutex_lock(&edge_mu);
+	for (edge_state **p = &edge_states; *p != NULL; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&edge_mu);
+}
+
+static int edge_open(AVCodecContext **out, edge_state **st, int codec_id, int threads) {
+	const AVCodec *codec = avcodec_find_decoder(codec_id);
+	if (codec == NULL) {
+		return AVERROR_DECODER_NOT_FOUND;
+	}
+	AVCodecContext *ctx = avcodec_alloc_context3(codec);
+	if (ctx == NULL) {
+		return AVERROR(ENOMEM);
+	}
+	// LOW_DELAY makes the decoder hand out a picture as soon as it is
+	// complete; it also rules out frame threading, which would hold back
+	// threads-1 pictures. Slice threading adds no delay.
+	ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
+	ctx->thread_count = threads;
+	ctx->thread_type = FF_THREAD_SLICE;
+	edge_state *s = calloc(1, sizeof(edge_state));
+	if (s == NULL) {
+		avcodec_free_context(&ctx);
+		return AVERROR(ENOMEM);
+	}
+	s->ctx = ctx;
+	edge_register(s);
+	int ret = avcodec_open2(ctx, codec, NULL);
+	if (ret < 0) {
+		edge_unregister(s);
+		free(s);
+		avcodec_free_context(&ctx);
+		return ret;
+	}
+	*out = ctx;
+	*st = s;
+	return 0;
+}
+
+static void edge_close(AVCodecContext **ctx, edge_state *s) {
+	if (s != NULL) {
+		edge_unregister(s);
+		free(s);
+	}
+	avcodec_free_context(ctx);
+}
+
+static int edge_send(AVCodecContext *ctx, AVPacket *pkt, edge_state *s, uint8_t *data, int size, int64_t pts) {
+	s->first_err[0] = 0;
+	// pkt->buf stays NULL, so libavcodec copies data before returning:
+	// the caller's buffer is not referenced after this call.
+	pkt->data = data;
+	pkt->size = size;
+	pkt->pts = pts;
+	pkt->dts = AV_NOPTS_VALUE;
+	int ret = avcodec_send_packet(ctx, pkt);
+	pkt->data = NULL;
+	pkt->size = 0;
+	return ret;
+}
+
+static int edge_receive(AVCodecContext *ctx, AVFrame *frame, edge_state *s) {
+	s->first_err[0] = 0;
+	return avcodec_receive_frame(ctx, frame);
+}
+
+static int edge_to_bgr(struct SwsContext *sws, const AVFrame *frame, uint8_t *dst, int stride) {
+	uint8_t *dst_data[4] = {dst, NULL, NULL, NULL};
+	int dst_stride[4] = {stride, 0, 0, 0};
+	return sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, dst_data, dst_stride);
+}
+
+static void edge_strerror(int code, char *buf, size_t n) {
+	av_strerror(code, buf, n);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// Codec selects the decoder.
+type Codec int
+
+// Codecs supported by NewDecoder.
+const (
+	H264 Codec = iota + 1
+	H265
+)
+
+// String returns the codec's common name.
+func (c Codec) String() string {
+	switch c {
+	case H264:
+		return "H.264"
+	case H265:
+		return "H.265"
+	default:
+		return fmt.Sprintf("codec(%d)", int(c))
+	}
+}
+
+// Errors callers may want to tell apart with errors.Is.
+var (
+	// ErrClosed is returned by methods called after Close.
+	ErrClosed = errors.New("avcodec: decoder is closed")
+	// ErrInvalidData means libavcodec rejected the bitstream; skip to the
+	// next keyframe.
+	ErrInvalidData = errors.New("invalid data")
+	// ErrCorrupt means a picture was decoded but libavcodec marked it as
+	// damaged (concealed errors, missing references). The picture has been
+	// dropped; skip to the next keyframe.
+	ErrCorrupt = errors.New("corrupt picture")
+	// ErrNoPicture is returned by BGR methods when no picture was received.
+	ErrNoPicture = errors.New("avcodec: no decoded picture to convert")
+)
+
+// Options tunes a Decoder.
+type Options struct {
+	// Threads is libavcodec's slice-thread count. It defaults to 1: every
+	// camera already has its own goroutine and the target box has 2 cores,
+	// so more threads per stream only add contention. Frame threading is
+	// never used because it delays output by Threads-1 pictures.
+	Threads int
+}
+
+// Decoder decodes one H.264 or H.265 stream. It is not safe for concurrent
+// use.
+type Decoder struct {
+	codec Codec
+	ctx   *C.AVCodecContext
+	st    *C.edge_state
+	pkt   *C.AVPacket
+	frame *C.AVFrame
+	have  bool // frame holds a picture from the last Receive
+
+	sws    *C.struct_SwsContext
+	swsW   C.int
+	swsH   C.int
+	swsFmt C.int
+}
+
+// NewDecoder opens a decoder for codec.
+func NewDecoder(codec Codec, opts Options) (*Decoder, error) {
+	var id C.int
+	switch codec {
+	case H264:
+		id = C.AV_CODEC_ID_H264
+	case H265:
+		id = C.AV_CODEC_ID_HEVC
+	default:
+		return nil, fmt.Errorf("avcodec: unsupported codec %v: only H.264 and H.265 can be decoded", codec)
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = 1
+	}
+	d := &Decoder{codec: codec}
+	if ret := C.edge_open(&d.ctx, &d.st, id, C.int(threads)); ret < 0 {
+		return nil, fmt.Errorf("avcodec: open %v decoder: %s (is libavcodec built with it?)", codec, avErrString(ret))
+	}
+	d.pkt = C.av_packet_alloc()
+	d.frame = C.av_frame_alloc()
+	if d.pkt == nil || d.frame == nil {
+		d.Close()
+		return nil, fmt.Errorf("avcodec: open %v decoder: out of memory", codec)
+	}
+	return d, nil
+}
+
+// Codec returns the codec the decoder was opened for.
+func (d *Decoder) Codec() Codec { return d.codec }
+
+// Send feeds one access unit in Annex-B form (start codes before every NAL
+// unit). pts is carried through to the picture it produces, see PTS. The
+// buffer is copied; the caller may reuse it when Send returns. Call Receive
+// until it reports no picture before the next Send.
+func (d *Decoder) Send(annexB []byte, pts int64) error {
+	if d.ctx == nil {
+		return ErrClosed
+	}
+	if len(annexB) == 0 {
+		return nil // an empty packet would mean "drain"; see Flush
+	}
+	ret := C.edge_send(d.ctx, d.pkt, d.st, (*C.uint8_t)(unsafe.Pointer(&annexB[0])), C.int(len(annexB)), C.int64_t(pts))
+	if ret < 0 {
+		return d.err("send access unit", ret)
+	}
+	return nil
+}
+
+// Flush tells the decoder the stream has ended, so that Receive returns the
+// pictures it still holds. Call Reset before sending more data.
+func (d *Decoder) Flush() error {
+	if d.ctx == nil {
+		return ErrClosed
+	}
+	ret := C.edge_send(d.ctx, d.pkt, d.st, nil, 0, 0)
+	if ret < 0 && ret != C.edge_eof {
+		return d.err("flush", ret)
+	}
+	return nil
+}
+
+// Reset drops every buffered picture and reference, e.g. after an error, so
+// decoding can restart cleanly at the next keyframe.
+func (d *Decoder) Reset() {
+	if d.ctx == nil {
+		return
+	}
+	C.avcodec_flush_buffers(d.ctx)
+	C.av_frame_unref(d.frame)
+	d.have = false
+}
+
+// Receive fetches the next decoded picture. ok is false when the decoder
+// needs more input (or, after Flush, has nothing left). A picture that
+// libavcodec flags as damaged is dropped and reported as ErrCorrupt.
+func (d *Decoder) Receive() (ok bool, err error) {
+	if d.ctx == nil {
+		return false, ErrClosed
+	}
+	d.have = false
+	ret := C.edge_receive(d.ctx, d.frame, d.st)
+	switch {
+	case ret == C.edge_eagain || ret == C.edge_eof:
+		return false, nil
+	case ret < 0:
+		return false, d.err("decode", ret)
+	}
+	if d.frame.flags&C.AV_FRAME_FLAG_CORRUPT != 0 || d.frame.decode_error_flags != 0 {
+		C.av_frame_unref(d.frame)
+		return false, fmt.Errorf("avcodec: %v: decode: %w%s", d.codec, ErrCorrupt, d.lastLog())
+	}
+	d.have = true
+	return true, nil
+}
+
+// Width returns the width of the last received picture.
+func (d *Decoder) Width() int {
+	if !d.have {
+		return 0
+	}
+	return int(d.frame.width)
+}
+
+// Height returns the height of the last received picture.
+func (d *Decoder) Height() int {
+	if !d.have {
+		return 0
+	}
+	return int(d.frame.height)
+}
+
+// PTS returns the pts passed to Send for the access unit that produced the
+// last received picture (pictures may come out in another order than sent).
+func (d *Decoder) PTS() int64 {
+	if !d.have {
+		return 0
+	}
+	if d.frame.pts != C.AV_NOPTS_VALUE {
+		return int64(d.frame.pts)
+	}
+	return int64(d.frame.best_effort_timestamp)
+}
+
+// BGRSize returns the number of bytes ToBGR writes with a tight stride.
+func (d *Decoder) BGRSize() int { return d.Width() * d.Height() * 3 }
+
+// ToBGR converts the last received picture to packed BGR24 straight into
+// dst, row by row stride bytes apart (stride >= 3*Width). dst may be memory
+// owned by C, such as a gocv.Mat's data, so no Go copy is made. The
+// conversion context is rebuilt whenever size or pixel format change.
+func (d *Decoder) ToBGR(dst []byte, stride int) error {
+	if d.ctx == nil {
+		return ErrClosed
+	}
+	if !d.have {
+		return ErrNoPicture
+	}
+	w, h := d.frame.width, d.frame.height
+	if stride < int(w)*3 {
+		return fmt.Errorf("avcodec: BGR stride %d is less than 3*width %d", stride, w)
+	}
+	if need := stride*(int(h)-1) + int(w)*3; len(dst) < need {
+		return fmt.Errorf("avcodec: BGR buffer holds %d bytes, %dx%d needs %d", len(dst), w, h, need)
+	}
+	if d.sws == nil || d.swsW != w || d.swsH != h || d.swsFmt != d.frame.format {
+		C.sws_freeContext(d.sws)
+		// Same size in and out: only chroma is resampled, so the cheapest
+		// filter costs nothing visible.
+		d.sws = C.sws_getContext(w, h, int32(d.frame.format), w, h, C.AV_PIX_FMT_BGR24,
+			C.SWS_FAST_BILINEAR, nil, nil, nil)
+		if d.sws == nil {
+			return fmt.Errorf("avcodec: no conversion from pixel format %s to BGR24 at %dx%d",
+				C.GoString(C.av_get_pix_fmt_name(int32(d.frame.format))), w, h)
+		}
+		d.swsW, d.swsH, d.swsFmt = w, h, d.frame.format
+	}
+	if ret := C.edge_to_bgr(d.sws, d.frame, (*C.uint8_t)(unsafe.Pointer(&dst[0])), C.int(stride)); ret <= 0 {
+		return fmt.Errorf("avcodec: convert %dx%d picture to BGR24 failed (%d)", w, h, int(ret))
+	}
+	return nil
+}
+
+// Close frees the decoder. It is safe to call more than once.
+func (d *Decoder) Close() {
+	if d.sws != nil {
+		C.sws_freeContext(d.sws)
+		d.sws = nil
+	}
+	if d.frame != nil {
+		C.av_frame_free(&d.frame)
+	}
+	if d.pkt != nil {
+		C.av_packet_free(&d.pkt)
+	}
+	if d.ctx != nil {
+		C.edge_close(&d.ctx, d.st)
+		d.ctx, d.st = nil, nil
+	}
+	d.have = false
+}
+
+func (d *Decoder) err(op string, code C.int) error {
+	var base error
+	if code == C.edge_invaliddata {
+		base = ErrInvalidData
+	} else {
+		base = errors.New(avErrString(code))
+	}
+	return fmt.Errorf("avcodec: %v: %s: %w%s", d.codec, op, base, d.lastLog())
+}
+
+func (d *Decoder) lastLog() string {
+	if d.st == nil || d.st.first_err[0] == 0 {
+		return ""
+	}
+	return " (libavcodec: " + C.GoString(&d.st.first_err[0]) + ")"
+}
+
+func avErrString(code C.int) string {
+	var buf [128]C.char
+	C.edge_strerror(code, &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}

@@ -1,0 +1,268 @@
+// Package mediafile reads H.264/H.265 video from container files (MP4,
+// MPEG-TS, MKV, AVI, ...) as the same access units that RTSP ingest emits,
+// so tools, tests and verification mode run the production decode path.
+package mediafile
+
+/*
+#cgo pkg-config: libavformat libavcodec libavutil
+#include <errno.h>
+#include <stdlib.h>
+#include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
+#include <libavformat/avformat.h>
+
+static const int edge_eagain = AVERROR(EAGAIN);
+static const int edge_eof = AVERROR_EOF;
+
+typedef struct {
+	AVFormatContext *fmt;
+	AVBSFContext *bsf;
+	AVPacket *pkt;
+	int stream;
+	int eof;
+	AVRational tb;
+	int64_t start;
+} edge_file;
+
+static void edge_file_close(edge_file *f) {
+	if (f == NULL) {
+		return;
+	}
+	av_packet_free(&f->pkt);
+	av_bsf_free(&f->bsf);
+	avformat_close_input(&f->fmt);
+	free(f);
+}
+
+// edge_file_open opens path and picks its best video stream. When the
+// stream is not H.264/H.265 it still succeeds with *codec_id set, so that
+// the Go side can name the codec in its error.
+static int edge_file_open(const char *path, edge_file **out, int *codec_id) {
+	edge_file *f = calloc(1, sizeof(edge_file));
+	if (f == NULL) {
+		return AVERROR(ENOMEM);
+	}
+	int ret = avformat_open_input(&f->fmt, path, NULL, NULL);
+	if (ret < 0) {
+		free(f);
+		return ret;
+	}
+	ret = avformat_find_stream_info(f->fmt, NULL);
+	if (ret < 0) {
+		edge_file_close(f);
+		return ret;
+	}
+	ret = av_find_best_stream(f->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+	if (ret < 0) {
+		edge_file_close(f);
+		return ret;
+	}
+	f->stream = ret;
+	AVStream *st = f->fmt->streams[ret];
+	*codec_id = st->codecpar->codec_id;
+	f->tb = st->time_base;
+	f->start = st->start_time;
+	*out = f;
+	if (st->codecpar->codec_id != AV_CODEC_ID_H264 && st->codecpar->codec_id != AV_CODEC_ID_HEVC) {
+		return 0;
+	}
+	// The *_mp4toannexb filters turn length-prefixed samples into Annex-B
+	// and put the parameter sets in front of every keyframe; input that is
+	// Annex-B already (MPEG-TS, raw) passes through.
+	const AVBitStreamFilter *filter = av_bsf_get_by_name(
+		st->codecpar->codec_id == AV_CODEC_ID_H264 ? "h264_mp4toannexb" : "hevc_mp4toannexb");
+	if (filter == NULL) {
+		return AVERROR_BSF_NOT_FOUND;
+	}
+	ret = av_bsf_alloc(filter, &f->bsf);
+	if (ret < 0) {
+		return ret;
+	}
+	ret = avcodec_parameters_copy(f->bsf->par_in, st->codecpar);
+	if (ret < 0) {
+		return ret;
+	}
+	f->bsf->time_base_in = st->time_base;
+	ret = av_bsf_init(f->bsf);
+	if (ret < 0) {
+		return ret;
+	}
+	f->pkt = av_packet_alloc();
+	if (f->pkt == NULL) {
+		return AVERROR(ENOMEM);
+	}
+	return 0;
+}
+
+// edge_file_next leaves the next filtered packet of the video stream in
+// f->pkt; the caller unrefs it.
+static int edge_file_next(edge_file *f) {
+	for (;;) {
+		int ret = av_bsf_receive_packet(f->bsf, f->pkt);
+		if (ret != edge_eagain) {
+			return ret;
+		}
+		if (f->eof) {
+			return AVERROR_EOF;
+		}
+		ret = av_read_frame(f->fmt, f->pkt);
+		if (ret == AVERROR_EOF) {
+			f->eof = 1;
+			ret = av_bsf_send_packet(f->bsf, NULL);
+			if (ret < 0) {
+				return ret;
+			}
+			continue;
+		}
+		if (ret < 0) {
+			return ret;
+		}
+		if (f->pkt->stream_index != f->stream) {
+			av_packet_unref(f->pkt);
+			continue;
+		}
+		ret = av_bsf_send_packet(f->bsf, f->pkt);
+		if (ret < 0) {
+			av_packet_unref(f->pkt);
+			return ret;
+		}
+	}
+}
+
+static int64_t edge_file_pts_ns(edge_file *f) {
+	int64_t ts = f->pkt->pts;
+	if (ts == AV_NOPTS_VALUE) {
+		ts = f->pkt->dts;
+	}
+	if (ts == AV_NOPTS_VALUE) {
+		return AV_NOPTS_VALUE;
+	}
+	if (f->start != AV_NOPTS_VALUE) {
+		ts -= f->start;
+	}
+	return av_rescale_q(ts, f->tb, (AVRational){1, 1000000000});
+}
+
+static void edge_strerror(int code, char *buf, size_t n) {
+	av_strerror(code, buf, n);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/edgeprivacy/edge/stages/ingest"
+)
+
+// ConvertHint is the command that turns any video into a file ReadFile accepts.
+const ConvertHint = "ffmpeg -i in.avi -c:v libx264 -preset veryfast -g 20 out.mp4"
+
+// ReadFile demuxes the best video stream of the file at path into access
+// units and calls fn with each, in decode order, until the file ends, ctx is
+// cancelled or fn returns an error (which ReadFile returns unchanged). fn
+// owns the access unit: its NALUs are not reused. PTS counts from the
+// stream's start; Received is the time the unit was read.
+func ReadFile(ctx context.Context, path string, fn func(ingest.AccessUnit) error) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+
+	var f *C.edge_file
+	var codecID C.int
+	ret := C.edge_file_open(cpath, &f, &codecID)
+	defer C.edge_file_close(f)
+	if ret < 0 && f == nil {
+		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
+	}
+	var codec ingest.Codec
+	switch codecID {
+	case C.AV_CODEC_ID_H264:
+		codec = ingest.H264
+	case C.AV_CODEC_ID_HEVC:
+		codec = ingest.H265
+	default:
+		return fmt.Errorf("mediafile: %q: video is %s, only H.264 and H.265 are supported; convert it with: %s",
+			path, C.GoString(C.avcodec_get_name(uint32(codecID))), ConvertHint)
+	}
+	if ret < 0 {
+		return fmt.Errorf("mediafile: %q: set up %v bitstream filter: %s", path, codec, avErrString(ret))
+	}
+
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ret := C.edge_file_next(f)
+		if ret == C.edge_eof {
+			return nil
+		}
+		if ret < 0 {
+			return fmt.Errorf("mediafile: %q: read %v video: %s", path, codec, avErrString(ret))
+		}
+		// One copy per access unit into Go memory; the NALUs share it.
+		data := C.GoBytes(unsafe.Pointer(f.pkt.data), f.pkt.size)
+		key := f.pkt.flags&C.AV_PKT_FLAG_KEY != 0
+		ptsNS := C.edge_file_pts_ns(f)
+		C.av_packet_unref(f.pkt)
+
+		au := ingest.AccessUnit{
+			Codec:    codec,
+			NALUs:    SplitAnnexB(data),
+			Keyframe: key,
+			Received: time.Now(),
+		}
+		if ptsNS != C.AV_NOPTS_VALUE {
+			au.PTS = time.Duration(ptsNS)
+		}
+		if len(au.NALUs) == 0 {
+			continue
+		}
+		if err := fn(au); err != nil {
+			return err
+		}
+	}
+}
+
+// SplitAnnexB splits an Annex-B byte stream at its 3- and 4-byte start
+// codes. The NALUs alias buf. Bytes before the first start code are
+// treated as one NALU, so length-prefixed input is not silently lost.
+func SplitAnnexB(buf []byte) [][]byte {
+	var nalus [][]byte
+	start := -1 // start of the current NALU
+	i := 0
+	for i+2 < len(buf) {
+		if buf[i] == 0 && buf[i+1] == 0 && buf[i+2] == 1 {
+			if start >= 0 || i > 0 {
+				end := i
+				// A 4-byte start code's leading zero and any trailing
+				// zero bytes belong to no NALU.
+				for end > max(start, 0) && buf[end-1] == 0 {
+					end--
+				}
+				if s := max(start, 0); end > s {
+					nalus = append(nalus, buf[s:end])
+				}
+			}
+			i += 3
+			start = i
+			continue
+		}
+		i++
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start < len(buf) {
+		nalus = append(nalus, buf[start:])
+	}
+	return nalus
+}
+
+func avErrString(code C.int) string {
+	var buf [128]C.char
+	C.edge_strerror(code, &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}

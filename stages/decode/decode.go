@@ -1,0 +1,152 @@
+// Package decode turns access units from ingest into BGR pictures (Frame)
+// with libavcodec, for the mask stage and nothing else.
+package decode
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/stages/ingest"
+)
+
+// Config tunes the decode stage.
+type Config struct {
+	// Threads is the number of libavcodec slice threads per camera. It
+	// defaults to 1: each camera decodes on its own goroutine and the target
+	// box has 2 cores. Raise it only for few cameras with multi-slice streams.
+	Threads int
+	// Logger receives decode errors (rate-limited to one line per keyframe
+	// wait). It defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are the stage's counters, read with Decoder.Stats.
+type Stats struct {
+	Decoded              uint64 // pictures sent downstream
+	Errors               uint64 // access units or pictures libavcodec rejected
+	SkippedUntilKeyframe uint64 // access units dropped while waiting for a keyframe
+	Width, Height        int    // size of the last decoded picture
+}
+
+// Decoder is the decode stage. Run and DecodeAU must not be used at the same
+// time; Stats may be read from any goroutine.
+type Decoder struct {
+	cfg Config
+	log *slog.Logger
+
+	dec     *avcodec.Decoder // nil until the first access unit
+	codec   ingest.Codec
+	waitKey bool
+	buf     []byte   // Annex-B staging buffer, reused
+	recv    [32]recv // Received times by PTS, for pictures that come out reordered
+	recvN   int
+	seq     uint64
+	lastErr error
+
+	decoded, errs, skipped atomic.Uint64
+	width, height          atomic.Int64
+}
+
+type recv struct {
+	pts int64
+	at  time.Time
+}
+
+// New returns a decode stage. The libavcodec decoder is opened lazily for the
+// codec of the first access unit.
+func New(cfg Config) (*Decoder, error) {
+	if cfg.Threads < 0 {
+		return nil, fmt.Errorf("decode: Threads is %d; use 0 for the default (1) or a positive count", cfg.Threads)
+	}
+	if cfg.Threads == 0 {
+		cfg.Threads = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Decoder{cfg: cfg, log: cfg.Logger, waitKey: true}, nil
+}
+
+// Stats returns a snapshot of the counters.
+func (d *Decoder) Stats() Stats {
+	return Stats{
+		Decoded:              d.decoded.Load(),
+		Errors:               d.errs.Load(),
+		SkippedUntilKeyframe: d.skipped.Load(),
+		Width:                int(d.width.Load()),
+		Height:               int(d.height.Load()),
+	}
+}
+
+// Run decodes access units from in and sends pictures to out until in is
+// closed (it then drains the decoder and returns nil) or ctx is cancelled (it
+// returns ctx.Err()). It closes out on return. Decoding starts at a keyframe;
+// after an error it resumes at the next keyframe. out should be bounded; the
+// stage blocks on it, leaving the drop policy to ingest upstream.
+func (d *Decoder) Run(ctx context.Context, in <-chan ingest.AccessUnit, out chan<- Frame) error {
+	defer close(out)
+	defer d.Close()
+	emit := func(f Frame) error {
+		select {
+		case out <- f:
+			return nil
+		case <-ctx.Done():
+			f.Mat.Close()
+			return ctx.Err()
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case au, ok := <-in:
+			if !ok {
+				return d.drain(emit)
+			}
+			if err := d.decode(au, emit); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// DecodeAU decodes one access unit synchronously, for tools. It returns the
+// pictures it produced (none while waiting for a keyframe, after an error or
+// while the decoder buffers); the caller closes their Mats. Decode errors
+// are counted and returned, and decoding resumes at the next keyframe.
+func (d *Decoder) DecodeAU(au ingest.AccessUnit) ([]Frame, error) {
+	var frames []Frame
+	errsBefore := d.errs.Load()
+	err := d.decode(au, func(f Frame) error {
+		frames = append(frames, f)
+		return nil
+	})
+	if err == nil && d.errs.Load() != errsBefore {
+		err = d.lastErr
+	}
+	return frames, err
+}
+
+// Flush returns the pictures still buffered in the decoder at the end of a
+// stream, for tools using DecodeAU. The caller closes their Mats.
+func (d *Decoder) Flush() ([]Frame, error) {
+	var frames []Frame
+	err := d.drain(func(f Frame) error {
+		frames = append(frames, f)
+		return nil
+	})
+	return frames, err
+}
+
+// Close frees the libavcodec decoder. Run calls it on return; it is safe to
+// call more than once.
+func (d *Decoder) Close() {
+	if d.dec != nil {
+		d.dec.Close()
+		d.dec = nil
+	}
+}

@@ -1,0 +1,154 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/stages/ingest"
+)
+
+// ErrUnsupportedCodec is counted (and returned by DecodeAU) for access units
+// whose codec is neither H.264 nor H.265.
+var ErrUnsupportedCodec = errors.New("decode: unsupported codec; only H.264 and H.265 can be decoded")
+
+// decode feeds one access unit and emits the pictures it yields. It returns
+// only errors that must end Run (cancellation, a decoder that cannot be
+// opened); bitstream errors are counted and decoding resumes at a keyframe.
+func (d *Decoder) decode(au ingest.AccessUnit, emit func(Frame) error) error {
+	if d.dec == nil || au.Codec != d.codec {
+		var ac avcodec.Codec
+		switch au.Codec {
+		case ingest.H264:
+			ac = avcodec.H264
+		case ingest.H265:
+			ac = avcodec.H265
+		default:
+			d.errs.Add(1)
+			d.lastErr = fmt.Errorf("%w (got %v)", ErrUnsupportedCodec, au.Codec)
+			return nil
+		}
+		d.Close()
+		dec, err := avcodec.NewDecoder(ac, avcodec.Options{Threads: d.cfg.Threads})
+		if err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		if d.codec != 0 {
+			d.log.Info("stream codec changed, decoder re-created", "from", d.codec, "to", au.Codec)
+		}
+		d.dec, d.codec, d.waitKey = dec, au.Codec, true
+	}
+	if d.waitKey && !au.Keyframe {
+		d.skipped.Add(1)
+		return nil
+	}
+
+	d.buf = d.buf[:0]
+	for _, n := range au.NALUs {
+		if len(n) == 0 {
+			continue
+		}
+		d.buf = append(d.buf, 0, 0, 0, 1)
+		d.buf = append(d.buf, n...)
+	}
+	if len(d.buf) == 0 {
+		return nil
+	}
+	pts := int64(au.PTS)
+	d.recv[d.recvN%len(d.recv)] = recv{pts: pts, at: au.Received}
+	d.recvN++
+
+	if err := d.dec.Send(d.buf, pts); err != nil {
+		d.fail(err)
+		return nil
+	}
+	d.waitKey = false
+	return d.receive(emit)
+}
+
+// receive emits every picture the decoder has ready.
+func (d *Decoder) receive(emit func(Frame) error) error {
+	for {
+		ok, err := d.dec.Receive()
+		if err != nil {
+			d.fail(err)
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		f, err := d.frame()
+		if err != nil {
+			d.fail(err)
+			return nil
+		}
+		if err := emit(f); err != nil {
+			return err
+		}
+		d.seq++
+		d.decoded.Add(1)
+	}
+}
+
+// frame converts the decoder's current picture into a new Mat.
+func (d *Decoder) frame() (Frame, error) {
+	w, h := d.dec.Width(), d.dec.Height()
+	mat := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	data, err := mat.DataPtrUint8()
+	if err == nil {
+		err = d.dec.ToBGR(data, mat.Step())
+	}
+	if err != nil {
+		mat.Close()
+		return Frame{}, fmt.Errorf("decode: %dx%d picture to BGR: %w", w, h, err)
+	}
+	d.width.Store(int64(w))
+	d.height.Store(int64(h))
+	pts := d.dec.PTS()
+	return Frame{Mat: mat, Seq: d.seq, PTS: time.Duration(pts), Received: d.received(pts)}, nil
+}
+
+// received finds when the access unit with pts arrived. Pictures may leave
+// the decoder in another order than their units entered it.
+func (d *Decoder) received(pts int64) time.Time {
+	for i := 1; i <= len(d.recv) && i <= d.recvN; i++ {
+		r := d.recv[(d.recvN-i)%len(d.recv)]
+		if r.pts == pts {
+			return r.at
+		}
+	}
+	return time.Now()
+}
+
+// fail counts a bitstream error and makes decoding restart at a keyframe.
+func (d *Decoder) fail(err error) {
+	d.errs.Add(1)
+	d.lastErr = err
+	if !d.waitKey {
+		d.log.Warn("decode error, waiting for the next keyframe", "codec", d.codec, "err", err)
+	}
+	d.waitKey = true
+	d.dec.Reset()
+}
+
+// drain emits the pictures the decoder still holds at the end of the stream
+// and leaves it ready for a new one starting at a keyframe.
+func (d *Decoder) drain(emit func(Frame) error) error {
+	if d.dec == nil {
+		return nil
+	}
+	defer func() {
+		if d.dec != nil {
+			d.dec.Reset()
+		}
+		d.waitKey = true
+	}()
+	if err := d.dec.Flush(); err != nil {
+		d.fail(err)
+		return nil
+	}
+	return d.receive(emit)
+}
