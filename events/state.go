@@ -1,0 +1,107 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Camera statuses.
+const (
+	StatusConnecting = "connecting"
+	StatusStreaming  = "streaming"
+	StatusError      = "error"
+)
+
+// Signage statuses of a zone. Detection runs only where it is SignageValid.
+const (
+	SignageValid   = "valid"
+	SignageExpired = "expired"
+	SignageMissing = "missing"
+	SignagePending = "pending"
+)
+
+// State is a camera's health, throughput and compliance status, published as
+// retained JSON on {prefix}/{camera}/state.
+type State struct {
+	Camera string `json:"camera"`
+	// Status is StatusConnecting, StatusStreaming or StatusError.
+	Status string `json:"status"`
+	// Reason explains StatusError. Payload hides any user:password in URLs
+	// it contains, but producers should redact it themselves.
+	Reason        string  `json:"reason,omitempty"`
+	Codec         string  `json:"codec"`
+	Width         int     `json:"width"`
+	Height        int     `json:"height"`
+	InputFPS      float64 `json:"input_fps"`
+	ProcessedFPS  float64 `json:"processed_fps"`
+	FramesDecoded uint64  `json:"frames_decoded"`
+	FramesMasked  uint64  `json:"frames_masked"`
+	// FramesDropped is the sum of Drops.
+	FramesDropped uint64 `json:"frames_dropped"`
+	// Drops counts dropped frames per cause ("ingest", "decode", "mask",
+	// "detect", ...).
+	Drops map[string]uint64 `json:"drops"`
+	Zones []ZoneState       `json:"zones"`
+	TS    time.Time         `json:"ts"`
+}
+
+// ZoneState is one zone of a camera as seen in State.
+type ZoneState struct {
+	ID string `json:"id"`
+	// Kind is "privacy" or "monitored".
+	Kind      string `json:"kind"`
+	SignageID string `json:"signage_id,omitempty"`
+	// SignageStatus is SignageValid, SignageExpired, SignageMissing or
+	// SignagePending; empty for privacy zones.
+	SignageStatus string `json:"signage_status,omitempty"`
+	// DetectionActive says people are being detected in this zone now.
+	DetectionActive bool `json:"detection_active"`
+	Occupancy       int  `json:"occupancy"`
+}
+
+// userinfo matches the user:password@ part of a URL inside free text.
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@`)
+
+// RedactReason hides the userinfo of any URL in s ("rtsp://u:p@host" becomes
+// "rtsp://***@host"), so an error text can be published.
+func RedactReason(s string) string { return userinfo.ReplaceAllString(s, "${1}***@") }
+
+// MarshalJSON writes TS in UTC with fractional seconds, Drops and Zones as
+// {} and [] rather than null, and the Reason redacted.
+func (s State) MarshalJSON() ([]byte, error) {
+	type plain State
+	p := plain(s)
+	p.Reason = RedactReason(p.Reason)
+	if p.Drops == nil {
+		p.Drops = map[string]uint64{}
+	}
+	if p.Zones == nil {
+		p.Zones = []ZoneState{}
+	}
+	return json.Marshal(struct {
+		plain
+		TS string `json:"ts"`
+	}{p, s.TS.UTC().Format(time.RFC3339Nano)})
+}
+
+// Topic implements Message.
+func (s State) Topic(prefix string) string { return StateTopic(prefix, s.Camera) }
+
+// Payload implements Message: the state as JSON.
+func (s State) Payload() ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("marshal state of camera %s: %w", s.Camera, err)
+	}
+	return b, nil
+}
+
+// Retained implements Message: the broker keeps the latest state.
+func (State) Retained() bool { return true }
+
+// Spooled implements Message: only the latest state matters.
+func (State) Spooled() bool { return false }
+
+func (State) isMessage() {}
