@@ -61,10 +61,11 @@ type rasterizer struct {
 // add rasterises one polygon. For each pixel row it computes the
 // projection onto x of (polygon ∩ row band). Every point of that set either
 // lies on the outline (covered by the edges clipped to the band) or is
-// interior and can move vertically, inside the polygon, to the band's top or
-// bottom (covered by the even-odd interior just inside the band's top and
-// bottom lines). So the union of those x-ranges is exactly the projection,
-// including several disjoint intervals for a non-convex polygon.
+// interior and can move straight up, inside the polygon, until it meets the
+// outline (covered again by the clipped edges) or the band's top (covered
+// by the even-odd interior just below the top line). So the union of those
+// x-ranges is exactly the projection, including several disjoint intervals
+// for a non-convex polygon.
 func (r *rasterizer) add(p Polygon, w, h int) {
 	if len(p) == 0 {
 		return
@@ -98,8 +99,7 @@ func (r *rasterizer) add(p Polygon, w, h int) {
 				r.ivs = append(r.ivs, interval{lo, hi})
 			}
 		}
-		r.scanline(top, true)
-		r.scanline(bot, false)
+		r.scanline(top)
 		for _, iv := range r.ivs {
 			x0 := clampInt(ceilInt(iv.a-rasterEps)-1, 0, w)
 			x1 := clampInt(floorInt(iv.b+rasterEps)+1, 0, w)
@@ -111,22 +111,16 @@ func (r *rasterizer) add(p Polygon, w, h int) {
 }
 
 // scanline appends the intervals of the polygon's even-odd interior on the
-// line just inside the band at yy: just below it (larger y) when below is
-// true, just above it otherwise. Vertices exactly on yy are classed as
-// outside the band side, which is what the limit from inside gives.
-func (r *rasterizer) scanline(yy float64, below bool) {
+// line just below y=yy (larger y, inside the band), with their ends taken at
+// yy. A vertex exactly on yy counts as above the line, which is what the
+// limit from inside the band gives.
+func (r *rasterizer) scanline(yy float64) {
 	r.xs = r.xs[:0]
 	pts := r.pts
 	n := len(pts)
 	for i := 0; i < n; i++ {
 		a, b := pts[i], pts[(i+1)%n]
-		var crosses bool
-		if below {
-			crosses = (a.Y > yy) != (b.Y > yy)
-		} else {
-			crosses = (a.Y < yy) != (b.Y < yy)
-		}
-		if crosses {
+		if (a.Y > yy) != (b.Y > yy) {
 			r.xs = append(r.xs, xAt(a, b, yy))
 		}
 	}
