@@ -1,0 +1,193 @@
+package configs
+
+import (
+	"time"
+)
+
+// Defaults applied by ApplyDefaults (and by Load) to fields left empty.
+const (
+	DefaultTopicPrefix = "edge"
+	DefaultQoS         = 1
+	DefaultSpoolDir    = "./spool"
+	DefaultTransport   = "tcp"
+	DefaultFPS         = 5.0
+	DefaultWidth       = 640
+	DefaultMinScore    = 0.5
+)
+
+// Config is the whole edge configuration of one site.
+type Config struct {
+	// Site names this installation; it appears in MQTT topics and the default
+	// client id, so it must match ^[A-Za-z0-9_-]{1,64}$. Required.
+	Site string `mapstructure:"site"`
+	// MQTT is where events go.
+	MQTT MQTT `mapstructure:"mqtt"`
+	// Cameras lists every camera of the site, enabled or not. At least one.
+	Cameras []Camera `mapstructure:"cameras"`
+	// Signage is the register of surveillance signs that monitored zones refer to.
+	Signage []Sign `mapstructure:"signage"`
+}
+
+// MQTT configures the event sink.
+type MQTT struct {
+	// Broker is the broker URL: tcp://host:1883, ssl://host:8883,
+	// ws://host/mqtt, wss://..., mqtt://..., mqtts://... Empty means the
+	// embedded broker (used by the demo).
+	Broker string `mapstructure:"broker"`
+	// TopicPrefix is the first topic level. It defaults to "edge".
+	TopicPrefix string `mapstructure:"topic_prefix"`
+	// ClientID is the MQTT client id. It defaults to "edge-" + site.
+	ClientID string `mapstructure:"client_id"`
+	// Username for the broker; empty for none.
+	Username string `mapstructure:"username"`
+	// Password for the broker; never logged (see Config.String).
+	Password string `mapstructure:"password"`
+	// TLS holds certificate file paths for ssl://, wss:// and mqtts:// brokers.
+	TLS TLS `mapstructure:"tls"`
+	// QoS is the publish quality of service, 0..2. Load defaults it to 1 when
+	// absent; ApplyDefaults leaves it alone because 0 is a valid level.
+	QoS int `mapstructure:"qos"`
+	// SpoolDir holds the disk-backed queue of events not yet delivered.
+	// It defaults to "./spool" (relative to the working directory).
+	SpoolDir string `mapstructure:"spool_dir"`
+}
+
+// TLS holds PEM file paths. Cert and Key go together; CA alone is fine.
+type TLS struct {
+	// CA is a PEM bundle to verify the broker with; empty means system roots.
+	CA string `mapstructure:"ca"`
+	// Cert is the client certificate, for brokers that require one.
+	Cert string `mapstructure:"cert"`
+	// Key is the private key of Cert.
+	Key string `mapstructure:"key"`
+}
+
+// Camera is one RTSP camera and its zones.
+type Camera struct {
+	// ID names the camera in topics and reports; ^[A-Za-z0-9_-]{1,64}$. Required.
+	ID string `mapstructure:"id"`
+	// URL is the rtsp:// or rtsps:// stream address; may carry user:password
+	// (never logged, see RedactURL). Required.
+	URL string `mapstructure:"url"`
+	// Transport is the RTSP transport, "tcp" or "udp". It defaults to "tcp".
+	Transport string `mapstructure:"transport"`
+	// Enabled turns the camera on. It defaults to true; a pointer so that an
+	// absent key is told apart from false. Use IsEnabled.
+	Enabled *bool `mapstructure:"enabled"`
+	// Detect tunes person detection.
+	Detect Detect `mapstructure:"detect"`
+	// Mask sets how privacy zones are painted.
+	Mask Mask `mapstructure:"mask"`
+	// Zones are the camera's privacy and monitored areas.
+	Zones []Zone `mapstructure:"zones"`
+}
+
+// Detect tunes person detection on one camera.
+type Detect struct {
+	// FPS is how many frames a second are analysed, 0 < fps <= 30. 0 means the
+	// default, 5.
+	FPS float64 `mapstructure:"fps"`
+	// Width is the width frames are scaled to for detection, 64..4096 pixels.
+	// 0 means the default, 640.
+	Width int `mapstructure:"width"`
+	// MinScore is the lowest detector confidence reported, 0..1. 0 means the
+	// default, 0.5.
+	MinScore float64 `mapstructure:"min_score"`
+}
+
+// Mask sets how privacy zones are painted: always a solid fill, never a blur.
+type Mask struct {
+	// Color is the fill as [r, g, b], each 0..255. It defaults to black [0, 0, 0].
+	Color [3]int `mapstructure:"color"`
+}
+
+// Zone is one area of a camera's view, as written in the file.
+type Zone struct {
+	// ID names the zone in topics and events; ^[A-Za-z0-9_-]{1,64}$, unique per camera.
+	ID string `mapstructure:"id"`
+	// Kind is "privacy" (painted over) or "monitored" (analysed under signage).
+	Kind string `mapstructure:"kind"`
+	// Polygon is the outline as [[x, y], ...] in normalised coordinates
+	// (fractions 0..1 of frame width and height), at least 3 points.
+	Polygon [][]float64 `mapstructure:"polygon"`
+	// Signage is the id of the sign that permits analysis here. Required for
+	// monitored zones; ignored for privacy zones.
+	Signage string `mapstructure:"signage"`
+}
+
+// Sign is a registered surveillance sign, as written in the file.
+type Sign struct {
+	// ID is how zones refer to the sign; ^[A-Za-z0-9_-]{1,64}$. Required.
+	ID string `mapstructure:"id"`
+	// Text is what the sign says.
+	Text string `mapstructure:"text"`
+	// Location is where the sign hangs.
+	Location string `mapstructure:"location"`
+	// Purpose is the specific purpose of the analysis; carried in every event. Required.
+	Purpose string `mapstructure:"purpose"`
+	// Operator is who runs the cameras and answers questions.
+	Operator string `mapstructure:"operator"`
+	// VerifiedAt is when the sign was last checked in place (RFC 3339 or
+	// YYYY-MM-DD, UTC). Required.
+	VerifiedAt time.Time `mapstructure:"verified_at"`
+	// ExpiresAt is when the verification lapses (RFC 3339 or YYYY-MM-DD, UTC).
+	// Required; after it, the zone is no longer analysed.
+	ExpiresAt time.Time `mapstructure:"expires_at"`
+}
+
+// ApplyDefaults fills fields left at their zero value with the documented
+// defaults. It is idempotent. It does not touch MQTT.QoS (0 is valid).
+func (c *Config) ApplyDefaults() {
+	if c.MQTT.TopicPrefix == "" {
+		c.MQTT.TopicPrefix = DefaultTopicPrefix
+	}
+	if c.MQTT.ClientID == "" && c.Site != "" {
+		c.MQTT.ClientID = "edge-" + c.Site
+	}
+	if c.MQTT.SpoolDir == "" {
+		c.MQTT.SpoolDir = DefaultSpoolDir
+	}
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		if cam.Transport == "" {
+			cam.Transport = DefaultTransport
+		}
+		if cam.Enabled == nil {
+			t := true
+			cam.Enabled = &t
+		}
+		if cam.Detect.FPS == 0 {
+			cam.Detect.FPS = DefaultFPS
+		}
+		if cam.Detect.Width == 0 {
+			cam.Detect.Width = DefaultWidth
+		}
+		if cam.Detect.MinScore == 0 {
+			cam.Detect.MinScore = DefaultMinScore
+		}
+	}
+}
+
+// IsEnabled reports whether the camera should run; absent means enabled.
+func (c *Camera) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }
+
+// Camera returns the camera with the given id.
+func (c *Config) Camera(id string) (*Camera, bool) {
+	for i := range c.Cameras {
+		if c.Cameras[i].ID == id {
+			return &c.Cameras[i], true
+		}
+	}
+	return nil, false
+}
+
+// EnabledCameras returns pointers to the cameras that should run, in file order.
+func (c *Config) EnabledCameras() []*Camera {
+	var out []*Camera
+	for i := range c.Cameras {
+		if c.Cameras[i].IsEnabled() {
+			out = append(out, &c.Cameras[i])
+		}
+	}
+	return out
+}

@@ -1,0 +1,208 @@
+package configs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix is the prefix of environment overrides: key mqtt.broker is
+// overridden by EDGE_MQTT_BROKER.
+const EnvPrefix = "EDGE"
+
+// EnvKeys are the keys environment variables may override (EDGE_ + the key
+// upper-cased with '.' as '_'), so that secrets such as EDGE_MQTT_PASSWORD
+// need not sit in the file. Lists (cameras, signage) come from the file only.
+// An empty variable is ignored, like an unset one.
+var EnvKeys = []string{
+	"site",
+	"mqtt.broker",
+	"mqtt.topic_prefix",
+	"mqtt.client_id",
+	"mqtt.username",
+	"mqtt.password",
+	"mqtt.qos",
+	"mqtt.spool_dir",
+	"mqtt.tls.ca",
+	"mqtt.tls.cert",
+	"mqtt.tls.key",
+}
+
+// Load reads the YAML file at path, applies environment overrides, rejects
+// unknown keys, fills defaults and validates. Errors name the file; a
+// validation failure is a *ValidationError listing every problem.
+func Load(path string) (*Config, error) {
+	v := newViper()
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("config %s: read: %w", path, err)
+	}
+	return decode(v, path)
+}
+
+// Parse is Load for YAML from a reader; errors name the source as "<input>".
+func Parse(r io.Reader) (*Config, error) {
+	v := newViper()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(r); err != nil {
+		return nil, fmt.Errorf("config <input>: read: %w", err)
+	}
+	return decode(v, "<input>")
+}
+
+// LoadBytes is Parse for YAML in memory.
+func LoadBytes(b []byte) (*Config, error) { return Parse(bytes.NewReader(b)) }
+
+// newViper returns a fresh viper, never the global one, so that loads and
+// reloads share no state.
+func newViper() *viper.Viper {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	for _, k := range EnvKeys {
+		// AutomaticEnv only answers for keys viper already knows; binding
+		// makes the override work when the file leaves the key out.
+		_ = v.BindEnv(k) // fails only for an empty key list
+	}
+	v.SetDefault("mqtt.qos", DefaultQoS)
+	return v
+}
+
+func decode(v *viper.Viper, name string) (*Config, error) {
+	var c Config
+	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
+		return nil, &DecodeError{File: name, Problems: decodeProblems(err), err: err}
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// decodeHook keeps viper's default hooks and adds times and colour checks.
+func decodeHook() mapstructure.DecodeHookFunc {
+	return mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		stringToTime,
+		colorLength,
+	)
+}
+
+var (
+	timeType  = reflect.TypeOf(time.Time{})
+	colorType = reflect.TypeOf([3]int{})
+)
+
+// stringToTime accepts RFC 3339 and, for convenience, a bare date (UTC
+// midnight). yaml.v3 hands timestamps over as strings when decoding into
+// the untyped maps viper uses.
+func stringToTime(f, t reflect.Type, data any) (any, error) {
+	if t != timeType || f.Kind() != reflect.String {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if ts, err := time.Parse(time.RFC3339, s); err == nil {
+		return ts, nil
+	}
+	if ts, err := time.Parse(time.DateOnly, s); err == nil {
+		return ts, nil
+	}
+	return nil, fmt.Errorf("time %q is not RFC 3339; write it like 2026-01-01T00:00:00Z or 2026-01-01", s)
+}
+
+// colorLength rejects colours that are not exactly [r, g, b]: mapstructure
+// would silently zero-fill a short list.
+func colorLength(f, t reflect.Type, data any) (any, error) {
+	if t != colorType {
+		return data, nil
+	}
+	if k := f.Kind(); k == reflect.Slice || k == reflect.Array {
+		if n := reflect.ValueOf(data).Len(); n != 3 {
+			return nil, fmt.Errorf("got %d numbers, write it as [r, g, b] with each 0..255", n)
+		}
+		return data, nil
+	}
+	return nil, fmt.Errorf("got %v, write it as [r, g, b] with each 0..255", data)
+}
+
+// DecodeError is a file that YAML-parsed but does not fit the schema:
+// unknown keys (often typos) or values of the wrong type.
+type DecodeError struct {
+	// File is the path loaded, or "<input>".
+	File string
+	// Problems are the individual complaints, one line each, naming the key.
+	Problems []string
+	err      error
+}
+
+// Error lists every problem, one per line, after the file name.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("config %s does not match the schema (see configs/example.yaml):\n  %s",
+		e.File, strings.Join(e.Problems, "\n  "))
+}
+
+// Unwrap returns mapstructure's error.
+func (e *DecodeError) Unwrap() error { return e.err }
+
+// decodeProblems flattens mapstructure's joined errors into one readable
+// line per key.
+func decodeProblems(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		if de, ok := err.(*mapstructure.DecodeError); ok {
+			key := de.Name()
+			if key == "" {
+				key = "(top level)"
+			}
+			var msg string
+			if inner := de.Unwrap(); inner != nil {
+				if isJoin(inner) {
+					walk(inner)
+					return
+				}
+				msg = inner.Error()
+			}
+			if rest, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
+				out = append(out, fmt.Sprintf("%s: unknown key(s) %s; remove them or fix the spelling", key, rest))
+				return
+			}
+			out = append(out, key+": "+msg)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		if u := errors.Unwrap(err); u != nil && strings.HasPrefix(err.Error(), "decoding failed") {
+			// mapstructure's generic header over the joined list.
+			walk(u)
+			return
+		}
+		out = append(out, err.Error())
+	}
+	walk(err)
+	sort.Strings(out)
+	return out
+}
+
+func isJoin(err error) bool {
+	_, ok := err.(interface{ Unwrap() []error })
+	return ok
+}

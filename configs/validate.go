@@ -1,0 +1,288 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// MaxPrivacyCoverage is the share of a camera's view that privacy zones may
+// cover before the camera is refused: a camera that sees only private space
+// (a changing room, a bathroom) must not be installed at all.
+const MaxPrivacyCoverage = 0.95
+
+// idPattern is what ids must look like: they become MQTT topic levels, where
+// '/', '+', '#' and spaces would break routing.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+const idFix = "use 1 to 64 letters, digits, '_' or '-' (ids are used in MQTT topics)"
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	// Path locates the key, e.g. cameras[lobby].zones[door].polygon.
+	Path string
+	// Msg says what is wrong.
+	Msg string
+	// Fix says how to put it right.
+	Fix string
+}
+
+// String renders the problem on one line.
+func (p Problem) String() string {
+	s := p.Path + ": " + p.Msg
+	if p.Fix != "" {
+		s += "; fix: " + p.Fix
+	}
+	return s
+}
+
+// ValidationError lists every problem found by Validate.
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error lists the problems one per line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	n := len(e.Problems)
+	if n == 1 {
+		b.WriteString("1 problem:")
+	} else {
+		fmt.Fprintf(&b, "%d problems:", n)
+	}
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+type validator struct{ problems []Problem }
+
+func (v *validator) add(path, fix, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// label names a list element in a path: by id when it is a usable id, by
+// index (#n) otherwise.
+func label(list string, i int, id string) string {
+	if idPattern.MatchString(id) {
+		return list + "[" + id + "]"
+	}
+	return list + "[#" + strconv.Itoa(i) + "]"
+}
+
+// Validate checks the whole configuration and reports every problem at once
+// as a *ValidationError, or nil. Call it after ApplyDefaults.
+func (c *Config) Validate() error {
+	v := &validator{}
+	if !idPattern.MatchString(c.Site) {
+		v.add("site", "set site to a name for this installation; "+idFix, "site %q is not a valid id", c.Site)
+	}
+	c.MQTT.validate(v)
+
+	signs := map[string]bool{}
+	for i, s := range c.Signage {
+		s.validate(v, i, signs)
+	}
+
+	if len(c.Cameras) == 0 {
+		v.add("cameras", "add at least one camera under cameras (see configs/example.yaml)", "no cameras configured")
+	}
+	seen := map[string]int{}
+	for i := range c.Cameras {
+		c.Cameras[i].validate(v, i, seen, signs)
+	}
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+var brokerSchemes = map[string]bool{"tcp": true, "ssl": true, "ws": true, "wss": true, "mqtt": true, "mqtts": true}
+
+func (m *MQTT) validate(v *validator) {
+	if m.Broker != "" {
+		const fix = "write it like tcp://host:1883, ssl://host:8883, ws://host:80/mqtt, wss://, mqtt:// or mqtts://, or leave it empty for the embedded broker"
+		u, err := url.Parse(m.Broker)
+		switch {
+		case err != nil:
+			// url.Parse's error repeats the input, password included.
+			v.add("mqtt.broker", fix, "broker %q is not a valid URL", RedactURL(m.Broker))
+		case !brokerSchemes[strings.ToLower(u.Scheme)]:
+			v.add("mqtt.broker", fix, "broker %q has unsupported scheme %q", RedactURL(m.Broker), u.Scheme)
+		case u.Hostname() == "":
+			v.add("mqtt.broker", fix, "broker %q has no host", RedactURL(m.Broker))
+		}
+	}
+	if strings.ContainsAny(m.TopicPrefix, "+#\x00") || strings.HasPrefix(m.TopicPrefix, "/") ||
+		strings.HasSuffix(m.TopicPrefix, "/") || strings.Contains(m.TopicPrefix, "//") {
+		v.add("mqtt.topic_prefix", "use topic levels without '+', '#', empty levels or leading/trailing '/', e.g. edge or site/edge",
+			"topic prefix %q is not a valid MQTT topic", m.TopicPrefix)
+	}
+	if m.QoS < 0 || m.QoS > 2 {
+		v.add("mqtt.qos", "use 0 (at most once), 1 (at least once) or 2 (exactly once)", "qos %d is out of range", m.QoS)
+	}
+	if m.TLS.Cert != "" && m.TLS.Key == "" {
+		v.add("mqtt.tls.key", "set mqtt.tls.key to the private key of mqtt.tls.cert, or remove cert", "tls cert given without a key")
+	}
+	if m.TLS.Key != "" && m.TLS.Cert == "" {
+		v.add("mqtt.tls.cert", "set mqtt.tls.cert to the certificate of mqtt.tls.key, or remove key", "tls key given without a cert")
+	}
+}
+
+func (s *Sign) validate(v *validator, i int, seen map[string]bool) {
+	p := label("signage", i, s.ID)
+	switch {
+	case s.ID == "":
+		v.add(p+".id", "give the sign an id; "+idFix, "sign id is empty")
+	case !idPattern.MatchString(s.ID):
+		v.add(p+".id", idFix, "sign id %q is not a valid id", s.ID)
+	case seen[s.ID]:
+		v.add(p+".id", "give each sign a unique id", "duplicate sign id %q", s.ID)
+	}
+	seen[s.ID] = true
+	if strings.TrimSpace(s.Purpose) == "" {
+		v.add(p+".purpose", "state the specific purpose of the analysis, e.g. \"occupancy counting for fire safety\"",
+			"purpose is required (it is carried in every event)")
+	}
+	const timeFix = "set it to an RFC 3339 time, e.g. 2026-01-01T00:00:00Z"
+	if s.VerifiedAt.IsZero() {
+		v.add(p+".verified_at", timeFix+" (when the sign was last checked in place)", "verified_at is missing")
+	}
+	if s.ExpiresAt.IsZero() {
+		v.add(p+".expires_at", timeFix+" (when the verification lapses)", "expires_at is missing")
+	}
+	if !s.VerifiedAt.IsZero() && !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(s.VerifiedAt) {
+		v.add(p+".expires_at", "set expires_at after verified_at (check the dates are not swapped)",
+			"expires_at %s is not after verified_at %s", s.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), s.VerifiedAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+}
+
+func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[string]bool) {
+	p := label("cameras", i, c.ID)
+	switch {
+	case c.ID == "":
+		v.add(p+".id", "give the camera an id; "+idFix, "camera id is empty")
+	case !idPattern.MatchString(c.ID):
+		v.add(p+".id", idFix, "camera id %q is not a valid id", c.ID)
+	default:
+		if j, dup := seen[c.ID]; dup {
+			p = label("cameras", i, "") // the id no longer says which one
+			v.add(p+".id", "give each camera a unique id", "duplicate camera id %q (also cameras[#%d])", c.ID, j)
+		} else {
+			seen[c.ID] = i
+		}
+	}
+
+	const urlFix = "write it like rtsp://user:password@host:554/path (or rtsps://)"
+	u, err := url.Parse(c.URL)
+	switch {
+	case c.URL == "":
+		v.add(p+".url", urlFix, "url is empty")
+	case err != nil:
+		// url.Parse's error repeats the input, password included.
+		v.add(p+".url", urlFix+"; percent-encode special characters in the password", "url %q is not a valid URL", RedactURL(c.URL))
+	case u.Scheme != "rtsp" && u.Scheme != "rtsps":
+		v.add(p+".url", urlFix, "url %q has scheme %q, want rtsp or rtsps", RedactURL(c.URL), u.Scheme)
+	case u.Hostname() == "":
+		v.add(p+".url", urlFix, "url %q has no host", RedactURL(c.URL))
+	}
+
+	if c.Transport != "tcp" && c.Transport != "udp" {
+		v.add(p+".transport", "use tcp (works through NAT and firewalls) or udp", "unknown transport %q", c.Transport)
+	}
+
+	d := c.Detect
+	if !(d.FPS > 0 && d.FPS <= 30) {
+		v.add(p+".detect.fps", "use a rate above 0 and at most 30 frames a second (default 5)", "fps %v is out of range", d.FPS)
+	}
+	if d.Width < 64 || d.Width > 4096 {
+		v.add(p+".detect.width", "use 64 to 4096 pixels (default 640)", "width %d is out of range", d.Width)
+	}
+	if !(d.MinScore >= 0 && d.MinScore <= 1) {
+		v.add(p+".detect.min_score", "use a confidence between 0 and 1 (default 0.5)", "min_score %v is out of range", d.MinScore)
+	}
+	for k, x := range c.Mask.Color {
+		if x < 0 || x > 255 {
+			v.add(p+".mask.color", "write it as [r, g, b] with each component 0..255", "component %d is %d, out of range", k, x)
+		}
+	}
+
+	zseen := map[string]bool{}
+	var privacy []zones.Polygon
+	for j := range c.Zones {
+		if poly, ok := c.Zones[j].validate(v, p, j, zseen, signs); ok && zones.Kind(c.Zones[j].Kind) == zones.Privacy {
+			privacy = append(privacy, poly)
+		}
+	}
+	if len(privacy) > 0 {
+		if cov := zones.Coverage(privacy); cov >= MaxPrivacyCoverage || math.IsNaN(cov) {
+			v.add(p+".zones",
+				"remove the camera, or narrow the privacy zones if the view really includes public space",
+				"privacy zones cover %.0f%% of the view: a camera whose view is wholly private (changing room, bathroom, hotel room) must not be installed",
+				cov*100)
+		}
+	}
+}
+
+// validate checks one zone and returns its parsed polygon when it parses.
+func (z *Zone) validate(v *validator, cam string, j int, seen map[string]bool, signs map[string]bool) (zones.Polygon, bool) {
+	p := cam + "." + label("zones", j, z.ID)
+	switch {
+	case z.ID == "":
+		v.add(p+".id", "give the zone an id; "+idFix, "zone id is empty")
+	case !idPattern.MatchString(z.ID):
+		v.add(p+".id", idFix, "zone id %q is not a valid id", z.ID)
+	case seen[z.ID]:
+		p = cam + "." + label("zones", j, "")
+		v.add(p+".id", "give each zone of a camera a unique id", "duplicate zone id %q", z.ID)
+	}
+	seen[z.ID] = true
+
+	switch zones.Kind(z.Kind) {
+	case zones.Privacy:
+		// Signage on a privacy zone is ignored: nothing there is analysed.
+	case zones.Monitored:
+		switch {
+		case z.Signage == "":
+			v.add(p+".signage", "set signage to the id of a registered sign in the signage list (analysis needs visible signage)",
+				"monitored zone has no signage")
+		case !signs[z.Signage]:
+			v.add(p+".signage", fmt.Sprintf("add a sign with id %q to the signage list, or correct the id", z.Signage),
+				"signage %q is not registered", z.Signage)
+		}
+	default:
+		v.add(p+".kind", "use privacy (painted over) or monitored (analysed under signage)", "unknown zone kind %q", z.Kind)
+	}
+
+	poly, err := zones.ParsePolygon(z.Polygon)
+	if err != nil {
+		v.add(p+".polygon", polygonFix(err), "%v", err)
+		return nil, false
+	}
+	return poly, true
+}
+
+func polygonFix(err error) string {
+	switch {
+	case errors.Is(err, zones.ErrTooFewPoints):
+		return "give at least 3 [x, y] points around the area"
+	case errors.Is(err, zones.ErrOutOfRange):
+		return "use normalised coordinates between 0 and 1 (fractions of frame width and height, not pixels)"
+	case errors.Is(err, zones.ErrZeroArea):
+		return "the points must enclose an area; remove repeated or collinear points"
+	case errors.Is(err, zones.ErrSelfIntersect):
+		return "list the points in order around the outline so that edges do not cross"
+	case errors.Is(err, zones.ErrBadPoint):
+		return "write each point as [x, y]"
+	default:
+		return "write the polygon as a list of [x, y] points in 0..1 around the area"
+	}
+}
