@@ -1,0 +1,132 @@
+package track_test
+
+import (
+	"image"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/stages/track"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// scene: a 100x100 frame; left half a signed corridor, right half a privacy room,
+// bottom strip an unsigned monitored zone (sign missing).
+func scene(expires time.Time) *zones.Set {
+	zs := []zones.Zone{
+		{ID: "corridor", Kind: zones.Monitored, Signage: "s1", Polygon: zones.Polygon{{0, 0}, {0.5, 0}, {0.5, 0.8}, {0, 0.8}}},
+		{ID: "room", Kind: zones.Privacy, Polygon: zones.Polygon{{0.5, 0}, {1, 0}, {1, 0.8}, {0.5, 0.8}}},
+		{ID: "yard", Kind: zones.Monitored, Signage: "nosuch", Polygon: zones.Polygon{{0, 0.8}, {1, 0.8}, {1, 1}, {0, 1}}},
+	}
+	signs := map[string]zones.Sign{"s1": {ID: "s1", VerifiedAt: t0.Add(-time.Hour), ExpiresAt: expires}}
+	return zones.NewSet(zs, signs)
+}
+
+// person returns a 10x30 box whose feet stand at (x, y).
+func person(x, y int) track.Detection {
+	return track.Detection{Rect: image.Rect(x-5, y-30, x+5, y), Score: 0.9}
+}
+
+func TestEnterExitAndOccupancy(t *testing.T) {
+	set := scene(t0.Add(24 * time.Hour))
+	tr := track.New(track.Config{Zones: set})
+	size := image.Pt(100, 100)
+	active := []string{"corridor"}
+	var got []track.Transition
+	// A person walks right along y=50 from x=10 to x=90: through the corridor, into the room.
+	for i, x := 0, 10; x <= 90; i, x = i+1, x+4 {
+		got = append(got, tr.Update([]track.Detection{person(x, 50)}, size, t0.Add(time.Duration(i)*200*time.Millisecond), active)...)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d transitions, want enter+exit: %+v", len(got), got)
+	}
+	if got[0].Type != "enter" || got[0].Zone != "corridor" || got[0].Occupancy != 1 {
+		t.Errorf("first = %+v, want enter corridor occupancy 1", got[0])
+	}
+	if got[1].Type != "exit" || got[1].Zone != "corridor" || got[1].Occupancy != 0 || got[1].TrackID != got[0].TrackID {
+		t.Errorf("second = %+v, want exit corridor occupancy 0 same track", got[1])
+	}
+	for _, tn := range got {
+		if tn.Zone == "room" || tn.Zone == "yard" {
+			t.Errorf("event names a privacy or unsigned zone: %+v", tn)
+		}
+		for _, v := range tn.Box {
+			if v < 0 || v > 1 {
+				t.Errorf("box not normalised: %v", tn.Box)
+			}
+		}
+	}
+}
+
+func TestSingleFalseDetectionRaisesNothing(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour))})
+	size := image.Pt(100, 100)
+	if got := tr.Update([]track.Detection{person(20, 50)}, size, t0, []string{"corridor"}); len(got) != 0 {
+		t.Fatalf("one detection gave %+v", got)
+	}
+	// Gone for longer than MaxAge: the unconfirmed track disappears without events.
+	if got := tr.Update(nil, size, t0.Add(3*time.Second), []string{"corridor"}); len(got) != 0 {
+		t.Fatalf("ageing an unconfirmed track gave %+v", got)
+	}
+}
+
+func TestLostTrackExitsAfterMaxAge(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour)), MaxAge: time.Second})
+	size := image.Pt(100, 100)
+	act := []string{"corridor"}
+	tr.Update([]track.Detection{person(20, 50)}, size, t0, act)
+	enter := tr.Update([]track.Detection{person(21, 50)}, size, t0.Add(100*time.Millisecond), act)
+	if len(enter) != 1 || enter[0].Type != "enter" {
+		t.Fatalf("want one enter, got %+v", enter)
+	}
+	if got := tr.Update(nil, size, t0.Add(600*time.Millisecond), act); len(got) != 0 {
+		t.Fatalf("missed once within MaxAge: %+v", got)
+	}
+	got := tr.Update(nil, size, t0.Add(2*time.Second), act)
+	if len(got) != 1 || got[0].Type != "exit" || got[0].Occupancy != 0 {
+		t.Fatalf("want exit after MaxAge, got %+v", got)
+	}
+}
+
+func TestExpiredSignageStopsCountingWithoutFakeExit(t *testing.T) {
+	expires := t0.Add(time.Second)
+	tr := track.New(track.Config{Zones: scene(expires)})
+	size := image.Pt(100, 100)
+	tr.Update([]track.Detection{person(20, 50)}, size, t0, []string{"corridor"})
+	tr.Update([]track.Detection{person(20, 50)}, size, t0.Add(100*time.Millisecond), []string{"corridor"})
+	if occ := tr.Occupancy()["corridor"]; occ != 1 {
+		t.Fatalf("occupancy = %d, want 1", occ)
+	}
+	// The sign has expired: still detected (stale detector output), but no zone is active.
+	got := tr.Update([]track.Detection{person(20, 50)}, size, expires.Add(time.Millisecond), nil)
+	if len(got) != 0 {
+		t.Fatalf("expiry produced events %+v; nobody was seen leaving", got)
+	}
+	if occ := tr.Occupancy()["corridor"]; occ != 0 {
+		t.Fatalf("occupancy after expiry = %d, want 0", occ)
+	}
+}
+
+func TestTwoPeopleKeepTheirIDs(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour))})
+	size := image.Pt(100, 100)
+	act := []string{"corridor"}
+	var enters []track.Transition
+	for i := 0; i < 5; i++ {
+		at := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		// Listed in swapped order every other frame: matching must not depend on order.
+		a, b := person(10+i, 40), person(35-i, 60)
+		dets := []track.Detection{a, b}
+		if i%2 == 1 {
+			dets = []track.Detection{b, a}
+		}
+		enters = append(enters, tr.Update(dets, size, at, act)...)
+	}
+	if len(enters) != 2 || enters[0].TrackID == enters[1].TrackID {
+		t.Fatalf("want two enters with distinct tracks, got %+v", enters)
+	}
+	if occ := tr.Occupancy()["corridor"]; occ != 2 {
+		t.Fatalf("occupancy = %d, want 2", occ)
+	}
+}
