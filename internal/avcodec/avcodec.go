@@ -19,10 +19,9 @@ package avcodec
 #include <libavutil/log.h>
 #include <libswscale/swscale.h>
 
-static const int edge_eagain = AVERROR(EAGAIN);
-static const int edge_eof = AVERROR_EOF;
-static const int edge_invaliddata = AVERROR_INVALIDDATA;
-static const int edge_enomem = AVERROR(ENOMEM);
+enum { edge_eagain = AVERROR(EAGAIN) };
+enum { edge_eof = AVERROR_EOF };
+enum { edge_invaliddata = AVERROR_INVALIDDATA };
 
 // edge_state keeps the first error libavcodec logged during one call, so
 // that Go errors can say what went wrong instead of a bare error code.

@@ -11,8 +11,8 @@ package mediafile
 #include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 
-static const int edge_eagain = AVERROR(EAGAIN);
-static const int edge_eof = AVERROR_EOF;
+enum { edge_eagain = AVERROR(EAGAIN) };
+enum { edge_eof = AVERROR_EOF };
 
 typedef struct {
 	AVFormatContext *fmt;
