@@ -1,0 +1,85 @@
+package detect
+
+import (
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Grey is the value (in all three channels) of every pixel of a crop that
+// lies outside the analysis mask: a flat field carries no information and
+// gives the detector no edges to fire on.
+const Grey = 128
+
+// Placement maps a crop back onto the frame it was cut from.
+type Placement struct {
+	// Rect is the cropped region of the frame: the analysis mask's bounds.
+	Rect image.Rectangle
+	// Size is the crop's size after scaling.
+	Size image.Point
+}
+
+// ToFrame maps r, in crop pixels, to frame pixels, clipped to p.Rect.
+func (p Placement) ToFrame(r image.Rectangle) image.Rectangle {
+	sx := float64(p.Rect.Dx()) / float64(p.Size.X)
+	sy := float64(p.Rect.Dy()) / float64(p.Size.Y)
+	conv := func(v int, s float64, o int) int { return o + int(float64(v)*s+0.5) }
+	out := image.Rect(conv(r.Min.X, sx, p.Rect.Min.X), conv(r.Min.Y, sy, p.Rect.Min.Y),
+		conv(r.Max.X, sx, p.Rect.Min.X), conv(r.Max.Y, sy, p.Rect.Min.Y))
+	return out.Intersect(p.Rect)
+}
+
+// Crop copies the bounding box of am out of src (BGR, the size am was
+// rasterised for), paints every pixel outside am Grey, and scales the
+// result down to at most width pixels wide. ok is false when am is empty.
+// The caller closes img; src is only read.
+func Crop(src gocv.Mat, am *zones.Mask, width int) (img gocv.Mat, p Placement, ok bool, err error) {
+	if src.Cols() != am.W || src.Rows() != am.H {
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: analysis mask is %dx%d, frame is %dx%d", am.W, am.H, src.Cols(), src.Rows())
+	}
+	if src.Type() != gocv.MatTypeCV8UC3 {
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: frame type %v, want 8-bit BGR", src.Type())
+	}
+	x0, y0, x1, y1 := am.Bounds()
+	rect := image.Rect(x0, y0, x1, y1)
+	if rect.Empty() {
+		return gocv.Mat{}, Placement{}, false, nil
+	}
+	region := src.Region(rect)
+	crop := region.Clone() // our own, continuous copy: the frame is shared
+	region.Close()
+	data, err := crop.DataPtrUint8()
+	if err != nil {
+		crop.Close()
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop not addressable: %w", err)
+	}
+	cw := rect.Dx()
+	for y := y0; y < y1; y++ {
+		row := data[(y-y0)*cw*3 : (y-y0+1)*cw*3]
+		x := x0
+		for _, sp := range am.Rows[y] {
+			paintGrey(row[(x-x0)*3 : (sp.X0-x0)*3])
+			x = sp.X1
+		}
+		paintGrey(row[(x-x0)*3:])
+	}
+	p = Placement{Rect: rect, Size: rect.Size()}
+	if width > 0 && cw > width {
+		h := max(1, (rect.Dy()*width+cw/2)/cw)
+		small := gocv.NewMat()
+		gocv.Resize(crop, &small, image.Pt(width, h), 0, 0, gocv.InterpolationArea)
+		crop.Close()
+		crop = small
+		p.Size = image.Pt(width, h)
+	}
+	return crop, p, true, nil
+}
+
+func paintGrey(b []byte) {
+	for i := range b {
+		b[i] = Grey
+	}
+}

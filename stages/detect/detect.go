@@ -1,0 +1,78 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// ErrModel marks a detector whose model files are missing or unreadable.
+var ErrModel = errors.New("detector model unavailable")
+
+// Box is one detected person, in the pixel coordinates of the picture it
+// was found in.
+type Box struct {
+	Rect image.Rectangle
+	// Score is the detector's confidence, in its own units (see the package
+	// documentation): comparable within one kind of detector only.
+	Score float64
+}
+
+// Detector finds people in a BGR picture. Detect must not keep or modify img.
+type Detector interface {
+	Detect(img gocv.Mat) ([]Box, error)
+	Close() error
+}
+
+// Detector kinds.
+const (
+	KindHOG  = "hog"
+	KindHaar = "haar"
+	KindDNN  = "dnn"
+)
+
+// Config configures the detection stage of one camera and its detector.
+type Config struct {
+	// Kind is "hog" (default), "haar" or "dnn".
+	Kind string
+	// Model is the cascade file (haar) or the network weights (dnn).
+	Model string
+	// ModelConfig is the network description for dnn (a Caffe .prototxt or
+	// a TensorFlow .pbtxt); empty when Model alone describes the network.
+	ModelConfig string
+	// MinScore drops boxes scoring below it, in the detector's units. It
+	// defaults to 0 (keep all) for hog and haar, and to 0.5 for dnn.
+	MinScore float64
+	// Width is the largest width, in pixels, the crop is given to the
+	// detector at; wider crops are scaled down, narrower ones kept. It
+	// defaults to 640.
+	Width int
+	// DNN configures the dnn kind.
+	DNN DNNConfig
+	// Zones decides which pixels may be analysed at a given time. Required
+	// by the stage; NewDetector ignores it.
+	Zones *zones.Set
+	// Now returns the time signage is checked against. It defaults to time.Now.
+	Now func() time.Time
+	// Detector, when set, is used instead of one built from Kind (tests,
+	// or a detector shared by the caller). The stage closes it.
+	Detector Detector
+}
+
+// NewDetector builds the detector cfg.Kind names.
+func NewDetector(cfg Config) (Detector, error) {
+	switch cfg.Kind {
+	case "", KindHOG:
+		return NewHOG()
+	case KindHaar:
+		return NewHaar(cfg.Model)
+	case KindDNN:
+		return NewDNN(cfg.Model, cfg.ModelConfig, cfg.DNN)
+	}
+	return nil, fmt.Errorf("detect: unknown detector kind %q; use hog, haar or dnn", cfg.Kind)
+}

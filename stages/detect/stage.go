@@ -1,0 +1,192 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Result is the detection outcome for one frame. One is sent for every
+// frame the stage receives, analysed or not, so the tracker can age tracks
+// and close occupancy when zones stop being analysed.
+type Result struct {
+	Seq      uint64
+	PTS      time.Duration
+	Received time.Time
+	Size     image.Point // the frame's size
+	At       time.Time   // when signage was checked for this frame
+	// Boxes are in full-frame pixel coordinates, within the bounding box of
+	// the analysed pixels.
+	Boxes []Box
+	// Active holds the ids of the monitored zones analysed for this frame;
+	// empty when nothing could be analysed (no valid signage, or active
+	// zones wholly covered by privacy zones), and then Boxes is empty too.
+	Active []string
+}
+
+// Stats are the stage's counters since it was created.
+type Stats struct {
+	Frames     uint64        // frames received
+	Analysed   uint64        // frames given to the detector
+	Detections uint64        // boxes reported
+	Errors     uint64        // frames dropped because detection failed
+	MeanDetect time.Duration // mean time of one detector call (crop and scaling included)
+	LastDetect time.Duration // time of the latest detector call
+}
+
+// Stage runs person detection on the analysable part of each frame.
+type Stage struct {
+	cfg       Config
+	det       Detector
+	log       *slog.Logger
+	closeOnce sync.Once
+
+	frames, analysed, detections, errs atomic.Uint64
+	detectNs, lastNs                   atomic.Int64
+}
+
+// New returns a detection stage and builds its detector (or takes
+// cfg.Detector). Zero fields of cfg take their defaults.
+func New(cfg Config) (*Stage, error) {
+	if cfg.Zones == nil {
+		return nil, errors.New("detect: no zone set given (build one with zones.NewSet)")
+	}
+	if cfg.Width == 0 {
+		cfg.Width = 640
+	}
+	if cfg.Width < 64 {
+		return nil, fmt.Errorf("detect: width %d is below 64 pixels, the smallest useful detector input (default 640)", cfg.Width)
+	}
+	if cfg.MinScore == 0 && cfg.Kind == KindDNN {
+		cfg.MinScore = 0.5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	det := cfg.Detector
+	if det == nil {
+		var err error
+		if det, err = NewDetector(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return &Stage{cfg: cfg, det: det, log: slog.Default()}, nil
+}
+
+// Stats returns the counters.
+func (s *Stage) Stats() Stats {
+	st := Stats{
+		Frames: s.frames.Load(), Analysed: s.analysed.Load(), Detections: s.detections.Load(),
+		Errors: s.errs.Load(), LastDetect: time.Duration(s.lastNs.Load()),
+	}
+	if st.Analysed > 0 {
+		st.MeanDetect = time.Duration(s.detectNs.Load() / int64(st.Analysed))
+	}
+	return st
+}
+
+// Close frees the detector. Run calls it on return; call it yourself only
+// if Run is never started. It is safe to call more than once.
+func (s *Stage) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.det.Close() })
+	return err
+}
+
+// Run detects people in each frame from in and sends a Result per frame to
+// out until in is closed or ctx is done. It closes every frame it
+// receives, closes out and the detector when it returns.
+//
+// Drop policy: none here. The motion gate in front keeps only the latest
+// frame, and the tracker behind is cheap, so sends block (until ctx is done).
+func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Result) error {
+	defer close(out)
+	defer s.Close()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case f, ok := <-in:
+			if !ok {
+				return nil
+			}
+			res, err := s.Process(f)
+			f.Close()
+			if err != nil {
+				s.errs.Add(1)
+				// A failing detector fails every frame: log each new reason once.
+				if err.Error() != lastErr {
+					lastErr = err.Error()
+					s.log.Error("person detection failed; frame skipped", "seq", res.Seq, "err", err)
+				}
+				continue
+			}
+			select {
+			case out <- res:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// Process detects people in f at time cfg.Now(). It does not close f. On
+// error the Result must not be sent on: it would tell the tracker the zone
+// is empty.
+func (s *Stage) Process(f *mask.Frame) (Result, error) {
+	s.frames.Add(1)
+	t := s.cfg.Now()
+	res := Result{Seq: f.Seq(), PTS: f.PTS(), Received: f.Received(), Size: f.Size(), At: t}
+	active := s.cfg.Zones.ActiveAt(t)
+	if len(active) == 0 {
+		return res, nil
+	}
+	am := s.cfg.Zones.AnalysisMask(res.Size.X, res.Size.Y, t)
+	start := time.Now()
+	img, place, ok, err := Crop(f.Mat(), am, s.cfg.Width)
+	if err != nil {
+		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
+	}
+	if !ok {
+		return res, nil // active zones wholly under privacy zones: nothing to analyse
+	}
+	boxes, err := s.det.Detect(img)
+	img.Close()
+	d := time.Since(start)
+	s.analysed.Add(1)
+	s.detectNs.Add(int64(d))
+	s.lastNs.Store(int64(d))
+	if err != nil {
+		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
+	}
+	res.Active = zoneIDs(active)
+	for _, b := range boxes {
+		if b.Score < s.cfg.MinScore {
+			continue
+		}
+		r := place.ToFrame(b.Rect)
+		if r.Empty() {
+			continue
+		}
+		res.Boxes = append(res.Boxes, Box{Rect: r, Score: b.Score})
+	}
+	s.detections.Add(uint64(len(res.Boxes)))
+	return res, nil
+}
+
+func zoneIDs(zs []zones.Zone) []string {
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i] = z.ID
+	}
+	return ids
+}

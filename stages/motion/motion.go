@@ -1,0 +1,288 @@
+// Package motion holds the motion gate: a cheap frame-difference test that
+// keeps the person detector idle while nothing moves in the analysed zones.
+//
+// The gate looks only at the analysis mask (monitored zones with valid
+// signage, minus privacy zones), so movement in a privacy zone or in an
+// unsigned area never wakes the detector. When no zone is active at all,
+// nothing is analysed and nothing is passed on.
+package motion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Config configures the motion gate of one camera.
+type Config struct {
+	// Zones decides which pixels are analysed at a given time. Required.
+	Zones *zones.Set
+	// Width is the width, in pixels, frames are scaled down to before
+	// differencing (never up). It defaults to 160.
+	Width int
+	// Threshold is the grey-level difference (0..255) above which a pixel
+	// counts as changed. It defaults to 25.
+	Threshold int
+	// MinArea is the fraction (0..1] of the analysed pixels that must change
+	// for a frame to count as motion. It defaults to 0.002.
+	MinArea float64
+	// Keepalive passes a frame at least this often even without motion, so
+	// that people standing still stay tracked. It defaults to 3 seconds.
+	Keepalive time.Duration
+	// Now returns the time signage is checked against and keepalive is
+	// measured with. It defaults to time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are the gate's counters since it was created.
+type Stats struct {
+	In           uint64 // frames received
+	Passed       uint64 // frames sent on (motion or keepalive)
+	Keepalive    uint64 // of Passed, those sent only because keepalive expired
+	Gated        uint64 // frames dropped for lack of motion
+	Busy         uint64 // frames that should have passed but the detector was busy
+	NoActiveZone uint64 // frames not analysed because no zone may be analysed
+}
+
+// Gate is the motion gate stage.
+type Gate struct {
+	cfg Config
+	log *slog.Logger
+
+	in, passed, keepalive, gated, busy, noZone atomic.Uint64
+}
+
+// New returns a motion gate; zero fields of cfg take their defaults.
+func New(cfg Config) (*Gate, error) {
+	if cfg.Zones == nil {
+		return nil, errors.New("motion: no zone set given (build one with zones.NewSet)")
+	}
+	if cfg.Width == 0 {
+		cfg.Width = 160
+	}
+	if cfg.Threshold == 0 {
+		cfg.Threshold = 25
+	}
+	if cfg.MinArea == 0 {
+		cfg.MinArea = 0.002
+	}
+	if cfg.Keepalive == 0 {
+		cfg.Keepalive = 3 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	switch {
+	case cfg.Width < 8:
+		return nil, fmt.Errorf("motion: width %d is too small, use at least 8 pixels (default 160)", cfg.Width)
+	case cfg.Threshold < 1 || cfg.Threshold > 254:
+		return nil, fmt.Errorf("motion: threshold %d outside 1..254 (default 25)", cfg.Threshold)
+	case cfg.MinArea < 0 || cfg.MinArea > 1:
+		return nil, fmt.Errorf("motion: min_area %v outside 0..1 (a fraction of the analysed area, default 0.002)", cfg.MinArea)
+	case cfg.Keepalive < 0:
+		return nil, fmt.Errorf("motion: keepalive %v is negative (default 3s)", cfg.Keepalive)
+	}
+	return &Gate{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Stats returns the counters.
+func (g *Gate) Stats() Stats {
+	return Stats{
+		In: g.in.Load(), Passed: g.passed.Load(), Keepalive: g.keepalive.Load(),
+		Gated: g.gated.Load(), Busy: g.busy.Load(), NoActiveZone: g.noZone.Load(),
+	}
+}
+
+// Run gates frames from in to out until in is closed or ctx is done, and
+// closes out when it returns.
+//
+// Drop policy: sends never block. Detection keeps only the latest frame, so
+// a frame that finds out full is dropped (closed and counted as Busy). Every
+// frame received is closed or handed on exactly once.
+func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.Frame) error {
+	defer close(out)
+	st := newState(g.cfg)
+	defer st.close()
+	var lastPass time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case f, ok := <-in:
+			if !ok {
+				return nil
+			}
+			g.in.Add(1)
+			t := g.cfg.Now()
+			verdict, err := st.analyse(f, t)
+			if err != nil {
+				g.log.Error("motion analysis failed; frame dropped", "seq", f.Seq(), "err", err)
+				f.Close()
+				g.gated.Add(1)
+				continue
+			}
+			keep := false
+			switch {
+			case verdict == noZone:
+				// Nothing may be analysed, so nothing passes; the difference
+				// baseline restarts when a zone becomes active again.
+				g.noZone.Add(1)
+			case verdict == moved:
+				keep = true
+			case lastPass.IsZero() || t.Sub(lastPass) >= g.cfg.Keepalive:
+				keep = true
+				g.keepalive.Add(1)
+			default:
+				g.gated.Add(1)
+			}
+			if !keep {
+				f.Close()
+				continue
+			}
+			select {
+			case out <- f:
+				g.passed.Add(1)
+				lastPass = t
+			default:
+				g.busy.Add(1)
+				f.Close()
+			}
+		}
+	}
+}
+
+type verdict int
+
+const (
+	still verdict = iota
+	moved
+	noZone
+)
+
+// state is the gate's per-Run image state; only Run's goroutine touches it.
+type state struct {
+	cfg               Config
+	small, grey, prev gocv.Mat
+	diff              gocv.Mat
+	// maskMat is the analysis mask rasterised at the analysis size, kept
+	// while the zones package returns the same *Mask (same size and active
+	// set), so the common case costs no rasterising and no allocation.
+	maskSrc   *zones.Mask
+	maskMat   gocv.Mat
+	maskCount int
+}
+
+func newState(cfg Config) *state {
+	return &state{
+		cfg: cfg, small: gocv.NewMat(), grey: gocv.NewMat(), prev: gocv.NewMat(),
+		diff: gocv.NewMat(), maskMat: gocv.NewMat(),
+	}
+}
+
+func (s *state) close() {
+	for _, m := range []*gocv.Mat{&s.small, &s.grey, &s.prev, &s.diff, &s.maskMat} {
+		m.Close()
+	}
+}
+
+// AnalysisSize is the size frames of size sz are differenced at for an
+// analysis width of w: w wide (never wider than sz), aspect kept.
+func AnalysisSize(sz image.Point, w int) image.Point {
+	if sz.X <= w {
+		return sz
+	}
+	h := max(1, (sz.Y*w+sz.X/2)/sz.X)
+	return image.Pt(w, h)
+}
+
+func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
+	if len(s.cfg.Zones.ActiveAt(t)) == 0 {
+		s.resetPrev()
+		return noZone, nil
+	}
+	src := f.Mat()
+	if src.Empty() || src.Channels() != 3 {
+		return still, fmt.Errorf("motion: frame %d is not a BGR picture (%d channels)", f.Seq(), src.Channels())
+	}
+	sz := AnalysisSize(f.Size(), s.cfg.Width)
+	am := s.cfg.Zones.AnalysisMask(sz.X, sz.Y, t)
+	if am != s.maskSrc {
+		s.setMask(am)
+	}
+	if s.maskCount == 0 {
+		// Active zones wholly covered by privacy zones: nothing to analyse.
+		s.resetPrev()
+		return noZone, nil
+	}
+	gocv.Resize(src, &s.small, sz, 0, 0, gocv.InterpolationArea)
+	gocv.CvtColor(s.small, &s.grey, gocv.ColorBGRToGray)
+	gocv.GaussianBlur(s.grey, &s.grey, image.Pt(5, 5), 0, 0, gocv.BorderDefault)
+	if s.prev.Empty() || s.prev.Cols() != sz.X || s.prev.Rows() != sz.Y {
+		// No baseline: the first frame counts as still (keepalive decides).
+		s.grey, s.prev = s.prev, s.grey
+		return still, nil
+	}
+	gocv.AbsDiff(s.grey, s.prev, &s.diff)
+	gocv.Threshold(s.diff, &s.diff, float32(s.cfg.Threshold), 255, gocv.ThresholdBinary)
+	gocv.BitwiseAnd(s.diff, s.maskMat, &s.diff)
+	n := gocv.CountNonZero(s.diff)
+	s.grey, s.prev = s.prev, s.grey
+	if n > 0 && float64(n) >= s.cfg.MinArea*float64(s.maskCount) {
+		return moved, nil
+	}
+	return still, nil
+}
+
+// resetPrev forgets the baseline without freeing it.
+func (s *state) resetPrev() {
+	if !s.prev.Empty() {
+		s.prev.Close()
+		s.prev = gocv.NewMat()
+	}
+}
+
+// setMask rasterises am into maskMat: 255 inside, 0 outside.
+func (s *state) setMask(am *zones.Mask) {
+	s.maskMat.Close()
+	s.maskMat = MaskMat(am)
+	s.maskSrc = am
+	s.maskCount = am.Count()
+}
+
+// MaskMat returns m as a single-channel 8-bit Mat of m.H rows and m.W
+// columns, 255 on the mask's pixels and 0 elsewhere. The caller closes it.
+func MaskMat(m *zones.Mask) gocv.Mat {
+	out := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), m.H, m.W, gocv.MatTypeCV8U)
+	if m.W == 0 || m.H == 0 {
+		return out
+	}
+	data, err := out.DataPtrUint8()
+	if err != nil {
+		// A freshly allocated Mat is continuous; anything else is a broken invariant.
+		panic(fmt.Sprintf("motion: new mask Mat not addressable: %v", err))
+	}
+	for y, row := range m.Rows {
+		line := data[y*m.W : (y+1)*m.W]
+		for _, sp := range row {
+			seg := line[sp.X0:sp.X1]
+			for i := range seg {
+				seg[i] = 255
+			}
+		}
+	}
+	return out
+}
