@@ -36,7 +36,7 @@ static edge_state *edge_states;
 static int edge_log_installed;
 
 static void edge_log_cb(void *avcl, int level, const char *fmt, va_list vl) {
-	if (avcl != NULL && level <= AV_LOG_ERROR) {
+	if (avcl != NULL) {
 		edge_state *found = NULL;
 		pthread_mutex_lock(&edge_mu);
 		for (edge_state *s = edge_states; s != NULL; s = s->next) {
@@ -46,8 +46,10 @@ static void edge_log_cb(void *avcl, int level, const char *fmt, va_list vl) {
 			}
 		}
 		pthread_mutex_unlock(&edge_mu);
+		// Our decoders' chatter ("concealing N errors") would flood stderr
+		// on a lossy link; their errors reach the caller as Go errors.
 		if (found != NULL) {
-			if (found->first_err[0] == 0) {
+			if (level <= AV_LOG_ERROR && found->first_err[0] == 0) {
 				vsnprintf(found->first_err, sizeof(found->first_err), fmt, vl);
 				size_t n = strlen(found->first_err);
 				while (n > 0 && (found->first_err[n-1] == '\n' || found->first_err[n-1] == ' ')) {
