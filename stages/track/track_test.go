@@ -15,9 +15,9 @@ var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // bottom strip an unsigned monitored zone (sign missing).
 func scene(expires time.Time) *zones.Set {
 	zs := []zones.Zone{
-		{ID: "corridor", Kind: zones.Monitored, Signage: "s1", Polygon: zones.Polygon{{0, 0}, {0.5, 0}, {0.5, 0.8}, {0, 0.8}}},
-		{ID: "room", Kind: zones.Privacy, Polygon: zones.Polygon{{0.5, 0}, {1, 0}, {1, 0.8}, {0.5, 0.8}}},
-		{ID: "yard", Kind: zones.Monitored, Signage: "nosuch", Polygon: zones.Polygon{{0, 0.8}, {1, 0.8}, {1, 1}, {0, 1}}},
+		{ID: "corridor", Kind: zones.Monitored, Signage: "s1", Polygon: poly(0, 0, 0.5, 0, 0.5, 0.8, 0, 0.8)},
+		{ID: "room", Kind: zones.Privacy, Polygon: poly(0.5, 0, 1, 0, 1, 0.8, 0.5, 0.8)},
+		{ID: "yard", Kind: zones.Monitored, Signage: "nosuch", Polygon: poly(0, 0.8, 1, 0.8, 1, 1, 0, 1)},
 	}
 	signs := map[string]zones.Sign{"s1": {ID: "s1", VerifiedAt: t0.Add(-time.Hour), ExpiresAt: expires}}
 	return zones.NewSet(zs, signs)
@@ -129,4 +129,13 @@ func TestTwoPeopleKeepTheirIDs(t *testing.T) {
 	if occ := tr.Occupancy()["corridor"]; occ != 2 {
 		t.Fatalf("occupancy = %d, want 2", occ)
 	}
+}
+
+// poly builds a polygon from x, y pairs.
+func poly(xy ...float64) zones.Polygon {
+	var p zones.Polygon
+	for i := 0; i+1 < len(xy); i += 2 {
+		p = append(p, zones.Point{X: xy[i], Y: xy[i+1]})
+	}
+	return p
 }
