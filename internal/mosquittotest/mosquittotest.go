@@ -1,0 +1,217 @@
+// Package mosquittotest starts a real Debian mosquitto broker on a free
+// loopback port for tests, and can stop and restart it on the same port to
+// simulate a broker outage.
+package mosquittotest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// candidates are where Debian and other distributions install the broker;
+// PATH is searched first.
+var candidates = []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/opt/homebrew/sbin/mosquitto"}
+
+// startTimeout bounds how long Start and Restart wait for the port to accept.
+const startTimeout = 10 * time.Second
+
+// Mosquitto is a broker process owned by one test.
+type Mosquitto struct {
+	t    testing.TB
+	bin  string
+	conf string
+	port int
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	out *syncBuffer
+	// exited is closed when the current process has been reaped.
+	exited chan struct{}
+}
+
+// Start runs mosquitto on a free 127.0.0.1 port with anonymous access and no
+// persistence, and stops it when the test ends. It fails the test when
+// mosquitto is not installed: the tests need a real broker.
+func Start(t testing.TB) *Mosquitto {
+	t.Helper()
+	bin, err := find()
+	if err != nil {
+		t.Fatalf("mosquittotest: %v: run scripts/deps.sh (apt-get install mosquitto)", err)
+	}
+	m := &Mosquitto{t: t, bin: bin}
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	m.conf = conf
+	// A free port can be taken between our probe and mosquitto's bind; try
+	// a few.
+	for attempt := 0; ; attempt++ {
+		m.port = freePort(t)
+		body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", m.port)
+		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+			t.Fatalf("mosquittotest: write config: %v", err)
+		}
+		err := m.start()
+		if err == nil {
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("mosquittotest: %v", err)
+		}
+	}
+	t.Cleanup(m.kill)
+	return m
+}
+
+func find() (string, error) {
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p, nil
+	}
+	for _, p := range candidates {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", errors.New("mosquitto not found in PATH or " + fmt.Sprint(candidates))
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("mosquittotest: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start launches the process and waits until the port accepts connections.
+func (m *Mosquitto) start() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd != nil {
+		return errors.New("already running")
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command(m.bin, "-c", m.conf)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", m.bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	addr := m.addr()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("mosquitto exited before accepting on %s: %s", addr, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("mosquitto did not accept on %s within %v: %s", addr, startTimeout, out.String())
+		}
+	}
+	m.cmd, m.out, m.exited = cmd, out, exited
+	return nil
+}
+
+// Stop terminates the broker (SIGTERM, then SIGKILL after 5 s) and waits for
+// it to exit. Connected clients see their connection drop.
+func (m *Mosquitto) Stop() {
+	m.t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(5 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-m.exited
+	}
+	m.cmd = nil
+}
+
+// Restart starts the broker again on the same port after Stop.
+func (m *Mosquitto) Restart() {
+	m.t.Helper()
+	// The old socket may linger briefly; mosquitto sets SO_REUSEADDR, so a
+	// bind failure here is a real problem, but give it one retry.
+	err := m.start()
+	if err != nil {
+		time.Sleep(500 * time.Millisecond)
+		err = m.start()
+	}
+	if err != nil {
+		m.t.Fatalf("mosquittotest: restart on port %d: %v", m.port, err)
+	}
+}
+
+func (m *Mosquitto) kill() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	<-m.exited
+	m.cmd = nil
+}
+
+func (m *Mosquitto) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(m.port)) }
+
+// Addr is "127.0.0.1:PORT".
+func (m *Mosquitto) Addr() string { return m.addr() }
+
+// URL is "tcp://127.0.0.1:PORT".
+func (m *Mosquitto) URL() string { return "tcp://" + m.addr() }
+
+// Log returns what the current broker process has written so far, for
+// failure messages.
+func (m *Mosquitto) Log() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.out == nil {
+		return ""
+	}
+	return m.out.String()
+}
+
+// syncBuffer is written by exec's copying goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
