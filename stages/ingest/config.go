@@ -79,13 +79,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.URL == "" {
 		return c, fmt.Errorf("ingest: URL is empty: give the camera's rtsp:// address")
 	}
+	if !strings.HasPrefix(c.URL, "rtsp://") && !strings.HasPrefix(c.URL, "rtsps://") {
+		return c, fmt.Errorf("ingest: URL %s is not an RTSP URL: use rtsp:// or rtsps://", redact(c.URL))
+	}
 	u, err := base.ParseURL(c.URL)
 	if err != nil {
 		// The parser's message may quote the URL; keep only what is safe.
 		return c, fmt.Errorf("ingest: URL %s does not parse: check its syntax (percent-encode @ : / in passwords)", redact(c.URL))
-	}
-	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
-		return c, fmt.Errorf("ingest: URL %s has scheme %q: use rtsp:// or rtsps://", redact(c.URL), u.Scheme)
 	}
 	if u.Host == "" {
 		return c, fmt.Errorf("ingest: URL %s has no host", redact(c.URL))
@@ -152,6 +152,7 @@ func newSecretScrubber(rawURL string) secretScrubber {
 	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
 		add(u.User.String())
 		if p, ok := u.User.Password(); ok {
+			add(u.User.Username() + ":" + p)
 			addBare(p)
 			addBare(url.QueryEscape(p))
 			addBare(url.PathEscape(p))

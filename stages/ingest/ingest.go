@@ -287,6 +287,7 @@ func (i *Ingest) session(ctx context.Context, buf chan AccessUnit) (delivered bo
 	go func() { waitErr <- c.Wait() }()
 	tick := time.NewTicker(min(i.cfg.StallTimeout/4, time.Second))
 	defer tick.Stop()
+	droppedSeen, lastDropLog := i.dropped.Load(), time.Time{}
 	for {
 		select {
 		case err := <-waitErr:
@@ -300,6 +301,11 @@ func (i *Ingest) session(ctx context.Context, buf chan AccessUnit) (delivered bo
 			}
 			if r.delivered.Load() {
 				i.setStatus(StatusStreaming, "")
+			}
+			// At most one line a second, however slow the consumer.
+			if d := i.dropped.Load(); d != droppedSeen && time.Since(lastDropLog) >= time.Second {
+				i.log.Warn("consumer too slow, dropping access units until the next keyframe", "dropped", d-droppedSeen)
+				droppedSeen, lastDropLog = d, time.Now()
 			}
 		}
 	}
