@@ -68,10 +68,10 @@ func newViper() *viper.Viper {
 	v := viper.New()
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
+	// Explicit bindings rather than AutomaticEnv: AutomaticEnv answers only
+	// for keys the file happens to contain, and would let EDGE_CAMERAS
+	// replace the camera list with a string.
 	for _, k := range EnvKeys {
-		// AutomaticEnv only answers for keys viper already knows; binding
-		// makes the override work when the file leaves the key out.
 		_ = v.BindEnv(k) // fails only for an empty key list
 	}
 	v.SetDefault("mqtt.qos", DefaultQoS)

@@ -145,6 +145,7 @@ func (s *Sign) validate(v *validator, i int, seen map[string]bool) {
 	case !idPattern.MatchString(s.ID):
 		v.add(p+".id", idFix, "sign id %q is not a valid id", s.ID)
 	case seen[s.ID]:
+		p = label("signage", i, "") // the id no longer says which one
 		v.add(p+".id", "give each sign a unique id", "duplicate sign id %q", s.ID)
 	}
 	seen[s.ID] = true
@@ -259,7 +260,7 @@ func (z *Zone) validate(v *validator, cam string, j int, seen map[string]bool, s
 				"signage %q is not registered", z.Signage)
 		}
 	default:
-		v.add(p+".kind", "use privacy (painted over) or monitored (analysed under signage)", "unknown zone kind %q", z.Kind)
+		v.add(p+".kind", "use privacy or monitored (privacy is painted over; monitored is analysed under signage)", "unknown zone kind %q", z.Kind)
 	}
 
 	poly, err := zones.ParsePolygon(z.Polygon)
