@@ -1,0 +1,343 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/stages/decode"
+	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/motion"
+	"github.com/edgeprivacy/edge/stages/track"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Source produces access units: a live RTSP camera, or a file for verify runs.
+// It closes out when it returns.
+type Source interface {
+	Run(ctx context.Context, out chan<- ingest.AccessUnit) error
+}
+
+// Sink takes messages for MQTT without ever blocking the frame path.
+type Sink interface {
+	Offer(m events.Message) bool
+}
+
+// CameraConfig is everything one camera's pipeline needs.
+type CameraConfig struct {
+	Site, Camera string
+	// Source feeds the pipeline; usually an *ingest.Ingest.
+	Source Source
+	// Zones holds the camera's privacy and monitored zones and the signage.
+	Zones *zones.Set
+	// MaskColor is the privacy fill as B, G, R.
+	MaskColor [3]uint8
+	// DetectFPS caps analysed frames per second of stream time. It defaults to 5.
+	DetectFPS float64
+	// Detect configures the detector; Zones and Now are filled in here.
+	Detect detect.Config
+	// Motion configures the gate; Zones and Now are filled in here.
+	Motion motion.Config
+	// Sink receives events, occupancy and state. Required.
+	Sink Sink
+	// Offline processes every frame (no drops for a slow consumer) and judges
+	// signage at the frame's stream time from Start. Verify runs set it.
+	Offline bool
+	// Start is the wall-clock time of the stream's first frame in offline runs.
+	Start time.Time
+	// Now is the clock for live runs. It defaults to time.Now.
+	Now func() time.Time
+	// StateEvery is how often the retained state is refreshed. It defaults to 5 s;
+	// a change of signage status is published within a second regardless.
+	StateEvery time.Duration
+	// OnMasked, when set, sees every frame that leaves the mask stage (verify
+	// checks each one). It must not keep the frame beyond the call.
+	OnMasked func(*mask.Frame)
+	// OnResult, when set, sees every detection result with the transitions it caused.
+	OnResult func(detect.Result, []track.Transition)
+	Logger   *slog.Logger
+}
+
+// Camera is one camera's running pipeline.
+type Camera struct {
+	cfg CameraConfig
+	log *slog.Logger
+
+	mu     sync.Mutex
+	stages *stageSet // of the current run, for state
+	fps    fpsWindow
+	status func() ingest.State
+}
+
+type stageSet struct {
+	dec    *decode.Decoder
+	mask   *mask.Stage
+	motion *motion.Gate
+	limit  *limiter
+	detect *detect.Stage
+}
+
+// NewCamera checks cfg and returns a camera ready to Run.
+func NewCamera(cfg CameraConfig) (*Camera, error) {
+	switch {
+	case cfg.Camera == "":
+		return nil, errors.New("pipeline: camera id is empty")
+	case cfg.Source == nil:
+		return nil, fmt.Errorf("pipeline: camera %s has no source", cfg.Camera)
+	case cfg.Zones == nil:
+		return nil, fmt.Errorf("pipeline: camera %s has no zone set", cfg.Camera)
+	case cfg.Sink == nil:
+		return nil, fmt.Errorf("pipeline: camera %s has no sink", cfg.Camera)
+	}
+	if cfg.DetectFPS <= 0 {
+		cfg.DetectFPS = 5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.StateEvery <= 0 {
+		cfg.StateEvery = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera)}
+	if s, ok := cfg.Source.(interface{ State() ingest.State }); ok {
+		c.status = s.State
+	}
+	return c, nil
+}
+
+// clock returns the time signage is judged at for a frame.
+func (c *Camera) clock(pts time.Duration) time.Time {
+	if c.cfg.Offline {
+		return c.cfg.Start.Add(pts)
+	}
+	return c.cfg.Now()
+}
+
+// Run runs the pipeline until ctx is done (nil) or a stage fails (its error).
+// Every goroutine it starts has ended when it returns.
+func (c *Camera) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Signage is judged at the time of the frame each stage is looking at.
+	var frameClock struct {
+		sync.Mutex
+		pts time.Duration
+	}
+	now := func() time.Time {
+		if !c.cfg.Offline {
+			return c.cfg.Now()
+		}
+		frameClock.Lock()
+		defer frameClock.Unlock()
+		return c.clock(frameClock.pts)
+	}
+
+	st := &stageSet{}
+	var err error
+	if st.dec, err = decode.New(decode.Config{Logger: c.log}); err != nil {
+		return err
+	}
+	if st.mask, err = mask.New(mask.Config{Zones: c.cfg.Zones, Color: c.cfg.MaskColor, Block: c.cfg.Offline, Logger: c.log}); err != nil {
+		return err
+	}
+	mcfg := c.cfg.Motion
+	mcfg.Zones, mcfg.Now, mcfg.Logger = c.cfg.Zones, now, c.log
+	if st.motion, err = motion.New(mcfg); err != nil {
+		return err
+	}
+	st.limit = &limiter{interval: time.Duration(float64(time.Second) / c.cfg.DetectFPS), block: c.cfg.Offline}
+	dcfg := c.cfg.Detect
+	dcfg.Zones, dcfg.Now = c.cfg.Zones, now
+	if st.detect, err = detect.New(dcfg); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.stages = st
+	c.mu.Unlock()
+
+	aus := make(chan ingest.AccessUnit, 30)
+	decoded := make(chan decode.Frame, 2)
+	masked := make(chan *mask.Frame, 2)
+	tapped := make(chan *mask.Frame, 2)
+	moving := make(chan *mask.Frame, 1)
+	limited := make(chan *mask.Frame, 1)
+	results := make(chan detect.Result, 4)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	goStage := func(name string, run func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// An error after cancellation is only the stage noticing it.
+			if err := run(); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("camera %s: %s: %w", c.cfg.Camera, name, err)
+				cancel()
+			}
+		}()
+	}
+	goStage("source", func() error { return c.cfg.Source.Run(ctx, aus) })
+	goStage("decode", func() error { return st.dec.Run(ctx, aus, decoded) })
+	goStage("mask", func() error { return st.mask.Run(ctx, decoded, masked) })
+	goStage("tap", func() error {
+		defer close(tapped)
+		for f := range masked {
+			if c.cfg.Offline {
+				frameClock.Lock()
+				frameClock.pts = f.PTS()
+				frameClock.Unlock()
+			}
+			if c.cfg.OnMasked != nil {
+				c.cfg.OnMasked(f)
+			}
+			select {
+			case tapped <- f:
+			case <-ctx.Done():
+				f.Close()
+			}
+		}
+		return nil
+	})
+	goStage("motion", func() error { return st.motion.Run(ctx, tapped, moving) })
+	goStage("limit", func() error { return st.limit.Run(ctx, moving, limited) })
+	goStage("detect", func() error { return st.detect.Run(ctx, limited, results) })
+
+	c.analytics(ctx, results, now)
+	cancel()
+	wg.Wait()
+	// Frames still queued when the stages stopped are ours to free.
+	drain(aus, decoded, masked, tapped, moving, limited)
+	close(errs)
+	return <-errs
+}
+
+func drain(aus chan ingest.AccessUnit, decoded chan decode.Frame, chans ...chan *mask.Frame) {
+	for range aus {
+	}
+	for f := range decoded {
+		f.Mat.Close()
+	}
+	for _, ch := range chans {
+		for f := range ch {
+			f.Close()
+		}
+	}
+}
+
+// analytics tracks people across results, sends events, occupancy and state.
+// It returns when results is closed.
+func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, now func() time.Time) {
+	tr := track.New(track.Config{Zones: c.cfg.Zones})
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var (
+		size       image.Point
+		lastActive []string
+		lastState  time.Time
+		occ        = map[string]int{}
+	)
+	publishOcc := func(force bool) {
+		cur := tr.Occupancy()
+		for _, z := range c.cfg.Zones.Monitored() {
+			if n := cur[z.ID]; force || n != occ[z.ID] {
+				occ[z.ID] = n
+				c.offer(events.Occupancy{Camera: c.cfg.Camera, Zone: z.ID, Count: n})
+			}
+		}
+	}
+	activeIDs := func(t time.Time) []string {
+		var ids []string
+		for _, z := range c.cfg.Zones.ActiveAt(t) {
+			ids = append(ids, z.ID)
+		}
+		return ids
+	}
+	publishState := func(t time.Time) {
+		c.offer(c.State(t, occ))
+		lastState = time.Now()
+	}
+	publishOcc(true)
+	publishState(now())
+	lastActive = activeIDs(now())
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				publishState(now())
+				return
+			}
+			size = r.Size
+			dets := make([]track.Detection, len(r.Boxes))
+			for i, b := range r.Boxes {
+				dets[i] = track.Detection{Rect: b.Rect, Score: b.Score}
+			}
+			trans := tr.Update(dets, r.Size, r.At, r.Active)
+			for _, tn := range trans {
+				c.offer(c.event(tn, r))
+			}
+			if c.cfg.OnResult != nil {
+				c.cfg.OnResult(r, trans)
+			}
+			if len(trans) > 0 {
+				publishOcc(false)
+			}
+		case <-tick.C:
+			t := now()
+			active := activeIDs(t)
+			if !slices.Equal(active, lastActive) {
+				// Signage changed: stop (or resume) counting there and say so now.
+				lastActive = active
+				if size != (image.Point{}) {
+					for _, tn := range tr.Update(nil, size, t, active) {
+						c.offer(c.event(tn, detect.Result{Size: size, At: t}))
+					}
+				}
+				publishOcc(false)
+				publishState(t)
+				for _, z := range c.cfg.Zones.Monitored() {
+					c.log.Info("zone analysis changed", "zone", z.ID, "signage", z.Signage,
+						"status", c.cfg.Zones.SignageStatus(z.ID, t), "active", slices.Contains(active, z.ID))
+				}
+			} else if time.Since(lastState) >= c.cfg.StateEvery {
+				publishState(t)
+			}
+		case <-ctx.Done():
+			// Keep draining so detect can finish; results closes once it has.
+			for range results {
+			}
+			publishState(now())
+			return
+		}
+	}
+}
+
+func (c *Camera) offer(m events.Message) {
+	if !c.cfg.Sink.Offer(m) {
+		c.log.Warn("MQTT queue full; message dropped", "topic", m.Topic("{prefix}"))
+	}
+}
+
+func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
+	sign, _ := c.cfg.Zones.SignFor(tn.Zone)
+	ts := r.Received
+	if c.cfg.Offline || ts.IsZero() {
+		ts = tn.At
+	}
+	return events.Event{
+		ID: events.NewID(), Type: tn.Type, Site: c.cfg.Site, Camera: c.cfg.Camera,
+		Zone: tn.Zone, SignageID: sign.ID, Purpose: sign.Purpose, Label: events.LabelPerson,
+		TrackID: tn.TrackID, Score: tn.Score, Box: tn.Box, TS: ts, Occupancy: tn.Occupancy,
+	}
+}

@@ -1,0 +1,202 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+var matLeaks func() int
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && matLeaks != nil {
+		if n := matLeaks(); n != 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: %d gocv Mats were not closed\n", n)
+			code = 1
+		}
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: goroutine leak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// collect is a sink that keeps everything (unit tests of the wiring only;
+// the end-to-end test uses a real broker).
+type collect struct {
+	mu   sync.Mutex
+	msgs []events.Message
+}
+
+func (c *collect) Offer(m events.Message) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.msgs = append(c.msgs, m)
+	return true
+}
+
+func (c *collect) all() []events.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.msgs)
+}
+
+func poly(xy ...float64) zones.Polygon {
+	var p zones.Polygon
+	for i := 0; i+1 < len(xy); i += 2 {
+		p = append(p, zones.Point{X: xy[i], Y: xy[i+1]})
+	}
+	return p
+}
+
+const clip = "../testvideos/vtest.mp4"
+
+var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// vtest's scene: people walk up and down the middle of a pedestrian precinct.
+func scene(expires time.Time) *zones.Set {
+	return zones.NewSet([]zones.Zone{
+		{ID: "changing-room", Kind: zones.Privacy, Polygon: poly(0, 0, 0.25, 0, 0.25, 1, 0, 1)},
+		{ID: "walkway", Kind: zones.Monitored, Signage: "sign-1", Polygon: poly(0.25, 0.35, 1, 0.35, 1, 1, 0.25, 1)},
+		{ID: "unsigned", Kind: zones.Monitored, Signage: "never-registered", Polygon: poly(0.25, 0, 1, 0, 1, 0.35, 0.25, 0.35)},
+	}, map[string]zones.Sign{"sign-1": {ID: "sign-1", Purpose: "footfall", VerifiedAt: start.Add(-time.Hour), ExpiresAt: expires}})
+}
+
+type run struct {
+	msgs          []events.Message
+	frames, leaks int
+}
+
+func runClip(t *testing.T, set *zones.Set, seconds time.Duration) run {
+	t.Helper()
+	if _, err := os.Stat(clip); err != nil {
+		t.Fatalf("test clip: %v", err)
+	}
+	sink := &collect{}
+	check := leakcheck.NewCache([]leakcheck.Polygon{{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}})
+	var r run
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
+		Site: "test", Camera: "lobby", Source: pipeline.FileSource{Path: clip}, Zones: set,
+		Sink: sink, Offline: true, Start: start, DetectFPS: 3,
+		OnMasked: func(f *mask.Frame) {
+			r.frames++
+			if f.PTS() > seconds {
+				cancel()
+			}
+			sz := f.Size()
+			m := f.Mat()
+			data, err := m.DataPtrUint8()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res, err := leakcheck.Check(data, check.Get(sz.X, sz.Y), [3]uint8{}, 0)
+			if err != nil || res.Leaked > 0 {
+				r.leaks++
+				t.Errorf("frame %d: %d private pixels leaked (%v)", f.Seq(), res.Leaked, err)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cam.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.msgs = sink.all()
+	return r
+}
+
+func TestClipGivesEnterAndExitOnlyInSignedZone(t *testing.T) {
+	r := runClip(t, scene(start.Add(24*time.Hour)), 30*time.Second)
+	if r.frames < 250 {
+		t.Fatalf("only %d frames went through the mask stage", r.frames)
+	}
+	var enters, exits int
+	var last *events.State
+	for _, m := range r.msgs {
+		switch v := m.(type) {
+		case events.Event:
+			if v.Zone != "walkway" {
+				t.Errorf("event names zone %q; only the signed walkway may appear", v.Zone)
+			}
+			if v.SignageID != "sign-1" || v.Purpose != "footfall" || v.Label != "person" || v.Camera != "lobby" {
+				t.Errorf("event fields wrong: %+v", v)
+			}
+			if v.Type == events.TypeEnter {
+				enters++
+			} else {
+				exits++
+			}
+		case events.State:
+			last = &v
+		}
+	}
+	t.Logf("%d frames, %d enters, %d exits, %d messages", r.frames, enters, exits, len(r.msgs))
+	if enters == 0 || exits == 0 {
+		t.Fatalf("want at least one enter and one exit, got %d and %d", enters, exits)
+	}
+	if last == nil {
+		t.Fatal("no state published")
+	}
+	if last.FramesMasked == 0 || last.Width != 768 || last.Height != 576 {
+		t.Errorf("final state %+v: want frames masked and 768x576", last)
+	}
+	for _, z := range last.Zones {
+		switch z.ID {
+		case "walkway":
+			if z.SignageStatus != "valid" || !z.DetectionActive {
+				t.Errorf("walkway state %+v, want valid and active", z)
+			}
+		case "unsigned":
+			if z.SignageStatus != "missing" || z.DetectionActive {
+				t.Errorf("unsigned state %+v, want missing and inactive", z)
+			}
+		}
+	}
+}
+
+func TestExpiredSignStopsDetectionMidClip(t *testing.T) {
+	expires := start.Add(8 * time.Second) // in stream time: the clip's 8th second
+	r := runClip(t, scene(expires), 20*time.Second)
+	var lastEventAt time.Time
+	var sawExpired bool
+	for _, m := range r.msgs {
+		switch v := m.(type) {
+		case events.Event:
+			if v.TS.After(lastEventAt) {
+				lastEventAt = v.TS
+			}
+		case events.State:
+			for _, z := range v.Zones {
+				if z.ID == "walkway" && z.SignageStatus == "expired" && !z.DetectionActive {
+					sawExpired = true
+				}
+			}
+		}
+	}
+	if !lastEventAt.IsZero() && !lastEventAt.Before(expires) {
+		t.Errorf("event at %v, after the sign expired at %v", lastEventAt, expires)
+	}
+	if !sawExpired {
+		t.Error("no state said the walkway's signage expired and detection stopped")
+	}
+}

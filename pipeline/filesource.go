@@ -1,0 +1,32 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+
+	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/stages/ingest"
+)
+
+// FileSource feeds a video file through the same stages as a live camera,
+// as fast as they take it. Verify runs use it with CameraConfig.Offline.
+type FileSource struct {
+	Path string
+}
+
+// Run sends every access unit of the file and closes out.
+func (s FileSource) Run(ctx context.Context, out chan<- ingest.AccessUnit) error {
+	defer close(out)
+	err := mediafile.ReadFile(ctx, s.Path, func(au ingest.AccessUnit) error {
+		select {
+		case out <- au:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

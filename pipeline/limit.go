@@ -1,0 +1,62 @@
+package pipeline
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// limiter passes at most one frame per interval of stream time (PTS), so that
+// detection runs at the configured rate whatever the camera's frame rate, and
+// live and offline runs analyse the same frames of a clip.
+type limiter struct {
+	interval time.Duration
+	// block waits for the detector instead of dropping (offline runs).
+	block bool
+
+	passed, skipped, busy atomic.Uint64
+}
+
+func (l *limiter) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.Frame) error {
+	defer close(out)
+	var last time.Duration
+	first := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case f, ok := <-in:
+			if !ok {
+				return nil
+			}
+			pts := f.PTS()
+			// A PTS that goes backwards is a new stream (reconnect, loop): start over.
+			if !first && pts >= last && pts-last < l.interval {
+				l.skipped.Add(1)
+				f.Close()
+				continue
+			}
+			if l.block {
+				select {
+				case out <- f:
+				case <-ctx.Done():
+					f.Close()
+					return nil
+				}
+			} else {
+				select {
+				case out <- f:
+				default:
+					// The detector is still on an older frame: keep only the latest.
+					l.busy.Add(1)
+					f.Close()
+					continue
+				}
+			}
+			first, last = false, pts
+			l.passed.Add(1)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"slices"
+	"time"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// fpsWindow turns counters into rates between two state publications.
+type fpsWindow struct {
+	at                time.Time
+	decoded, analysed uint64
+}
+
+// State is the camera's retained state at t. occ is the latest occupancy per zone.
+func (c *Camera) State(t time.Time, occ map[string]int) events.State {
+	s := events.State{Camera: c.cfg.Camera, Status: events.StatusConnecting, TS: time.Now().UTC(), Drops: map[string]uint64{}}
+	if c.status != nil {
+		in := c.status()
+		s.Status, s.Reason = in.Status, events.RedactReason(in.Reason)
+		if in.Codec != 0 {
+			s.Codec = in.Codec.String()
+		}
+	} else {
+		s.Status = events.StatusStreaming
+	}
+	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
+		st := src.Stats()
+		s.Drops["ingest"] = st.Dropped
+	}
+
+	c.mu.Lock()
+	st := c.stages
+	c.mu.Unlock()
+	if st != nil {
+		d, m, g := st.dec.Stats(), st.mask.Stats(), st.motion.Stats()
+		s.Width, s.Height = d.Width, d.Height
+		s.FramesDecoded, s.FramesMasked = d.Decoded, m.Masked
+		s.Drops["decode_errors"] = d.Errors
+		s.Drops["mask_failed"] = m.Failed
+		s.Drops["mask_busy"] = m.Downstream
+		s.Drops["motion_busy"] = g.Busy
+		s.Drops["detect_busy"] = st.limit.busy.Load()
+		analysed := st.detect.Stats().Analysed
+		now := time.Now()
+		c.mu.Lock()
+		if prev := c.fps; !prev.at.IsZero() {
+			if dt := now.Sub(prev.at).Seconds(); dt > 0.2 {
+				s.InputFPS = float64(d.Decoded-prev.decoded) / dt
+				s.ProcessedFPS = float64(analysed-prev.analysed) / dt
+			}
+		}
+		c.fps = fpsWindow{at: now, decoded: d.Decoded, analysed: analysed}
+		c.mu.Unlock()
+	}
+	for _, n := range s.Drops {
+		s.FramesDropped += n
+	}
+
+	for _, z := range c.cfg.Zones.Privacy() {
+		s.Zones = append(s.Zones, events.ZoneState{ID: z.ID, Kind: string(zones.Privacy)})
+	}
+	active := c.cfg.Zones.ActiveAt(t)
+	for _, z := range c.cfg.Zones.Monitored() {
+		s.Zones = append(s.Zones, events.ZoneState{
+			ID: z.ID, Kind: string(zones.Monitored), SignageID: z.Signage,
+			SignageStatus:   string(c.cfg.Zones.SignageStatus(z.ID, t)),
+			DetectionActive: slices.ContainsFunc(active, func(a zones.Zone) bool { return a.ID == z.ID }),
+			Occupancy:       occ[z.ID],
+		})
+	}
+	return s
+}
