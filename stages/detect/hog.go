@@ -30,8 +30,10 @@ const (
 // People smaller than about 64x128 pixels in the picture given to it are
 // not found.
 type HOG struct {
-	p   unsafe.Pointer
-	buf []C.EdgeHOGBox
+	p           unsafe.Pointer
+	buf         []C.EdgeHOGBox
+	stride, pad int
+	scale       float64
 }
 
 // NewHOG returns the default people detector.
@@ -40,7 +42,7 @@ func NewHOG() (*HOG, error) {
 	if p == nil {
 		return nil, errors.New("detect: OpenCV could not build the HOG people detector")
 	}
-	return &HOG{p: p, buf: make([]C.EdgeHOGBox, hogMaxBoxes)}, nil
+	return &HOG{p: p, buf: make([]C.EdgeHOGBox, hogMaxBoxes), stride: hogStride, pad: hogPadding, scale: hogScale}, nil
 }
 
 // Detect returns the people in img; Score is the SVM margin.
@@ -52,8 +54,8 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 		return nil, nil
 	}
 	var errBuf [256]C.char
-	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), 0, hogStride, hogPadding,
-		hogScale, hogFinalThresh, &h.buf[0], C.int(len(h.buf)), &errBuf[0], C.int(len(errBuf)))
+	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), 0, C.int(h.stride), C.int(h.pad),
+		C.double(h.scale), hogFinalThresh, &h.buf[0], C.int(len(h.buf)), &errBuf[0], C.int(len(errBuf)))
 	if n < 0 {
 		return nil, fmt.Errorf("detect: HOG on %dx%d picture: %s", img.Cols(), img.Rows(), C.GoString(&errBuf[0]))
 	}

@@ -135,7 +135,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 				g.gated.Add(1)
 				continue
 			}
-			keep := false
+			keep, byKeepalive := false, false
 			switch {
 			case verdict == noZone:
 				// Nothing may be analysed, so nothing passes; the difference
@@ -144,8 +144,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			case verdict == moved:
 				keep = true
 			case lastPass.IsZero() || t.Sub(lastPass) >= g.cfg.Keepalive:
-				keep = true
-				g.keepalive.Add(1)
+				keep, byKeepalive = true, true
 			default:
 				g.gated.Add(1)
 			}
@@ -156,6 +155,9 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			select {
 			case out <- f:
 				g.passed.Add(1)
+				if byKeepalive {
+					g.keepalive.Add(1)
+				}
 				lastPass = t
 			default:
 				g.busy.Add(1)
