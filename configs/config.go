@@ -93,6 +93,15 @@ type Detect struct {
 	// MinScore is the lowest detector confidence reported, 0..1. 0 means the
 	// default, 0.5.
 	MinScore float64 `mapstructure:"min_score"`
+	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
+	// needed; the default), "haar" (a cascade file in Model, e.g. Debian
+	// opencv-data's haarcascade_fullbody.xml) or "dnn" (an SSD-style person
+	// detector: weights in Model, network description in ModelConfig).
+	Kind string `mapstructure:"kind"`
+	// Model is the cascade (haar) or weights file (dnn).
+	Model string `mapstructure:"model"`
+	// ModelConfig is the network description for dnn (.prototxt or .pbtxt).
+	ModelConfig string `mapstructure:"model_config"`
 }
 
 // Mask sets how privacy zones are painted: always a solid fill, never a blur.
@@ -161,6 +170,9 @@ func (c *Config) ApplyDefaults() {
 		}
 		if cam.Detect.Width == 0 {
 			cam.Detect.Width = DefaultWidth
+		}
+		if cam.Detect.Kind == "" {
+			cam.Detect.Kind = "hog"
 		}
 		if cam.Detect.MinScore == 0 {
 			cam.Detect.MinScore = DefaultMinScore

@@ -141,6 +141,11 @@ func TestValidateProblems(t *testing.T) {
 		{"width too large", func(c *configs.Config) { c.Cameras[0].Detect.Width = 8192 }, "cameras[lobby].detect.width", "64 to 4096"},
 		{"min_score above 1", func(c *configs.Config) { c.Cameras[0].Detect.MinScore = 1.5 }, "cameras[lobby].detect.min_score", "between 0 and 1"},
 		{"min_score negative", func(c *configs.Config) { c.Cameras[0].Detect.MinScore = -0.1 }, "cameras[lobby].detect.min_score", "between 0 and 1"},
+		{"unknown detector", func(c *configs.Config) { c.Cameras[0].Detect.Kind = "yolo" }, "cameras[lobby].detect.kind", "hog"},
+		{"haar without model", func(c *configs.Config) { c.Cameras[0].Detect.Kind = "haar" }, "cameras[lobby].detect.model", "path of the model"},
+		{"dnn model missing", func(c *configs.Config) {
+			c.Cameras[0].Detect.Kind, c.Cameras[0].Detect.Model = "dnn", "/nonexistent/ssd.caffemodel"
+		}, "cameras[lobby].detect.model", "check the path"},
 		{"qos 3", func(c *configs.Config) { c.MQTT.QoS = 3 }, "mqtt.qos", "exactly once"},
 		{"qos negative", func(c *configs.Config) { c.MQTT.QoS = -1 }, "mqtt.qos", "0 (at most once)"},
 		{"broker wrong scheme", func(c *configs.Config) { c.MQTT.Broker = "http://broker:1883" }, "mqtt.broker", "tcp://host:1883"},
@@ -437,7 +442,8 @@ cameras:
 		{"c1 mask", c.Cameras[0].Mask.Color, [3]int{0, 0, 0}},
 		{"c2 enabled", c.Cameras[1].IsEnabled(), false},
 		{"c2 transport", c.Cameras[1].Transport, "udp"},
-		{"c2 detect", c.Cameras[1].Detect, configs.Detect{FPS: 2, Width: 320, MinScore: 0.7}},
+		{"c2 detect", c.Cameras[1].Detect, configs.Detect{FPS: 2, Width: 320, MinScore: 0.7, Kind: "hog"}},
+		{"c1 detector", c.Cameras[0].Detect.Kind, "hog"},
 		{"c2 mask", c.Cameras[1].Mask.Color, [3]int{255, 0, 0}},
 		{"enabled cameras", len(c.EnabledCameras()), 1},
 	}

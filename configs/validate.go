@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -209,6 +210,22 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	}
 	if !(d.MinScore >= 0 && d.MinScore <= 1) {
 		v.add(p+".detect.min_score", "use a confidence between 0 and 1 (default 0.5)", "min_score %v is out of range", d.MinScore)
+	}
+	switch d.Kind {
+	case "hog":
+	case "haar", "dnn":
+		if d.Model == "" {
+			v.add(p+".detect.model", "give the path of the model file, or use kind: hog, which needs none", "detector %q needs a model file", d.Kind)
+		} else if _, err := os.Stat(d.Model); err != nil {
+			v.add(p+".detect.model", "check the path; the file must be readable by edge", "model file %q: %v", d.Model, errors.Unwrap(err))
+		}
+		if d.ModelConfig != "" {
+			if _, err := os.Stat(d.ModelConfig); err != nil {
+				v.add(p+".detect.model_config", "check the path, or leave it empty when the model file describes the network", "model config %q: %v", d.ModelConfig, errors.Unwrap(err))
+			}
+		}
+	default:
+		v.add(p+".detect.kind", "use hog (default), haar or dnn", "unknown detector kind %q", d.Kind)
 	}
 	for k, x := range c.Mask.Color {
 		if x < 0 || x > 255 {
