@@ -226,6 +226,7 @@ func TestServe(t *testing.T) {
 			if keys == 0 {
 				t.Errorf("no keyframe in %d frames", len(ses.frames))
 			}
+			t.Logf("%d frames, %d keyframes in %v", len(ses.frames), keys, receiveFor)
 		})
 	}
 }
