@@ -283,7 +283,7 @@ func TestNewDetector(t *testing.T) {
 		{"hog", detect.Config{Kind: "hog"}, nil, ""},
 		{"haar fullbody", detect.Config{Kind: "haar", Model: "/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml"}, nil, ""},
 		{"haar missing", detect.Config{Kind: "haar", Model: filepath.Join(dir, "none.xml")}, detect.ErrModel, "none.xml"},
-		{"haar not a cascade", detect.Config{Kind: "haar", Model: junk}, detect.ErrModel, "not an OpenCV cascade"},
+		{"haar not a cascade", detect.Config{Kind: "haar", Model: junk}, detect.ErrModel, "cascade XML"},
 		{"dnn no model", detect.Config{Kind: "dnn"}, detect.ErrModel, "detect.model"},
 		{"dnn model missing", detect.Config{Kind: "dnn", Model: filepath.Join(dir, "MobileNetSSD_deploy.caffemodel")}, detect.ErrModel, "MobileNetSSD_deploy.caffemodel"},
 		{"dnn config missing", detect.Config{Kind: "dnn", Model: junk, ModelConfig: filepath.Join(dir, "deploy.prototxt")}, detect.ErrModel, "deploy.prototxt"},

@@ -99,7 +99,7 @@ func NewDNN(model, config string, cfg DNNConfig) (*DNN, error) {
 	var errBuf [512]C.char
 	p := C.edge_dnn_new(cm, cc, &errBuf[0], C.int(len(errBuf)))
 	if p == nil {
-		return nil, fmt.Errorf("detect: %w: OpenCV cannot read network %s (config %q): %s", ErrModel, model, config, C.GoString(&errBuf[0]))
+		return nil, fmt.Errorf("detect: %w: OpenCV cannot read network %s (config %q): %s", ErrModel, model, config, cMsg(&errBuf[0]))
 	}
 	return &DNN{p: p, cfg: cfg, buf: make([]C.EdgeDNNDet, dnnMaxDets)}, nil
 }
@@ -122,7 +122,7 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 		C.double(d.cfg.Mean[0]), C.double(d.cfg.Mean[1]), C.double(d.cfg.Mean[2]), swap,
 		&d.buf[0], C.int(len(d.buf)), &errBuf[0], C.int(len(errBuf)))
 	if n < 0 {
-		return nil, fmt.Errorf("detect: dnn on %dx%d picture: %s", img.Cols(), img.Rows(), C.GoString(&errBuf[0]))
+		return nil, fmt.Errorf("detect: dnn on %dx%d picture: %s", img.Cols(), img.Rows(), cMsg(&errBuf[0]))
 	}
 	w, h := float64(img.Cols()), float64(img.Rows())
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())

@@ -1,21 +1,29 @@
 package detect
 
+/*
+#include <stdlib.h>
+#include "cascade.h"
+*/
+import "C"
+
 import (
 	"errors"
 	"fmt"
 	"image"
 	"os"
+	"unsafe"
 
 	"gocv.io/x/gocv"
 )
+
+const haarMaxBoxes = 256
 
 // Haar is an OpenCV cascade classifier loaded from a file, such as
 // haarcascade_fullbody.xml from Debian's opencv-data. Cascades report no
 // confidence: every box scores 1.
 type Haar struct {
-	c    gocv.CascadeClassifier
-	grey gocv.Mat
-	open bool
+	p   unsafe.Pointer
+	buf []C.EdgeRect
 }
 
 // NewHaar loads the cascade at path.
@@ -26,38 +34,42 @@ func NewHaar(path string) (*Haar, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("detect: %w: haar cascade: %w; install opencv-data or fix detect.model", ErrModel, err)
 	}
-	c := gocv.NewCascadeClassifier()
-	if !c.Load(path) {
-		c.Close()
-		return nil, fmt.Errorf("detect: %w: %s is not an OpenCV cascade file", ErrModel, path)
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	var errBuf [512]C.char
+	p := C.edge_cascade_new(cp, &errBuf[0], C.int(len(errBuf)))
+	if p == nil {
+		return nil, fmt.Errorf("detect: %w: %s: %s; point detect.model at an OpenCV cascade XML", ErrModel, path, cMsg(&errBuf[0]))
 	}
-	return &Haar{c: c, grey: gocv.NewMat(), open: true}, nil
+	return &Haar{p: p, buf: make([]C.EdgeRect, haarMaxBoxes)}, nil
 }
 
 // Detect returns the people in img, each with Score 1.
 func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
-	if !h.open {
+	if h.p == nil {
 		return nil, errors.New("detect: haar detector used after Close")
 	}
 	if img.Empty() {
 		return nil, nil
 	}
-	gocv.CvtColor(img, &h.grey, gocv.ColorBGRToGray)
-	gocv.EqualizeHist(h.grey, &h.grey)
-	rects := h.c.DetectMultiScaleWithParams(h.grey, 1.1, 3, 0, image.Point{}, image.Point{})
-	boxes := make([]Box, len(rects))
-	for i, r := range rects {
-		boxes[i] = Box{Rect: r, Score: 1}
+	var errBuf [256]C.char
+	n := C.edge_cascade_detect(h.p, unsafe.Pointer(img.Ptr()), 1.1, 3, &h.buf[0], C.int(len(h.buf)),
+		&errBuf[0], C.int(len(errBuf)))
+	if n < 0 {
+		return nil, fmt.Errorf("detect: haar on %dx%d picture: %s", img.Cols(), img.Rows(), cMsg(&errBuf[0]))
+	}
+	boxes := make([]Box, 0, min(int(n), len(h.buf)))
+	for _, r := range h.buf[:min(int(n), len(h.buf))] {
+		boxes = append(boxes, Box{Rect: image.Rect(int(r.x), int(r.y), int(r.x+r.w), int(r.y+r.h)), Score: 1})
 	}
 	return boxes, nil
 }
 
 // Close frees the cascade.
 func (h *Haar) Close() error {
-	if h.open {
-		h.open = false
-		h.grey.Close()
-		return h.c.Close()
+	if h.p != nil {
+		C.edge_cascade_free(h.p)
+		h.p = nil
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), 0, C.int(h.stride), C.int(h.pad),
 		C.double(h.scale), hogFinalThresh, &h.buf[0], C.int(len(h.buf)), &errBuf[0], C.int(len(errBuf)))
 	if n < 0 {
-		return nil, fmt.Errorf("detect: HOG on %dx%d picture: %s", img.Cols(), img.Rows(), C.GoString(&errBuf[0]))
+		return nil, fmt.Errorf("detect: HOG on %dx%d picture: %s", img.Cols(), img.Rows(), cMsg(&errBuf[0]))
 	}
 	boxes := make([]Box, 0, min(int(n), len(h.buf)))
 	for _, b := range h.buf[:min(int(n), len(h.buf))] {
