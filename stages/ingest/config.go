@@ -96,11 +96,47 @@ func (c Config) withDefaults() (Config, error) {
 // redact returns rawURL with its userinfo replaced by "***", so the URL can be
 // logged. It does not need rawURL to parse.
 func redact(rawURL string) string {
-	i, j, ok := userinfoSpan(rawURL)
-	if !ok {
-		return rawURL
+	out := rawURL
+	if i, j, ok := userinfoSpan(rawURL); ok {
+		out = rawURL[:i] + "***" + rawURL[j:]
 	}
-	return rawURL[:i] + "***" + rawURL[j:]
+	for _, v := range querySecrets(out) {
+		out = strings.ReplaceAll(out, v, "***")
+	}
+	return out
+}
+
+// secretParams are query parameters some cameras take credentials in.
+var secretParams = []string{"password", "passwd", "pass", "pwd", "token", "secret", "key", "auth", "apikey", "api_key"}
+
+// querySecrets returns the raw values of secret-looking query parameters.
+func querySecrets(rawURL string) []string {
+	q := strings.IndexByte(rawURL, '?')
+	if q < 0 {
+		return nil
+	}
+	query := rawURL[q+1:]
+	if h := strings.IndexByte(query, '#'); h >= 0 {
+		query = query[:h]
+	}
+	var vals []string
+	for _, kv := range strings.Split(query, "&") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || v == "" {
+			continue
+		}
+		for _, s := range secretParams {
+			if strings.EqualFold(k, s) {
+				vals = append(vals, v)
+				if dv, err := url.QueryUnescape(v); err == nil && dv != v {
+					vals = append(vals, dv)
+				}
+			}
+		}
+	}
+	// Longest first, so no value is left half replaced.
+	sort.Slice(vals, func(a, b int) bool { return len(vals[a]) > len(vals[b]) })
+	return vals
 }
 
 // userinfoSpan finds the userinfo of rawURL as rawURL[i:j] (without the '@').
@@ -163,6 +199,9 @@ func newSecretScrubber(rawURL string) secretScrubber {
 		if p, ok := u.User.Password(); ok {
 			addBare(p)
 		}
+	}
+	for _, v := range querySecrets(rawURL) {
+		add(v)
 	}
 	// Raw userinfo, for URLs the parsers reject.
 	if i, j, ok := userinfoSpan(rawURL); ok {

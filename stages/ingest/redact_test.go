@@ -20,6 +20,8 @@ func TestRedact(t *testing.T) {
 		{"rtsp://u:pa/ss@cam/s", "rtsp://***@cam/s"},
 		{"rtsp://u:p@ss@cam/s", "rtsp://***@cam/s"},
 		{"not a url", "not a url"},
+		{"rtsp://cam/s?user=a&password=hunter22&x=1", "rtsp://cam/s?user=a&password=***&x=1"},
+		{"rtsp://cam/s?Token=abc%2Fdef", "rtsp://cam/s?Token=***"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
