@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -59,6 +60,8 @@ type Config struct {
 	Zones *zones.Set
 	// Now returns the time signage is checked against. It defaults to time.Now.
 	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
 	// Detector, when set, is used instead of one built from Kind (tests,
 	// or a detector shared by the caller). The stage closes it.
 	Detector Detector

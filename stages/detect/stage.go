@@ -71,6 +71,9 @@ func New(cfg Config) (*Stage, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	det := cfg.Detector
 	if det == nil {
 		var err error
@@ -78,7 +81,7 @@ func New(cfg Config) (*Stage, error) {
 			return nil, err
 		}
 	}
-	return &Stage{cfg: cfg, det: det, log: slog.Default()}, nil
+	return &Stage{cfg: cfg, det: det, log: cfg.Logger}, nil
 }
 
 // Stats returns the counters.
