@@ -1,0 +1,177 @@
+package publish
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultTopicPrefix          = "edge"
+	DefaultSpoolMaxBytes        = 64 << 20
+	DefaultQueueSize            = 1024
+	DefaultPublishTimeout       = 10 * time.Second
+	DefaultConnectRetryInterval = time.Second
+	DefaultMaxReconnectInterval = 10 * time.Second
+	DefaultDrainTimeout         = 5 * time.Second
+)
+
+// TLS holds PEM file paths for ssl://, mqtts:// and wss:// brokers.
+type TLS struct {
+	// CA verifies the broker; empty means the system roots.
+	CA string
+	// Cert and Key are a client certificate, for brokers that require one;
+	// both or neither.
+	Cert string
+	Key  string
+}
+
+// Config configures a Publisher.
+type Config struct {
+	// Broker is the broker URL: tcp://host:1883, mqtt://, ssl://, mqtts://,
+	// ws://, wss://. Required. User information in it is used but never logged.
+	Broker string
+	// ClientID defaults to "edge-" + the host name.
+	ClientID string
+	Username string
+	// Password is never logged.
+	Password string
+	TLS      TLS
+	// QoS is 0, 1 or 2 for every publish. With 0 the broker does not
+	// acknowledge, so an event counts as delivered once it is written to
+	// the connection; use 1 (the configs default) for at-least-once.
+	QoS byte
+	// TopicPrefix is the first topic level(s). It defaults to "edge".
+	TopicPrefix string
+	// SpoolDir holds events not yet acknowledged by the broker. Required.
+	SpoolDir string
+	// SpoolMaxBytes bounds the spool. It defaults to 64 MiB. When it is
+	// full, new events are refused, counted and logged.
+	SpoolMaxBytes int64
+	// QueueSize bounds the queue behind Offer. It defaults to 1024.
+	QueueSize int
+	// PublishTimeout bounds the wait for one PUBACK (and for writing a
+	// packet); after it the publish is retried. It defaults to 10 s.
+	PublishTimeout time.Duration
+	// ConnectRetryInterval is the pause between connection attempts before
+	// the first connection. It defaults to 1 s.
+	ConnectRetryInterval time.Duration
+	// MaxReconnectInterval caps paho's reconnect back-off after a lost
+	// connection. It defaults to 10 s.
+	MaxReconnectInterval time.Duration
+	// DrainTimeout is how long Run keeps delivering spooled events after its
+	// input was closed. Whatever is left stays in the spool for the next
+	// run. It defaults to 5 s.
+	DrainTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+var brokerSchemes = map[string]bool{
+	"tcp": true, "mqtt": true, "ssl": true, "tls": true, "mqtts": true,
+	"mqtt+ssl": true, "tcps": true, "ws": true, "wss": true,
+}
+
+// withDefaults validates cfg and fills in the defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Broker == "" {
+		return cfg, errors.New("publish: broker URL is empty (set mqtt.broker, e.g. tcp://127.0.0.1:1883)")
+	}
+	u, err := url.Parse(cfg.Broker)
+	if err != nil {
+		// url's error quotes the input, which may hold a password.
+		return cfg, fmt.Errorf("publish: broker URL %s does not parse (use scheme://host:port)", redactURL(cfg.Broker))
+	}
+	if !brokerSchemes[strings.ToLower(u.Scheme)] || u.Host == "" {
+		return cfg, fmt.Errorf("publish: broker URL %s: want tcp://, mqtt://, ssl://, mqtts://, ws:// or wss:// with a host", redactURL(cfg.Broker))
+	}
+	if cfg.QoS > 2 {
+		return cfg, fmt.Errorf("publish: QoS %d: use 0, 1 or 2", cfg.QoS)
+	}
+	if cfg.TopicPrefix == "" {
+		cfg.TopicPrefix = DefaultTopicPrefix
+	}
+	if strings.ContainsAny(cfg.TopicPrefix, "+#\x00") || strings.HasPrefix(cfg.TopicPrefix, "/") ||
+		strings.HasSuffix(cfg.TopicPrefix, "/") || strings.Contains(cfg.TopicPrefix, "//") {
+		return cfg, fmt.Errorf("publish: topic prefix %q: no wildcards (+ #), no empty levels, no leading or trailing /", cfg.TopicPrefix)
+	}
+	if cfg.SpoolDir == "" {
+		return cfg, errors.New("publish: spool directory is empty (set mqtt.spool_dir)")
+	}
+	if cfg.ClientID == "" {
+		host, _ := os.Hostname()
+		cfg.ClientID = "edge-" + host
+	}
+	if (cfg.TLS.Cert == "") != (cfg.TLS.Key == "") {
+		return cfg, errors.New("publish: TLS cert and key go together: set both mqtt.tls.cert and mqtt.tls.key, or neither")
+	}
+	setDefault(&cfg.SpoolMaxBytes, DefaultSpoolMaxBytes)
+	setDefault(&cfg.QueueSize, DefaultQueueSize)
+	setDefault(&cfg.PublishTimeout, DefaultPublishTimeout)
+	setDefault(&cfg.ConnectRetryInterval, DefaultConnectRetryInterval)
+	setDefault(&cfg.MaxReconnectInterval, DefaultMaxReconnectInterval)
+	setDefault(&cfg.DrainTimeout, DefaultDrainTimeout)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg, nil
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// tlsConfig loads the PEM files; nil when none are configured.
+func (t TLS) tlsConfig() (*tls.Config, error) {
+	if t == (TLS{}) {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("publish: read TLS CA %s: %w (check mqtt.tls.ca)", t.CA, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("publish: TLS CA %s holds no PEM certificate (check mqtt.tls.ca)", t.CA)
+		}
+		c.RootCAs = pool
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("publish: load TLS client certificate %s and key %s: %w (check mqtt.tls.cert and mqtt.tls.key)", t.Cert, t.Key, err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// redactURL drops the user information (and query, which some brokers use
+// for tokens) so that a broker URL can be logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.LastIndex(raw, "@"); i >= 0 {
+			raw = raw[i+1:]
+		}
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		return "<unparsable>" + raw
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}
