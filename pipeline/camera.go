@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
@@ -130,18 +131,14 @@ func (c *Camera) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Signage is judged at the time of the frame each stage is looking at.
-	var frameClock struct {
-		sync.Mutex
-		pts time.Duration
-	}
-	now := func() time.Time {
-		if !c.cfg.Offline {
-			return c.cfg.Now()
-		}
-		frameClock.Lock()
-		defer frameClock.Unlock()
-		return c.clock(frameClock.pts)
+	// Live runs judge signage now; offline runs at the frame's own stream time,
+	// so that a verify run gives the same answer however fast it goes.
+	now := c.cfg.Now
+	var frameTime func(*mask.Frame) time.Time
+	var lastPTS atomic.Int64
+	if c.cfg.Offline {
+		frameTime = func(f *mask.Frame) time.Time { return c.clock(f.PTS()) }
+		now = func() time.Time { return c.clock(time.Duration(lastPTS.Load())) }
 	}
 
 	st := &stageSet{}
@@ -153,13 +150,13 @@ func (c *Camera) Run(ctx context.Context) error {
 		return err
 	}
 	mcfg := c.cfg.Motion
-	mcfg.Zones, mcfg.Now, mcfg.Logger = c.cfg.Zones, now, c.log
+	mcfg.Zones, mcfg.Now, mcfg.FrameTime, mcfg.Block, mcfg.Logger = c.cfg.Zones, c.cfg.Now, frameTime, c.cfg.Offline, c.log
 	if st.motion, err = motion.New(mcfg); err != nil {
 		return err
 	}
 	st.limit = &limiter{interval: time.Duration(float64(time.Second) / c.cfg.DetectFPS), block: c.cfg.Offline}
 	dcfg := c.cfg.Detect
-	dcfg.Zones, dcfg.Now = c.cfg.Zones, now
+	dcfg.Zones, dcfg.Now, dcfg.FrameTime, dcfg.Logger = c.cfg.Zones, c.cfg.Now, frameTime, c.log
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
 	}
@@ -194,11 +191,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	goStage("tap", func() error {
 		defer close(tapped)
 		for f := range masked {
-			if c.cfg.Offline {
-				frameClock.Lock()
-				frameClock.pts = f.PTS()
-				frameClock.Unlock()
-			}
+			lastPTS.Store(int64(f.PTS()))
 			if c.cfg.OnMasked != nil {
 				c.cfg.OnMasked(f)
 			}

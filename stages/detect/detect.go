@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/edgeprivacy/edge/stages/mask"
+
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/zones"
@@ -60,6 +62,9 @@ type Config struct {
 	Zones *zones.Set
 	// Now returns the time signage is checked against. It defaults to time.Now.
 	Now func() time.Time
+	// FrameTime, when set, replaces Now with the time of the frame itself
+	// (offline runs judge signage at stream time).
+	FrameTime func(*mask.Frame) time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Detector, when set, is used instead of one built from Kind (tests,

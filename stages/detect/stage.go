@@ -148,6 +148,9 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 func (s *Stage) Process(f *mask.Frame) (Result, error) {
 	s.frames.Add(1)
 	t := s.cfg.Now()
+	if s.cfg.FrameTime != nil {
+		t = s.cfg.FrameTime(f)
+	}
 	res := Result{Seq: f.Seq(), PTS: f.PTS(), Received: f.Received(), Size: f.Size(), At: t}
 	active := s.cfg.Zones.ActiveAt(t)
 	if len(active) == 0 {

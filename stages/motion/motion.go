@@ -41,6 +41,12 @@ type Config struct {
 	// Now returns the time signage is checked against and keepalive is
 	// measured with. It defaults to time.Now.
 	Now func() time.Time
+	// FrameTime, when set, replaces Now with the time of the frame itself:
+	// offline runs (verify) judge signage and keepalive at stream time.
+	FrameTime func(*mask.Frame) time.Time
+	// Block makes Run wait for the detector instead of dropping frames, so
+	// that offline runs analyse the same frames every time.
+	Block bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -110,7 +116,7 @@ func (g *Gate) Stats() Stats {
 // Run gates frames from in to out until in is closed or ctx is done, and
 // closes out when it returns.
 //
-// Drop policy: sends never block. Detection keeps only the latest frame, so
+// Drop policy: sends never block (unless Block is set). Detection keeps only the latest frame, so
 // a frame that finds out full is dropped (closed and counted as Busy). Every
 // frame received is closed or handed on exactly once.
 func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.Frame) error {
@@ -128,6 +134,9 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			}
 			g.in.Add(1)
 			t := g.cfg.Now()
+			if g.cfg.FrameTime != nil {
+				t = g.cfg.FrameTime(f)
+			}
 			verdict, err := st.analyse(f, t)
 			if err != nil {
 				g.log.Error("motion analysis failed; frame dropped", "seq", f.Seq(), "err", err)
@@ -152,17 +161,27 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 				f.Close()
 				continue
 			}
-			select {
-			case out <- f:
-				g.passed.Add(1)
-				if byKeepalive {
-					g.keepalive.Add(1)
+			if g.cfg.Block {
+				select {
+				case out <- f:
+				case <-ctx.Done():
+					f.Close()
+					return nil
 				}
-				lastPass = t
-			default:
-				g.busy.Add(1)
-				f.Close()
+			} else {
+				select {
+				case out <- f:
+				default:
+					g.busy.Add(1)
+					f.Close()
+					continue
+				}
 			}
+			g.passed.Add(1)
+			if byKeepalive {
+				g.keepalive.Add(1)
+			}
+			lastPass = t
 		}
 	}
 }
