@@ -180,7 +180,9 @@ func TestReceive(t *testing.T) {
 			if st.Status != ingest.StatusStreaming || st.Codec != want || st.Width != 320 || st.Height != 240 {
 				t.Errorf("State = %+v, want streaming %v 320x240", st, want)
 			}
-			if s := r.ing.Stats(); s.Received < 25 || s.Delivered < 25 || s.Bytes == 0 || s.Dropped != 0 {
+			// Delivered is counted just after the hand-over, so the unit
+			// read last may not be counted yet.
+			if s := r.ing.Stats(); s.Received < 25 || s.Delivered < 24 || s.Bytes == 0 || s.Dropped != 0 {
 				t.Errorf("Stats = %+v", s)
 			}
 		})
