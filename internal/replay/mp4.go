@@ -12,8 +12,9 @@ import (
 )
 
 // maxSamples bounds the sample table so a corrupt header cannot make us
-// allocate without limit (30 fps for 4 days).
-const maxSamples = 30 * 60 * 60 * 24 * 4
+// allocate without limit: 6 hours at 30 fps, far more than a test clip needs
+// (the index costs 40 bytes a sample).
+const maxSamples = 30 * 60 * 60 * 6
 
 // mp4Sample locates one coded picture in the file.
 type mp4Sample struct {
@@ -234,7 +235,14 @@ func (d *mp4Demuxer) buildSamples(stts *amp4.Stts, ctts *amp4.Ctts, stss *amp4.S
 ) error {
 	n := int(stsz.SampleCount)
 	if n > maxSamples {
-		return fmt.Errorf("too many samples (%d)", n)
+		return fmt.Errorf("too many samples (%d, at most %d)", n, maxSamples)
+	}
+	total := uint64(0)
+	for _, e := range stts.Entries {
+		total += uint64(e.SampleCount)
+	}
+	if total != uint64(n) {
+		return fmt.Errorf("invalid stts: %d samples, stsz has %d", total, n)
 	}
 	if stsz.SampleSize == 0 && len(stsz.EntrySize) != n {
 		return errors.New("invalid stsz")
@@ -292,12 +300,11 @@ func (d *mp4Demuxer) buildSamples(stts *amp4.Stts, ctts *amp4.Ctts, stss *amp4.S
 
 	// stsc runs give samples per chunk from each first chunk (1-based) on.
 	i = 0
+	ei, per := 0, uint32(0)
 	for ci, off := range chunkOff {
-		per := uint32(0)
-		for _, e := range stsc.Entries {
-			if e.FirstChunk <= uint32(ci+1) {
-				per = e.SamplesPerChunk
-			}
+		for ei < len(stsc.Entries) && stsc.Entries[ei].FirstChunk <= uint32(ci+1) {
+			per = stsc.Entries[ei].SamplesPerChunk
+			ei++
 		}
 		for range per {
 			if i >= n {
