@@ -184,6 +184,7 @@ func (s *Spool) recover() error {
 		return fmt.Errorf("spool: open segment for append: %w", err)
 	}
 	s.w = w
+	s.syncDir()
 	if s.count > 0 {
 		s.log.Info("spool: records left from a previous run will be delivered", "records", s.count, "bytes", s.used)
 	}
@@ -355,7 +356,22 @@ func (s *Spool) roll() error {
 	}
 	s.w = w
 	s.segs = append(s.segs, segment{id: id})
+	s.syncDir()
 	return nil
+}
+
+// syncDir makes a new segment's directory entry durable, so that fsynced
+// records in it are not lost with the entry after a power cut.
+func (s *Spool) syncDir() {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		s.log.Warn("spool: open directory for fsync", "err", err)
+		return
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		s.log.Warn("spool: fsync directory", "err", err)
+	}
 }
 
 // Peek returns a copy of the head record, or ok=false when the spool is empty.
@@ -368,9 +384,7 @@ func (s *Spool) Peek() (data []byte, ok bool, err error) {
 	if s.count == 0 {
 		return nil, false, nil
 	}
-	if err := s.skipFinished(); err != nil {
-		return nil, false, err
-	}
+	s.skipFinished()
 	r, err := s.reader()
 	if err != nil {
 		return nil, false, err
@@ -395,7 +409,7 @@ func (s *Spool) reader() (*os.File, error) {
 }
 
 // skipFinished removes head segments that have been read to the end.
-func (s *Spool) skipFinished() error {
+func (s *Spool) skipFinished() {
 	for len(s.segs) > 1 && s.readOff >= s.segs[0].size {
 		if s.r != nil {
 			_ = s.r.Close()
@@ -409,7 +423,6 @@ func (s *Spool) skipFinished() error {
 			s.log.Warn("spool: remove finished segment", "segment", s.segPath(old), "err", err)
 		}
 	}
-	return nil
 }
 
 // Ack removes the head record after it was delivered.
@@ -422,9 +435,7 @@ func (s *Spool) Ack() error {
 	if s.count == 0 {
 		return ErrEmpty
 	}
-	if err := s.skipFinished(); err != nil {
-		return err
-	}
+	s.skipFinished()
 	r, err := s.reader()
 	if err != nil {
 		return err
@@ -438,7 +449,8 @@ func (s *Spool) Ack() error {
 	s.count--
 	s.used -= rec
 	s.writeHead()
-	return s.skipFinished()
+	s.skipFinished()
+	return nil
 }
 
 // writeHead persists the read position; see the package doc for why it is
