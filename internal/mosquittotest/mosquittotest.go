@@ -44,6 +44,22 @@ type Mosquitto struct {
 // mosquitto is not installed: the tests need a real broker.
 func Start(t testing.TB) *Mosquitto {
 	t.Helper()
+	return startWith(t, "persistence false\n")
+}
+
+// StartPersistent is Start with persistence on: on Stop the broker saves its
+// sessions (persistent subscriptions and the QoS 1 messages queued for them)
+// to a temporary directory and loads them again on Restart, as a production
+// broker does. Outage tests use it so that a subscriber with a persistent
+// session misses nothing while the broker is down.
+func StartPersistent(t testing.TB) *Mosquitto {
+	t.Helper()
+	dir := t.TempDir()
+	return startWith(t, fmt.Sprintf("persistence true\npersistence_location %s/\nautosave_interval 1\n", dir))
+}
+
+func startWith(t testing.TB, persistence string) *Mosquitto {
+	t.Helper()
 	bin, err := find()
 	if err != nil {
 		t.Fatalf("mosquittotest: %v: run scripts/deps.sh (apt-get install mosquitto)", err)
@@ -55,7 +71,7 @@ func Start(t testing.TB) *Mosquitto {
 	// a few.
 	for attempt := 0; ; attempt++ {
 		m.port = freePort(t)
-		body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", m.port)
+		body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", m.port, persistence)
 		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 			t.Fatalf("mosquittotest: write config: %v", err)
 		}

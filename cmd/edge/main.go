@@ -1,0 +1,77 @@
+// Command edge runs the privacy-first video analytics pipeline and its tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitError carries a specific process exit code out of a subcommand.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run --config FILE            run every enabled camera's pipeline", cmdRun},
+		{"config", "config check FILE            validate a config and summarise its cameras", cmdConfig},
+		{"replay", "replay [--addr A] PATH...     serve videos as looping RTSP cameras", cmdReplay},
+		{"probe", "probe URL [--frames N]        check a camera before adding it", cmdProbe},
+		{"watch", "watch [--broker URL]          print what the pipeline publishes on MQTT", cmdWatch},
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: edge COMMAND [ARGS]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintln(os.Stderr, "  edge "+c.usage)
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:])
+		if err == nil {
+			return 0
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		fmt.Fprintf(os.Stderr, "edge %s: %v\n", c.name, err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "edge: unknown command %q\n", args[0])
+	usage()
+	return 2
+}
