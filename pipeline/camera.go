@@ -62,9 +62,19 @@ type CameraConfig struct {
 	// OnMasked, when set, sees every frame that leaves the mask stage (verify
 	// checks each one). It must not keep the frame beyond the call.
 	OnMasked func(*mask.Frame)
+	// Outputs receive every masked frame (restream, recordings, snapshots).
+	// Each gets its own reference and must never block: a busy output drops
+	// the frame (closing it) and counts the drop itself.
+	Outputs []Output
 	// OnResult, when set, sees every detection result with the transitions it caused.
 	OnResult func(detect.Result, []track.Transition)
 	Logger   *slog.Logger
+}
+
+// Output takes masked frames off the frame path. Offer must return at once;
+// the output owns the reference it is given and closes it exactly once.
+type Output interface {
+	Offer(f *mask.Frame)
 }
 
 // Camera is one camera's running pipeline.
@@ -75,6 +85,7 @@ type Camera struct {
 	mu     sync.Mutex
 	stages *stageSet // of the current run, for state
 	fps    fpsWindow
+	latest *mask.Frame // the newest masked frame, for snapshots on request
 	status func() ingest.State
 }
 
@@ -195,6 +206,10 @@ func (c *Camera) Run(ctx context.Context) error {
 			if c.cfg.OnMasked != nil {
 				c.cfg.OnMasked(f)
 			}
+			for _, o := range c.cfg.Outputs {
+				o.Offer(f.Ref())
+			}
+			c.setLatest(f)
 			select {
 			case tapped <- f:
 			case <-ctx.Done():
@@ -212,6 +227,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	wg.Wait()
 	// Frames still queued when the stages stopped are ours to free.
 	drain(aus, decoded, masked, tapped, moving, limited)
+	c.setLatest(nil)
 	close(errs)
 	return <-errs
 }
@@ -334,3 +350,32 @@ func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
 		TrackID: tn.TrackID, Score: tn.Score, Box: tn.Box, TS: ts, Occupancy: tn.Occupancy,
 	}
 }
+
+// setLatest keeps a reference to f as the newest masked frame (nil to let go).
+func (c *Camera) setLatest(f *mask.Frame) {
+	if f != nil {
+		f = f.Ref()
+	}
+	c.mu.Lock()
+	old := c.latest
+	c.latest = f
+	c.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// Latest returns a reference to the newest masked frame, or nil before the
+// first one. The caller must Close it. It is masked like every other frame:
+// snapshots taken from it cannot hold a private pixel.
+func (c *Camera) Latest() *mask.Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.latest == nil {
+		return nil
+	}
+	return c.latest.Ref()
+}
+
+// ID is the camera's id.
+func (c *Camera) ID() string { return c.cfg.Camera }
