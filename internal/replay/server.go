@@ -98,6 +98,7 @@ func (s *Server) Start() error {
 	}
 	s.started = true
 
+	var listening string
 	s.srv = &gortsplib.Server{
 		Handler:        &handler{s: s},
 		RTSPAddress:    s.cfg.Addr,
@@ -107,9 +108,7 @@ func (s *Server) Start() error {
 		Listen: func(network, address string) (net.Listener, error) {
 			l, err := net.Listen(network, address)
 			if err == nil {
-				s.mu.Lock()
-				s.addr = l.Addr().String()
-				s.mu.Unlock()
+				listening = l.Addr().String()
 			}
 			return l, err
 		},
@@ -150,7 +149,11 @@ func (s *Server) Start() error {
 			sr.run(ctx)
 		}()
 	}
-	s.log.Info("replay serving", "addr", s.Addr(), "streams", len(s.clips))
+	// Publishing the address last makes Addr() != "" mean "ready to play".
+	s.mu.Lock()
+	s.addr = listening
+	s.mu.Unlock()
+	s.log.Info("replay serving", "addr", listening, "streams", len(s.clips))
 	return nil
 }
 
@@ -203,7 +206,8 @@ func (s *Server) closeLocked() {
 }
 
 // Addr returns the address the server listens on, with the actual port
-// when Config.Addr asked for port 0. It is empty before Start.
+// when Config.Addr asked for port 0. It is empty until Start has finished,
+// so a non-empty Addr means every stream can be played.
 func (s *Server) Addr() string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

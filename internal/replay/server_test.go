@@ -1,6 +1,7 @@
 package replay_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -398,5 +399,66 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRunStopsOnCancel checks the Run lifecycle: it serves until the context
+// is cancelled, then disconnects clients and returns nil.
+func TestRunStopsOnCancel(t *testing.T) {
+	s, err := replay.New(replay.Config{Addr: "127.0.0.1:0", Paths: []string{"testdata/tiny-h264.mp4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Addr() == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("server did not start listening within 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, err := base.ParseURL(s.URLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp := gortsplib.TransportTCP
+	c := gortsplib.Client{Transport: &tcp}
+	if err := c.Start(u.Scheme, u.Host); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	desc, _, err := c.Describe(u)
+	if err != nil {
+		t.Fatalf("describe: %v", err)
+	}
+	if err := c.SetupAll(desc.BaseURL, desc.Medias); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Play(nil); err != nil {
+		t.Fatal(err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5 s of cancel")
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- c.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err == nil {
+			t.Error("client Wait = nil, want the server's disconnect")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client was not disconnected within 10 s of Close")
 	}
 }
