@@ -25,12 +25,25 @@ var candidates = []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/
 // startTimeout bounds how long Start and Restart wait for the port to accept.
 const startTimeout = 10 * time.Second
 
+// Option tunes Start.
+type Option func(*Mosquitto)
+
+// WithTLS makes the listener speak TLS with the given PEM files; with
+// requireClientCert the broker also demands a client certificate signed by
+// caFile. URL then returns ssl://.
+func WithTLS(caFile, certFile, keyFile string, requireClientCert bool) Option {
+	return func(m *Mosquitto) {
+		m.tls = fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate %t\n", caFile, certFile, keyFile, requireClientCert)
+	}
+}
+
 // Mosquitto is a broker process owned by one test.
 type Mosquitto struct {
 	t    testing.TB
 	bin  string
 	conf string
 	port int
+	tls  string // listener lines for TLS; empty for plain TCP
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -42,9 +55,9 @@ type Mosquitto struct {
 // Start runs mosquitto on a free 127.0.0.1 port with anonymous access and no
 // persistence, and stops it when the test ends. It fails the test when
 // mosquitto is not installed: the tests need a real broker.
-func Start(t testing.TB) *Mosquitto {
+func Start(t testing.TB, opts ...Option) *Mosquitto {
 	t.Helper()
-	return startWith(t, "persistence false\n")
+	return startWith(t, "persistence false\n", opts)
 }
 
 // StartPersistent is Start with persistence on: on Stop the broker saves its
@@ -52,26 +65,36 @@ func Start(t testing.TB) *Mosquitto {
 // to a temporary directory and loads them again on Restart, as a production
 // broker does. Outage tests use it so that a subscriber with a persistent
 // session misses nothing while the broker is down.
-func StartPersistent(t testing.TB) *Mosquitto {
+func StartPersistent(t testing.TB, opts ...Option) *Mosquitto {
 	t.Helper()
 	dir := t.TempDir()
-	return startWith(t, fmt.Sprintf("persistence true\npersistence_location %s/\nautosave_interval 1\n", dir))
+	return startWith(t, fmt.Sprintf("persistence true\npersistence_location %s/\nautosave_interval 1\n", dir), opts)
 }
 
-func startWith(t testing.TB, persistence string) *Mosquitto {
+func startWith(t testing.TB, persistence string, opts []Option) *Mosquitto {
 	t.Helper()
 	bin, err := find()
 	if err != nil {
 		t.Fatalf("mosquittotest: %v: run scripts/deps.sh (apt-get install mosquitto)", err)
 	}
 	m := &Mosquitto{t: t, bin: bin}
+	for _, o := range opts {
+		o(m)
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		// As root, mosquitto drops to the "mosquitto" user, which cannot
+		// read the certificates or write the persistence file in the
+		// test's private temporary directory.
+		user = "user root\n"
+	}
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
 	m.conf = conf
 	// A free port can be taken between our probe and mosquitto's bind; try
 	// a few.
 	for attempt := 0; ; attempt++ {
 		m.port = freePort(t)
-		body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", m.port, persistence)
+		body := fmt.Sprintf("%slistener %d 127.0.0.1\n%sallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", user, m.port, m.tls, persistence)
 		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 			t.Fatalf("mosquittotest: write config: %v", err)
 		}
@@ -200,8 +223,13 @@ func (m *Mosquitto) addr() string { return net.JoinHostPort("127.0.0.1", strconv
 // Addr is "127.0.0.1:PORT".
 func (m *Mosquitto) Addr() string { return m.addr() }
 
-// URL is "tcp://127.0.0.1:PORT".
-func (m *Mosquitto) URL() string { return "tcp://" + m.addr() }
+// URL is "tcp://127.0.0.1:PORT", or "ssl://127.0.0.1:PORT" with WithTLS.
+func (m *Mosquitto) URL() string {
+	if m.tls != "" {
+		return "ssl://" + m.addr()
+	}
+	return "tcp://" + m.addr()
+}
 
 // Log returns what the current broker process has written so far, for
 // failure messages.

@@ -73,3 +73,43 @@ func TestTwoBrokersDifferentPorts(t *testing.T) {
 		t.Fatalf("same address %s", a.Addr())
 	}
 }
+
+// TestPersistentKeepsRetained checks that StartPersistent's broker can write
+// and read its persistence file across Stop and Restart (as root it must not
+// drop to a user that cannot write the test's temporary directory).
+func TestPersistentKeepsRetained(t *testing.T) {
+	m := mosquittotest.StartPersistent(t)
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL()).SetClientID("pub").SetAutoReconnect(false))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	if tok := pub.Publish("keep/me", 1, true, "kept"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	pub.Disconnect(100)
+	m.Stop()
+	m.Restart()
+
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL()).SetClientID("sub").SetAutoReconnect(false))
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect after restart: %v", tok.Error())
+	}
+	defer sub.Disconnect(100)
+	got := make(chan string, 1)
+	if tok := sub.Subscribe("keep/me", 1, func(_ paho.Client, msg paho.Message) {
+		select {
+		case got <- string(msg.Payload()):
+		default:
+		}
+	}); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	select {
+	case p := <-got:
+		if p != "kept" {
+			t.Fatalf("payload %q", p)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("retained message lost across restart; broker log: %s", m.Log())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"log/slog"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,13 +27,13 @@ func writeFile(t *testing.T, name, body string) string {
 	return p
 }
 
-// writeTestPKI writes a self-signed CA and a client certificate signed by it.
-func writeTestPKI(t *testing.T) (ca, cert, key string) {
+// pki is a throw-away CA with a server certificate for 127.0.0.1 and a
+// client certificate, as PEM files.
+type pki struct{ ca, serverCert, serverKey, clientCert, clientKey string }
+
+func writeTestPKI(t *testing.T) pki {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	caKey := newKey(t)
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
@@ -42,29 +43,46 @@ func writeTestPKI(t *testing.T) (ca, cert, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	issue := func(serial int64, tmpl *x509.Certificate) (cert, key string) {
+		k := newKey(t)
+		tmpl.SerialNumber = big.NewInt(serial)
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caTmpl, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kDER, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := tmpl.Subject.CommonName
+		return writeFile(t, name+".crt", pemString("CERTIFICATE", der)), writeFile(t, name+".key", pemString("EC PRIVATE KEY", kDER))
+	}
+	var p pki
+	p.ca = writeFile(t, "ca.crt", pemString("CERTIFICATE", caDER))
+	p.serverCert, p.serverKey = issue(2, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "server"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	p.clientCert, p.clientKey = issue(3, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "edge"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	return p
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "edge"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	clDER, err := x509.CreateCertificate(rand.Reader, clTmpl, caTmpl, &clKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(clKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := func(typ string, der []byte) string {
-		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
-	}
-	return writeFile(t, "ca.pem", enc("CERTIFICATE", caDER)),
-		writeFile(t, "cert.pem", enc("CERTIFICATE", clDER)),
-		writeFile(t, "key.pem", enc("EC PRIVATE KEY", keyDER))
+	return k
+}
+
+func pemString(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 }
 
 type lockedBuffer struct {

@@ -386,12 +386,39 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-func TestTLSFilesLoad(t *testing.T) {
-	ca, cert, key := writeTestPKI(t)
-	cfg := publish.Config{Broker: "ssl://127.0.0.1:8883", SpoolDir: t.TempDir(),
-		TLS: publish.TLS{CA: ca, Cert: cert, Key: key}}
-	if _, err := publish.New(cfg); err != nil {
-		t.Fatalf("valid TLS files rejected: %v", err)
+// TestTLS runs against mosquitto with a TLS listener that requires a client
+// certificate.
+func TestTLS(t *testing.T) {
+	pk := writeTestPKI(t)
+	mq := mosquittotest.Start(t, mosquittotest.WithTLS(pk.ca, pk.serverCert, pk.serverKey, true))
+	if !strings.HasPrefix(mq.URL(), "ssl://") {
+		t.Fatalf("URL %q", mq.URL())
+	}
+	tests := []struct {
+		name      string
+		tls       publish.TLS
+		connected bool
+	}{
+		{"CA and client certificate", publish.TLS{CA: pk.ca, Cert: pk.clientCert, Key: pk.clientKey}, true},
+		{"no client certificate", publish.TLS{CA: pk.ca}, false},
+		{"unknown CA", publish.TLS{CA: pk.clientCert, Cert: pk.clientCert, Key: pk.clientKey}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config(t, mq.URL(), "")
+			cfg.TLS = tc.tls
+			r := start(t, cfg, nil)
+			if !tc.connected {
+				time.Sleep(time.Second)
+				if s := r.Stats(); s.Connected {
+					t.Fatal("connected without valid TLS credentials")
+				}
+				return
+			}
+			r.waitConnected(t)
+			r.Offer(event(1))
+			waitUntil(t, "event acknowledged over TLS", func() bool { return r.Stats().Published == 1 })
+		})
 	}
 }
 
