@@ -1,0 +1,346 @@
+// Package encode turns masked BGR pictures into H.264 with libavcodec's
+// libx264, tuned for live restreaming: no B-frames, no lookahead, one
+// picture in, its access unit out.
+//
+// It lives apart from internal/avcodec (the decoder) so that each keeps its
+// own C state; both link the same Debian FFmpeg libraries.
+package encode
+
+/*
+#cgo pkg-config: libavcodec libavutil libswscale
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/dict.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+
+enum { edge_enc_eagain = AVERROR(EAGAIN) };
+enum { edge_enc_eof = AVERROR_EOF };
+enum { edge_enc_noencoder = AVERROR_ENCODER_NOT_FOUND };
+
+typedef struct {
+	AVCodecContext *ctx;
+	AVFrame *frame;
+	AVPacket *pkt;
+	struct SwsContext *sws;
+	int in_w, in_h;
+} edge_enc;
+
+static void edge_enc_free(edge_enc *e) {
+	if (e == NULL) {
+		return;
+	}
+	sws_freeContext(e->sws);
+	av_frame_free(&e->frame);
+	av_packet_free(&e->pkt);
+	avcodec_free_context(&e->ctx);
+	free(e);
+}
+
+static int edge_enc_open(edge_enc **out, int in_w, int in_h, int out_w, int out_h,
+		int fps_num, int fps_den, int64_t bitrate, int gop, int threads,
+		const char *preset, const char *params) {
+	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+	if (codec == NULL) {
+		return AVERROR_ENCODER_NOT_FOUND;
+	}
+	edge_enc *e = calloc(1, sizeof(edge_enc));
+	if (e == NULL) {
+		return AVERROR(ENOMEM);
+	}
+	e->in_w = in_w;
+	e->in_h = in_h;
+	e->ctx = avcodec_alloc_context3(codec);
+	e->frame = av_frame_alloc();
+	e->pkt = av_packet_alloc();
+	if (e->ctx == NULL || e->frame == NULL || e->pkt == NULL) {
+		edge_enc_free(e);
+		return AVERROR(ENOMEM);
+	}
+	AVCodecContext *c = e->ctx;
+	c->width = out_w;
+	c->height = out_h;
+	c->pix_fmt = AV_PIX_FMT_YUV420P;
+	// 90 kHz is the RTP clock of H.264, so timestamps pass through unscaled.
+	c->time_base = (AVRational){1, 90000};
+	c->framerate = (AVRational){fps_num, fps_den};
+	c->gop_size = gop;
+	c->max_b_frames = 0;
+	c->bit_rate = bitrate;
+	// A one-second VBV keeps the rate steady enough for RTSP over TCP
+	// without starving keyframes.
+	c->rc_max_rate = bitrate;
+	c->rc_buffer_size = (int)bitrate;
+	c->thread_count = threads;
+	// No AV_CODEC_FLAG_GLOBAL_HEADER: libx264 then repeats SPS and PPS in
+	// front of every keyframe, so a client joining late can start there.
+	AVDictionary *opts = NULL;
+	av_dict_set(&opts, "preset", preset, 0);
+	av_dict_set(&opts, "tune", "zerolatency", 0);
+	av_dict_set(&opts, "x264-params", params, 0);
+	int ret = avcodec_open2(c, codec, &opts);
+	av_dict_free(&opts);
+	if (ret < 0) {
+		edge_enc_free(e);
+		return ret;
+	}
+	e->frame->format = AV_PIX_FMT_YUV420P;
+	e->frame->width = out_w;
+	e->frame->height = out_h;
+	ret = av_frame_get_buffer(e->frame, 0);
+	if (ret < 0) {
+		edge_enc_free(e);
+		return ret;
+	}
+	// Downscaling wants a proper filter; same-size conversion only resamples
+	// chroma, where bilinear costs nothing visible.
+	int flags = (out_w == in_w && out_h == in_h) ? SWS_FAST_BILINEAR : SWS_BICUBIC;
+	e->sws = sws_getContext(in_w, in_h, AV_PIX_FMT_BGR24, out_w, out_h, AV_PIX_FMT_YUV420P, flags, NULL, NULL, NULL);
+	if (e->sws == NULL) {
+		edge_enc_free(e);
+		return AVERROR(EINVAL);
+	}
+	*out = e;
+	return 0;
+}
+
+static int edge_enc_send(edge_enc *e, const uint8_t *bgr, int stride, int64_t pts, int key) {
+	// The encoder may still hold the previous picture's buffer.
+	int ret = av_frame_make_writable(e->frame);
+	if (ret < 0) {
+		return ret;
+	}
+	const uint8_t *src[4] = {bgr, NULL, NULL, NULL};
+	int src_stride[4] = {stride, 0, 0, 0};
+	if (sws_scale(e->sws, src, src_stride, 0, e->in_h, e->frame->data, e->frame->linesize) <= 0) {
+		return AVERROR(EINVAL);
+	}
+	e->frame->pts = pts;
+	e->frame->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+	return avcodec_send_frame(e->ctx, e->frame);
+}
+
+static int edge_enc_receive(edge_enc *e) {
+	av_packet_unref(e->pkt);
+	return avcodec_receive_packet(e->ctx, e->pkt);
+}
+
+static int edge_enc_flush(edge_enc *e) {
+	return avcodec_send_frame(e->ctx, NULL);
+}
+
+static void edge_enc_strerror(int code, char *buf, size_t n) {
+	av_strerror(code, buf, n);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultFPS         = 15.0
+	DefaultBitrateKbps = 2000
+	DefaultGOP         = 2 * time.Second
+	DefaultPreset      = "ultrafast"
+)
+
+// ErrClosed is returned by methods called after Close.
+var ErrClosed = errors.New("encode: encoder is closed")
+
+// Config configures an Encoder.
+type Config struct {
+	// Width and Height are the size of the BGR pictures fed in. Required.
+	Width, Height int
+	// OutWidth downscales to this width, keeping the aspect ratio (the
+	// height is rounded to even). 0 keeps the input size. Never upscales.
+	OutWidth int
+	// FPS is the nominal frame rate, for rate control. It defaults to 15.
+	FPS float64
+	// BitrateKbps is the target (and VBV maximum) bitrate. It defaults to 2000.
+	BitrateKbps int
+	// GOP is the keyframe interval; a client joining waits at most this
+	// long for a picture. It defaults to 2 s.
+	GOP time.Duration
+	// Threads is libx264's thread count. It defaults to 1: each camera has
+	// its own encoder goroutine and the target box has 2 cores.
+	Threads int
+	// Preset is the x264 preset. It defaults to "ultrafast".
+	Preset string
+}
+
+// Packet is one encoded access unit.
+type Packet struct {
+	// Data is the access unit in Annex-B form (start codes before every NAL
+	// unit); keyframes carry SPS and PPS in front.
+	Data []byte
+	// PTS and DTS are equal: there are no B-frames.
+	PTS, DTS time.Duration
+	// Key marks an IDR picture, where a decoder can start.
+	Key bool
+}
+
+// Encoder encodes one stream. It is not safe for concurrent use.
+type Encoder struct {
+	cfg      Config
+	outW     int
+	outH     int
+	e        *C.edge_enc
+	lastPTS  int64 // in 90 kHz ticks; pts must increase strictly
+	havePTS  bool
+	forceKey bool
+}
+
+// New opens libx264 for cfg.
+func New(cfg Config) (*Encoder, error) {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 {
+		return nil, fmt.Errorf("encode: picture size %dx%d: width and height must be positive and even for YUV 4:2:0", cfg.Width, cfg.Height)
+	}
+	if cfg.FPS <= 0 {
+		cfg.FPS = DefaultFPS
+	}
+	if cfg.BitrateKbps <= 0 {
+		cfg.BitrateKbps = DefaultBitrateKbps
+	}
+	if cfg.GOP <= 0 {
+		cfg.GOP = DefaultGOP
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = 1
+	}
+	if cfg.Preset == "" {
+		cfg.Preset = DefaultPreset
+	}
+	outW, outH := OutSize(cfg.Width, cfg.Height, cfg.OutWidth)
+	gop := max(1, int(math.Round(cfg.GOP.Seconds()*cfg.FPS)))
+	// Frame rate as a rational with millisecond precision (e.g. 29.97).
+	num, den := int(math.Round(cfg.FPS*1000)), 1000
+
+	preset := C.CString(cfg.Preset)
+	defer C.free(unsafe.Pointer(preset))
+	// log=0 keeps x264's banner and statistics off stderr (errors still show).
+	params := C.CString("log=0")
+	defer C.free(unsafe.Pointer(params))
+	enc := &Encoder{cfg: cfg, outW: outW, outH: outH}
+	ret := C.edge_enc_open(&enc.e, C.int(cfg.Width), C.int(cfg.Height), C.int(outW), C.int(outH),
+		C.int(num), C.int(den), C.int64_t(cfg.BitrateKbps)*1000, C.int(gop), C.int(cfg.Threads), preset, params)
+	if ret < 0 {
+		fix := ""
+		if ret == C.edge_enc_noencoder {
+			fix = " (install an FFmpeg built with libx264, e.g. Debian's libavcodec59: scripts/deps.sh)"
+		}
+		return nil, fmt.Errorf("encode: open libx264 %dx%d -> %dx%d, preset %q: %s%s", cfg.Width, cfg.Height, outW, outH, cfg.Preset, avErr(ret), fix)
+	}
+	return enc, nil
+}
+
+// OutSize is the encoded size for a w x h input and a requested width (0:
+// keep): the aspect ratio is kept, sizes are even, and never larger than
+// the input.
+func OutSize(w, h, outW int) (int, int) {
+	if outW <= 0 || outW >= w {
+		return w, h
+	}
+	outW &^= 1
+	outW = max(outW, 2)
+	outH := int(math.Round(float64(h)*float64(outW)/float64(w))) &^ 1
+	return outW, max(outH, 2)
+}
+
+// InSize is the input picture size the encoder was opened for.
+func (e *Encoder) InSize() (int, int) { return e.cfg.Width, e.cfg.Height }
+
+// OutSize is the encoded picture size.
+func (e *Encoder) OutSize() (int, int) { return e.outW, e.outH }
+
+// ForceKey makes the next picture an IDR (a new recording segment, say).
+func (e *Encoder) ForceKey() { e.forceKey = true }
+
+// Encode converts one packed BGR picture (rows stride bytes apart, of the
+// size given in Config) and returns the access units ready; with the
+// zero-latency tuning that is the picture's own. pts must increase; a pts
+// that does not is moved just past the previous one, so a restarted source
+// cannot break the stream.
+func (e *Encoder) Encode(bgr []byte, stride int, pts time.Duration) ([]Packet, error) {
+	if e.e == nil {
+		return nil, ErrClosed
+	}
+	w, h := e.cfg.Width, e.cfg.Height
+	if stride < 3*w {
+		return nil, fmt.Errorf("encode: BGR stride %d is less than 3*width %d", stride, w)
+	}
+	if need := stride*(h-1) + 3*w; len(bgr) < need {
+		return nil, fmt.Errorf("encode: BGR buffer holds %d bytes, %dx%d needs %d", len(bgr), w, h, need)
+	}
+	ticks := pts.Nanoseconds() * 9 / 100000
+	if e.havePTS && ticks <= e.lastPTS {
+		ticks = e.lastPTS + 1
+	}
+	e.lastPTS, e.havePTS = ticks, true
+	key := C.int(0)
+	if e.forceKey {
+		key, e.forceKey = 1, false
+	}
+	if ret := C.edge_enc_send(e.e, (*C.uint8_t)(unsafe.Pointer(&bgr[0])), C.int(stride), C.int64_t(ticks), key); ret < 0 {
+		return nil, fmt.Errorf("encode: send picture: %s", avErr(ret))
+	}
+	return e.receive()
+}
+
+// Flush returns the access units the encoder still holds (none with the
+// zero-latency tuning, but a preset with lookahead would have some). The
+// encoder accepts no more pictures afterwards.
+func (e *Encoder) Flush() ([]Packet, error) {
+	if e.e == nil {
+		return nil, ErrClosed
+	}
+	if ret := C.edge_enc_flush(e.e); ret < 0 && ret != C.edge_enc_eof {
+		return nil, fmt.Errorf("encode: flush: %s", avErr(ret))
+	}
+	return e.receive()
+}
+
+func (e *Encoder) receive() ([]Packet, error) {
+	var out []Packet
+	for {
+		ret := C.edge_enc_receive(e.e)
+		if ret == C.edge_enc_eagain || ret == C.edge_enc_eof {
+			return out, nil
+		}
+		if ret < 0 {
+			return out, fmt.Errorf("encode: receive packet: %s", avErr(ret))
+		}
+		p := e.e.pkt
+		out = append(out, Packet{
+			Data: C.GoBytes(unsafe.Pointer(p.data), p.size),
+			PTS:  fromTicks(int64(p.pts)),
+			DTS:  fromTicks(int64(p.dts)),
+			Key:  p.flags&C.AV_PKT_FLAG_KEY != 0,
+		})
+	}
+}
+
+func fromTicks(t int64) time.Duration { return time.Duration(t) * 100000 / 9 }
+
+// Close frees the encoder. It is safe to call more than once.
+func (e *Encoder) Close() {
+	if e.e != nil {
+		C.edge_enc_free(e.e)
+		e.e = nil
+	}
+}
+
+func avErr(code C.int) string {
+	var buf [128]C.char
+	C.edge_enc_strerror(code, &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}
