@@ -2,40 +2,23 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/leaktest"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
 
-var matLeaks func() int
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 && matLeaks != nil {
-		if n := matLeaks(); n != 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d gocv Mats were not closed\n", n)
-			code = 1
-		}
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "FAIL: goroutine leak: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain fails the run if a goroutine or (with -tags matprofile) a gocv
+// Mat outlives the tests.
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // collect is a sink that keeps everything (unit tests of the wiring only;
 // the end-to-end test uses a real broker).

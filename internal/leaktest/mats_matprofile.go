@@ -1,6 +1,6 @@
 //go:build matprofile
 
-package decode_test
+package leaktest
 
 import (
 	"fmt"
@@ -9,10 +9,13 @@ import (
 	"gocv.io/x/gocv"
 )
 
+// MatCheck says whether this build counts gocv Mats.
+const MatCheck = true
+
 func checkMats() error {
 	if n := gocv.MatProfile.Count(); n != 0 {
 		var b strings.Builder
-		gocv.MatProfile.WriteTo(&b, 1)
+		_ = gocv.MatProfile.WriteTo(&b, 1)
 		return fmt.Errorf("%d gocv.Mat not closed:\n%s", n, b.String())
 	}
 	return nil

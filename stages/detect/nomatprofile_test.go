@@ -1,6 +1,0 @@
-//go:build !matprofile
-
-package detect_test
-
-// checkMats needs -tags matprofile to count Mats; without it there is nothing to check.
-func checkMats() error { return nil }
