@@ -1,0 +1,233 @@
+package restream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// QueueSize is how many masked frames wait for the encoder. Two absorb
+// jitter; more would only add latency to a live view.
+const QueueSize = 2
+
+// AccessUnit is one encoded picture, shared read-only by every consumer.
+type AccessUnit struct {
+	// NALUs are the picture's NAL units without start codes; keyframes
+	// start with SPS and PPS.
+	NALUs [][]byte
+	// AnnexB is the same access unit with start codes.
+	AnnexB []byte
+	// PTS is the presentation time, increasing across the encoder's life
+	// even when the camera restarts.
+	PTS time.Duration
+	// Key marks an IDR picture.
+	Key bool
+	// Width and Height are the encoded size.
+	Width, Height int
+}
+
+// Consumer takes encoded access units. WriteAU must not block and must not
+// change the access unit.
+type Consumer interface {
+	WriteAU(au AccessUnit)
+}
+
+// EncoderConfig configures an Encoder.
+type EncoderConfig struct {
+	// Camera names the camera in logs.
+	Camera string
+	// Encode tunes the encoder; Width and Height are taken from the frames.
+	Encode encode.Config
+	// Consumers receive every access unit, in order.
+	Consumers []Consumer
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// EncoderStats are an Encoder's counters since it was created.
+type EncoderStats struct {
+	Encoded uint64 // pictures encoded
+	Dropped uint64 // masked frames dropped because the encoder was busy
+	Failed  uint64 // pictures the encoder rejected
+}
+
+// Encoder is the encoder stage of one camera: a pipeline.Output.
+type Encoder struct {
+	cfg EncoderConfig
+	log *slog.Logger
+
+	mu     sync.Mutex // orders Offer against the end of Run
+	in     chan *mask.Frame
+	closed bool
+
+	encoded, dropped, failed atomic.Uint64
+}
+
+// NewEncoder returns an encoder stage; the libx264 encoder itself is opened
+// at the first frame, when the picture size is known.
+func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
+	if len(cfg.Consumers) == 0 {
+		return nil, fmt.Errorf("restream: camera %s: encoder has no consumers (add the restream path or a recorder)", cfg.Camera)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Encoder{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), in: make(chan *mask.Frame, QueueSize)}, nil
+}
+
+// Offer queues f for encoding, or drops it (closing it) when the queue is
+// full or Run has ended. It never blocks; it owns f from here.
+func (e *Encoder) Offer(f *mask.Frame) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		f.Close()
+		return
+	}
+	select {
+	case e.in <- f:
+	default:
+		e.dropped.Add(1)
+		f.Close()
+	}
+}
+
+// Stats returns the counters.
+func (e *Encoder) Stats() EncoderStats {
+	return EncoderStats{Encoded: e.encoded.Load(), Dropped: e.dropped.Load(), Failed: e.failed.Load()}
+}
+
+// Run encodes queued frames until ctx is done; it returns nil then. Frames
+// offered afterwards are closed at once.
+func (e *Encoder) Run(ctx context.Context) error {
+	var enc *encode.Encoder
+	defer func() {
+		if enc != nil {
+			enc.Close()
+		}
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		for {
+			select {
+			case f := <-e.in:
+				f.Close()
+			default:
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var (
+		reported uint64
+		clock    ptsClock
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			// Once a second, like mediamtx, rather than a line per frame.
+			if d := e.dropped.Load(); d != reported {
+				e.log.Warn("restream encoder is too slow, discarding frames", "dropped", d-reported)
+				reported = d
+			}
+		case f := <-e.in:
+			var err error
+			enc, err = e.encode(enc, f, &clock)
+			f.Close()
+			if err != nil {
+				e.failed.Add(1)
+				e.log.Warn("restream encode failed", "err", err)
+			}
+		}
+	}
+}
+
+// encode encodes one frame, reopening the encoder when the size changed.
+func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock) (*encode.Encoder, error) {
+	m := f.Mat()
+	// YUV 4:2:0 needs even sizes; an odd row or column is cut off.
+	w, h := m.Cols()&^1, m.Rows()&^1
+	if enc != nil {
+		if iw, ih := enc.InSize(); iw != w || ih != h {
+			enc.Close()
+			enc = nil
+		}
+	}
+	if enc == nil {
+		cfg := e.cfg.Encode
+		cfg.Width, cfg.Height = w, h
+		var err error
+		if enc, err = encode.New(cfg); err != nil {
+			return nil, err
+		}
+		ow, oh := enc.OutSize()
+		e.log.Info("restream encoder opened", "in", fmt.Sprintf("%dx%d", w, h), "out", fmt.Sprintf("%dx%d", ow, oh),
+			"fps", cfg.FPS, "bitrate_kbps", cfg.BitrateKbps)
+	}
+	data, err := m.DataPtrUint8()
+	if err != nil {
+		return enc, fmt.Errorf("frame %d: %w", f.Seq(), err)
+	}
+	pkts, err := enc.Encode(data, m.Step(), clock.next(f.PTS(), e.cfg.Encode.FPS))
+	if err != nil {
+		return enc, err
+	}
+	ow, oh := enc.OutSize()
+	for _, p := range pkts {
+		var nalus h264.AnnexB
+		if err := nalus.Unmarshal(p.Data); err != nil {
+			return enc, fmt.Errorf("encoder output is not Annex-B: %w", err)
+		}
+		au := AccessUnit{NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Key: p.Key, Width: ow, Height: oh}
+		e.encoded.Add(1)
+		for _, c := range e.cfg.Consumers {
+			c.WriteAU(au)
+		}
+	}
+	return enc, nil
+}
+
+// ptsClock maps stream time to an output time that always increases: when
+// the camera restarts (its clock goes back) or jumps ahead, the output goes
+// on one frame interval after the last picture.
+type ptsClock struct {
+	have        bool
+	lastIn, out time.Duration
+	offset      time.Duration
+}
+
+// maxGap is the largest forward jump of the stream clock taken as is.
+const maxGap = 5 * time.Second
+
+func (c *ptsClock) next(in time.Duration, fps float64) time.Duration {
+	if fps <= 0 {
+		fps = encode.DefaultFPS
+	}
+	if !c.have {
+		c.have, c.lastIn, c.offset = true, in, -in
+		c.out = 0
+		return 0
+	}
+	if in <= c.lastIn || in-c.lastIn > maxGap {
+		step := time.Duration(float64(time.Second) / fps)
+		c.offset = c.out + step - in
+	}
+	c.lastIn = in
+	c.out = in + c.offset
+	return c.out
+}
+
+// errNoStream is returned for paths whose camera has not sent a keyframe yet.
+var errNoStream = errors.New("no picture yet")

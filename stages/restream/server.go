@@ -1,0 +1,321 @@
+package restream
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+)
+
+// DefaultAddr is where the server listens when ServerConfig.Addr is empty:
+// loopback, so that nothing is exposed until an operator says so.
+const DefaultAddr = "127.0.0.1:8554"
+
+// ServerConfig configures the restream Server.
+type ServerConfig struct {
+	// Addr is the RTSP (TCP) listen address; port 0 picks a free one (see
+	// Server.Addr). It defaults to DefaultAddr.
+	Addr string
+	// Username and Password, when Username is set, are required from every
+	// client (RTSP basic or digest auth).
+	Username string
+	Password string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves the masked stream of each camera at rtsp://ADDR/<camera>.
+// There is one per `edge run`. Paths exist only for cameras registered with
+// Path; anything else is answered 404.
+type Server struct {
+	cfg ServerConfig
+	log *slog.Logger
+	srv *gortsplib.Server
+
+	mu    sync.RWMutex
+	paths map[string]*Path
+	addr  string
+}
+
+// NewServer checks cfg.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.Username == "" && cfg.Password != "" {
+		return nil, errors.New("restream: password set without username; set restream.username too, or remove restream.password")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, paths: map[string]*Path{}}, nil
+}
+
+// Path registers camera and returns its path, the Consumer that the
+// camera's Encoder writes to. Register every path before Start.
+func (s *Server) Path(camera string) *Path {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.paths[camera]; ok {
+		return p
+	}
+	p := &Path{s: s, name: camera, log: s.log.With("camera", camera)}
+	s.paths[camera] = p
+	return p
+}
+
+// Start listens.
+func (s *Server) Start() error {
+	var listening string
+	s.srv = &gortsplib.Server{
+		Handler:     &handler{s: s},
+		RTSPAddress: s.cfg.Addr,
+		// Wrapping Listen is how we learn the port when Addr asks for port 0.
+		Listen: func(network, address string) (net.Listener, error) {
+			l, err := net.Listen(network, address)
+			if err == nil {
+				listening = l.Addr().String()
+			}
+			return l, err
+		},
+	}
+	if err := s.srv.Start(); err != nil {
+		return fmt.Errorf("restream: listen on %s: %w (free the port or change restream.addr)", s.cfg.Addr, err)
+	}
+	s.mu.Lock()
+	s.addr = listening
+	s.mu.Unlock()
+	s.log.Info("restream serving masked streams", "addr", listening, "auth", s.cfg.Username != "")
+	return nil
+}
+
+// Run starts the server and serves until ctx is done (nil) or the server
+// fails; it closes the server before returning.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Wait() }()
+	select {
+	case <-ctx.Done():
+		s.Close()
+		<-errc
+		return nil
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("restream: server stopped: %w", err)
+	}
+}
+
+// Addr is the address listened on, with the real port; empty before Start.
+func (s *Server) Addr() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.addr
+}
+
+// URL is the rtsp:// address of camera's masked stream, without credentials.
+func (s *Server) URL(camera string) string {
+	addr := s.Addr()
+	if addr == "" {
+		addr = s.cfg.Addr
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
+	return "rtsp://" + addr + "/" + camera
+}
+
+// Close disconnects clients and stops listening. Safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	paths := s.paths
+	s.mu.Unlock()
+	for _, p := range paths {
+		p.close()
+	}
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// stream returns the live stream of a request path, if it has one.
+func (s *Server) stream(path string) (*gortsplib.ServerStream, error) {
+	s.mu.RLock()
+	p := s.paths[strings.TrimPrefix(path, "/")]
+	s.mu.RUnlock()
+	if p == nil {
+		return nil, fmt.Errorf("no restreamed camera named %q", path)
+	}
+	return p.current()
+}
+
+// Path is one camera's stream on the Server; it implements Consumer.
+type Path struct {
+	s    *Server
+	name string
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	stream  *gortsplib.ServerStream // nil until the first keyframe
+	media   *description.Media
+	enc     *rtph264.Encoder
+	sps     []byte
+	pps     []byte
+	rtpBase uint32
+	start   time.Time // wall clock at PTS 0, for RTCP sender reports
+	closed  bool
+}
+
+// WriteAU implements Consumer: it packetises the access unit into RTP for
+// every client playing the path. Writing never waits for a client: each has
+// its own queue in gortsplib, which drops when full.
+func (p *Path) WriteAU(au AccessUnit) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.s.srv == nil {
+		return
+	}
+	if au.Key {
+		if err := p.setParams(au); err != nil {
+			p.log.Warn("restream path not (re)created", "err", err)
+			return
+		}
+	}
+	if p.stream == nil {
+		return // wait for a keyframe: nothing before it can be decoded
+	}
+	pkts, err := p.enc.Encode(au.NALUs)
+	if err != nil {
+		p.log.Warn("restream RTP packetisation failed", "err", err)
+		return
+	}
+	ts := p.rtpBase + uint32(au.PTS.Nanoseconds()*9/100000)
+	ntp := p.start.Add(au.PTS)
+	for _, pkt := range pkts {
+		pkt.Timestamp = ts
+		if err := p.stream.WritePacketRTPWithNTP(p.media, pkt, ntp); err != nil {
+			p.log.Warn("restream RTP write failed", "err", err)
+			return
+		}
+	}
+}
+
+// setParams (re)creates the stream when the keyframe's SPS or PPS differ
+// from those announced: a new size needs a new SDP, so clients reconnect.
+func (p *Path) setParams(au AccessUnit) error {
+	var sps, pps []byte
+	for _, n := range au.NALUs {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			sps = n
+		case h264.NALUTypePPS:
+			pps = n
+		}
+	}
+	if sps == nil || pps == nil {
+		return errors.New("keyframe without SPS and PPS")
+	}
+	if p.stream != nil && string(sps) == string(p.sps) && string(pps) == string(p.pps) {
+		return nil
+	}
+	if p.stream != nil {
+		p.stream.Close()
+		p.stream = nil
+	}
+	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: append([]byte(nil), sps...), PPS: append([]byte(nil), pps...)}
+	media := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
+	st := &gortsplib.ServerStream{Server: p.s.srv, Desc: &description.Session{Medias: []*description.Media{media}}}
+	if err := st.Initialize(); err != nil {
+		return err
+	}
+	enc, err := f.CreateEncoder()
+	if err != nil {
+		st.Close()
+		return err
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	p.stream, p.media, p.enc, p.sps, p.pps = st, media, enc, f.SPS, f.PPS
+	p.rtpBase = binary.BigEndian.Uint32(b[:])
+	p.start = time.Now().Add(-au.PTS)
+	p.log.Info("restream path ready", "path", "/"+p.name, "width", au.Width, "height", au.Height)
+	return nil
+}
+
+func (p *Path) current() (*gortsplib.ServerStream, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stream == nil {
+		return nil, fmt.Errorf("camera %q: %w", p.name, errNoStream)
+	}
+	return p.stream, nil
+}
+
+func (p *Path) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.stream != nil {
+		p.stream.Close()
+		p.stream = nil
+	}
+}
+
+// handler answers RTSP requests; kept apart so that gortsplib's callbacks
+// are not part of Server's API.
+type handler struct{ s *Server }
+
+// authorize checks credentials; a nil response lets the request go on.
+func (h *handler) authorize(conn *gortsplib.ServerConn, req *base.Request) (*base.Response, error) {
+	if h.s.cfg.Username == "" || conn.VerifyCredentials(req, h.s.cfg.Username, h.s.cfg.Password) {
+		return nil, nil
+	}
+	return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
+}
+
+func (h *handler) lookup(conn *gortsplib.ServerConn, req *base.Request, path string) (*base.Response, *gortsplib.ServerStream, error) {
+	if res, err := h.authorize(conn, req); res != nil {
+		return res, nil, err
+	}
+	st, err := h.s.stream(path)
+	if err != nil {
+		// 404 both for unknown cameras and for ones without a picture yet:
+		// players retry, and nothing else could be served anyway.
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, err
+	}
+	return &base.Response{StatusCode: base.StatusOK}, st, nil
+}
+
+// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
+func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	return h.lookup(ctx.Conn, ctx.Request, ctx.Path)
+}
+
+// OnSetup implements gortsplib.ServerHandlerOnSetup.
+func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	return h.lookup(ctx.Conn, ctx.Request, ctx.Path)
+}
+
+// OnPlay implements gortsplib.ServerHandlerOnPlay.
+func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	h.s.log.Debug("restream client playing", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr())
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
