@@ -49,6 +49,15 @@ func openMP4(path string) (*clip, error) {
 		return nil, unsupported(path, err.Error())
 	}
 	d.path = path
+	// A cut-off download or copy keeps its index (faststart puts moov first)
+	// but not the pictures it points to; serving it would stall once a loop.
+	if st, err := f.Stat(); err == nil {
+		if i, end := d.pastEnd(st.Size()); i >= 0 {
+			return nil, unsupported(path, fmt.Sprintf(
+				"file is truncated: sample %d of %d ends at byte %d but the file has %d bytes (copy it again, or re-encode what is left)",
+				i+1, len(d.samples), end, st.Size()))
+		}
+	}
 	w, h, err := p.size()
 	if err != nil {
 		return nil, unsupported(path, err.Error())
@@ -330,6 +339,17 @@ func (d *mp4Demuxer) buildSamples(stts *amp4.Stts, ctts *amp4.Ctts, stss *amp4.S
 		return errors.New("video track has no keyframe")
 	}
 	return nil
+}
+
+// pastEnd returns the index of the first sample that does not fit in a file
+// of size bytes and where it ends, or -1.
+func (d *mp4Demuxer) pastEnd(size int64) (int, int64) {
+	for i, s := range d.samples {
+		if end := s.offset + int64(s.size); end > size {
+			return i, end
+		}
+	}
+	return -1, 0
 }
 
 // pass implements demuxer.

@@ -343,6 +343,11 @@ func TestNewRejects(t *testing.T) {
 	dupB := write("b/same.mp4", "")
 	copyFile(t, "testdata/tiny-h264.mp4", dupA)
 	copyFile(t, "testdata/tiny-h264.mp4", dupB)
+	truncated := filepath.Join(dir, "cut.mp4")
+	copyFile(t, "testdata/tiny-h264.mp4", truncated)
+	if st, err := os.Stat(truncated); err != nil || os.Truncate(truncated, st.Size()*6/10) != nil {
+		t.Fatalf("truncate %s: %v", truncated, err)
+	}
 
 	cases := []struct {
 		name        string
@@ -359,6 +364,7 @@ func TestNewRejects(t *testing.T) {
 		{"missing", []string{filepath.Join(dir, "nosuch.mp4")}, false, []string{"nosuch.mp4"}},
 		{"no paths", nil, false, []string{"no paths"}},
 		{"duplicate names", []string{dupA, dupB}, false, []string{"/same", "rename"}},
+		{"truncated mp4", []string{truncated}, true, []string{truncated, "truncated", "ffmpeg -i"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
