@@ -26,6 +26,8 @@ type Config struct {
 	Cameras []Camera `mapstructure:"cameras"`
 	// Signage is the register of surveillance signs that monitored zones refer to.
 	Signage []Sign `mapstructure:"signage"`
+	// Restream is the RTSP server of masked streams (see outputs.go).
+	Restream Restream `mapstructure:"restream"`
 }
 
 // MQTT configures the event sink.
@@ -80,6 +82,14 @@ type Camera struct {
 	Mask Mask `mapstructure:"mask"`
 	// Zones are the camera's privacy and monitored areas.
 	Zones []Zone `mapstructure:"zones"`
+	// Restream serves the masked stream at rtsp://restream.addr/<id>.
+	Restream bool `mapstructure:"restream"`
+	// Encode tunes the H.264 of the restream and recordings.
+	Encode Encode `mapstructure:"encode"`
+	// Snapshots publishes masked JPEGs on enter events.
+	Snapshots Snapshots `mapstructure:"snapshots"`
+	// Record writes masked MP4 segments.
+	Record Record `mapstructure:"record"`
 }
 
 // Detect tunes person detection on one camera.
@@ -156,6 +166,7 @@ func (c *Config) ApplyDefaults() {
 	if c.MQTT.SpoolDir == "" {
 		c.MQTT.SpoolDir = DefaultSpoolDir
 	}
+	c.applyOutputDefaults()
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		if cam.Transport == "" {

@@ -166,6 +166,22 @@ func TestValidateProblems(t *testing.T) {
 				ID: "rest", Kind: "privacy", Polygon: [][]float64{{0.5, 0}, {1, 0}, {1, 0.98}, {0.5, 0.98}},
 			})
 		}, "cameras[lobby].zones", "narrow the privacy zones"},
+		{"restream addr without port", func(c *configs.Config) { c.Restream.Addr = "127.0.0.1" }, "restream.addr", "host:port"},
+		{"restream addr bad port", func(c *configs.Config) { c.Restream.Addr = "127.0.0.1:99999" }, "restream.addr", "127.0.0.1:8554"},
+		{"restream password without username", func(c *configs.Config) { c.Restream.Password = "pw" }, "restream.username", "restream.username"},
+		{"encode bitrate too low", func(c *configs.Config) { c.Cameras[0].Encode.BitrateKbps = 50 }, "cameras[lobby].encode.bitrate_kbps", "100 to 50000"},
+		{"encode fps too high", func(c *configs.Config) { c.Cameras[0].Encode.FPS = 120 }, "cameras[lobby].encode.fps", "at most 60"},
+		{"encode width odd", func(c *configs.Config) { c.Cameras[0].Encode.Width = 641 }, "cameras[lobby].encode.width", "even width"},
+		{"encode width tiny", func(c *configs.Config) { c.Cameras[0].Encode.Width = 32 }, "cameras[lobby].encode.width", "64 to 7680"},
+		{"record segment too short", func(c *configs.Config) {
+			c.Cameras[0].Record.Enabled, c.Cameras[0].Record.SegmentSeconds = true, 1
+		}, "cameras[lobby].record.segment_seconds", "2 to 3600"},
+		{"record max_bytes too small", func(c *configs.Config) {
+			c.Cameras[0].Record.Enabled, c.Cameras[0].Record.MaxBytes = true, 1000
+		}, "cameras[lobby].record.max_bytes", "1 MiB"},
+		{"record max_days negative", func(c *configs.Config) {
+			c.Cameras[0].Record.Enabled, c.Cameras[0].Record.MaxDays = true, -1
+		}, "cameras[lobby].record.max_days", "1 or more"},
 		{"disabled camera still checked", func(c *configs.Config) {
 			f := false
 			c.Cameras[0].Enabled = &f
@@ -462,6 +478,50 @@ cameras:
 	}
 }
 
+func TestOutputDefaults(t *testing.T) {
+	c, err := configs.LoadBytes([]byte(`
+site: s1
+restream: {username: viewer, password: pw}
+cameras:
+  - id: c1
+    url: rtsp://127.0.0.1/x
+    restream: true
+    record: {enabled: true}
+    snapshots: {enabled: true, crop: true}
+  - id: c2
+    url: rtsp://127.0.0.1/y
+    encode: {bitrate_kbps: 800, fps: 10, width: 640}
+    record: {dir: /var/rec, segment_seconds: 30, max_bytes: 2000000, max_days: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := c.Cameras[0], c.Cameras[1]
+	for _, ch := range []struct {
+		name      string
+		got, want any
+	}{
+		{"restream addr", c.Restream.Addr, "127.0.0.1:8554"},
+		{"restream user", c.Restream.Username, "viewer"},
+		{"c1 restream", c1.Restream, true},
+		{"c1 encodes", c1.Encodes(), true},
+		{"c1 encode", c1.Encode, configs.Encode{BitrateKbps: 2000, FPS: 15}},
+		{"c1 record", c1.Record, configs.Record{Enabled: true, Dir: "./recordings", SegmentSeconds: 60, MaxBytes: 10 << 30, MaxDays: 7}},
+		{"c1 snapshots", c1.Snapshots, configs.Snapshots{Enabled: true, Crop: true}},
+		{"c2 restream", c2.Restream, false},
+		{"c2 encodes", c2.Encodes(), false},
+		{"c2 encode", c2.Encode, configs.Encode{BitrateKbps: 800, FPS: 10, Width: 640}},
+		{"c2 record", c2.Record, configs.Record{Dir: "/var/rec", SegmentSeconds: 30, MaxBytes: 2000000, MaxDays: 2}},
+		{"c2 snapshots", c2.Snapshots, configs.Snapshots{}},
+	} {
+		t.Run(ch.name, func(t *testing.T) {
+			if ch.got != ch.want {
+				t.Errorf("got %+v, want %+v", ch.got, ch.want)
+			}
+		})
+	}
+}
+
 func TestShippedConfigs(t *testing.T) {
 	for _, name := range []string{"example.yaml", "demo.yaml"} {
 		t.Run(name, func(t *testing.T) {
@@ -613,18 +673,20 @@ func TestFormattingHidesSecrets(t *testing.T) {
 	c.MQTT.Password = "mqtt-secret"
 	c.MQTT.Broker = "tcp://bu:broker-secret@127.0.0.1:1883"
 	c.Cameras[0].URL = "rtsp://admin:cam-secret@127.0.0.1/x"
+	c.Restream.Password = "rtsp-secret"
 	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("loaded", "config", c, "camera", c.Cameras[0], "mqtt", c.MQTT)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("loaded", "config", c, "camera", c.Cameras[0], "mqtt", c.MQTT, "restream", c.Restream)
 	outs := map[string]string{
 		"%v":   fmt.Sprintf("%v", c),
 		"%+v":  fmt.Sprintf("%+v", *c),
 		"%#v":  fmt.Sprintf("%#v", *c),
 		"cams": fmt.Sprintf("%+v", c.Cameras),
 		"mqtt": fmt.Sprintf("%#v", c.MQTT),
+		"rtsp": fmt.Sprintf("%v %+v %#v", c.Restream, c.Restream, c.Restream),
 		"slog": logs.String(),
 	}
 	for name, out := range outs {
-		for _, s := range []string{"mqtt-secret", "broker-secret", "cam-secret"} {
+		for _, s := range []string{"mqtt-secret", "broker-secret", "cam-secret", "rtsp-secret"} {
 			if strings.Contains(out, s) {
 				t.Errorf("%s output leaks %q: %s", name, s, out)
 			}

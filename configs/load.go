@@ -34,6 +34,9 @@ var EnvKeys = []string{
 	"mqtt.tls.ca",
 	"mqtt.tls.cert",
 	"mqtt.tls.key",
+	"restream.addr",
+	"restream.username",
+	"restream.password",
 }
 
 // Load reads the YAML file at path, applies environment overrides, rejects

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 		v.add("site", "set site to a name for this installation; "+idFix, "site %q is not a valid id", c.Site)
 	}
 	c.MQTT.validate(v)
+	c.Restream.validate(v)
 
 	signs := map[string]bool{}
 	for i, s := range c.Signage {
@@ -232,6 +233,8 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 			v.add(p+".mask.color", "write it as [r, g, b] with each component 0..255", "component %d is %d, out of range", k, x)
 		}
 	}
+
+	c.validateOutputs(v, p)
 
 	zseen := map[string]bool{}
 	var privacy []zones.Polygon

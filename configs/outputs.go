@@ -1,0 +1,152 @@
+package configs
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+)
+
+// Defaults of the masked outputs (restream, snapshots, recordings).
+const (
+	DefaultRestreamAddr   = "127.0.0.1:8554"
+	DefaultEncodeBitrate  = 2000 // kbit/s
+	DefaultEncodeFPS      = 15.0
+	DefaultRecordDir      = "./recordings"
+	DefaultSegmentSeconds = 60
+	DefaultRecordMaxBytes = 10 << 30 // 10 GiB per camera
+	DefaultRecordMaxDays  = 7
+)
+
+// Restream is the RTSP server of masked streams, one per `edge run`. It
+// serves rtsp://Addr/<camera> for cameras with restream: true.
+type Restream struct {
+	// Addr is the listen address. It defaults to 127.0.0.1:8554 (loopback:
+	// nothing is exposed until an operator chooses an address).
+	Addr string `mapstructure:"addr"`
+	// Username and Password, when Username is set, are required from every
+	// viewer (RTSP basic or digest auth). The password is never logged.
+	Username string `mapstructure:"username"`
+	Password string `mapstructure:"password"`
+}
+
+// Encode tunes the H.264 encoding of a camera's masked stream, shared by its
+// restream and its recordings.
+type Encode struct {
+	// BitrateKbps is the target bitrate, 100..50000. It defaults to 2000.
+	BitrateKbps int `mapstructure:"bitrate_kbps"`
+	// FPS is the nominal frame rate for rate control, 0 < fps <= 60. It
+	// defaults to 15; frames come at the camera's own rate.
+	FPS float64 `mapstructure:"fps"`
+	// Width downscales to this width (aspect kept); 0 keeps the camera's
+	// size. 64..7680 and even when set.
+	Width int `mapstructure:"width"`
+}
+
+// Snapshots publishes a masked JPEG on every enter event.
+type Snapshots struct {
+	// Enabled turns snapshots on (default off).
+	Enabled bool `mapstructure:"enabled"`
+	// Crop cuts the snapshot to the person's box with a margin, instead of
+	// the whole (masked) frame.
+	Crop bool `mapstructure:"crop"`
+}
+
+// Record writes masked MP4 segments of the encoded stream.
+type Record struct {
+	// Enabled turns recording on (default off). Some laws allow live
+	// viewing but not storage: keep it off there.
+	Enabled bool `mapstructure:"enabled"`
+	// Dir holds one folder per camera. It defaults to ./recordings.
+	Dir string `mapstructure:"dir"`
+	// SegmentSeconds is the length of one file, 2..3600. It defaults to 60.
+	SegmentSeconds int `mapstructure:"segment_seconds"`
+	// MaxBytes caps the camera's recordings; the oldest go first. It
+	// defaults to 10 GiB; it must be at least 1 MiB.
+	MaxBytes int64 `mapstructure:"max_bytes"`
+	// MaxDays deletes recordings older than this many days. It defaults to 7.
+	MaxDays int `mapstructure:"max_days"`
+}
+
+// Encodes reports whether the camera needs the encoder stage.
+func (c *Camera) Encodes() bool { return c.Restream || c.Record.Enabled }
+
+func (c *Config) applyOutputDefaults() {
+	if c.Restream.Addr == "" {
+		c.Restream.Addr = DefaultRestreamAddr
+	}
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		if cam.Encode.BitrateKbps == 0 {
+			cam.Encode.BitrateKbps = DefaultEncodeBitrate
+		}
+		if cam.Encode.FPS == 0 {
+			cam.Encode.FPS = DefaultEncodeFPS
+		}
+		r := &cam.Record
+		if r.Dir == "" {
+			r.Dir = DefaultRecordDir
+		}
+		if r.SegmentSeconds == 0 {
+			r.SegmentSeconds = DefaultSegmentSeconds
+		}
+		if r.MaxBytes == 0 {
+			r.MaxBytes = DefaultRecordMaxBytes
+		}
+		if r.MaxDays == 0 {
+			r.MaxDays = DefaultRecordMaxDays
+		}
+	}
+}
+
+func (r *Restream) validate(v *validator) {
+	host, port, err := net.SplitHostPort(r.Addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		v.add("restream.addr", "write it as host:port, e.g. 127.0.0.1:8554 (0.0.0.0:8554 to serve the network)", "address %q is not host:port", r.Addr)
+	} else if host != "" && net.ParseIP(host) == nil && !idPattern.MatchString(host) && host != "localhost" {
+		v.add("restream.addr", "use an IP address of this machine, localhost, or leave the host empty for all", "host %q is not an IP address", host)
+	}
+	if r.Username == "" && r.Password != "" {
+		v.add("restream.username", "set restream.username too, or remove restream.password", "password set without a username")
+	}
+}
+
+func (c *Camera) validateOutputs(v *validator, p string) {
+	e := c.Encode
+	if e.BitrateKbps < 100 || e.BitrateKbps > 50000 {
+		v.add(p+".encode.bitrate_kbps", "use 100 to 50000 kbit/s (default 2000; 720p needs about 1500)", "bitrate %d is out of range", e.BitrateKbps)
+	}
+	if !(e.FPS > 0 && e.FPS <= 60) {
+		v.add(p+".encode.fps", "use a rate above 0 and at most 60 (default 15)", "fps %v is out of range", e.FPS)
+	}
+	if e.Width != 0 && (e.Width < 64 || e.Width > 7680 || e.Width%2 != 0) {
+		v.add(p+".encode.width", "use an even width from 64 to 7680, or 0 to keep the camera's size", "width %d is not usable", e.Width)
+	}
+	r := c.Record
+	if !r.Enabled {
+		return
+	}
+	if r.SegmentSeconds < 2 || r.SegmentSeconds > 3600 {
+		v.add(p+".record.segment_seconds", "use 2 to 3600 seconds (default 60)", "segment length %d is out of range", r.SegmentSeconds)
+	}
+	if r.MaxBytes < 1<<20 {
+		v.add(p+".record.max_bytes", "allow at least 1 MiB (1048576); the default is 10 GiB", "max_bytes %d is too small to hold a segment", r.MaxBytes)
+	}
+	if r.MaxDays < 0 {
+		v.add(p+".record.max_days", "use a number of days of 1 or more (default 7)", "max_days %d is negative", r.MaxDays)
+	}
+}
+
+// String prints the restream settings with the password hidden.
+func (r Restream) String() string {
+	return fmt.Sprintf("{addr:%q username:%q password:%q}", r.Addr, r.Username, secret(r.Password))
+}
+
+// GoString is String, so that %#v does not print the password either.
+func (r Restream) GoString() string { return "configs.Restream" + r.String() }
+
+// LogValue implements slog.LogValuer without the password.
+func (r Restream) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("username", r.Username),
+		slog.String("password", secret(r.Password)))
+}
