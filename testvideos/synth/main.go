@@ -39,6 +39,9 @@ type walk struct {
 	FigureHeight  float64 // fraction of the frame height
 	Background    uint8   // grey level
 	Figure        uint8   // grey level of the silhouette
+	// Sprite, when set, replaces the drawn silhouette with a person cut out
+	// of a real video, so that a HOG people detector finds it.
+	Sprite *sprite
 }
 
 // point is a normalised position: X and Y in 0..1 inside the frame.
@@ -92,6 +95,16 @@ func (w walk) at(dist float64) (float64, float64) {
 	}
 	p := w.Path[0]
 	return p.X * float64(w.Width), p.Y * float64(w.Height)
+}
+
+// centreAt returns the figure centre in pixels in frame i.
+func (w walk) centreAt(i int) (float64, float64) {
+	n := w.frames()
+	t := 0.0
+	if n > 1 {
+		t = float64(i) / float64(n-1)
+	}
+	return w.at(t * w.pathLength())
 }
 
 // figureAt places the silhouette for frame i. The legs swing once per stride
@@ -204,29 +217,42 @@ type truthFrame struct {
 	Index int         `json:"index"`
 	PTS   float64     `json:"pts_s"`
 	Boxes []objectBox `json:"boxes"`
+	// Width and Height are set when the clip changes size (-sizes).
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
 }
 
 type objectBox struct {
 	ID  int `json:"id"`
 	Box box `json:"box"`
+	// Zones are the config's zones (any kind, any signage) that contain the
+	// figure's feet, the bottom centre of its box; only with -config.
+	Zones []string `json:"zones,omitempty"`
 }
 
 func (p point) MarshalJSON() ([]byte, error) { return json.Marshal([2]float64{p.X, p.Y}) }
 
-// render draws every frame into enc (raw BGR24) and returns the ground truth.
-func (w walk) render(enc io.Writer) ([]truthFrame, error) {
+// render draws frames [from, to) into enc (raw BGR24) and returns their ground truth.
+func (w walk) render(enc io.Writer, from, to int) ([]truthFrame, error) {
 	img := gocv.NewMatWithSize(w.Height, w.Width, gocv.MatTypeCV8UC3)
 	defer img.Close()
 	mask := gocv.NewMatWithSize(w.Height, w.Width, gocv.MatTypeCV8UC1)
 	defer mask.Close()
 	bg := gocv.NewScalar(float64(w.Background), float64(w.Background), float64(w.Background), 0)
-	frames := make([]truthFrame, 0, w.frames())
-	for i := range w.frames() {
-		f := w.figureAt(i)
+	frames := make([]truthFrame, 0, to-from)
+	for i := from; i < to; i++ {
 		img.SetTo(bg)
-		f.draw(&img, w.Figure)
 		mask.SetTo(gocv.NewScalar(0, 0, 0, 0))
-		f.draw(&mask, 255)
+		if w.Sprite != nil {
+			cx, cy := w.centreAt(i)
+			size := image.Pt(w.Width, w.Height)
+			h := round(w.FigureHeight * float64(w.Height))
+			w.Sprite.draw(&img, &mask, cx, cy, h, size)
+		} else {
+			f := w.figureAt(i)
+			f.draw(&img, w.Figure)
+			f.draw(&mask, 255)
+		}
 		tf := truthFrame{Index: i, PTS: round4(float64(i) / float64(w.FPS)), Boxes: []objectBox{}}
 		if b, ok := painted(mask); ok {
 			tf.Boxes = append(tf.Boxes, objectBox{ID: 1, Box: b})
@@ -248,59 +274,85 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	out := fs.String("out", "testvideos/synthetic-walk.mp4", "output clip (H.264 MP4); ground truth goes to the same name with .json")
+	out := fs.String("out", "testvideos/synthetic-walk.mp4", "output clip (H.264 in MP4, or MPEG-TS for a .ts name); ground truth goes to the same name with .json")
 	size := fs.String("size", "640x360", "frame size WIDTHxHEIGHT")
+	sizes := fs.String("sizes", "", "comma-separated sizes WxH,WxH...: the clip changes resolution mid-stream, equal parts each (written as MPEG-TS, sizes should share an aspect ratio); overrides -size")
 	fps := fs.Int("fps", 10, "frames per second")
 	seconds := fs.Float64("seconds", 8, "clip length in seconds")
 	path := fs.String("path", "0.1,0.6;0.9,0.6", "figure centre waypoints, normalised x,y;x,y;... (may lie outside 0..1 to enter or leave)")
 	figH := fs.Float64("figure-height", 0.45, "figure height as a fraction of the frame height")
 	bg := fs.Uint("background", 128, "background grey level 0..255")
 	fg := fs.Uint("figure", 50, "figure grey level 0..255")
+	spriteName := fs.String("sprite", "", "draw a real pedestrian instead of the silhouette: vtest:N cuts person N out of "+vtestPath)
+	cfgPath := fs.String("config", "", "edge config `FILE`: annotate each frame with the zones of -camera holding the figure's feet")
+	camID := fs.String("camera", "", "camera id in -config")
 	crf := fs.Int("crf", 20, "x264 quality (lower is better)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	w := walk{FPS: *fps, Seconds: *seconds, FigureHeight: *figH, Background: uint8(*bg), Figure: uint8(*fg)}
-	if _, err := fmt.Sscanf(*size, "%dx%d", &w.Width, &w.Height); err != nil || w.Width < 16 || w.Height < 16 ||
-		w.Width%2 != 0 || w.Height%2 != 0 {
-		return fmt.Errorf("-size %q: want even WIDTHxHEIGHT of at least 16x16, e.g. 640x360", *size)
+	var dims []image.Point
+	list := *size
+	if *sizes != "" {
+		list = *sizes
 	}
+	for _, sz := range strings.Split(list, ",") {
+		var d image.Point
+		if _, err := fmt.Sscanf(strings.TrimSpace(sz), "%dx%d", &d.X, &d.Y); err != nil || d.X < 16 || d.Y < 16 ||
+			d.X%2 != 0 || d.Y%2 != 0 {
+			return fmt.Errorf("size %q: want even WIDTHxHEIGHT of at least 16x16, e.g. 640x360", sz)
+		}
+		dims = append(dims, d)
+	}
+	w.Width, w.Height = dims[0].X, dims[0].Y
 	var err error
 	if w.Path, err = parsePath(*path); err != nil {
 		return err
 	}
-	if w.FPS < 1 || w.Seconds <= 0 || w.frames() < 1 {
-		return errors.New("-fps and -seconds must give at least one frame")
+	if w.FPS < 1 || w.Seconds <= 0 || w.frames() < len(dims) {
+		return errors.New("-fps and -seconds must give at least one frame per size")
 	}
 	if w.FigureHeight <= 0 || w.FigureHeight > 1 || *bg > 255 || *fg > 255 {
 		return errors.New("-figure-height must be in (0,1]; grey levels in 0..255")
 	}
+	if *spriteName != "" {
+		var n int
+		if _, err := fmt.Sscanf(*spriteName, "vtest:%d", &n); err != nil {
+			return fmt.Errorf("-sprite %q: want vtest:N", *spriteName)
+		}
+		if w.Sprite, err = loadSprite(vtestPath, n); err != nil {
+			return err
+		}
+		defer w.Sprite.Close()
+	}
+	var zoneOf func(box) []string
+	if *cfgPath != "" {
+		if zoneOf, err = zoneAnnotator(*cfgPath, *camID); err != nil {
+			return err
+		}
+	}
 
-	// No B-frames, so PTS equals DTS; a keyframe every second, so a client
-	// joins fast.
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "rawvideo", "-pix_fmt", "bgr24", "-s", fmt.Sprintf("%dx%d", w.Width, w.Height),
-		"-r", strconv.Itoa(w.FPS), "-i", "-",
-		"-c:v", "libx264", "-preset", "medium", "-crf", strconv.Itoa(*crf),
-		"-g", strconv.Itoa(w.FPS), "-bf", "0", "-pix_fmt", "yuv420p",
-		"-movflags", "+faststart", "-an", *out)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	var frames []truthFrame
+	if len(dims) == 1 {
+		frames, err = w.encode(*out, 0, w.frames(), *crf)
+	} else {
+		frames, err = w.encodeSizes(*out, dims, *crf)
+	}
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start ffmpeg (install it: apt-get install ffmpeg): %w", err)
-	}
-	frames, err := w.render(stdin)
-	stdin.Close()
-	if werr := cmd.Wait(); werr != nil && err == nil {
-		err = fmt.Errorf("ffmpeg: %w", werr)
-	}
-	if err != nil {
-		return err
+	if zoneOf != nil {
+		for i := range frames {
+			for k := range frames[i].Boxes {
+				frames[i].Boxes[k].Zones = zoneOf(frames[i].Boxes[k].Box)
+			}
+		}
 	}
 
+	kind := "person-silhouette"
+	if w.Sprite != nil {
+		kind = "pedestrian cut-out (" + w.Sprite.sourceDescribe + ")"
+	}
 	gt := truth{
 		Clip:        baseName(*out),
 		Generator:   strings.TrimSpace("go run ./testvideos/synth " + strings.Join(args, " ")),
@@ -310,19 +362,90 @@ func run(args []string) error {
 		FrameCount:  len(frames),
 		Path:        w.Path,
 		SpeedPxPerS: round4(w.pathLength() / math.Max(float64(w.frames()-1)/float64(w.FPS), 1e-9)),
-		Objects:     []object{{ID: 1, Kind: "person-silhouette"}},
+		Objects:     []object{{ID: 1, Kind: kind}},
 		Frames:      frames,
 	}
 	b, err := json.MarshalIndent(gt, "", " ")
 	if err != nil {
 		return err
 	}
-	jsonPath := strings.TrimSuffix(*out, ".mp4") + ".json"
+	jsonPath := strings.TrimSuffix(strings.TrimSuffix(*out, ".mp4"), ".ts") + ".json"
 	if err := os.WriteFile(jsonPath, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s and %s (%d frames)\n", *out, jsonPath, len(frames))
 	return nil
+}
+
+// encode renders frames [from, to) at w's size into the clip out.
+func (w walk) encode(out string, from, to, crf int) ([]truthFrame, error) {
+	// No B-frames, so PTS equals DTS; a keyframe every second, so a client
+	// joins fast.
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "rawvideo", "-pix_fmt", "bgr24", "-s", fmt.Sprintf("%dx%d", w.Width, w.Height),
+		"-r", strconv.Itoa(w.FPS), "-i", "-",
+		"-c:v", "libx264", "-preset", "medium", "-crf", strconv.Itoa(crf),
+		"-g", strconv.Itoa(w.FPS), "-bf", "0", "-pix_fmt", "yuv420p")
+	if !strings.HasSuffix(out, ".ts") {
+		cmd.Args = append(cmd.Args, "-movflags", "+faststart")
+	}
+	cmd.Args = append(cmd.Args, "-an", out)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start ffmpeg (install it: apt-get install ffmpeg): %w", err)
+	}
+	frames, err := w.render(stdin, from, to)
+	stdin.Close()
+	if werr := cmd.Wait(); werr != nil && err == nil {
+		err = fmt.Errorf("ffmpeg: %w", werr)
+	}
+	return frames, err
+}
+
+// encodeSizes renders equal parts of the clip at each size, each part its
+// own MPEG-TS (Annex B, parameter sets in band), and joins them with
+// ffmpeg's concat demuxer into one stream whose SPS changes mid-way.
+func (w walk) encodeSizes(out string, dims []image.Point, crf int) ([]truthFrame, error) {
+	if !strings.HasSuffix(out, ".ts") {
+		return nil, fmt.Errorf("-sizes writes MPEG-TS: name the output %s.ts", strings.TrimSuffix(out, ".mp4"))
+	}
+	dir, err := os.MkdirTemp("", "synth-sizes-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var frames []truthFrame
+	var list strings.Builder
+	n := w.frames()
+	for k, d := range dims {
+		part := w
+		part.Width, part.Height = d.X, d.Y
+		from, to := k*n/len(dims), (k+1)*n/len(dims)
+		name := fmt.Sprintf("%s/part%d.ts", dir, k)
+		fr, err := part.encode(name, from, to, crf)
+		if err != nil {
+			return nil, err
+		}
+		for i := range fr {
+			fr[i].Width, fr[i].Height = d.X, d.Y
+		}
+		frames = append(frames, fr...)
+		fmt.Fprintf(&list, "file '%s'\n", name)
+	}
+	listPath := dir + "/list.txt"
+	if err := os.WriteFile(listPath, []byte(list.String()), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "concat", "-safe", "0", "-i", listPath, "-c", "copy", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("ffmpeg concat: %w: %s", err, b)
+	}
+	return frames, nil
 }
 
 // parsePath reads "x,y;x,y;...".
