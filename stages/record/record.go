@@ -1,0 +1,275 @@
+// Package record writes a camera's masked, encoded stream to MP4 segments,
+// <dir>/<camera>/<start time>.mp4, and keeps the folder within a byte and
+// an age limit by deleting the oldest segments.
+//
+// It takes access units from the restream encoder (restream.Consumer), so
+// a recording holds exactly the masked pictures viewers see. Files are
+// fragmented MP4 (a fragment per keyframe): on SIGTERM the current file is
+// finished with its trailer, and even a process killed outright leaves a
+// file playable up to its last fragment.
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/edgeprivacy/edge/stages/restream"
+)
+
+// QueueSize is how many access units may wait for the disk (about 8 s at
+// 15 fps) before the recorder drops and waits for the next keyframe.
+const QueueSize = 120
+
+// Config configures a Recorder.
+type Config struct {
+	// Camera is the camera id, the name of its folder. Required.
+	Camera string
+	// Dir holds one folder per camera. Required.
+	Dir string
+	// Segment is the length of one file; a new one starts at the first
+	// keyframe after it. It defaults to 60 s.
+	Segment time.Duration
+	// MaxBytes caps the camera's folder; 0 means no cap.
+	MaxBytes int64
+	// MaxAge deletes segments older than this; 0 means no limit.
+	MaxAge time.Duration
+	// Now is the clock for file names and ages. It defaults to time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are a Recorder's counters.
+type Stats struct {
+	Written  uint64 // access units written
+	Dropped  uint64 // access units dropped (queue full, or waiting for a keyframe after a drop)
+	Segments uint64 // files finished
+	Deleted  uint64 // files deleted by retention
+}
+
+// Recorder is one camera's recorder.
+type Recorder struct {
+	cfg Config
+	dir string
+	log *slog.Logger
+
+	mu     sync.Mutex // orders WriteAU against the end of Run
+	q      chan restream.AccessUnit
+	closed bool
+	gap    atomic.Bool // a unit was dropped: skip to the next keyframe
+
+	written, dropped, segments, deleted atomic.Uint64
+}
+
+// New checks cfg and creates the camera's folder.
+func New(cfg Config) (*Recorder, error) {
+	if cfg.Camera == "" || strings.ContainsAny(cfg.Camera, `/\`) || cfg.Camera == "." || cfg.Camera == ".." {
+		return nil, fmt.Errorf("record: camera id %q cannot name a folder", cfg.Camera)
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("record: no directory given (set record.dir)")
+	}
+	if cfg.Segment <= 0 {
+		cfg.Segment = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	dir := filepath.Join(cfg.Dir, cfg.Camera)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("record: camera %s: %w (check record.dir and its permissions)", cfg.Camera, err)
+	}
+	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan restream.AccessUnit, QueueSize)}, nil
+}
+
+// Dir is the camera's folder.
+func (r *Recorder) Dir() string { return r.dir }
+
+// WriteAU implements restream.Consumer: it queues au for the disk, or drops
+// it when the queue is full; it never blocks.
+func (r *Recorder) WriteAU(au restream.AccessUnit) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	select {
+	case r.q <- au:
+	default:
+		r.dropped.Add(1)
+		r.gap.Store(true)
+	}
+}
+
+// Stats returns the counters.
+func (r *Recorder) Stats() Stats {
+	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load()}
+}
+
+// Run writes queued access units until ctx is done, then writes what is
+// still queued, finishes the current file and returns nil. It returns an
+// error only when a file cannot be created or written.
+func (r *Recorder) Run(ctx context.Context) error {
+	w := &segmentWriter{r: r}
+	defer func() {
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+	}()
+	r.retain()
+	for {
+		select {
+		case au := <-r.q:
+			if err := w.write(au); err != nil {
+				w.finish()
+				return err
+			}
+		case <-ctx.Done():
+			for {
+				select {
+				case au := <-r.q:
+					if err := w.write(au); err != nil {
+						w.finish()
+						return err
+					}
+				default:
+					w.finish()
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// segmentWriter holds the file being written.
+type segmentWriter struct {
+	r        *Recorder
+	mx       *muxer
+	start    time.Duration // PTS of the file's first unit
+	last     time.Duration // PTS of the last unit written
+	interval time.Duration // between the last two units
+	waitKey  bool
+}
+
+func (w *segmentWriter) write(au restream.AccessUnit) error {
+	r := w.r
+	if r.gap.Swap(false) {
+		w.waitKey = true
+	}
+	if w.mx == nil || w.waitKey {
+		if !au.Key {
+			r.dropped.Add(1)
+			return nil
+		}
+		w.waitKey = false
+	}
+	if au.Key && w.mx != nil && au.PTS-w.start >= r.cfg.Segment {
+		w.finish()
+	}
+	if w.mx == nil {
+		if err := w.open(au); err != nil {
+			return err
+		}
+	}
+	if w.interval = au.PTS - w.last; w.interval <= 0 || au.PTS == w.start {
+		w.interval = time.Second / 15
+	}
+	if err := w.mx.write(au.AnnexB, au.PTS-w.start, w.interval, au.Key); err != nil {
+		return err
+	}
+	w.last = au.PTS
+	r.written.Add(1)
+	return nil
+}
+
+func (w *segmentWriter) open(au restream.AccessUnit) error {
+	var params []byte
+	for _, n := range au.NALUs {
+		if t := h264.NALUType(n[0] & 0x1f); t == h264.NALUTypeSPS || t == h264.NALUTypePPS {
+			params = append(append(params, 0, 0, 0, 1), n...)
+		}
+	}
+	name := w.r.cfg.Now().UTC().Format("20060102T150405.000Z") + ".mp4"
+	path := filepath.Join(w.r.dir, name)
+	mx, err := openMuxer(path, au.Width, au.Height, params)
+	if err != nil {
+		return err
+	}
+	w.mx, w.start, w.last = mx, au.PTS, au.PTS
+	w.r.log.Debug("recording segment started", "path", path)
+	return nil
+}
+
+func (w *segmentWriter) finish() {
+	if w.mx == nil {
+		return
+	}
+	path := w.mx.path
+	if err := w.mx.close(); err != nil {
+		w.r.log.Warn("recording segment not finished cleanly (still playable: fragmented MP4)", "err", err)
+	}
+	w.mx = nil
+	w.r.segments.Add(1)
+	w.r.retain()
+	w.r.log.Debug("recording segment finished", "path", path)
+}
+
+// retain deletes segments older than MaxAge, then the oldest ones until the
+// folder fits MaxBytes. The newest segment is never deleted, so a cap below
+// one segment still leaves the latest recording.
+func (r *Recorder) retain() {
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		r.log.Warn("recording retention: cannot list folder", "err", err)
+		return
+	}
+	type seg struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var segs []seg
+	var total int64
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".mp4") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		segs = append(segs, seg{filepath.Join(r.dir, e.Name()), info.Size(), info.ModTime()})
+		total += info.Size()
+	}
+	// Names are start times, so name order is age order.
+	slices.SortFunc(segs, func(a, b seg) int { return strings.Compare(a.path, b.path) })
+	now := r.cfg.Now()
+	for i, s := range segs {
+		old := r.cfg.MaxAge > 0 && now.Sub(s.mod) > r.cfg.MaxAge
+		big := r.cfg.MaxBytes > 0 && total > r.cfg.MaxBytes
+		if i == len(segs)-1 || (!old && !big) {
+			continue
+		}
+		if err := os.Remove(s.path); err != nil {
+			r.log.Warn("recording retention: cannot delete segment", "path", s.path, "err", err)
+			continue
+		}
+		total -= s.size
+		r.deleted.Add(1)
+		r.log.Info("recording deleted by retention", "path", s.path, "too_old", old, "over_bytes", big)
+	}
+}
