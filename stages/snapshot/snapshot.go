@@ -1,0 +1,218 @@
+// Package snapshot makes masked JPEGs: one on every enter event (optionally
+// cropped to the person's box) and one on request, published retained on
+// {prefix}/{camera}/snapshot.
+//
+// Pictures come only from *mask.Frame values, so a snapshot cannot hold a
+// private pixel. JPEG encoding runs on the stage's own goroutine behind a
+// small queue: the event is passed on at once (with its snapshot reference
+// already set) and never waits for the picture.
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// QueueSize is how many snapshots may wait for the encoder; more are dropped.
+const QueueSize = 4
+
+// Sink takes MQTT messages without blocking (pipeline.Sink).
+type Sink interface {
+	Offer(m events.Message) bool
+}
+
+// Config configures a Snapshotter.
+type Config struct {
+	// Camera is the camera id. Required.
+	Camera string
+	// TopicPrefix is the MQTT prefix, for the reference put in events.
+	TopicPrefix string
+	// Crop cuts enter-event snapshots to the person's box plus Margin.
+	Crop bool
+	// Margin is added on each side of the box, as a share of its width and
+	// height. It defaults to 0.25.
+	Margin float64
+	// Quality is the JPEG quality, 1..100. It defaults to 85.
+	Quality int
+	// Latest returns a reference to the camera's newest masked frame (nil
+	// when there is none); pipeline.Camera.Latest. Required.
+	Latest func() *mask.Frame
+	// Sink receives events (passed on) and snapshots. Required.
+	Sink Sink
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are a Snapshotter's counters.
+type Stats struct {
+	Published uint64 // snapshots handed to the sink
+	Dropped   uint64 // snapshots not made: queue full or sink full
+	Failed    uint64 // JPEG encoding failures
+}
+
+type job struct {
+	frame   *mask.Frame
+	eventID string
+	box     *[4]float64
+}
+
+// Snapshotter is one camera's snapshot stage.
+type Snapshotter struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	q      chan job
+	closed bool
+
+	published, dropped, failed atomic.Uint64
+}
+
+// New checks cfg.
+func New(cfg Config) (*Snapshotter, error) {
+	switch {
+	case cfg.Camera == "":
+		return nil, errors.New("snapshot: camera id is empty")
+	case cfg.Latest == nil:
+		return nil, fmt.Errorf("snapshot: camera %s: no frame source (Latest)", cfg.Camera)
+	case cfg.Sink == nil:
+		return nil, fmt.Errorf("snapshot: camera %s: no sink", cfg.Camera)
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = 0.25
+	}
+	if cfg.Quality <= 0 || cfg.Quality > 100 {
+		cfg.Quality = 85
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Snapshotter{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan job, QueueSize)}, nil
+}
+
+// Offer implements Sink: every message goes on to the configured sink; an
+// enter event first gets its snapshot reference (id-based, so it is known
+// before the picture exists) and a snapshot is queued.
+func (s *Snapshotter) Offer(m events.Message) bool {
+	if ev, ok := m.(events.Event); ok && ev.Type == events.TypeEnter && ev.Camera == s.cfg.Camera {
+		var box *[4]float64
+		if s.cfg.Crop {
+			b := ev.Box
+			box = &b
+		}
+		if s.enqueue(ev.ID, box) {
+			ev.Snapshot = events.SnapshotRef(s.cfg.TopicPrefix, s.cfg.Camera, ev.ID)
+			m = ev
+		}
+	}
+	return s.cfg.Sink.Offer(m)
+}
+
+// Request queues a snapshot of the whole (masked) current frame, published
+// without an event id. It reports whether one was queued.
+func (s *Snapshotter) Request() bool { return s.enqueue("", nil) }
+
+func (s *Snapshotter) enqueue(id string, box *[4]float64) bool {
+	f := s.cfg.Latest()
+	if f == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.Close()
+		return false
+	}
+	select {
+	case s.q <- job{frame: f, eventID: id, box: box}:
+		return true
+	default:
+		s.dropped.Add(1)
+		f.Close()
+		return false
+	}
+}
+
+// Stats returns the counters.
+func (s *Snapshotter) Stats() Stats {
+	return Stats{Published: s.published.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load()}
+}
+
+// Run encodes queued snapshots until ctx is done.
+func (s *Snapshotter) Run(ctx context.Context) error {
+	defer func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		for {
+			select {
+			case j := <-s.q:
+				j.frame.Close()
+			default:
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case j := <-s.q:
+			b, err := JPEG(j.frame, j.box, s.cfg.Margin, s.cfg.Quality)
+			j.frame.Close()
+			if err != nil {
+				s.failed.Add(1)
+				s.log.Warn("snapshot not made", "event", j.eventID, "err", err)
+				continue
+			}
+			if s.cfg.Sink.Offer(events.Snapshot{Camera: s.cfg.Camera, EventID: j.eventID, JPEG: b}) {
+				s.published.Add(1)
+			} else {
+				s.dropped.Add(1)
+			}
+		}
+	}
+}
+
+// CropRect is the pixel rectangle of a normalised box (x, y, w, h) grown by
+// margin of its size on each side and clipped to a w x h frame.
+func CropRect(box [4]float64, margin float64, w, h int) image.Rectangle {
+	mx, my := box[2]*margin, box[3]*margin
+	r := image.Rect(
+		int((box[0]-mx)*float64(w)), int((box[1]-my)*float64(h)),
+		int((box[0]+box[2]+mx)*float64(w)+0.999), int((box[1]+box[3]+my)*float64(h)+0.999),
+	)
+	return r.Intersect(image.Rect(0, 0, w, h))
+}
+
+// JPEG encodes f, or the crop of box (normalised x, y, w, h; nil for the
+// whole frame) with margin, at quality.
+func JPEG(f *mask.Frame, box *[4]float64, margin float64, quality int) ([]byte, error) {
+	m := f.Mat()
+	img := m
+	if box != nil {
+		r := CropRect(*box, margin, m.Cols(), m.Rows())
+		if r.Empty() {
+			return nil, fmt.Errorf("box %v lies outside the frame", *box)
+		}
+		// A region shares the frame's pixels and is only read here.
+		img = m.Region(r)
+		defer img.Close()
+	}
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, img, []int{gocv.IMWriteJpegQuality, quality})
+	if err != nil {
+		return nil, fmt.Errorf("JPEG encode: %w", err)
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...), nil
+}
