@@ -181,6 +181,7 @@ func TestSnapshotsAreMasked(t *testing.T) {
 		})
 	}
 }
+
 // Erode keeps the pixels of px whose whole (2k+1)-square neighbourhood is
 // in px: the zone shrunk by k px on every side.
 func Erode(px leakcheck.Pixels, k int) leakcheck.Pixels {
