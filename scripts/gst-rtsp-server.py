@@ -7,7 +7,7 @@ H.264 stream, either a live test pattern (the default) or a video file, on
 once clients can connect. It runs until SIGINT or SIGTERM.
 
     scripts/gst-rtsp-server.py [--port 0] [--mount /test] [--file testvideos/vtest.mp4]
-                               [--width 640 --height 480 --fps 15]
+                               [--width 640 --height 480 --fps 15] [--shared]
 
 Port 0 picks a free port; read the real one from the READY line.
 The shebang names Debian's python3 on purpose: python3-gi is installed for it
@@ -53,6 +53,7 @@ def main():
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--fps", type=int, default=15)
+    p.add_argument("--shared", action="store_true", help="one pipeline for all clients, as a camera has one encoder")
     args = p.parse_args()
     mount = args.mount if args.mount.startswith("/") else "/" + args.mount
 
@@ -62,8 +63,11 @@ def main():
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch_line(args))
-    # One pipeline for all clients, as a camera has one encoder.
-    factory.set_shared(True)
+    # One pipeline per client by default. With a shared pipeline, every PLAY
+    # (gortsplib, ffmpeg and VLC all send "Range: npt=0-") makes the server
+    # seek it, which restarts the RTP timestamps of clients already playing
+    # and, with two PLAYs at once, can stall the pipeline. --shared shows it.
+    factory.set_shared(args.shared)
     server.get_mount_points().add_factory(mount, factory)
     if server.attach(None) == 0:
         print(f"gst-rtsp-server: cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)
