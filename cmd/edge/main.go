@@ -32,6 +32,8 @@ func commands() []command {
 		{"replay", "replay [--addr A] PATH...     serve videos as looping RTSP cameras", cmdReplay},
 		{"probe", "probe URL [--frames N]        check a camera before adding it", cmdProbe},
 		{"watch", "watch [--broker URL]          print what the pipeline publishes on MQTT", cmdWatch},
+		{"verify", "verify --config F --camera ID (--video F | --recording F) --out DIR   prove masking and signage on a video", cmdVerify},
+		{"zones", "zones preview --config F --camera ID --out PNG [--video F]   one masked frame with every zone drawn", cmdZones},
 	}
 }
 

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/../.."
 synth() { go run ./testvideos/synth "$@"; }
 d=testvideos/scenarios
 
-synth -sprite vtest:0 -size 640x360 -fps 10 -seconds 8 -figure-height 0.5 \
-  -path '0.12,0.6;0.88,0.6' -config $d/privacy-doorway/config.yaml -camera corridor-cam \
+synth -sprite vtest:0 -size 640x360 -fps 10 -seconds 13 -figure-height 0.5 \
+  -path '0.1,0.6;0.84,0.6;0.84,0.2' -config $d/privacy-doorway/config.yaml -camera corridor-cam \
   -out $d/privacy-doorway/clip.mp4
 
 synth -sprite vtest:1 -size 640x360 -fps 10 -seconds 8 -figure-height 0.5 \

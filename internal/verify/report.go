@@ -1,0 +1,303 @@
+package verify
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// Modes of a run.
+const (
+	ModePipeline  = "pipeline"  // the video ran through every production stage
+	ModeRecording = "recording" // an existing recording was decoded and leak-checked
+)
+
+// Verdicts.
+const (
+	Pass = "PASS"
+	Fail = "FAIL"
+)
+
+// Report is what a verify run found; it is written as report.json.
+type Report struct {
+	Tool        string    `json:"tool"`
+	Version     string    `json:"version"`
+	Mode        string    `json:"mode"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Site        string    `json:"site"`
+	Camera      string    `json:"camera"`
+	Config      FileRef   `json:"config"`
+	Video       FileRef   `json:"video"`
+	// Start is the wall-clock time given to the first frame; signage is
+	// judged at Start plus each frame's timestamp.
+	Start time.Time `json:"start"`
+
+	Verdict string   `json:"verdict"`
+	Reasons []string `json:"reasons,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+
+	AccessUnits          int         `json:"access_units"`
+	FramesDecoded        int         `json:"frames_decoded"`
+	FramesChecked        int         `json:"frames_checked"`
+	FramesLeaked         int         `json:"frames_leaked"`
+	LeakedPixels         int64       `json:"leaked_pixels"`
+	PrivacyPixelsChecked int64       `json:"privacy_pixels_checked"`
+	Leaks                []LeakFrame `json:"leaks,omitempty"`
+	DecodeErrors         int         `json:"decode_errors"`
+	MaskFailed           int         `json:"mask_failed"`
+	Sizes                []FrameSize `json:"frame_sizes"`
+	Check                LeakRule    `json:"leak_check"`
+
+	FramesAnalysed int          `json:"frames_analysed"`
+	Detections     int          `json:"detections"`
+	ViolationCount int          `json:"violation_count"`
+	Violations     []Violation  `json:"violations,omitempty"`
+	Zones          []*ZoneStats `json:"zones"`
+	Events         []Event      `json:"events"`
+
+	ElapsedSeconds float64  `json:"elapsed_s"`
+	ProcessingFPS  float64  `json:"processing_fps"`
+	Samples        []Sample `json:"samples"`
+
+	images []SampleImage // rendered by Run, written by Write
+}
+
+// FileRef identifies an input by its content.
+type FileRef struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// LeakRule is how privacy pixels were judged.
+type LeakRule struct {
+	Rule      string `json:"rule"`
+	Tolerance int    `json:"tolerance"`
+	ShrinkPx  int    `json:"shrink_px"`
+	Fill      [3]int `json:"fill_rgb"`
+	Checker   string `json:"checker"`
+}
+
+// LeakFrame is one frame with private pixels not equal to the fill.
+type LeakFrame struct {
+	Frame      uint64  `json:"frame"`
+	PTSSeconds float64 `json:"pts_s"`
+	Width      int     `json:"width"`
+	Height     int     `json:"height"`
+	Pixels     int     `json:"pixels"`
+	Checked    int     `json:"checked"`
+	First      [2]int  `json:"first_xy"`
+	Detail     string  `json:"detail,omitempty"`
+}
+
+// FrameSize counts the frames of one resolution.
+type FrameSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	Frames int `json:"frames"`
+}
+
+// Violation is a detection or event where analysis was not allowed.
+type Violation struct {
+	Kind   string    `json:"kind"` // unsigned-detection, unsigned-analysis, unsigned-event
+	Frame  uint64    `json:"frame"`
+	At     time.Time `json:"at"`
+	Zone   string    `json:"zone,omitempty"`
+	Detail string    `json:"detail"`
+}
+
+// ZoneStats is what happened in one zone.
+type ZoneStats struct {
+	ID            string         `json:"id"`
+	Kind          string         `json:"kind"`
+	Signage       string         `json:"signage,omitempty"`
+	Purpose       string         `json:"purpose,omitempty"`
+	SignExpires   *time.Time     `json:"sign_expires,omitempty"`
+	StatusAtStart string         `json:"signage_status_at_start,omitempty"`
+	Status        []StatusChange `json:"signage_status,omitempty"`
+	Detections    int            `json:"detections"`
+	Enters        int            `json:"enters"`
+	Exits         int            `json:"exits"`
+	MaxOccupancy  int            `json:"max_occupancy"`
+}
+
+// StatusChange is the signage status from a frame on.
+type StatusChange struct {
+	At     time.Time `json:"at"`
+	Frame  uint64    `json:"frame"`
+	Status string    `json:"status"`
+}
+
+// Event is one enter or exit the pipeline published.
+type Event struct {
+	Frame     int64      `json:"frame"` // -1 when not tied to a detection (signage change)
+	At        time.Time  `json:"at"`
+	Seconds   float64    `json:"t_s"` // since Start
+	Type      string     `json:"type"`
+	Zone      string     `json:"zone"`
+	SignageID string     `json:"signage_id"`
+	Purpose   string     `json:"purpose"`
+	TrackID   int        `json:"track_id"`
+	Occupancy int        `json:"occupancy"`
+	Score     float64    `json:"score"`
+	Box       [4]float64 `json:"box"`
+}
+
+// Sample is a masked frame shown in the report.
+type Sample struct {
+	Frame      uint64  `json:"frame"`
+	PTSSeconds float64 `json:"pts_s"`
+	File       string  `json:"file"` // JPEG beside the report
+	Detections int     `json:"detections"`
+	uri        template.URL
+}
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct": func(a, b int) string {
+		if b == 0 {
+			return "0%"
+		}
+		return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+	},
+	"pos": func(t, total float64) string {
+		if total <= 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.2f", 100*min(max(t/total, 0), 1))
+	},
+	"rgb": func(c [3]int) string { return fmt.Sprintf("rgb(%d,%d,%d)", c[0], c[1], c[2]) },
+	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.0Z07:00") },
+}).Parse(reportTemplate))
+
+// Write puts report.json, report.html and the sample JPEGs in dir, which
+// is created if needed.
+func (r *Report) Write(dir string) error {
+	samples := r.images
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report directory %s: %w", dir, err)
+	}
+	r.Samples = r.Samples[:0]
+	for _, s := range samples {
+		name := fmt.Sprintf("sample-%06d.jpg", s.Frame)
+		if err := os.WriteFile(filepath.Join(dir, name), s.JPEG, 0o644); err != nil {
+			return fmt.Errorf("write sample: %w", err)
+		}
+		r.Samples = append(r.Samples, Sample{Frame: s.Frame, PTSSeconds: s.PTS.Seconds(), File: name, Detections: s.Detections,
+			uri: template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(s.JPEG))})
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report.json: %w", err)
+	}
+	var html bytes.Buffer
+	if err := tmpl.Execute(&html, r.view()); err != nil {
+		return fmt.Errorf("render report.html: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.html"), html.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write report.html: %w", err)
+	}
+	return nil
+}
+
+// SampleImages returns the rendered sample frames (JPEG): masked frames
+// with zone outlines, labels and detection boxes.
+func (r *Report) SampleImages() []SampleImage { return r.images }
+
+// SampleImage is a rendered sample frame (JPEG bytes).
+type SampleImage struct {
+	Frame      uint64
+	PTS        time.Duration
+	JPEG       []byte
+	Detections int
+}
+
+type view struct {
+	*Report
+	Duration float64
+	Images   []viewSample
+	Lanes    []lane
+}
+
+type viewSample struct {
+	Sample
+	URI template.URL
+}
+
+type lane struct {
+	Zone   string
+	Kind   string
+	Marks  []Event
+	Status string
+}
+
+func (r *Report) view() view {
+	v := view{Report: r}
+	for _, s := range r.Samples {
+		v.Images = append(v.Images, viewSample{Sample: s, URI: s.uri})
+	}
+	for _, l := range r.Leaks {
+		v.Duration = max(v.Duration, l.PTSSeconds)
+	}
+	for _, e := range r.Events {
+		v.Duration = max(v.Duration, e.Seconds)
+	}
+	for _, s := range r.Samples {
+		v.Duration = max(v.Duration, s.PTSSeconds)
+	}
+	if r.FramesChecked > 0 && len(r.Samples) > 0 {
+		// Samples sit mid-way through equal parts: estimate the length from them.
+		last := r.Samples[len(r.Samples)-1]
+		v.Duration = max(v.Duration, last.PTSSeconds*float64(2*len(r.Samples))/float64(2*len(r.Samples)-1))
+	}
+	for _, z := range r.Zones {
+		if z.Kind != "monitored" {
+			continue
+		}
+		l := lane{Zone: z.ID, Kind: z.Kind, Status: z.StatusAtStart}
+		for _, e := range r.Events {
+			if e.Zone == z.ID {
+				l.Marks = append(l.Marks, e)
+			}
+		}
+		v.Lanes = append(v.Lanes, l)
+	}
+	return v
+}
+
+// Samples renders the run's sample frames: zone outlines and labels, boxes,
+// then the privacy pixels filled again from the independent raster, as JPEG.
+func (c *checker) Samples(quality int) ([]SampleImage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []SampleImage
+	for _, s := range c.samples {
+		img := s.mat.Clone()
+		Annotate(&img, c.set, c.cfg.Start.Add(s.pts), s.boxes)
+		err := FillPrivacy(img, c.cache, c.fill)
+		var buf *gocv.NativeByteBuffer
+		if err == nil {
+			buf, err = gocv.IMEncodeWithParams(gocv.JPEGFileExt, img, []int{gocv.IMWriteJpegQuality, quality})
+		}
+		img.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sample frame %d: %w", s.seq, err)
+		}
+		out = append(out, SampleImage{Frame: s.seq, PTS: s.pts, JPEG: bytes.Clone(buf.GetBytes()), Detections: len(s.boxes)})
+		buf.Close()
+	}
+	return out, nil
+}

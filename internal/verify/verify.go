@@ -1,0 +1,627 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/decode"
+	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/track"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// ErrInput marks a run that could not start: a bad config, an unknown
+// camera, an unreadable video. Commands map it to exit code 2.
+var ErrInput = errors.New("verify: bad input")
+
+// Defaults for Config.
+const (
+	DefaultSamples = 4
+	// DefaultRecordingTolerance and DefaultRecordingShrink judge lossy
+	// re-encodes: H.264 at ordinary quality keeps a solid fill within a few
+	// levels, except next to the zone's border, where 4:2:0 chroma and 4x4
+	// transform blocks mix it with the neighbouring picture. A raw clip is
+	// far outside this: people and backgrounds differ from the fill by tens
+	// to hundreds of levels.
+	DefaultRecordingTolerance = 24
+	DefaultRecordingShrink    = 4
+	// sampleQuality is the JPEG quality of sample frames.
+	sampleQuality = 85
+	// maxLeakFrames is how many leaking frames the report lists in detail.
+	maxLeakFrames = 10
+	// maxViolations is how many detection/event violations it lists.
+	maxViolations = 50
+)
+
+// Config says what to verify.
+type Config struct {
+	// ConfigPath is the edge config file; its SHA-256 goes into the report.
+	ConfigPath string
+	// Camera is the id of the camera in the config whose zones apply.
+	Camera string
+	// Video is run through the production pipeline (every check).
+	Video string
+	// Recording is decoded and leak-checked only. Exactly one of Video and
+	// Recording must be set.
+	Recording string
+	// Start is the wall-clock time of the first frame: signage is judged at
+	// Start plus each frame's timestamp. It defaults to now.
+	Start time.Time
+	// Samples is how many masked frames the report shows. It defaults to
+	// DefaultSamples; a negative number shows none.
+	Samples int
+	// Tolerance is how far (per channel) a privacy pixel may be from the fill
+	// colour, and Shrink how many pixels inside the zone's border checking
+	// starts. Pipeline runs always use 0 and 0: masked frames are exact.
+	// Recording runs use them as given (the command defaults them to
+	// DefaultRecordingTolerance and DefaultRecordingShrink).
+	Tolerance uint8
+	Shrink    int
+	// Version is the tool version written into the report.
+	Version string
+	// Progress, when set, is called after each checked frame with the count
+	// so far and the total expected (0 when unknown).
+	Progress func(done, total int)
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Run verifies cfg's video and returns the report. An error means no
+// verdict could be reached (errors.Is(err, ErrInput) for bad input); a
+// leak or an unsigned detection is not an error but a FAIL verdict.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Now().UTC()
+	}
+	if cfg.Samples == 0 {
+		cfg.Samples = DefaultSamples
+	}
+	if (cfg.Video == "") == (cfg.Recording == "") {
+		return nil, fmt.Errorf("%w: give exactly one of a video (run through the pipeline) and a recording (check only)", ErrInput)
+	}
+	conf, err := configs.Load(cfg.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	cam, ok := conf.Camera(cfg.Camera)
+	if !ok {
+		var ids []string
+		for _, c := range conf.Cameras {
+			ids = append(ids, c.ID)
+		}
+		return nil, fmt.Errorf("%w: camera %q is not in %s (cameras there: %v)", ErrInput, cfg.Camera, cfg.ConfigPath, ids)
+	}
+	cc, err := CameraConfig(conf, cam)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	video, mode := cfg.Video, ModePipeline
+	if cfg.Recording != "" {
+		video, mode = cfg.Recording, ModeRecording
+	} else {
+		cfg.Tolerance, cfg.Shrink = 0, 0
+	}
+	if cfg.Shrink < 0 {
+		return nil, fmt.Errorf("%w: shrink %d is negative", ErrInput, cfg.Shrink)
+	}
+	rep := &Report{
+		Tool: "edge verify", Version: cfg.Version, Mode: mode, GeneratedAt: time.Now().UTC(),
+		Camera: cam.ID, Site: conf.Site, Start: cfg.Start,
+		Check: LeakRule{Tolerance: int(cfg.Tolerance), ShrinkPx: cfg.Shrink, Fill: fillRGB(cc.MaskColor)},
+	}
+	if rep.Config, err = hashFile(cfg.ConfigPath); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if rep.Video, err = hashFile(video); err != nil {
+		return nil, fmt.Errorf("%w: video: %w", ErrInput, err)
+	}
+	// A demux pass first: it proves the file readable before any stage
+	// starts, and its count drives the progress bar and sample choice.
+	total, err := countAccessUnits(ctx, video)
+	if err != nil {
+		return nil, fmt.Errorf("%w: video %s: %w (is it an H.264/H.265 file?)", ErrInput, video, err)
+	}
+	rep.AccessUnits = total
+
+	c := newChecker(cfg, cc, cam, rep, total)
+	defer c.close()
+	began := time.Now()
+	switch mode {
+	case ModePipeline:
+		err = c.runPipeline(ctx, cc, video)
+	default:
+		err = c.runRecording(ctx, video)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.ElapsedSeconds = time.Since(began).Seconds()
+	if rep.ElapsedSeconds > 0 {
+		rep.ProcessingFPS = float64(rep.FramesChecked) / rep.ElapsedSeconds
+	}
+	c.finish()
+	if rep.images, err = c.Samples(sampleQuality); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// CameraConfig maps one camera of a loaded config to the pipeline's
+// settings: zones and signage, the mask colour (the file says [r, g, b], the
+// frames are BGR), the detection rate and the detector. Source, Sink and the
+// run mode are left to the caller.
+func CameraConfig(conf *configs.Config, cam *configs.Camera) (pipeline.CameraConfig, error) {
+	zl, err := cam.ZoneList()
+	if err != nil {
+		return pipeline.CameraConfig{}, err
+	}
+	return pipeline.CameraConfig{
+		Site: conf.Site, Camera: cam.ID,
+		Zones:     zones.NewSet(zl, conf.SignMap()),
+		MaskColor: [3]uint8{uint8(cam.Mask.Color[2]), uint8(cam.Mask.Color[1]), uint8(cam.Mask.Color[0])},
+		DetectFPS: cam.Detect.FPS,
+		Detect: detect.Config{Kind: cam.Detect.Kind, Model: cam.Detect.Model, ModelConfig: cam.Detect.ModelConfig,
+			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width},
+	}, nil
+}
+
+// PrivacyPolygons returns the camera's privacy polygons as the independent
+// checker takes them, straight from the file's numbers.
+func PrivacyPolygons(cam *configs.Camera) []leakcheck.Polygon {
+	var out []leakcheck.Polygon
+	for _, z := range cam.Zones {
+		if zones.Kind(z.Kind) != zones.Privacy {
+			continue
+		}
+		p := make(leakcheck.Polygon, 0, len(z.Polygon))
+		for _, v := range z.Polygon {
+			if len(v) == 2 {
+				p = append(p, [2]float64{v[0], v[1]})
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func fillRGB(bgr [3]uint8) [3]int { return [3]int{int(bgr[2]), int(bgr[1]), int(bgr[0])} }
+
+func hashFile(path string) (FileRef, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileRef{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return FileRef{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return FileRef{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
+
+func countAccessUnits(ctx context.Context, path string) (int, error) {
+	n := 0
+	err := mediafile.ReadFile(ctx, path, func(ingest.AccessUnit) error { n++; return nil })
+	if err == nil && n == 0 {
+		err = errors.New("no video access units")
+	}
+	return n, err
+}
+
+// checker holds the state of one run; its methods are called from the
+// pipeline's goroutines, so everything goes through mu.
+type checker struct {
+	cfg      Config
+	rep      *Report
+	set      *zones.Set
+	fill     [3]uint8
+	polys    []leakcheck.Polygon
+	cache    *leakcheck.Cache
+	interior map[image.Point]leakcheck.Pixels
+	total    int
+
+	mu         sync.Mutex
+	frames     int
+	sampleAt   map[uint64]bool
+	samples    []*sample
+	seqAt      map[time.Time]uint64 // result time -> frame, to place events
+	zone       map[string]*ZoneStats
+	lastStatus map[string]zones.SignStatus
+	sizes      map[image.Point]int
+	lastState  *events.State
+}
+
+// sample is a masked frame kept for the report, with the boxes detected on it.
+type sample struct {
+	seq   uint64
+	pts   time.Duration
+	mat   gocv.Mat // our own copy
+	boxes []image.Rectangle
+}
+
+func newChecker(cfg Config, cc pipeline.CameraConfig, cam *configs.Camera, rep *Report, total int) *checker {
+	polys := PrivacyPolygons(cam)
+	c := &checker{
+		cfg: cfg, rep: rep, set: cc.Zones, fill: cc.MaskColor, polys: polys,
+		cache: leakcheck.NewCache(polys), interior: map[image.Point]leakcheck.Pixels{}, total: total,
+		sampleAt: map[uint64]bool{}, seqAt: map[time.Time]uint64{}, zone: map[string]*ZoneStats{},
+		lastStatus: map[string]zones.SignStatus{}, sizes: map[image.Point]int{},
+	}
+	for i := 0; i < cfg.Samples; i++ {
+		c.sampleAt[uint64((2*i+1)*total/(2*cfg.Samples))] = true
+	}
+	for _, z := range cam.Zones {
+		zs := &ZoneStats{ID: z.ID, Kind: z.Kind}
+		if zones.Kind(z.Kind) == zones.Monitored {
+			zs.Signage = z.Signage
+			zs.StatusAtStart = string(cc.Zones.SignageStatus(z.ID, cfg.Start))
+			if s, ok := cc.Zones.SignFor(z.ID); ok {
+				zs.Purpose = s.Purpose
+				if !s.ExpiresAt.IsZero() {
+					e := s.ExpiresAt
+					zs.SignExpires = &e
+				}
+			}
+		}
+		rep.Zones = append(rep.Zones, zs)
+		c.zone[z.ID] = zs
+	}
+	return c
+}
+
+func (c *checker) close() {
+	for _, s := range c.samples {
+		s.mat.Close()
+	}
+	c.samples = nil
+}
+
+// pixels returns the private pixels checked on a w x h frame: all of them,
+// or those at least Shrink pixels inside the region.
+func (c *checker) pixels(w, h int) leakcheck.Pixels {
+	px := c.cache.Get(w, h)
+	if c.cfg.Shrink == 0 {
+		return px
+	}
+	k := image.Pt(w, h)
+	if in, ok := c.interior[k]; ok {
+		return in
+	}
+	in := Interior(px, c.cfg.Shrink)
+	c.interior[k] = in
+	return in
+}
+
+// checkFrame leak-checks one picture (BGR) and keeps a copy if it is a sample.
+func (c *checker) checkFrame(seq uint64, pts time.Duration, m gocv.Mat) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, h := m.Cols(), m.Rows()
+	data, err := m.DataPtrUint8()
+	if err != nil || !m.IsContinuous() || m.Type() != gocv.MatTypeCV8UC3 {
+		// Nothing the decoder hands out looks like this; count it as a leak
+		// rather than skip it, since an unchecked frame proves nothing.
+		c.leak(LeakFrame{Frame: seq, PTSSeconds: pts.Seconds(), Width: w, Height: h, Detail: "frame not a continuous 8-bit BGR picture; could not be checked"})
+		return nil
+	}
+	px := c.pixels(w, h)
+	res, err := leakcheck.Check(data, px, c.fill, c.cfg.Tolerance)
+	if err != nil {
+		return err
+	}
+	c.frames++
+	c.rep.FramesChecked++
+	c.rep.PrivacyPixelsChecked += int64(res.Checked)
+	c.sizes[image.Pt(w, h)]++
+	if res.Leaked > 0 {
+		c.leak(LeakFrame{Frame: seq, PTSSeconds: pts.Seconds(), Width: w, Height: h, Pixels: res.Leaked,
+			Checked: res.Checked, First: [2]int{res.First.X, res.First.Y}})
+	}
+	t := c.cfg.Start.Add(pts)
+	for _, z := range c.rep.Zones {
+		if zones.Kind(z.Kind) != zones.Monitored {
+			continue
+		}
+		st := c.set.SignageStatus(z.ID, t)
+		if prev, ok := c.lastStatus[z.ID]; !ok || prev != st {
+			c.lastStatus[z.ID] = st
+			z.Status = append(z.Status, StatusChange{At: t, Frame: seq, Status: string(st)})
+		}
+	}
+	if c.sampleAt[seq] {
+		c.samples = append(c.samples, &sample{seq: seq, pts: pts, mat: m.Clone()})
+	}
+	if c.cfg.Progress != nil {
+		c.cfg.Progress(c.frames, c.total)
+	}
+	return nil
+}
+
+func (c *checker) leak(l LeakFrame) {
+	c.rep.FramesLeaked++
+	c.rep.LeakedPixels += int64(l.Pixels)
+	if len(c.rep.Leaks) < maxLeakFrames {
+		c.rep.Leaks = append(c.rep.Leaks, l)
+	}
+}
+
+func (c *checker) violate(v Violation) {
+	c.rep.ViolationCount++
+	if len(c.rep.Violations) < maxViolations {
+		c.rep.Violations = append(c.rep.Violations, v)
+	}
+}
+
+// result checks one detection result: it may only name zones active at its
+// time, and every box's feet must stand in one of them.
+func (c *checker) result(r detect.Result, _ []track.Transition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seqAt[r.At] = r.Seq
+	// The pipeline offers a result's events before it reports the result.
+	for i := len(c.rep.Events) - 1; i >= 0 && c.rep.Events[i].Frame < 0; i-- {
+		if c.rep.Events[i].At.Equal(r.At) {
+			c.rep.Events[i].Frame = int64(r.Seq)
+		}
+	}
+	if len(r.Active) > 0 {
+		c.rep.FramesAnalysed++
+	}
+	valid := map[string]bool{}
+	for _, z := range c.set.ActiveAt(r.At) {
+		valid[z.ID] = true
+	}
+	for _, id := range r.Active {
+		if !valid[id] {
+			c.violate(Violation{Kind: "unsigned-analysis", Frame: r.Seq, At: r.At, Zone: id,
+				Detail: fmt.Sprintf("zone %s was analysed while its signage was %s", id, c.set.SignageStatus(id, r.At))})
+		}
+	}
+	if len(r.Active) == 0 && len(r.Boxes) > 0 {
+		c.violate(Violation{Kind: "unsigned-detection", Frame: r.Seq, At: r.At,
+			Detail: fmt.Sprintf("%d detections on a frame where no zone was active", len(r.Boxes))})
+	}
+	for _, b := range r.Boxes {
+		c.rep.Detections++
+		feet := zones.Point{
+			X: clamp01((float64(b.Rect.Min.X+b.Rect.Max.X) / 2) / float64(r.Size.X)),
+			Y: clamp01(float64(b.Rect.Max.Y) / float64(r.Size.Y)),
+		}
+		ids := c.set.ZonesAt(feet, r.At)
+		if len(ids) == 0 {
+			c.violate(Violation{Kind: "unsigned-detection", Frame: r.Seq, At: r.At, Zone: c.whereIs(feet),
+				Detail: fmt.Sprintf("person detected at (%.3f, %.3f), %s", feet.X, feet.Y, c.describe(feet, r.At))})
+			continue
+		}
+		for _, id := range ids {
+			c.zone[id].Detections++
+		}
+	}
+	for _, s := range c.samples {
+		if s.seq == r.Seq {
+			for _, b := range r.Boxes {
+				s.boxes = append(s.boxes, b.Rect)
+			}
+		}
+	}
+}
+
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+// whereIs names the first zone of any kind holding pt, or "".
+func (c *checker) whereIs(pt zones.Point) string {
+	for _, z := range c.rep.Zones {
+		if zz := c.zoneByID(z.ID); zz != nil && zz.Polygon.Contains(pt) {
+			return z.ID
+		}
+	}
+	return ""
+}
+
+func (c *checker) zoneByID(id string) *zones.Zone {
+	for _, z := range append(c.set.Privacy(), c.set.Monitored()...) {
+		if z.ID == id {
+			return &z
+		}
+	}
+	return nil
+}
+
+func (c *checker) describe(pt zones.Point, t time.Time) string {
+	id := c.whereIs(pt)
+	if id == "" {
+		return "outside every zone"
+	}
+	z := c.zoneByID(id)
+	if z.Kind == zones.Privacy {
+		return "in privacy zone " + id
+	}
+	return fmt.Sprintf("in monitored zone %s whose signage was %s", id, c.set.SignageStatus(id, t))
+}
+
+// Offer is the pipeline's sink: it keeps what would go to MQTT and checks
+// every event.
+func (c *checker) Offer(m events.Message) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch m := m.(type) {
+	case events.Event:
+		frame := int64(-1)
+		if s, ok := c.seqAt[m.TS]; ok {
+			frame = int64(s)
+		}
+		ev := Event{Frame: frame, At: m.TS, Seconds: m.TS.Sub(c.cfg.Start).Seconds(), Type: m.Type, Zone: m.Zone,
+			SignageID: m.SignageID, Purpose: m.Purpose, TrackID: m.TrackID, Occupancy: m.Occupancy, Score: m.Score, Box: m.Box}
+		c.rep.Events = append(c.rep.Events, ev)
+		zs := c.zone[m.Zone]
+		switch {
+		case zs == nil || zones.Kind(zs.Kind) != zones.Monitored:
+			c.violate(Violation{Kind: "unsigned-event", Frame: uint64(max(frame, 0)), At: m.TS, Zone: m.Zone,
+				Detail: fmt.Sprintf("%s event names %q, which is not a monitored zone", m.Type, m.Zone)})
+		case c.set.SignageStatus(m.Zone, m.TS) != zones.SignValid:
+			c.violate(Violation{Kind: "unsigned-event", Frame: uint64(max(frame, 0)), At: m.TS, Zone: m.Zone,
+				Detail: fmt.Sprintf("%s event in zone %s while its signage was %s", m.Type, m.Zone, c.set.SignageStatus(m.Zone, m.TS))})
+		case m.SignageID != zs.Signage:
+			c.violate(Violation{Kind: "unsigned-event", Frame: uint64(max(frame, 0)), At: m.TS, Zone: m.Zone,
+				Detail: fmt.Sprintf("%s event carries sign %q, zone %s is signed by %q", m.Type, m.SignageID, m.Zone, zs.Signage)})
+		}
+		if zs != nil {
+			switch m.Type {
+			case events.TypeEnter:
+				zs.Enters++
+			case events.TypeExit:
+				zs.Exits++
+			}
+			zs.MaxOccupancy = max(zs.MaxOccupancy, m.Occupancy)
+		}
+	case events.Occupancy:
+		if zs := c.zone[m.Zone]; zs != nil {
+			zs.MaxOccupancy = max(zs.MaxOccupancy, m.Count)
+		}
+	case events.State:
+		c.lastState = &m
+	}
+	return true
+}
+
+// runPipeline runs the video through the production stages.
+func (c *checker) runPipeline(ctx context.Context, cc pipeline.CameraConfig, video string) error {
+	cc.Source = pipeline.FileSource{Path: video}
+	cc.Offline, cc.Start = true, c.cfg.Start
+	cc.Sink = c
+	cc.Logger = c.cfg.Logger
+	var checkErr error
+	cc.OnMasked = func(f *mask.Frame) {
+		if err := c.checkFrame(f.Seq(), f.PTS(), f.Mat()); err != nil && checkErr == nil {
+			checkErr = err
+		}
+	}
+	cc.OnResult = c.result
+	cam, err := pipeline.NewCamera(cc)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if err := cam.Run(ctx); err != nil {
+		return fmt.Errorf("verify %s: %w", video, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("verify %s: interrupted: %w", video, err)
+	}
+	if checkErr != nil {
+		return checkErr
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.lastState; s != nil {
+		c.rep.FramesDecoded = int(s.FramesDecoded)
+		c.rep.DecodeErrors = int(s.Drops["decode_errors"])
+		c.rep.MaskFailed = int(s.Drops["mask_failed"])
+	}
+	return nil
+}
+
+// runRecording decodes a recording and checks every frame; no stage but
+// decode touches it.
+func (c *checker) runRecording(ctx context.Context, video string) error {
+	dec, err := decode.New(decode.Config{Logger: c.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	check := func(frames []decode.Frame) error {
+		var err error
+		for _, f := range frames {
+			if err == nil {
+				c.rep.FramesDecoded++
+				err = c.checkFrame(f.Seq, f.PTS, f.Mat)
+			}
+			f.Mat.Close()
+		}
+		return err
+	}
+	err = mediafile.ReadFile(ctx, video, func(au ingest.AccessUnit) error {
+		frames, derr := dec.DecodeAU(au)
+		if derr != nil {
+			c.rep.DecodeErrors++
+		}
+		return check(frames)
+	})
+	if err != nil {
+		return fmt.Errorf("verify recording %s: %w", video, err)
+	}
+	frames, err := dec.Flush()
+	if cerr := check(frames); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		c.rep.DecodeErrors++
+	}
+	return nil
+}
+
+// finish computes the verdict.
+func (c *checker) finish() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.rep
+	for p, n := range c.sizes {
+		r.Sizes = append(r.Sizes, FrameSize{Width: p.X, Height: p.Y, Frames: n})
+	}
+	slices.SortFunc(r.Sizes, func(a, b FrameSize) int { return b.Frames - a.Frames })
+	r.Verdict = Pass
+	if r.FramesLeaked > 0 {
+		first := r.Leaks[0]
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d frames leak privacy pixels; first at frame %d (%d pixels, first at x=%d y=%d)",
+			r.FramesLeaked, r.FramesChecked, first.Frame, first.Pixels, first.First[0], first.First[1]))
+	}
+	if r.ViolationCount > 0 {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d detections or events outside a zone with valid signage; first: %s",
+			r.ViolationCount, r.Violations[0].Detail))
+	}
+	if r.FramesChecked == 0 {
+		r.Reasons = append(r.Reasons, "no frame could be decoded and checked")
+	}
+	if r.MaskFailed > 0 {
+		// Fail closed: the frame was dropped, so nothing leaked; say so.
+		r.Notes = append(r.Notes, fmt.Sprintf("%d frames were dropped by the mask stage (fail closed) and not checked", r.MaskFailed))
+	}
+	if r.DecodeErrors > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d decode errors; the frames they cost were never produced, so never checked", r.DecodeErrors))
+	}
+	if len(r.Reasons) > 0 {
+		r.Verdict = Fail
+	}
+	r.Check.Rule = c.ruleText()
+	r.Check.Checker = "Checked by internal/leakcheck: an exact per-pixel polygon test that shares no code with the mask stage or the zones rasteriser."
+}
+
+func (c *checker) ruleText() string {
+	if c.cfg.Tolerance == 0 && c.cfg.Shrink == 0 {
+		return "every pixel whose square touches a privacy polygon must equal the fill colour exactly"
+	}
+	return fmt.Sprintf("every pixel at least %d px inside the pixels touching a privacy polygon must be within %d levels per channel of the fill colour (lossy re-encode)",
+		c.cfg.Shrink, c.cfg.Tolerance)
+}
