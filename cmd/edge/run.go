@@ -14,6 +14,7 @@ import (
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -69,9 +70,13 @@ func cmdRun(ctx context.Context, args []string) error {
 		defer a.Close()
 		sink = a
 	}
+	outs, err := newOutputs(cfg, log)
+	if err != nil {
+		return err
+	}
 	var cams []*pipeline.Camera
 	for _, c := range cfg.EnabledCameras() {
-		cam, err := buildCamera(cfg, c, sink, log)
+		cam, err := buildCamera(cfg, c, sink, outs, log)
 		if err != nil {
 			log.Error("camera not started", "camera", c.ID, "err", err)
 			continue
@@ -84,6 +89,12 @@ func cmdRun(ctx context.Context, args []string) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	waitOutputs, err := outs.start(runCtx)
+	if err != nil {
+		return err
+	}
+	// Stop first: recorders finish their files once the context is done.
+	defer func() { stop(); waitOutputs() }()
 	var wg sync.WaitGroup
 	pubDone := make(chan error, 1)
 	wg.Add(1)
@@ -107,7 +118,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	return <-pubDone
 }
 
-func buildCamera(cfg *configs.Config, c *configs.Camera, sink pipeline.Sink, log *slog.Logger) (*pipeline.Camera, error) {
+func buildCamera(cfg *configs.Config, c *configs.Camera, sink pipeline.Sink, outs *outputs, log *slog.Logger) (*pipeline.Camera, error) {
 	zl, err := c.ZoneList()
 	if err != nil {
 		return nil, err
@@ -116,8 +127,15 @@ func buildCamera(cfg *configs.Config, c *configs.Camera, sink pipeline.Sink, log
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.NewCamera(pipeline.CameraConfig{
-		Site: cfg.Site, Camera: c.ID, Source: src,
+	// The snapshotter reads the camera's newest masked frame; cam is set
+	// before the camera runs, and so before any event can ask for it.
+	var cam *pipeline.Camera
+	sink, outputs, err := outs.camera(c, sink, func() *mask.Frame { return cam.Latest() })
+	if err != nil {
+		return nil, err
+	}
+	cam, err = pipeline.NewCamera(pipeline.CameraConfig{
+		Site: cfg.Site, Camera: c.ID, Source: src, Outputs: outputs,
 		Zones:     zones.NewSet(zl, cfg.SignMap()),
 		MaskColor: [3]uint8{uint8(c.Mask.Color[2]), uint8(c.Mask.Color[1]), uint8(c.Mask.Color[0])},
 		DetectFPS: c.Detect.FPS,
@@ -125,4 +143,5 @@ func buildCamera(cfg *configs.Config, c *configs.Camera, sink pipeline.Sink, log
 		Sink:      sink,
 		Logger:    log,
 	})
+	return cam, err
 }

@@ -131,6 +131,7 @@ func (e *Encoder) Run(ctx context.Context) error {
 	var (
 		reported uint64
 		clock    ptsClock
+		keys     keyTimer
 	)
 	for {
 		select {
@@ -144,7 +145,7 @@ func (e *Encoder) Run(ctx context.Context) error {
 			}
 		case f := <-e.in:
 			var err error
-			enc, err = e.encode(enc, f, &clock)
+			enc, err = e.encode(enc, f, &clock, &keys)
 			f.Close()
 			if err != nil {
 				e.failed.Add(1)
@@ -155,7 +156,7 @@ func (e *Encoder) Run(ctx context.Context) error {
 }
 
 // encode encodes one frame, reopening the encoder when the size changed.
-func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock) (*encode.Encoder, error) {
+func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock, keys *keyTimer) (*encode.Encoder, error) {
 	m := f.Mat()
 	// YUV 4:2:0 needs even sizes; an odd row or column is cut off.
 	w, h := m.Cols()&^1, m.Rows()&^1
@@ -180,7 +181,17 @@ func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock) (*
 	if err != nil {
 		return enc, fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
-	pkts, err := enc.Encode(data, m.Step(), clock.next(f.PTS(), e.cfg.Encode.FPS))
+	pts := clock.next(f.PTS(), e.cfg.Encode.FPS)
+	// libx264 counts its GOP in frames at the nominal rate; cameras send at
+	// their own rate, so the interval is also kept in stream time.
+	gop := e.cfg.Encode.GOP
+	if gop <= 0 {
+		gop = encode.DefaultGOP
+	}
+	if keys.have && pts-keys.last >= gop {
+		enc.ForceKey()
+	}
+	pkts, err := enc.Encode(data, m.Step(), pts)
 	if err != nil {
 		return enc, err
 	}
@@ -190,6 +201,9 @@ func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock) (*
 		if err := nalus.Unmarshal(p.Data); err != nil {
 			return enc, fmt.Errorf("encoder output is not Annex-B: %w", err)
 		}
+		if p.Key {
+			keys.have, keys.last = true, p.PTS
+		}
 		au := AccessUnit{NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Key: p.Key, Width: ow, Height: oh}
 		e.encoded.Add(1)
 		for _, c := range e.cfg.Consumers {
@@ -197,6 +211,12 @@ func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock) (*
 		}
 	}
 	return enc, nil
+}
+
+// keyTimer remembers the last keyframe's time.
+type keyTimer struct {
+	have bool
+	last time.Duration
 }
 
 // ptsClock maps stream time to an output time that always increases: when

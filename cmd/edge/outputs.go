@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/record"
+	"github.com/edgeprivacy/edge/stages/restream"
+	"github.com/edgeprivacy/edge/stages/snapshot"
+)
+
+// outputs are the masked outputs of one `edge run`: the RTSP restream
+// server, and per camera an encoder, a recorder and a snapshotter. Each
+// runs on its own goroutine, fed only masked frames.
+type outputs struct {
+	cfg  *configs.Config
+	log  *slog.Logger
+	srv  *restream.Server // nil when no camera restreams
+	runs []func(context.Context) error
+}
+
+func newOutputs(cfg *configs.Config, log *slog.Logger) (*outputs, error) {
+	o := &outputs{cfg: cfg, log: log}
+	for _, c := range cfg.EnabledCameras() {
+		if c.Restream {
+			srv, err := restream.NewServer(restream.ServerConfig{
+				Addr: cfg.Restream.Addr, Username: cfg.Restream.Username, Password: cfg.Restream.Password, Logger: log,
+			})
+			if err != nil {
+				return nil, err
+			}
+			o.srv = srv
+			break
+		}
+	}
+	return o, nil
+}
+
+// camera builds c's outputs. It returns the sink the camera must use (the
+// snapshotter wraps it, to see enter events) and the pipeline outputs.
+// latest must return the camera's newest masked frame once it runs.
+func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *mask.Frame) (pipeline.Sink, []pipeline.Output, error) {
+	clog := o.log.With("camera", c.ID)
+	var outs []pipeline.Output
+	var consumers []restream.Consumer
+	if c.Restream && o.srv != nil {
+		consumers = append(consumers, o.srv.Path(c.ID))
+	}
+	if c.Record.Enabled {
+		rec, err := record.New(record.Config{
+			Camera: c.ID, Dir: c.Record.Dir, Segment: time.Duration(c.Record.SegmentSeconds) * time.Second,
+			MaxBytes: c.Record.MaxBytes, MaxAge: time.Duration(c.Record.MaxDays) * 24 * time.Hour, Logger: o.log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		consumers = append(consumers, rec)
+		o.runs = append(o.runs, rec.Run)
+		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
+	}
+	if len(consumers) > 0 {
+		enc, err := restream.NewEncoder(restream.EncoderConfig{
+			Camera: c.ID, Consumers: consumers, Logger: o.log,
+			Encode: encode.Config{OutWidth: c.Encode.Width, FPS: c.Encode.FPS, BitrateKbps: c.Encode.BitrateKbps},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		outs = append(outs, enc)
+		o.runs = append(o.runs, enc.Run)
+	}
+	if c.Snapshots.Enabled {
+		snap, err := snapshot.New(snapshot.Config{
+			Camera: c.ID, TopicPrefix: o.cfg.MQTT.TopicPrefix, Crop: c.Snapshots.Crop,
+			Latest: latest, Sink: sink, Logger: o.log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		sink = snap
+		o.runs = append(o.runs, snap.Run)
+	}
+	return sink, outs, nil
+}
+
+// start starts the server and every output goroutine; the returned wait
+// blocks until ctx is done and they have all ended (recordings finished).
+func (o *outputs) start(ctx context.Context) (wait func(), err error) {
+	var wg sync.WaitGroup
+	if o.srv != nil {
+		if err := o.srv.Start(); err != nil {
+			return nil, err
+		}
+		for _, c := range o.cfg.EnabledCameras() {
+			if c.Restream {
+				o.log.Info("masked restream", "camera", c.ID, "url", o.srv.URL(c.ID))
+			}
+		}
+	}
+	for _, run := range o.runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil {
+				o.log.Error("masked output stopped", "err", err)
+			}
+		}()
+	}
+	return func() {
+		<-ctx.Done()
+		wg.Wait()
+		if o.srv != nil {
+			o.srv.Close()
+		}
+	}, nil
+}
