@@ -153,7 +153,11 @@ func Paint(m gocv.Mat, set *zones.Set, color [3]uint8) error {
 	for y, spans := range mk.Rows {
 		row := data[y*stride : (y+1)*stride]
 		for _, sp := range spans {
-			seg := row[sp.X0*3 : sp.X1*3]
+			x0, x1 := sp.X0, sp.X1
+			if spanShift != 0 {
+				x0, x1 = max(x0-spanShift, 0), max(x1-spanShift, 0)
+			}
+			seg := row[x0*3 : x1*3]
 			if black {
 				clear(seg)
 				continue
@@ -163,6 +167,11 @@ func Paint(m gocv.Mat, set *zones.Set, color [3]uint8) error {
 	}
 	return nil
 }
+
+// spanShift moves every painted span left by this many pixels. It is 0 in
+// every real build; only test builds with -tags maskshift set it (see
+// fault_maskshift.go), to prove that verify catches a broken mask.
+var spanShift int
 
 // fill writes color into every pixel of seg by doubling copies, which the
 // runtime turns into wide moves: far cheaper than a store per byte.
