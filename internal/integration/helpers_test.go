@@ -236,3 +236,5 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
