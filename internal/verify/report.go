@@ -63,9 +63,10 @@ type Report struct {
 	Zones          []*ZoneStats `json:"zones"`
 	Events         []Event      `json:"events"`
 
-	ElapsedSeconds float64  `json:"elapsed_s"`
-	ProcessingFPS  float64  `json:"processing_fps"`
-	Samples        []Sample `json:"samples"`
+	DurationSeconds float64  `json:"duration_s"` // stream time of the last frame checked
+	ElapsedSeconds  float64  `json:"elapsed_s"`
+	ProcessingFPS   float64  `json:"processing_fps"`
+	Samples         []Sample `json:"samples"`
 
 	images []SampleImage // rendered by Run, written by Write
 }
@@ -249,19 +250,9 @@ func (r *Report) view() view {
 	for _, s := range r.Samples {
 		v.Images = append(v.Images, viewSample{Sample: s, URI: s.uri})
 	}
-	for _, l := range r.Leaks {
-		v.Duration = max(v.Duration, l.PTSSeconds)
-	}
+	v.Duration = r.DurationSeconds
 	for _, e := range r.Events {
 		v.Duration = max(v.Duration, e.Seconds)
-	}
-	for _, s := range r.Samples {
-		v.Duration = max(v.Duration, s.PTSSeconds)
-	}
-	if r.FramesChecked > 0 && len(r.Samples) > 0 {
-		// Samples sit mid-way through equal parts: estimate the length from them.
-		last := r.Samples[len(r.Samples)-1]
-		v.Duration = max(v.Duration, last.PTSSeconds*float64(2*len(r.Samples))/float64(2*len(r.Samples)-1))
 	}
 	for _, z := range r.Zones {
 		if z.Kind != "monitored" {

@@ -336,6 +336,7 @@ func (c *checker) checkFrame(seq uint64, pts time.Duration, m gocv.Mat) error {
 	c.rep.FramesChecked++
 	c.rep.PrivacyPixelsChecked += int64(res.Checked)
 	c.sizes[image.Pt(w, h)]++
+	c.rep.DurationSeconds = max(c.rep.DurationSeconds, pts.Seconds())
 	if res.Leaked > 0 {
 		c.leak(LeakFrame{Frame: seq, PTSSeconds: pts.Seconds(), Width: w, Height: h, Pixels: res.Leaked,
 			Checked: res.Checked, First: [2]int{res.First.X, res.First.Y}})
