@@ -90,11 +90,12 @@ type Camera struct {
 }
 
 type stageSet struct {
-	dec    *decode.Decoder
-	mask   *mask.Stage
-	motion *motion.Gate
-	limit  *limiter
-	detect *detect.Stage
+	tapBusy atomic.Uint64 // frames analysis was too busy to take (outputs got them)
+	dec     *decode.Decoder
+	mask    *mask.Stage
+	motion  *motion.Gate
+	limit   *limiter
+	detect  *detect.Stage
 }
 
 // NewCamera checks cfg and returns a camera ready to Run.
@@ -210,9 +211,20 @@ func (c *Camera) Run(ctx context.Context) error {
 				o.Offer(f.Ref())
 			}
 			c.setLatest(f)
+			if c.cfg.Offline {
+				select {
+				case tapped <- f:
+				case <-ctx.Done():
+					f.Close()
+				}
+				continue
+			}
+			// Live: analysis must not hold back the outputs, which have had
+			// this frame already; a busy motion stage misses it instead.
 			select {
 			case tapped <- f:
-			case <-ctx.Done():
+			default:
+				st.tapBusy.Add(1)
 				f.Close()
 			}
 		}

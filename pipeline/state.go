@@ -42,7 +42,7 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 		s.Drops["decode_errors"] = d.Errors
 		s.Drops["mask_failed"] = m.Failed
 		s.Drops["mask_busy"] = m.Downstream
-		s.Drops["motion_busy"] = g.Busy
+		s.Drops["motion_busy"] = g.Busy + st.tapBusy.Load()
 		s.Drops["detect_busy"] = st.limit.busy.Load()
 		analysed := st.detect.Stats().Analysed
 		now := time.Now()
