@@ -25,5 +25,10 @@ test: deps
 bench: deps
 	$(GO) test -run='^$$' -bench=. -benchtime=3s ./...
 
+# Runs edge verify on every scenario clip (and vtest.mp4 with the demo config)
+# and fails on any verdict other than the expected one.
+verify-samples: build
+	bash scripts/verify-samples.sh
+
 clean:
 	rm -rf bin

@@ -56,12 +56,16 @@ type Report struct {
 	Sizes                []FrameSize `json:"frame_sizes"`
 	Check                LeakRule    `json:"leak_check"`
 
-	FramesAnalysed int          `json:"frames_analysed"`
-	Detections     int          `json:"detections"`
-	ViolationCount int          `json:"violation_count"`
-	Violations     []Violation  `json:"violations,omitempty"`
-	Zones          []*ZoneStats `json:"zones"`
-	Events         []Event      `json:"events"`
+	FramesAnalysed int `json:"frames_analysed"`
+	Detections     int `json:"detections"`
+	// DetectionsBeside counts detections whose feet fall outside every zone
+	// although the detector saw only analysable pixels (a box reaching past a
+	// zone's edge into the grey part of its crop); not counted, not a violation.
+	DetectionsBeside int          `json:"detections_beside_zones"`
+	ViolationCount   int          `json:"violation_count"`
+	Violations       []Violation  `json:"violations,omitempty"`
+	Zones            []*ZoneStats `json:"zones"`
+	Events           []Event      `json:"events"`
 
 	DurationSeconds float64  `json:"duration_s"` // stream time of the last frame checked
 	ElapsedSeconds  float64  `json:"elapsed_s"`

@@ -412,6 +412,13 @@ func (c *checker) result(r detect.Result, _ []track.Transition) {
 			Y: clamp01(float64(b.Rect.Max.Y) / float64(r.Size.Y)),
 		}
 		ids := c.set.ZonesAt(feet, r.At)
+		if len(ids) == 0 && c.besideZone(feet, b.Rect, r) {
+			// The detector saw only signed pixels (the rest of its crop is
+			// grey), but the box's feet fall just outside the zone's edge:
+			// nobody is counted and no event can name it.
+			c.rep.DetectionsBeside++
+			continue
+		}
 		if len(ids) == 0 {
 			c.violate(Violation{Kind: "unsigned-detection", Frame: r.Seq, At: r.At, Zone: c.whereIs(feet),
 				Detail: fmt.Sprintf("person detected at (%.3f, %.3f), %s", feet.X, feet.Y, c.describe(feet, r.At))})
@@ -428,6 +435,18 @@ func (c *checker) result(r detect.Result, _ []track.Transition) {
 			}
 		}
 	}
+}
+
+// besideZone reports whether a detection whose feet are in no active zone is
+// still harmless: the feet lie in no zone at all (neither privacy nor an
+// unsigned monitored one) and the box lies within the crop the detector was
+// given, the bounds of the analysis mask.
+func (c *checker) besideZone(feet zones.Point, box image.Rectangle, r detect.Result) bool {
+	if c.whereIs(feet) != "" {
+		return false
+	}
+	x0, y0, x1, y1 := c.set.AnalysisMask(r.Size.X, r.Size.Y, r.At).Bounds()
+	return box.In(image.Rect(x0, y0, x1, y1))
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
