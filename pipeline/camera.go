@@ -66,6 +66,8 @@ type CameraConfig struct {
 	// Each gets its own reference and must never block: a busy output drops
 	// the frame (closing it) and counts the drop itself.
 	Outputs []Output
+	// OnStart, when set, is called each time the pipeline (re)starts.
+	OnStart func(*Camera)
 	// OnResult, when set, sees every detection result with the transitions it caused.
 	OnResult func(detect.Result, []track.Transition)
 	Logger   *slog.Logger
@@ -175,6 +177,9 @@ func (c *Camera) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.stages = st
 	c.mu.Unlock()
+	if c.cfg.OnStart != nil {
+		c.cfg.OnStart(c)
+	}
 
 	aus := make(chan ingest.AccessUnit, 30)
 	decoded := make(chan decode.Frame, 2)

@@ -74,3 +74,20 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 	}
 	return s
 }
+
+// Counters are a camera's frame counts since its pipeline last started.
+type Counters struct {
+	Decoded, Masked, MaskFailed uint64
+}
+
+// Counters returns the frame counts of the current run (zero before the first).
+func (c *Camera) Counters() Counters {
+	c.mu.Lock()
+	st := c.stages
+	c.mu.Unlock()
+	if st == nil {
+		return Counters{}
+	}
+	m := st.mask.Stats()
+	return Counters{Decoded: st.dec.Stats().Decoded, Masked: m.Masked, MaskFailed: m.Failed}
+}

@@ -4,25 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"time"
 )
 
-// Supervise runs every camera until ctx is done. A camera whose pipeline
-// fails is restarted after a backoff (1 s doubling to 1 min, with jitter)
-// while the others go on. It returns when every camera has stopped.
-func Supervise(ctx context.Context, cams []*Camera, log *slog.Logger) {
-	var wg sync.WaitGroup
-	for _, c := range cams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			superviseOne(ctx, c, log.With("camera", c.cfg.Camera))
-		}()
-	}
-	wg.Wait()
-}
-
+// superviseOne runs c until ctx is done. A pipeline that fails is restarted
+// after a backoff (1 s doubling to 1 min, with jitter), so one bad camera
+// neither stops the others nor spins.
 func superviseOne(ctx context.Context, c *Camera, log *slog.Logger) {
 	const lo, hi = time.Second, time.Minute
 	wait := lo

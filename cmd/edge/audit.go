@@ -1,20 +1,25 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
+	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
-// auditSink appends every event the pipeline produces to a local JSON-lines
-// file before handing it to the MQTT sink: an operator's record of what was
-// raised and when, independent of the broker. Events hold no pixels.
-type auditSink struct {
+// auditLog is an append-only JSON-lines record for inspectors: every config
+// applied or rejected (cameras, zones, signage), every event produced (before
+// the broker sees it), and each camera's masking counts once a minute. It
+// never holds pixels or credentials.
+type auditLog struct {
 	next pipeline.Sink
 	log  *slog.Logger
 	mu   sync.Mutex
@@ -22,23 +27,93 @@ type auditSink struct {
 	enc  *json.Encoder
 }
 
-func openAudit(path string, next pipeline.Sink, log *slog.Logger) (*auditSink, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("event audit log: %w (check --audit's directory exists and is writable)", err)
-	}
-	return &auditSink{next: next, log: log, f: f, enc: json.NewEncoder(f)}, nil
+// auditRecord is one line. Kind is "config", "config_rejected", "event" or "masking".
+type auditRecord struct {
+	TS      time.Time     `json:"ts"`
+	Kind    string        `json:"kind"`
+	Config  *auditConfig  `json:"config,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Event   *events.Event `json:"event,omitempty"`
+	Masking *auditMasking `json:"masking,omitempty"`
 }
 
-func (a *auditSink) Offer(m events.Message) bool {
+type auditConfig struct {
+	File     string         `json:"file"`
+	SHA256   string         `json:"sha256"`
+	Reason   string         `json:"reason"` // "start" or "reload"
+	Started  []string       `json:"started,omitempty"`
+	Replaced []string       `json:"replaced,omitempty"`
+	Stopped  []string       `json:"stopped,omitempty"`
+	Cameras  []auditCamera  `json:"cameras"`
+	Signage  []configs.Sign `json:"signage"`
+}
+
+type auditCamera struct {
+	ID      string         `json:"id"`
+	URL     string         `json:"url"` // redacted
+	Enabled bool           `json:"enabled"`
+	Zones   []configs.Zone `json:"zones"`
+}
+
+type auditMasking struct {
+	Camera     string `json:"camera"`
+	Decoded    uint64 `json:"frames_decoded"`
+	Masked     uint64 `json:"frames_masked"`
+	MaskFailed uint64 `json:"frames_mask_failed"`
+}
+
+func openAudit(path string, next pipeline.Sink, log *slog.Logger) (*auditLog, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w (check --audit's directory exists and is writable)", err)
+	}
+	return &auditLog{next: next, log: log, f: f, enc: json.NewEncoder(f)}, nil
+}
+
+func (a *auditLog) write(r auditRecord) {
+	if a == nil {
+		return
+	}
+	r.TS = time.Now().UTC()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.enc.Encode(r); err != nil {
+		a.log.Error("audit log write failed", "err", err)
+	}
+}
+
+// Offer records an event, then hands it on to the MQTT sink.
+func (a *auditLog) Offer(m events.Message) bool {
 	if e, ok := m.(events.Event); ok {
-		a.mu.Lock()
-		if err := a.enc.Encode(e); err != nil {
-			a.log.Error("event audit log write failed", "err", err)
-		}
-		a.mu.Unlock()
+		a.write(auditRecord{Kind: "event", Event: &e})
 	}
 	return a.next.Offer(m)
 }
 
-func (a *auditSink) Close() error { return a.f.Close() }
+func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason string, started, replaced, stopped []string) {
+	if a == nil {
+		return
+	}
+	sum := sha256.Sum256(raw)
+	ac := &auditConfig{File: path, SHA256: hex.EncodeToString(sum[:]), Reason: reason,
+		Started: started, Replaced: replaced, Stopped: stopped, Signage: cfg.Signage}
+	for _, c := range cfg.Cameras {
+		ac.Cameras = append(ac.Cameras, auditCamera{ID: c.ID, URL: configs.RedactURL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones})
+	}
+	a.write(auditRecord{Kind: "config", Config: ac})
+}
+
+func (a *auditLog) rejected(err error) {
+	a.write(auditRecord{Kind: "config_rejected", Error: err.Error()})
+}
+
+func (a *auditLog) masking(id string, c pipeline.Counters) {
+	a.write(auditRecord{Kind: "masking", Masking: &auditMasking{Camera: id, Decoded: c.Decoded, Masked: c.Masked, MaskFailed: c.MaskFailed}})
+}
+
+func (a *auditLog) Close() error {
+	if a == nil {
+		return nil
+	}
+	return a.f.Close()
+}

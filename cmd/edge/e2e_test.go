@@ -221,9 +221,10 @@ func readAudit(t *testing.T, path string) []string {
 	var ids []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var e events.Event
-		if json.Unmarshal(sc.Bytes(), &e) == nil { // a line being written may be partial
-			ids = append(ids, e.ID)
+		var r auditRecord
+		// A line being written may be partial.
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Kind == "event" && r.Event != nil {
+			ids = append(ids, r.Event.ID)
 		}
 	}
 	return ids
@@ -386,6 +387,48 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("reload: a bad config is rejected, an expired sign stops detection", func(t *testing.T) {
+		good, err := os.ReadFile(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An invalid edit (a self-intersecting walkway) must not be applied.
+		bad := strings.Replace(string(good), "[[0.26, 0.22], [1, 0.12], [1, 0.95], [0.26, 0.62]]", "[[0.26, 0.22], [1, 0.95], [1, 0.12], [0.26, 0.62]]", 1)
+		writeConfig(t, cfgPath, bad)
+		_ = run.cmd.Process.Signal(syscall.SIGHUP)
+		waitFor(t, 15*time.Second, "the rejected reload in the audit log", func() bool {
+			return strings.Contains(readFile(t, audit), `"kind":"config_rejected"`)
+		})
+		// The walkway sign expires: detection there stops, and the state says so.
+		expired := strings.Replace(string(good), "expires_at: 2099-01-01T00:00:00Z", "expires_at: 2026-01-02T00:00:00Z", 1)
+		writeConfig(t, cfgPath, expired)
+		_ = run.cmd.Process.Signal(syscall.SIGHUP)
+		late := subscribe(t, mq.URL(), "e2e", "e2e-reload")
+		waitFor(t, 30*time.Second, "state: walkway signage expired, detection off", func() bool {
+			_, ret := late.snapshot()
+			var st events.State
+			if json.Unmarshal(ret["e2e/lobby/state"], &st) != nil {
+				return false
+			}
+			for _, z := range st.Zones {
+				if z.ID == "walkway" {
+					return z.SignageStatus == "expired" && !z.DetectionActive && z.Occupancy == 0
+				}
+			}
+			return false
+		})
+		// No event about the walkway may follow once the expired config is applied.
+		time.Sleep(3 * time.Second)
+		n := len(readAudit(t, audit))
+		time.Sleep(5 * time.Second)
+		if m := len(readAudit(t, audit)); m != n {
+			t.Errorf("%d events produced after the walkway's sign expired", m-n)
+		}
+		if !strings.Contains(readFile(t, audit), `"reason":"reload"`) {
+			t.Error("no config reload in the audit log")
+		}
+	})
+
 	if err := run.stop(t, 15*time.Second); err != nil {
 		t.Errorf("edge run exit: %v", err)
 	}
@@ -397,4 +440,24 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("edge run panicked:\n%s", tail(out, 40))
 	}
 
+}
+
+func writeConfig(t *testing.T, path, body string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil { // atomic, as editors and config tools do
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

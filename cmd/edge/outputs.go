@@ -24,6 +24,11 @@ type outputs struct {
 	log  *slog.Logger
 	srv  *restream.Server // nil when no camera restreams
 	runs []func(context.Context) error
+
+	// Once started, outputs of cameras added by a reload start at once.
+	mu  sync.Mutex
+	ctx context.Context
+	wg  sync.WaitGroup
 }
 
 func newOutputs(cfg *configs.Config, log *slog.Logger) (*outputs, error) {
@@ -62,7 +67,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 			return nil, nil, err
 		}
 		consumers = append(consumers, rec)
-		o.runs = append(o.runs, rec.Run)
+		o.add(rec.Run)
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
 	if len(consumers) > 0 {
@@ -74,7 +79,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 			return nil, nil, err
 		}
 		outs = append(outs, enc)
-		o.runs = append(o.runs, enc.Run)
+		o.add(enc.Run)
 	}
 	if c.Snapshots.Enabled {
 		snap, err := snapshot.New(snapshot.Config{
@@ -85,15 +90,35 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 			return nil, nil, err
 		}
 		sink = snap
-		o.runs = append(o.runs, snap.Run)
+		o.add(snap.Run)
 	}
 	return sink, outs, nil
+}
+
+// add runs fn now if the outputs have started, or at start otherwise.
+func (o *outputs) add(fn func(context.Context) error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ctx == nil {
+		o.runs = append(o.runs, fn)
+		return
+	}
+	o.go1(fn)
+}
+
+func (o *outputs) go1(fn func(context.Context) error) {
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		if err := fn(o.ctx); err != nil {
+			o.log.Error("masked output stopped", "err", err)
+		}
+	}()
 }
 
 // start starts the server and every output goroutine; the returned wait
 // blocks until ctx is done and they have all ended (recordings finished).
 func (o *outputs) start(ctx context.Context) (wait func(), err error) {
-	var wg sync.WaitGroup
 	if o.srv != nil {
 		if err := o.srv.Start(); err != nil {
 			return nil, err
@@ -104,18 +129,16 @@ func (o *outputs) start(ctx context.Context) (wait func(), err error) {
 			}
 		}
 	}
+	o.mu.Lock()
+	o.ctx = ctx
 	for _, run := range o.runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil {
-				o.log.Error("masked output stopped", "err", err)
-			}
-		}()
+		o.go1(run)
 	}
+	o.runs = nil
+	o.mu.Unlock()
 	return func() {
 		<-ctx.Done()
-		wg.Wait()
+		o.wg.Wait()
 		if o.srv != nil {
 			o.srv.Close()
 		}

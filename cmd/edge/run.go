@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"slices"
+	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/broker"
@@ -21,13 +27,16 @@ import (
 
 // cmdRun is `edge run --config FILE`: every enabled camera, each its own
 // pipeline, events to MQTT. A camera that cannot start is reported and the
-// others run on.
+// others run on. The config is reloaded on SIGHUP and when the file changes:
+// a config that fails validation is never applied (the running one stays),
+// and only the cameras whose settings changed are restarted.
 func cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	path := fs.String("config", "", "config `FILE` (YAML)")
 	embedded := fs.String("embedded-broker", broker.DefaultAddr, "listen `ADDR` of the embedded MQTT broker, used when mqtt.broker is empty")
 	print := fs.Bool("print", false, "also print what is published, as a subscriber sees it")
-	audit := fs.String("audit", "", "append every event produced to `FILE` (JSON lines), whatever the broker does")
+	audit := fs.String("audit", "", "append config changes, every event produced and masking counts to `FILE` (JSON lines)")
+	watchEvery := fs.Duration("watch-config", 2*time.Second, "check the config file for changes this often (0: only on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,7 +44,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		fs.Usage()
 		return &exitError{2, errors.New("usage: edge run --config FILE")}
 	}
-	cfg, err := configs.Load(*path)
+	raw, cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
@@ -61,40 +70,34 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 
-	var sink pipeline.Sink = pub
+	r := &runner{log: log, sink: pub, cams: map[string]*pipeline.Camera{}, outKeys: map[string]string{}, built: map[string]builtOutputs{}}
 	if *audit != "" {
 		a, err := openAudit(*audit, pub, log)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		sink = a
+		r.audit, r.sink = a, a
 	}
-	outs, err := newOutputs(cfg, log)
-	if err != nil {
+	if r.outs, err = newOutputs(cfg, log); err != nil {
 		return err
-	}
-	var cams []*pipeline.Camera
-	for _, c := range cfg.EnabledCameras() {
-		cam, err := buildCamera(cfg, c, sink, outs, log)
-		if err != nil {
-			log.Error("camera not started", "camera", c.ID, "err", err)
-			continue
-		}
-		cams = append(cams, cam)
-	}
-	if len(cams) == 0 {
-		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	waitOutputs, err := outs.start(runCtx)
+	site := pipeline.NewSite(log)
+	started, _, _ := site.Apply(runCtx, r.members(cfg))
+	if len(started) == 0 {
+		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
+	}
+	r.audit.config(*path, raw, cfg, "start", started, nil, nil)
+
+	waitOutputs, err := r.outs.start(runCtx)
 	if err != nil {
+		stop()
+		site.Wait()
 		return err
 	}
-	// Stop first: recorders finish their files once the context is done.
-	defer func() { stop(); waitOutputs() }()
 	var wg sync.WaitGroup
 	pubDone := make(chan error, 1)
 	wg.Add(1)
@@ -111,37 +114,224 @@ func cmdRun(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	log.Info("edge running", "site", cfg.Site, "cameras", len(cams))
-	pipeline.Supervise(runCtx, cams, log)
+	log.Info("edge running", "site", cfg.Site, "cameras", started)
+
+	r.serve(runCtx, *path, raw, cfg, site, *watchEvery)
+
+	// Stop first: recorders finish their files, the publisher says offline.
 	stop()
+	site.Wait()
+	waitOutputs()
 	wg.Wait()
 	return <-pubDone
 }
 
-func buildCamera(cfg *configs.Config, c *configs.Camera, sink pipeline.Sink, outs *outputs, log *slog.Logger) (*pipeline.Camera, error) {
+// runner builds cameras from configs and keeps what must outlive a reload:
+// each camera's outputs (restream path, recorder, snapshotter) and sink.
+type runner struct {
+	log   *slog.Logger
+	sink  pipeline.Sink
+	audit *auditLog
+	outs  *outputs
+
+	mu      sync.Mutex
+	cams    map[string]*pipeline.Camera // the running pipeline of each camera id
+	outKeys map[string]string
+	built   map[string]builtOutputs
+}
+
+type builtOutputs struct {
+	sink    pipeline.Sink
+	outputs []pipeline.Output
+}
+
+// serve reloads the config on SIGHUP or when the file changes, and writes the
+// masking counts to the audit log every minute, until ctx is done.
+func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *configs.Config, site *pipeline.Site, every time.Duration) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var poll <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		poll = t.C
+	}
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
+	lastMod := modTime(path)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-minute.C:
+			r.mu.Lock()
+			for id, c := range r.cams {
+				r.audit.masking(id, c.Counters())
+			}
+			r.mu.Unlock()
+			continue
+		case <-hup:
+			r.log.Info("SIGHUP: reloading config", "file", path)
+		case <-poll:
+			// Reload once the file has changed and then stood still for a
+			// poll, so that an editor's half-written save is never read.
+			m := modTime(path)
+			if m.Equal(lastMod) {
+				continue
+			}
+			time.Sleep(every / 2)
+			if !modTime(path).Equal(m) {
+				continue
+			}
+			lastMod = m
+			r.log.Info("config file changed: reloading", "file", path)
+		}
+		newRaw, next, err := loadConfig(path)
+		if err != nil {
+			r.log.Error("config reload rejected; the running config stays in force", "file", path, "err", err)
+			r.audit.rejected(err)
+			continue
+		}
+		if string(newRaw) == string(raw) {
+			continue
+		}
+		if why := needsRestart(cfg, next); why != "" {
+			r.log.Warn("config change needs a restart of edge to take effect; applying the rest now", "changed", why)
+		}
+		started, replaced, stopped := site.Apply(ctx, r.members(next))
+		r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
+		r.audit.config(path, newRaw, next, "reload", started, replaced, stopped)
+		raw, cfg = newRaw, next
+	}
+}
+
+// members builds a pipeline for every enabled camera of cfg; a camera that
+// cannot be built is reported and left out.
+func (r *runner) members(cfg *configs.Config) []pipeline.Member {
+	var ms []pipeline.Member
+	for _, c := range cfg.EnabledCameras() {
+		cam, err := r.build(cfg, c)
+		if err != nil {
+			r.log.Error("camera not started", "camera", c.ID, "err", err)
+			continue
+		}
+		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c)})
+	}
+	return ms
+}
+
+func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera, error) {
 	zl, err := c.ZoneList()
 	if err != nil {
 		return nil, err
 	}
-	src, err := ingest.New(ingest.Config{URL: c.URL, Transport: c.Transport, Logger: log.With("camera", c.ID)})
+	src, err := ingest.New(ingest.Config{URL: c.URL, Transport: c.Transport, Logger: r.log.With("camera", c.ID)})
 	if err != nil {
 		return nil, err
 	}
-	// The snapshotter reads the camera's newest masked frame; cam is set
-	// before the camera runs, and so before any event can ask for it.
-	var cam *pipeline.Camera
-	sink, outputs, err := outs.camera(c, sink, func() *mask.Frame { return cam.Latest() })
-	if err != nil {
-		return nil, err
+	r.mu.Lock()
+	b, ok := r.built[c.ID]
+	outKey := outputsKey(c)
+	if ok && r.outKeys[c.ID] != outKey {
+		r.log.Warn("camera's restream, encode, snapshots or record settings changed: restart edge to apply them", "camera", c.ID)
 	}
-	cam, err = pipeline.NewCamera(pipeline.CameraConfig{
-		Site: cfg.Site, Camera: c.ID, Source: src, Outputs: outputs,
+	r.mu.Unlock()
+	if !ok {
+		// The snapshotter reads the newest masked frame of whichever
+		// pipeline runs this camera now.
+		id := c.ID
+		sink, outs, err := r.outs.camera(c, r.sink, func() *mask.Frame { return r.latest(id) })
+		if err != nil {
+			return nil, err
+		}
+		b = builtOutputs{sink: sink, outputs: outs}
+		r.mu.Lock()
+		r.built[c.ID], r.outKeys[c.ID] = b, outKey
+		r.mu.Unlock()
+	}
+	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
+		Site: cfg.Site, Camera: c.ID, Source: src, Outputs: b.outputs,
 		Zones:     zones.NewSet(zl, cfg.SignMap()),
 		MaskColor: [3]uint8{uint8(c.Mask.Color[2]), uint8(c.Mask.Color[1]), uint8(c.Mask.Color[0])},
 		DetectFPS: c.Detect.FPS,
 		Detect:    detect.Config{Kind: c.Detect.Kind, Model: c.Detect.Model, ModelConfig: c.Detect.ModelConfig, MinScore: c.Detect.MinScore, Width: c.Detect.Width},
-		Sink:      sink,
-		Logger:    log,
+		Sink:      b.sink,
+		Logger:    r.log,
+		OnStart:   func(cam *pipeline.Camera) { r.setCurrent(cam) },
 	})
 	return cam, err
+}
+
+func (r *runner) setCurrent(cam *pipeline.Camera) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cams[cam.ID()] = cam
+}
+
+func (r *runner) latest(id string) *mask.Frame {
+	r.mu.Lock()
+	cam := r.cams[id]
+	r.mu.Unlock()
+	if cam == nil {
+		return nil
+	}
+	return cam.Latest()
+}
+
+func loadConfig(path string) ([]byte, *configs.Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := configs.Load(path)
+	return raw, cfg, err
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// cameraKey fingerprints what a camera's pipeline is built from: its own
+// settings and the signs its zones refer to. The site name is in every event.
+func cameraKey(cfg *configs.Config, c *configs.Camera) string {
+	var signs []configs.Sign
+	for _, z := range c.Zones {
+		if i := slices.IndexFunc(cfg.Signage, func(s configs.Sign) bool { return s.ID == z.Signage }); i >= 0 {
+			signs = append(signs, cfg.Signage[i])
+		}
+	}
+	b, _ := json.Marshal(struct {
+		Site  string
+		Cam   configs.Camera
+		Signs []configs.Sign
+	}{cfg.Site, *c, signs})
+	return string(b)
+}
+
+func outputsKey(c *configs.Camera) string {
+	b, _ := json.Marshal([]any{c.Restream, c.Encode, c.Snapshots, c.Record})
+	return string(b)
+}
+
+// needsRestart names the settings a reload cannot apply to a running process.
+func needsRestart(old, next *configs.Config) string {
+	var why []string
+	if !jsonEqual(old.MQTT, next.MQTT) {
+		why = append(why, "mqtt")
+	}
+	if !jsonEqual(old.Restream, next.Restream) {
+		why = append(why, "restream")
+	}
+	return strings.Join(why, ", ")
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
 }
