@@ -57,6 +57,7 @@ type Tracker struct {
 	tracks    []*trackState
 	nextID    int
 	occupancy map[string]int
+	size      image.Point // frame size of the last update
 }
 
 // New returns a tracker.
@@ -89,6 +90,14 @@ func (t *Tracker) Occupancy() map[string]int {
 // nobody saw them leave.
 func (t *Tracker) Update(dets []Detection, size image.Point, at time.Time, active []string) []Transition {
 	var out []Transition
+	if size != t.size && t.size.X > 0 && t.size.Y > 0 && size.X > 0 && size.Y > 0 {
+		// The stream changed resolution: the scene did not. Carry the tracks
+		// over in proportion so the same people keep their ids.
+		for _, tr := range t.tracks {
+			tr.rect = rescale(tr.rect, t.size, size)
+		}
+	}
+	t.size = size
 	matched := t.match(dets, at)
 	for i, d := range dets {
 		if matched[i] {
@@ -226,4 +235,10 @@ func normBox(r image.Rectangle, size image.Point) [4]float64 {
 	w, h := float64(size.X), float64(size.Y)
 	clip := r.Intersect(image.Rect(0, 0, size.X, size.Y))
 	return [4]float64{float64(clip.Min.X) / w, float64(clip.Min.Y) / h, float64(clip.Dx()) / w, float64(clip.Dy()) / h}
+}
+
+func rescale(r image.Rectangle, from, to image.Point) image.Rectangle {
+	sx := func(v int) int { return v * to.X / from.X }
+	sy := func(v int) int { return v * to.Y / from.Y }
+	return image.Rect(sx(r.Min.X), sy(r.Min.Y), sx(r.Max.X), sy(r.Max.Y))
 }

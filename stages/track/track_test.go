@@ -139,3 +139,26 @@ func poly(xy ...float64) zones.Polygon {
 	}
 	return p
 }
+
+// TestResolutionChangeKeepsTracks: a camera switching from 100x100 to 200x200
+// mid-walk is the same scene; the person must not enter twice.
+func TestResolutionChangeKeepsTracks(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour))})
+	act := []string{"corridor"}
+	var got []track.Transition
+	for i := 0; i < 10; i++ {
+		at := t0.Add(time.Duration(i) * 200 * time.Millisecond)
+		size, d := image.Pt(100, 100), person(10+i, 50)
+		if i >= 5 {
+			size = image.Pt(200, 200)
+			d = track.Detection{Rect: image.Rect(2*(10+i)-10, 2*50-60, 2*(10+i)+10, 2*50), Score: 0.9}
+		}
+		got = append(got, tr.Update([]track.Detection{d}, size, at, act)...)
+	}
+	if len(got) != 1 || got[0].Type != "enter" {
+		t.Fatalf("want exactly one enter across the resolution change, got %+v", got)
+	}
+	if occ := tr.Occupancy()["corridor"]; occ != 1 {
+		t.Fatalf("occupancy = %d, want 1", occ)
+	}
+}
