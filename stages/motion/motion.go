@@ -38,6 +38,10 @@ type Config struct {
 	// Keepalive passes a frame at least this often even without motion, so
 	// that people standing still stay tracked. It defaults to 3 seconds.
 	Keepalive time.Duration
+	// Hangover keeps passing frames this long after the last motion, so the
+	// tracker sees the zone empty soon after someone leaves it and reports
+	// the exit then, not at the next keepalive. It defaults to 2 seconds.
+	Hangover time.Duration
 	// Now returns the time signage is checked against and keepalive is
 	// measured with. It defaults to time.Now.
 	Now func() time.Time
@@ -86,6 +90,9 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Keepalive == 0 {
 		cfg.Keepalive = 3 * time.Second
 	}
+	if cfg.Hangover == 0 {
+		cfg.Hangover = 2 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -99,6 +106,8 @@ func New(cfg Config) (*Gate, error) {
 		return nil, fmt.Errorf("motion: threshold %d outside 1..254 (default 25)", cfg.Threshold)
 	case cfg.MinArea < 0 || cfg.MinArea > 1:
 		return nil, fmt.Errorf("motion: min_area %v outside 0..1 (a fraction of the analysed area, default 0.002)", cfg.MinArea)
+	case cfg.Hangover < 0:
+		return nil, fmt.Errorf("motion: hangover %v is negative (default 2s)", cfg.Hangover)
 	case cfg.Keepalive < 0:
 		return nil, fmt.Errorf("motion: keepalive %v is negative (default 3s)", cfg.Keepalive)
 	}
@@ -123,7 +132,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 	defer close(out)
 	st := newState(g.cfg)
 	defer st.close()
-	var lastPass time.Time
+	var lastPass, lastMotion time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,6 +160,8 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 				// baseline restarts when a zone becomes active again.
 				g.noZone.Add(1)
 			case verdict == moved:
+				keep, lastMotion = true, t
+			case !lastMotion.IsZero() && t.Sub(lastMotion) < g.cfg.Hangover:
 				keep = true
 			case lastPass.IsZero() || t.Sub(lastPass) >= g.cfg.Keepalive:
 				keep, byKeepalive = true, true

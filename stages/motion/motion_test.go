@@ -70,6 +70,10 @@ func TestGate(t *testing.T) {
 			motion.Stats{In: n, Passed: 3, Keepalive: 3, Gated: 27}},
 		{"blob moving in the signed zone passes", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(20, 20), 10, 5), n,
 			motion.Stats{In: n, Passed: n, Keepalive: 1}},
+		{"frames keep passing for the hangover after motion stops", valid, motion.Config{Keepalive: time.Hour, Hangover: time.Second},
+			func(i int) image.Rectangle { return moving(image.Pt(20, 20), 10, 5)(min(i, 9)) }, n,
+			// frame 0 by keepalive, 1..9 moving, 10..18 within 1 s of the last motion, 19..29 gated
+			motion.Stats{In: n, Passed: 19, Keepalive: 1, Gated: 11}},
 		{"blob moving outside the signed zone is gated", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(200, 20), 10, 5), n,
 			motion.Stats{In: n, Passed: 1, Keepalive: 1, Gated: n - 1}},
 		{"blob moving in a privacy zone is gated", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(5, 160), 5, 5), n,
