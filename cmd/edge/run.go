@@ -18,11 +18,9 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/broker"
 	"github.com/edgeprivacy/edge/pipeline"
-	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
-	"github.com/edgeprivacy/edge/zones"
 )
 
 // cmdRun is `edge run --config FILE`: every enabled camera, each its own
@@ -222,7 +220,7 @@ func (r *runner) members(cfg *configs.Config) []pipeline.Member {
 }
 
 func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera, error) {
-	zl, err := c.ZoneList()
+	cc, err := pipeline.FromConfig(cfg, c)
 	if err != nil {
 		return nil, err
 	}
@@ -250,17 +248,9 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 		r.built[c.ID], r.outKeys[c.ID] = b, outKey
 		r.mu.Unlock()
 	}
-	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
-		Site: cfg.Site, Camera: c.ID, Source: src, Outputs: b.outputs,
-		Zones:     zones.NewSet(zl, cfg.SignMap()),
-		MaskColor: [3]uint8{uint8(c.Mask.Color[2]), uint8(c.Mask.Color[1]), uint8(c.Mask.Color[0])},
-		DetectFPS: c.Detect.FPS,
-		Detect:    detect.Config{Kind: c.Detect.Kind, Model: c.Detect.Model, ModelConfig: c.Detect.ModelConfig, MinScore: c.Detect.MinScore, Width: c.Detect.Width},
-		Sink:      b.sink,
-		Logger:    r.log,
-		OnStart:   func(cam *pipeline.Camera) { r.setCurrent(cam) },
-	})
-	return cam, err
+	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
+	cc.OnStart = func(cam *pipeline.Camera) { r.setCurrent(cam) }
+	return pipeline.NewCamera(cc)
 }
 
 func (r *runner) setCurrent(cam *pipeline.Camera) {

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -58,7 +59,7 @@ func Preview(ctx context.Context, cfg PreviewConfig) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: camera %q is not in %s", ErrInput, cfg.Camera, cfg.ConfigPath)
 	}
-	cc, err := CameraConfig(conf, cam)
+	cc, err := pipeline.FromConfig(conf, cam)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}

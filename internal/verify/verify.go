@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		return nil, fmt.Errorf("%w: camera %q is not in %s (cameras there: %v)", ErrInput, cfg.Camera, cfg.ConfigPath, ids)
 	}
-	cc, err := CameraConfig(conf, cam)
+	cc, err := pipeline.FromConfig(conf, cam)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
@@ -166,25 +166,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
-}
-
-// CameraConfig maps one camera of a loaded config to the pipeline's
-// settings: zones and signage, the mask colour (the file says [r, g, b], the
-// frames are BGR), the detection rate and the detector. Source, Sink and the
-// run mode are left to the caller.
-func CameraConfig(conf *configs.Config, cam *configs.Camera) (pipeline.CameraConfig, error) {
-	zl, err := cam.ZoneList()
-	if err != nil {
-		return pipeline.CameraConfig{}, err
-	}
-	return pipeline.CameraConfig{
-		Site: conf.Site, Camera: cam.ID,
-		Zones:     zones.NewSet(zl, conf.SignMap()),
-		MaskColor: [3]uint8{uint8(cam.Mask.Color[2]), uint8(cam.Mask.Color[1]), uint8(cam.Mask.Color[0])},
-		DetectFPS: cam.Detect.FPS,
-		Detect: detect.Config{Kind: cam.Detect.Kind, Model: cam.Detect.Model, ModelConfig: cam.Detect.ModelConfig,
-			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width},
-	}, nil
 }
 
 // PrivacyPolygons returns the camera's privacy polygons as the independent

@@ -18,6 +18,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/verify"
+	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -268,7 +269,7 @@ func maskedRecording(t *testing.T, cfgPath, camID, clip string) string {
 		t.Fatal(err)
 	}
 	cam, _ := conf.Camera(camID)
-	cc, err := verify.CameraConfig(conf, cam)
+	cc, err := pipeline.FromConfig(conf, cam)
 	if err != nil {
 		t.Fatal(err)
 	}
