@@ -110,7 +110,7 @@ func checkJPEGs(t *testing.T, dir, cfgPath, camID string) {
 	}
 	for _, f := range files {
 		m := gocv.IMRead(f, gocv.IMReadColor)
-		px := verify.Interior(cache.Get(m.Cols(), m.Rows()), 4)
+		px := leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), 4)
 		res, err := leakcheck.Check(m.ToBytes(), px, [3]uint8{}, 40)
 		m.Close()
 		if err != nil || res.Checked == 0 || res.Leaked > 0 {

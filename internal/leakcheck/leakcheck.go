@@ -159,3 +159,49 @@ func orient(a, b, c [2]float64) float64 {
 func within(a, b, p [2]float64) bool {
 	return min(a[0], b[0]) <= p[0] && p[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= p[1] && p[1] <= max(a[1], b[1])
 }
+
+// Interior returns the pixels of px at least k pixels (in x and y) from any
+// pixel outside it; the frame's edge does not count as outside. Lossy
+// codecs bleed the neighbouring picture into a fill's border, so recordings
+// and JPEG samples are checked on the interior.
+func Interior(px Pixels, k int) Pixels {
+	if k <= 0 {
+		return px
+	}
+	w, h := px.W, px.H
+	in := make([]bool, w*h)
+	for _, i := range px.Idx {
+		in[i] = true
+	}
+	// Separable erosion: a k-run horizontally, then vertically.
+	hor := make([]bool, w*h)
+	for y := 0; y < h; y++ {
+		row := in[y*w : (y+1)*w]
+		for x := 0; x < w; x++ {
+			if !row[x] {
+				continue
+			}
+			ok := true
+			for d := max(0, x-k); d <= min(w-1, x+k) && ok; d++ {
+				ok = row[d]
+			}
+			hor[y*w+x] = ok
+		}
+	}
+	out := Pixels{W: w, H: h}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if !hor[y*w+x] {
+				continue
+			}
+			ok := true
+			for d := max(0, y-k); d <= min(h-1, y+k) && ok; d++ {
+				ok = hor[d*w+x]
+			}
+			if ok {
+				out.Idx = append(out.Idx, int32(y*w+x))
+			}
+		}
+	}
+	return out
+}

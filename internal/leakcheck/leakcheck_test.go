@@ -1,6 +1,7 @@
 package leakcheck_test
 
 import (
+	"fmt"
 	"image"
 	"testing"
 
@@ -74,5 +75,25 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := leakcheck.Check(img[:10], px, fill, 0); err == nil {
 		t.Fatal("short picture accepted")
+	}
+}
+
+func TestInterior(t *testing.T) {
+	// A 10x6 frame whose left half is private: 6 columns, since the pixel
+	// whose left edge lies on x = 0.5 touches the polygon.
+	px := leakcheck.Region([]leakcheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, 10, 6)
+	cases := []struct {
+		k, want int
+	}{
+		{0, 36}, // 6 columns x 6 rows
+		{1, 30}, // the column at the border goes; the frame edge does not count
+		{2, 24},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.k), func(t *testing.T) {
+			if got := len(leakcheck.Interior(px, tc.k).Idx); got != tc.want {
+				t.Fatalf("Interior(k=%d) has %d pixels, want %d", tc.k, got, tc.want)
+			}
+		})
 	}
 }

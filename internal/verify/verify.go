@@ -291,7 +291,7 @@ func (c *checker) pixels(w, h int) leakcheck.Pixels {
 	if in, ok := c.interior[k]; ok {
 		return in
 	}
-	in := Interior(px, c.cfg.Shrink)
+	in := leakcheck.Interior(px, c.cfg.Shrink)
 	c.interior[k] = in
 	return in
 }

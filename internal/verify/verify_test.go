@@ -207,7 +207,7 @@ func checkSamples(t *testing.T, rep *verify.Report, dir, camID string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		px := verify.Interior(cache.Get(m.Cols(), m.Rows()), jpegShrink)
+		px := leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), jpegShrink)
 		res, err := leakcheck.Check(m.ToBytes(), px, fill, jpegTolerance)
 		m.Close()
 		if err != nil {
@@ -357,26 +357,6 @@ func TestInputErrors(t *testing.T) {
 			_, err := verify.Run(context.Background(), tc.cfg)
 			if !errors.Is(err, verify.ErrInput) {
 				t.Fatalf("err = %v, want ErrInput", err)
-			}
-		})
-	}
-}
-
-func TestInterior(t *testing.T) {
-	// A 10x6 frame whose left half is private: 6 columns, since the pixel
-	// whose left edge lies on x = 0.5 touches the polygon.
-	px := leakcheck.Region([]leakcheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, 10, 6)
-	cases := []struct {
-		k, want int
-	}{
-		{0, 36}, // 6 columns x 6 rows
-		{1, 30}, // the column at the border goes; the frame edge does not count
-		{2, 24},
-	}
-	for _, tc := range cases {
-		t.Run(fmt.Sprint(tc.k), func(t *testing.T) {
-			if got := len(verify.Interior(px, tc.k).Idx); got != tc.want {
-				t.Fatalf("Interior(k=%d) has %d pixels, want %d", tc.k, got, tc.want)
 			}
 		})
 	}

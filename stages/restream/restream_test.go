@@ -176,7 +176,7 @@ func CheckVideo(t *testing.T, path string, polys []leakcheck.Polygon, fill [3]ui
 	var px leakcheck.Pixels
 	for vc.Read(&m) && !m.Empty() {
 		if px.W != m.Cols() || px.H != m.Rows() {
-			px = Erode(cache.Get(m.Cols(), m.Rows()), inset)
+			px = leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), inset)
 		}
 		data, err := m.DataPtrUint8()
 		if err != nil {
@@ -195,40 +195,4 @@ func CheckVideo(t *testing.T, path string, polys []leakcheck.Polygon, fill [3]ui
 		}
 	}
 	return frames, leaky
-}
-
-// Erode keeps the pixels of px whose whole (2k+1)-square neighbourhood is
-// in px: the zone shrunk by k px on every side.
-func Erode(px leakcheck.Pixels, k int) leakcheck.Pixels {
-	in := make([]bool, px.W*px.H)
-	for _, i := range px.Idx {
-		in[i] = true
-	}
-	pass := func(src []bool, dx, dy int) []bool {
-		dst := make([]bool, len(src))
-		for y := 0; y < px.H; y++ {
-			for x := 0; x < px.W; x++ {
-				ok := src[y*px.W+x]
-				for d := 1; ok && d <= k; d++ {
-					for _, s := range []int{-d, d} {
-						xx, yy := x+s*dx, y+s*dy
-						if xx < 0 || yy < 0 || xx >= px.W || yy >= px.H {
-							continue // the frame's edge is not the zone's edge
-						}
-						ok = ok && src[yy*px.W+xx]
-					}
-				}
-				dst[y*px.W+x] = ok
-			}
-		}
-		return dst
-	}
-	in = pass(pass(in, 1, 0), 0, 1)
-	out := leakcheck.Pixels{W: px.W, H: px.H}
-	for i, ok := range in {
-		if ok {
-			out.Idx = append(out.Idx, int32(i))
-		}
-	}
-	return out
 }
