@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,6 +54,7 @@ func run(args []string) int {
 		usage()
 		return 2
 	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, c := range commands() {
@@ -76,4 +78,13 @@ func run(args []string) int {
 	fmt.Fprintf(os.Stderr, "edge: unknown command %q\n", args[0])
 	usage()
 	return 2
+}
+
+// logLevel reads EDGE_LOG_LEVEL (debug, info, warn or error; default info).
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("EDGE_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
 }

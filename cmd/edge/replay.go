@@ -54,11 +54,10 @@ func cmdReplay(ctx context.Context, args []string) error {
 		password = ""
 	}
 
-	level := slog.LevelInfo
+	log := slog.Default()
 	if *verbose {
-		level = slog.LevelDebug
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	srv, err := replay.New(replay.Config{
 		Addr:           *addr,
