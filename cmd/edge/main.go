@@ -22,26 +22,26 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 type command struct {
-	name, usage string
-	run         func(ctx context.Context, args []string) error
+	name, args, help string
+	run              func(ctx context.Context, args []string) error
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run --config FILE            run every enabled camera's pipeline", cmdRun},
-		{"config", "config check FILE            validate a config and summarise its cameras", cmdConfig},
-		{"replay", "replay [--addr A] PATH...     serve videos as looping RTSP cameras", cmdReplay},
-		{"probe", "probe URL [--frames N]        check a camera before adding it", cmdProbe},
-		{"watch", "watch [--broker URL]          print what the pipeline publishes on MQTT", cmdWatch},
-		{"verify", "verify --config F --camera ID (--video F | --recording F) --out DIR   prove masking and signage on a video", cmdVerify},
-		{"zones", "zones preview --config F --camera ID --out PNG [--video F]   one masked frame with every zone drawn", cmdZones},
+		{"run", "--config FILE", "run every enabled camera's pipeline", cmdRun},
+		{"config", "check FILE", "validate a config and summarise its cameras", cmdConfig},
+		{"replay", "[--addr A] PATH...", "serve videos as looping RTSP cameras", cmdReplay},
+		{"probe", "URL [--frames N]", "check a camera before adding it", cmdProbe},
+		{"watch", "[--broker URL] [--prefix P]", "print what the pipeline publishes on MQTT", cmdWatch},
+		{"verify", "--config F --camera ID (--video V | --recording R) --out DIR", "prove masking and signage on a video", cmdVerify},
+		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
 	}
 }
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: edge COMMAND [ARGS]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintln(os.Stderr, "  edge "+c.usage)
+		fmt.Fprintf(os.Stderr, "  edge %s %s\n        %s\n", c.name, c.args, c.help)
 	}
 }
 
