@@ -92,6 +92,13 @@ func describe(prefix, topic string, payload []byte) string {
 		}
 		return fmt.Sprintf("%-10s camera=%s %s%s %dx%d in=%.1ffps analysed=%.1ffps masked=%d dropped=%d zones[%s]",
 			"STATE", s.Camera, s.Status, reason, s.Width, s.Height, s.InputFPS, s.ProcessedFPS, s.FramesMasked, s.FramesDropped, strings.Join(zs, " "))
+	case strings.HasSuffix(rest, "/snapshot"):
+		// A masked JPEG; the event it belongs to is named in its comment.
+		event := ""
+		if _, after, ok := strings.Cut(string(payload), "event="); ok && len(after) >= 36 {
+			event = " event=" + after[:36]
+		}
+		return fmt.Sprintf("%-10s camera=%s %d-byte masked JPEG%s", "SNAPSHOT", strings.TrimSuffix(rest, "/snapshot"), len(payload), event)
 	case strings.HasSuffix(rest, "/occupancy"):
 		return fmt.Sprintf("%-10s %s = %s", "OCCUPANCY", strings.TrimSuffix(rest, "/occupancy"), payload)
 	case rest == "available":
