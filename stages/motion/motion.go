@@ -262,6 +262,10 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 	}
 	gocv.Resize(src, &s.small, sz, 0, 0, gocv.InterpolationArea)
 	gocv.CvtColor(s.small, &s.grey, gocv.ColorBGRToGray)
+	// Blank what may not be analysed before blurring, so the blur cannot
+	// carry motion from outside the signed zones into them. (Downscaling
+	// can still mix in up to one small pixel's worth at a zone's edge.)
+	gocv.BitwiseAnd(s.grey, s.maskMat, &s.grey)
 	gocv.GaussianBlur(s.grey, &s.grey, image.Pt(5, 5), 0, 0, gocv.BorderDefault)
 	if s.prev.Empty() || s.prev.Cols() != sz.X || s.prev.Rows() != sz.Y {
 		// No baseline: the first frame counts as still (keepalive decides).

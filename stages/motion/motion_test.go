@@ -76,6 +76,9 @@ func TestGate(t *testing.T) {
 			motion.Stats{In: n, Passed: 19, Keepalive: 1, Gated: 11}},
 		{"blob moving outside the signed zone is gated", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(200, 20), 10, 5), n,
 			motion.Stats{In: n, Passed: 1, Keepalive: 1, Gated: n - 1}},
+		{"blob moving just outside the signed zone is gated", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(163, 20), 0, 10), n,
+			// 3 px right of the zone's edge at x=160 (analysis pixels are 2 px): the blur must not carry it in.
+			motion.Stats{In: n, Passed: 1, Keepalive: 1, Gated: n - 1}},
 		{"blob moving in a privacy zone is gated", valid, motion.Config{Keepalive: time.Hour}, moving(image.Pt(5, 160), 5, 5), n,
 			motion.Stats{In: n, Passed: 1, Keepalive: 1, Gated: n - 1}},
 		{"motion below min area is gated", valid, motion.Config{Keepalive: time.Hour, MinArea: 0.2}, moving(image.Pt(20, 20), 10, 5), n,
