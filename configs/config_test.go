@@ -143,6 +143,9 @@ func TestValidateProblems(t *testing.T) {
 		{"min_score negative", func(c *configs.Config) { c.Cameras[0].Detect.MinScore = -0.1 }, "cameras[lobby].detect.min_score", "between 0 and 1"},
 		{"unknown detector", func(c *configs.Config) { c.Cameras[0].Detect.Kind = "yolo" }, "cameras[lobby].detect.kind", "hog"},
 		{"haar without model", func(c *configs.Config) { c.Cameras[0].Detect.Kind = "haar" }, "cameras[lobby].detect.model", "path of the model"},
+		{"face cascade refused", func(c *configs.Config) {
+			c.Cameras[0].Detect.Kind, c.Cameras[0].Detect.Model = "haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+		}, "cameras[lobby].detect.model", "person"},
 		{"dnn model missing", func(c *configs.Config) {
 			c.Cameras[0].Detect.Kind, c.Cameras[0].Detect.Model = "dnn", "/nonexistent/ssd.caffemodel"
 		}, "cameras[lobby].detect.model", "check the path"},
@@ -239,6 +242,9 @@ func TestValidAccepted(t *testing.T) {
 		{"privacy zone with signage is ignored", func(c *configs.Config) { zone(c, "door").Signage = "not-a-sign" }},
 		{"rtsps url", func(c *configs.Config) { c.Cameras[0].URL = "rtsps://cam:322/main" }},
 		{"udp", func(c *configs.Config) { c.Cameras[0].Transport = "udp" }},
+		{"haar full-body cascade", func(c *configs.Config) {
+			c.Cameras[0].Detect.Kind, c.Cameras[0].Detect.Model = "haar", "/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml"
+		}},
 		{"embedded broker", func(c *configs.Config) { c.MQTT.Broker = "" }},
 		{"ws broker", func(c *configs.Config) { c.MQTT.Broker = "wss://broker.example.com/mqtt" }},
 		{"mqtts broker", func(c *configs.Config) { c.MQTT.Broker = "mqtts://broker:8883" }},

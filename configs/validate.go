@@ -6,12 +6,19 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/edgeprivacy/edge/zones"
 )
+
+// biometricModel matches model file names of face, eye, iris, fingerprint or
+// plate detectors: the product counts people and must never be pointed at
+// biometric features. A name is a weak signal, so this is a guard against
+// mistakes, not against intent; the audit log records each model's hash.
+var biometricModel = regexp.MustCompile(`(?i)face|eye|smile|iris|finger|plate|retina|biometric`)
 
 // MaxPrivacyCoverage is the share of a camera's view that privacy zones may
 // cover before the camera is refused: a camera that sees only private space
@@ -215,6 +222,12 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	switch d.Kind {
 	case "hog":
 	case "haar", "dnn":
+		for _, f := range []struct{ key, path string }{{"model", d.Model}, {"model_config", d.ModelConfig}} {
+			if biometricModel.MatchString(filepath.Base(f.path)) {
+				v.add(p+".detect."+f.key, "use a person (full body) detector, e.g. kind: hog, or haarcascade_fullbody.xml; faces and other biometric features are never analysed",
+					"model %q looks like a face or biometric detector", filepath.Base(f.path))
+			}
+		}
 		if d.Model == "" {
 			v.add(p+".detect.model", "give the path of the model file, or use kind: hog, which needs none", "detector %q needs a model file", d.Kind)
 		} else if _, err := os.Stat(d.Model); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -49,10 +50,22 @@ type auditConfig struct {
 }
 
 type auditCamera struct {
-	ID      string         `json:"id"`
-	URL     string         `json:"url"` // redacted
-	Enabled bool           `json:"enabled"`
-	Zones   []configs.Zone `json:"zones"`
+	ID       string         `json:"id"`
+	URL      string         `json:"url"` // redacted
+	Enabled  bool           `json:"enabled"`
+	Zones    []configs.Zone `json:"zones"`
+	Detector auditDetector  `json:"detector"`
+	// The masked outputs in force: inspectors check that storage is off where
+	// the law allows live viewing only.
+	Restream  bool `json:"restream"`
+	Snapshots bool `json:"snapshots"`
+	Record    bool `json:"record"`
+}
+
+type auditDetector struct {
+	Kind   string `json:"kind"`
+	Model  string `json:"model,omitempty"`
+	SHA256 string `json:"model_sha256,omitempty"`
 }
 
 type auditMasking struct {
@@ -98,7 +111,11 @@ func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason s
 	ac := &auditConfig{File: path, SHA256: hex.EncodeToString(sum[:]), Reason: reason,
 		Started: started, Replaced: replaced, Stopped: stopped, Signage: cfg.Signage}
 	for _, c := range cfg.Cameras {
-		ac.Cameras = append(ac.Cameras, auditCamera{ID: c.ID, URL: configs.RedactURL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones})
+		ac.Cameras = append(ac.Cameras, auditCamera{
+			ID: c.ID, URL: configs.RedactURL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones,
+			Detector: auditDetector{Kind: c.Detect.Kind, Model: c.Detect.Model, SHA256: fileSHA256(c.Detect.Model)},
+			Restream: c.Restream, Snapshots: c.Snapshots.Enabled, Record: c.Record.Enabled,
+		})
 	}
 	a.write(auditRecord{Kind: "config", Config: ac})
 }
@@ -116,4 +133,21 @@ func (a *auditLog) Close() error {
 		return nil
 	}
 	return a.f.Close()
+}
+
+// fileSHA256 names a model file by its content; empty for no file.
+func fileSHA256(path string) string {
+	if path == "" {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unreadable: " + err.Error()
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/edgeprivacy/edge/stages/mask"
 )
 
 // exitError carries a specific process exit code out of a subcommand.
@@ -53,6 +55,9 @@ func run(args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage()
 		return 2
+	}
+	if mask.FaultInjected {
+		version += "+maskshift-BROKEN-MASK"
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -42,6 +42,9 @@ func cmdRun(ctx context.Context, args []string) error {
 		fs.Usage()
 		return &exitError{2, errors.New("usage: edge run --config FILE")}
 	}
+	if mask.FaultInjected {
+		return errors.New("this edge binary was built with -tags maskshift, a deliberately broken privacy mask for testing verify; it must never run cameras: rebuild without the tag")
+	}
 	raw, cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
@@ -68,7 +71,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 
-	r := &runner{log: log, sink: pub, cams: map[string]*pipeline.Camera{}, outKeys: map[string]string{}, built: map[string]builtOutputs{}}
+	r := &runner{log: log, sink: pub, cams: map[string]*pipeline.Camera{}, built: map[string]builtOutputs{}}
 	if *audit != "" {
 		a, err := openAudit(*audit, pub, log)
 		if err != nil {
@@ -132,10 +135,9 @@ type runner struct {
 	audit *auditLog
 	outs  *outputs
 
-	mu      sync.Mutex
-	cams    map[string]*pipeline.Camera // the running pipeline of each camera id
-	outKeys map[string]string
-	built   map[string]builtOutputs
+	mu    sync.Mutex
+	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
+	built map[string]builtOutputs
 }
 
 type builtOutputs struct {
@@ -195,7 +197,13 @@ func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *config
 			continue
 		}
 		if why := needsRestart(cfg, next); why != "" {
-			r.log.Warn("config change needs a restart of edge to take effect; applying the rest now", "changed", why)
+			// Applying half a config would leave the audit log claiming what
+			// is not in force (a recording switched off that still records).
+			err := fmt.Errorf("config %s changes %s, which a running edge cannot apply: restart edge to apply it (nothing of this change was applied)", path, why)
+			r.log.Error("config reload rejected; the running config stays in force", "err", err)
+			r.audit.rejected(err)
+			raw = newRaw // do not repeat the same rejection every poll
+			continue
 		}
 		started, replaced, stopped := site.Apply(ctx, r.members(next))
 		r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
@@ -230,10 +238,6 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 	}
 	r.mu.Lock()
 	b, ok := r.built[c.ID]
-	outKey := outputsKey(c)
-	if ok && r.outKeys[c.ID] != outKey {
-		r.log.Warn("camera's restream, encode, snapshots or record settings changed: restart edge to apply them", "camera", c.ID)
-	}
 	r.mu.Unlock()
 	if !ok {
 		// The snapshotter reads the newest masked frame of whichever
@@ -245,7 +249,7 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 		}
 		b = builtOutputs{sink: sink, outputs: outs}
 		r.mu.Lock()
-		r.built[c.ID], r.outKeys[c.ID] = b, outKey
+		r.built[c.ID] = b
 		r.mu.Unlock()
 	}
 	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
@@ -303,12 +307,10 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 	return string(b)
 }
 
-func outputsKey(c *configs.Camera) string {
-	b, _ := json.Marshal([]any{c.Restream, c.Encode, c.Snapshots, c.Record})
-	return string(b)
-}
-
-// needsRestart names the settings a reload cannot apply to a running process.
+// needsRestart names the settings a reload cannot apply to a running
+// process: the MQTT connection, the restream server, and each camera's masked
+// outputs (restream, encoding, snapshots, recording), whose files and paths
+// are open. Empty when the change can be applied live.
 func needsRestart(old, next *configs.Config) string {
 	var why []string
 	if !jsonEqual(old.MQTT, next.MQTT) {
@@ -316,6 +318,18 @@ func needsRestart(old, next *configs.Config) string {
 	}
 	if !jsonEqual(old.Restream, next.Restream) {
 		why = append(why, "restream")
+	}
+	outputs := func(c *configs.Camera) []any { return []any{c.Restream, c.Encode, c.Snapshots, c.Record} }
+	for _, n := range next.EnabledCameras() {
+		o, ok := old.Camera(n.ID)
+		switch {
+		case !ok || !o.IsEnabled():
+			if n.Restream || n.Snapshots.Enabled || n.Record.Enabled {
+				why = append(why, fmt.Sprintf("cameras[%s] (a new camera with masked outputs)", n.ID))
+			}
+		case !jsonEqual(outputs(o), outputs(n)):
+			why = append(why, fmt.Sprintf("cameras[%s].restream/encode/snapshots/record", n.ID))
+		}
 	}
 	return strings.Join(why, ", ")
 }

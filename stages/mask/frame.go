@@ -11,8 +11,11 @@ import (
 // Frame is a decoded frame whose privacy zones have been painted over.
 //
 // Its fields are unexported and only this package constructs it, so a stage
-// that accepts *Frame cannot be handed an unmasked picture: the privacy
-// invariant is enforced by the compiler, not by convention.
+// that accepts *Frame cannot be handed an unmasked picture: that much of the
+// privacy invariant is enforced by the compiler. (A zero Frame holds no
+// picture and panics on use.) What the compiler cannot stop is a consumer
+// writing into the shared picture; Mat's contract is read-only, and no
+// consumer in this module writes to it.
 //
 // One Frame may feed several consumers (motion, detection, restream,
 // snapshots). Each consumer that keeps it beyond a call takes a reference

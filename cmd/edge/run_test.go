@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/edgeprivacy/edge/configs"
+)
+
+const reloadBase = `
+site: s
+mqtt: {broker: "tcp://127.0.0.1:1883"}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1:8554/a
+    record: {enabled: true, dir: /tmp/rec}
+    zones:
+      - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
+      - {id: hall, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 1], [0.3, 1]]}
+signage:
+  - {id: s1, purpose: counting, verified_at: 2026-01-01, expires_at: 2030-01-01}
+`
+
+func TestNeedsRestart(t *testing.T) {
+	base, err := configs.LoadBytes([]byte(reloadBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, from, to, want string
+	}{
+		{"zones and signage apply live", "expires_at: 2030-01-01", "expires_at: 2026-02-01", ""},
+		{"polygon edits apply live", "[[0.3, 0], [1, 0], [1, 1], [0.3, 1]]", "[[0.4, 0], [1, 0], [1, 1], [0.4, 1]]", ""},
+		{"recording switched off needs a restart", "record: {enabled: true, dir: /tmp/rec}", "record: {enabled: false}", "cameras[a].restream/encode/snapshots/record"},
+		{"broker change needs a restart", "tcp://127.0.0.1:1883", "tcp://127.0.0.1:1884", "mqtt"},
+		{"restream server change needs a restart", "signage:\n", "restream: {addr: 127.0.0.1:9000}\nsignage:\n", "restream"},
+		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},
+		{"a new camera without outputs applies live", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b}\nsignage:\n", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(reloadBase, tc.from, tc.to, 1)
+			if src == reloadBase {
+				t.Fatalf("edit %q did not apply", tc.from)
+			}
+			next, err := configs.LoadBytes([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := needsRestart(base, next)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Fatalf("needsRestart = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
