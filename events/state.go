@@ -12,6 +12,8 @@ const (
 	StatusConnecting = "connecting"
 	StatusStreaming  = "streaming"
 	StatusError      = "error"
+	// StatusStopped: the camera was removed or disabled by a config reload.
+	StatusStopped = "stopped"
 )
 
 // Signage statuses of a zone. Detection runs only where it is SignageValid.

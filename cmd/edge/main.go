@@ -62,6 +62,10 @@ func run(args []string) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks for a clean shutdown; once it is under way the
+	// default handling is back, so a second Ctrl-C or SIGTERM ends a
+	// shutdown that hangs.
+	go func() { <-ctx.Done(); stop() }()
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue

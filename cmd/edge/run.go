@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/broker"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -45,6 +46,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	if mask.FaultInjected {
 		return errors.New("this edge binary was built with -tags maskshift, a deliberately broken privacy mask for testing verify; it must never run cameras: rebuild without the tag")
 	}
+	// SIGHUP means "reload", never "die", from the first moment on: a reload
+	// sent during start-up or shutdown must not cut off a recording.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	raw, cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
@@ -117,14 +123,19 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	log.Info("edge running", "site", cfg.Site, "cameras", started)
 
-	r.serve(runCtx, *path, raw, cfg, site, *watchEvery)
+	r.serve(runCtx, *path, raw, cfg, site, *watchEvery, hup, pubDone)
 
 	// Stop first: recorders finish their files, the publisher says offline.
 	stop()
 	site.Wait()
 	waitOutputs()
 	wg.Wait()
-	return <-pubDone
+	select {
+	case err := <-pubDone:
+		return err
+	default:
+		return r.pubErr
+	}
 }
 
 // runner builds cameras from configs and keeps what must outlive a reload:
@@ -134,6 +145,8 @@ type runner struct {
 	sink  pipeline.Sink
 	audit *auditLog
 	outs  *outputs
+
+	pubErr error // why the publisher stopped early, if it did
 
 	mu    sync.Mutex
 	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
@@ -147,10 +160,9 @@ type builtOutputs struct {
 
 // serve reloads the config on SIGHUP or when the file changes, and writes the
 // masking counts to the audit log every minute, until ctx is done.
-func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *configs.Config, site *pipeline.Site, every time.Duration) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// It returns early when the MQTT publisher stops: without it events have
+// nowhere to go.
+func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *configs.Config, site *pipeline.Site, every time.Duration, hup <-chan os.Signal, pubDone <-chan error) {
 	var poll <-chan time.Time
 	if every > 0 {
 		t := time.NewTicker(every)
@@ -163,6 +175,13 @@ func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *config
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case err := <-pubDone:
+			if err == nil {
+				err = errors.New("mqtt publisher stopped")
+			}
+			r.pubErr = err
+			r.log.Error("mqtt publisher stopped; stopping edge, since events would be lost", "err", err)
 			return
 		case <-minute.C:
 			r.mu.Lock()
@@ -180,7 +199,11 @@ func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *config
 			if m.Equal(lastMod) {
 				continue
 			}
-			time.Sleep(every / 2)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every / 2):
+			}
 			if !modTime(path).Equal(m) {
 				continue
 			}
@@ -206,6 +229,14 @@ func (r *runner) serve(ctx context.Context, path string, raw []byte, cfg *config
 			continue
 		}
 		started, replaced, stopped := site.Apply(ctx, r.members(next))
+		for _, id := range stopped {
+			// Replace its retained state, so subscribers do not go on
+			// trusting the last one.
+			r.sink.Offer(events.State{Camera: id, Status: events.StatusStopped, Reason: "removed from the config", TS: time.Now().UTC()})
+			r.mu.Lock()
+			delete(r.cams, id)
+			r.mu.Unlock()
+		}
 		r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
 		r.audit.config(path, newRaw, next, "reload", started, replaced, stopped)
 		raw, cfg = newRaw, next
@@ -320,11 +351,18 @@ func needsRestart(old, next *configs.Config) string {
 		why = append(why, "restream")
 	}
 	outputs := func(c *configs.Camera) []any { return []any{c.Restream, c.Encode, c.Snapshots, c.Record} }
+	hasOutputs := func(c *configs.Camera) bool { return c.Restream || c.Snapshots.Enabled || c.Record.Enabled }
+	for _, o := range old.EnabledCameras() {
+		if n, ok := next.Camera(o.ID); (!ok || !n.IsEnabled()) && hasOutputs(o) {
+			// Its restream path, recording and snapshots are open.
+			why = append(why, fmt.Sprintf("cameras[%s] (removing a camera with masked outputs)", o.ID))
+		}
+	}
 	for _, n := range next.EnabledCameras() {
 		o, ok := old.Camera(n.ID)
 		switch {
 		case !ok || !o.IsEnabled():
-			if n.Restream || n.Snapshots.Enabled || n.Record.Enabled {
+			if hasOutputs(n) {
 				why = append(why, fmt.Sprintf("cameras[%s] (a new camera with masked outputs)", n.ID))
 			}
 		case !jsonEqual(outputs(o), outputs(n)):

@@ -35,6 +35,7 @@ func TestNeedsRestart(t *testing.T) {
 		{"broker change needs a restart", "tcp://127.0.0.1:1883", "tcp://127.0.0.1:1884", "mqtt"},
 		{"restream server change needs a restart", "signage:\n", "restream: {addr: 127.0.0.1:9000}\nsignage:\n", "restream"},
 		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},
+		{"removing a camera with outputs needs a restart", "  - id: a\n", "  - id: a\n    enabled: false\n", "cameras[a]"},
 		{"a new camera without outputs applies live", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b}\nsignage:\n", ""},
 	}
 	for _, tc := range cases {

@@ -24,6 +24,8 @@ var (
 	ErrNoVideoTrack = errors.New("stream has no video track")
 	// ErrUnsupportedCodec: the stream has video, but neither H.264 nor H.265 (e.g. MJPEG).
 	ErrUnsupportedCodec = errors.New("stream's video codec is not supported: set the camera to H.264 or H.265")
+	// ErrNoAnswer: the port accepted the connection but nothing answered RTSP.
+	ErrNoAnswer = errors.New("camera did not answer RTSP: check that the port in the URL is the camera's RTSP port (usually 554)")
 	// ErrStalled: the session delivered no access unit for Config.StallTimeout.
 	ErrStalled = errors.New("stream stalled: no frames")
 )
@@ -57,11 +59,15 @@ func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.kind }
 
 func kindOf(err error) error {
-	for _, s := range []error{ErrUnauthorized, ErrNotFound, ErrUnreachable, ErrNoVideoTrack,
+	for _, s := range []error{ErrUnauthorized, ErrNotFound, ErrUnreachable, ErrNoAnswer, ErrNoVideoTrack,
 		ErrUnsupportedCodec, ErrStalled, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, s) {
 			return s
 		}
+	}
+	var timedOut liberrors.ErrClientRequestTimedOut
+	if errors.As(err, &timedOut) {
+		return ErrNoAnswer
 	}
 	var bad liberrors.ErrClientBadStatusCode
 	if errors.As(err, &bad) {
@@ -91,6 +97,8 @@ func kindOf(err error) error {
 	case strings.Contains(s, "connection refused"), strings.Contains(s, "no route to host"),
 		strings.Contains(s, "i/o timeout"), strings.Contains(s, "no such host"):
 		return ErrUnreachable
+	case strings.Contains(s, "request timed out"):
+		return ErrNoAnswer
 	case strings.Contains(s, "401"):
 		return ErrUnauthorized
 	}

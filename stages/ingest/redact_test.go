@@ -45,6 +45,7 @@ func TestClassifyScrubsCredentials(t *testing.T) {
 		{"401", liberrors.ErrClientBadStatusCode{Code: base.StatusUnauthorized, Message: "Unauthorized " + raw}, ErrUnauthorized},
 		{"404", liberrors.ErrClientBadStatusCode{Code: base.StatusNotFound}, ErrNotFound},
 		{"refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ErrUnreachable},
+		{"silent port", liberrors.ErrClientRequestTimedOut{}, ErrNoAnswer},
 		{"stall", fmt.Errorf("%w for 5s", ErrStalled), ErrStalled},
 	}
 	for _, tc := range cases {

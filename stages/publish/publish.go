@@ -89,6 +89,15 @@ func New(cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Find an unusable spool now, before cameras start producing events
+	// that would have nowhere to go; Run opens it for real.
+	sp, err := spool.Open(cfg.SpoolDir, cfg.SpoolMaxBytes, spool.WithLogger(cfg.Logger))
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if err := sp.Close(); err != nil {
+		return nil, fmt.Errorf("publish: spool %s: %w", cfg.SpoolDir, err)
+	}
 	p := &Publisher{
 		cfg:    cfg,
 		tls:    tc,
@@ -165,6 +174,11 @@ func (p *Publisher) Run(ctx context.Context, in <-chan events.Message) error {
 		defer close(sent)
 		p.deliver(sendCtx, client, sp)
 	}()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		p.watchConnection(sendCtx, client, sp)
+	}()
 
 	inputClosed := false
 loop:
@@ -190,6 +204,7 @@ loop:
 	}
 	stopSend()
 	<-sent
+	<-watched
 
 	if client.IsConnectionOpen() {
 		tok := client.Publish(events.AvailabilityTopic(p.cfg.TopicPrefix), p.cfg.QoS, true, events.Offline)
@@ -526,4 +541,37 @@ func (r *rateLimit) allow() bool {
 	now := time.Now().UnixNano()
 	last := r.last.Load()
 	return now-last >= int64(time.Second) && r.last.CompareAndSwap(last, now)
+}
+
+// notConnectedWarn is how long the sink may be without a broker before it
+// says so; paho's retries are silent, and a wrong broker address or password
+// would otherwise only show as a growing spool.
+var notConnectedWarn = 10 * time.Second
+
+// watchConnection warns while the client is not connected: first after
+// notConnectedWarn, then once a minute, naming what to check.
+func (p *Publisher) watchConnection(ctx context.Context, client paho.Client, sp *spool.Spool) {
+	t := time.NewTicker(notConnectedWarn)
+	defer t.Stop()
+	var down time.Time
+	var warned time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if client.IsConnectionOpen() {
+				down = time.Time{}
+				continue
+			}
+			if down.IsZero() {
+				down = now.Add(-notConnectedWarn)
+			}
+			if now.Sub(warned) >= time.Minute {
+				warned = now
+				p.log.Warn("mqtt broker not reachable; events wait in the spool: check mqtt.broker, the network, username/password and TLS",
+					"for", now.Sub(down).Round(time.Second), "spooled_events", sp.Len())
+			}
+		}
+	}
 }

@@ -358,6 +358,7 @@ func TestNewRejects(t *testing.T) {
 		{"wildcard prefix", func(c *publish.Config) { c.TopicPrefix = "edge/#" }, "wildcards"},
 		{"trailing slash", func(c *publish.Config) { c.TopicPrefix = "edge/" }, "trailing"},
 		{"no spool", func(c *publish.Config) { c.SpoolDir = "" }, "spool directory"},
+		{"spool under a file", func(c *publish.Config) { c.SpoolDir = writeFile(t, "plain", "x") + "/spool" }, "spool"},
 		{"cert without key", func(c *publish.Config) { c.TLS.Cert = "x.pem" }, "go together"},
 		{"missing CA", func(c *publish.Config) { c.TLS.CA = dir + "/nope.pem" }, "mqtt.tls.ca"},
 		{"CA not PEM", func(c *publish.Config) { c.TLS.CA = writeFile(t, "ca.pem", "not pem") }, "no PEM"},
@@ -438,6 +439,24 @@ func TestSecretsNotLogged(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains %q: %s", secret, out)
 		}
+	}
+}
+
+// TestUnreachableBrokerIsReported: paho retries silently; the sink must say
+// that events are piling up and what to check.
+func TestUnreachableBrokerIsReported(t *testing.T) {
+	defer publish.SetNotConnectedWarn(100 * time.Millisecond)()
+	var logs lockedBuffer
+	cfg := config(t, "tcp://127.0.0.1:1", "")
+	cfg.Logger = newBufferLogger(&logs)
+	r := start(t, cfg, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "broker not reachable") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.stop(t)
+	if out := logs.String(); !strings.Contains(out, "broker not reachable") || !strings.Contains(out, "check mqtt.broker") {
+		t.Fatalf("no warning about the unreachable broker:\n%s", out)
 	}
 }
 

@@ -1,0 +1,11 @@
+package publish
+
+import "time"
+
+// SetNotConnectedWarn shortens the wait before the not-connected warning; it
+// returns the function that restores it.
+func SetNotConnectedWarn(d time.Duration) (restore func()) {
+	old := notConnectedWarn
+	notConnectedWarn = d
+	return func() { notConnectedWarn = old }
+}
