@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -190,11 +191,20 @@ func (c *Camera) Run(ctx context.Context) error {
 	results := make(chan detect.Result, 4)
 
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
+	errs := make(chan error, 16) // room for every stage to fail once, by error or panic
 	goStage := func(name string, run func() error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic is a bug, but it is this camera's: it fails this
+			// pipeline (the supervisor restarts it), not every camera.
+			defer func() {
+				if p := recover(); p != nil {
+					c.log.Error("stage panicked; restarting the camera", "stage", name, "panic", p, "stack", string(debug.Stack()))
+					errs <- fmt.Errorf("camera %s: %s: panic: %v", c.cfg.Camera, name, p)
+					cancel()
+				}
+			}()
 			// An error after cancellation is only the stage noticing it.
 			if err := run(); err != nil && ctx.Err() == nil {
 				errs <- fmt.Errorf("camera %s: %s: %w", c.cfg.Camera, name, err)

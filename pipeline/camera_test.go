@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/leaktest"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -181,5 +183,27 @@ func TestExpiredSignStopsDetectionMidClip(t *testing.T) {
 	}
 	if !sawExpired {
 		t.Error("no state said the walkway's signage expired and detection stopped")
+	}
+}
+
+// panicSource fails the way a bug would.
+type panicSource struct{}
+
+func (panicSource) Run(context.Context, chan<- ingest.AccessUnit) error { panic("source bug") }
+
+// TestStagePanicFailsOnlyThisCamera: a panicking stage ends this pipeline
+// with an error for the supervisor to restart, instead of the process.
+func TestStagePanicFailsOnlyThisCamera(t *testing.T) {
+	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
+		Camera: "buggy", Source: panicSource{}, Zones: scene(start.Add(time.Hour)), Sink: &collect{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = cam.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "panic: source bug") {
+		t.Fatalf("Run = %v, want the source's panic as an error", err)
 	}
 }
