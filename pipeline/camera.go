@@ -259,15 +259,22 @@ func (c *Camera) Run(ctx context.Context) error {
 	return <-errs
 }
 
+// drain frees what is still queued once every stage has stopped. It never
+// waits: a stage that panicked may not have closed its channel.
 func drain(aus chan ingest.AccessUnit, decoded chan decode.Frame, chans ...chan *mask.Frame) {
-	for range aus {
+	for len(aus) > 0 {
+		<-aus
 	}
-	for f := range decoded {
-		f.Mat.Close()
+	for len(decoded) > 0 {
+		if f, ok := <-decoded; ok {
+			f.Mat.Close()
+		}
 	}
 	for _, ch := range chans {
-		for f := range ch {
-			f.Close()
+		for len(ch) > 0 {
+			if f, ok := <-ch; ok {
+				f.Close()
+			}
 		}
 	}
 }
