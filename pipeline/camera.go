@@ -226,21 +226,10 @@ func (c *Camera) Run(ctx context.Context) error {
 				o.Offer(f.Ref())
 			}
 			c.setLatest(f)
-			if c.cfg.Offline {
-				select {
-				case tapped <- f:
-				case <-ctx.Done():
-					f.Close()
-				}
-				continue
-			}
 			// Live: analysis must not hold back the outputs, which have had
 			// this frame already; a busy motion stage misses it instead.
-			select {
-			case tapped <- f:
-			default:
+			if mask.Send(ctx, tapped, f, c.cfg.Offline) == mask.Dropped {
 				st.tapBusy.Add(1)
-				f.Close()
 			}
 		}
 		return nil

@@ -38,22 +38,13 @@ func (l *limiter) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *ma
 				f.Close()
 				continue
 			}
-			if l.block {
-				select {
-				case out <- f:
-				case <-ctx.Done():
-					f.Close()
-					return nil
-				}
-			} else {
-				select {
-				case out <- f:
-				default:
-					// The detector is still on an older frame: keep only the latest.
-					l.busy.Add(1)
-					f.Close()
-					continue
-				}
+			switch mask.Send(ctx, out, f, l.block) {
+			case mask.Cancelled:
+				return nil
+			case mask.Dropped:
+				// The detector is still on an older frame: keep only the latest.
+				l.busy.Add(1)
+				continue
 			}
 			first, last = false, pts
 			l.passed.Add(1)

@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"context"
 	"image"
 	"sync/atomic"
 	"time"
@@ -67,5 +68,37 @@ func (f *Frame) Close() {
 		f.mat.Close()
 	case n < 0:
 		panic("mask: frame closed more often than referenced")
+	}
+}
+
+// Outcome is what became of a frame handed to the next stage.
+type Outcome int
+
+// Outcomes of Send.
+const (
+	Sent      Outcome = iota // the receiver has it
+	Dropped                  // the receiver was busy; the frame was closed
+	Cancelled                // ctx ended while waiting; the frame was closed
+)
+
+// Send hands f to out under the pipeline's drop policy. Live stages never
+// wait (block false): a busy receiver loses the frame, which Send closes.
+// Offline runs wait (block true), so every frame is analysed, until ctx ends.
+func Send(ctx context.Context, out chan<- *Frame, f *Frame, block bool) Outcome {
+	if block {
+		select {
+		case out <- f:
+			return Sent
+		case <-ctx.Done():
+			f.Close()
+			return Cancelled
+		}
+	}
+	select {
+	case out <- f:
+		return Sent
+	default:
+		f.Close()
+		return Dropped
 	}
 }

@@ -108,20 +108,11 @@ func (s *Stage) Run(ctx context.Context, in <-chan decode.Frame, out chan<- *Fra
 }
 
 func (s *Stage) send(ctx context.Context, out chan<- *Frame, m *Frame) bool {
-	if s.cfg.Block {
-		select {
-		case out <- m:
-			return true
-		case <-ctx.Done():
-			m.Close()
-			return false
-		}
-	}
-	select {
-	case out <- m:
-	default:
+	switch Send(ctx, out, m, s.cfg.Block) {
+	case Dropped:
 		s.downstream.Add(1)
-		m.Close()
+	case Cancelled:
+		return false
 	}
 	return true
 }

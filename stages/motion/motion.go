@@ -172,21 +172,12 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 				f.Close()
 				continue
 			}
-			if g.cfg.Block {
-				select {
-				case out <- f:
-				case <-ctx.Done():
-					f.Close()
-					return nil
-				}
-			} else {
-				select {
-				case out <- f:
-				default:
-					g.busy.Add(1)
-					f.Close()
-					continue
-				}
+			switch mask.Send(ctx, out, f, g.cfg.Block) {
+			case mask.Cancelled:
+				return nil
+			case mask.Dropped:
+				g.busy.Add(1)
+				continue
 			}
 			g.passed.Add(1)
 			if byKeepalive {
