@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
@@ -49,7 +50,7 @@ if missing:
 func startGst(t *testing.T, py string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(py, append([]string{gstScript, "--port", "0"}, args...)...)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

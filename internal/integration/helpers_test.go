@@ -1,7 +1,6 @@
 package integration_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -36,14 +36,14 @@ type pipe struct {
 	cancel context.CancelFunc
 	done   chan error // one result per stage
 	once   sync.Once
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 }
 
 // startPipe starts ingest and decode for cfg; the test stops it (or its
 // cleanup does). Stage logs are kept and printed if the test fails.
 func startPipe(t *testing.T, cfg ingest.Config) *pipe {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.Logger == nil {
 		cfg.Logger = log
@@ -217,24 +217,6 @@ func needFile(t *testing.T, path string) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s missing (see testvideos/README.md and scripts/deps.sh): %v", path, err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a slog handler and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

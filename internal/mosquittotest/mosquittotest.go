@@ -4,7 +4,6 @@
 package mosquittotest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
 // candidates are where Debian and other distributions install the broker;
@@ -47,7 +48,7 @@ type Mosquitto struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *syncbuf.Buffer
 	// exited is closed when the current process has been reaped.
 	exited chan struct{}
 }
@@ -138,7 +139,7 @@ func (m *Mosquitto) start() error {
 	if m.cmd != nil {
 		return errors.New("already running")
 	}
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd := exec.Command(m.bin, "-c", m.conf)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -240,22 +241,4 @@ func (m *Mosquitto) Log() string {
 		return ""
 	}
 	return m.out.String()
-}
-
-// syncBuffer is written by exec's copying goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"go.uber.org/goleak"
 
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
@@ -97,7 +98,7 @@ func (r *running) next(t *testing.T, d time.Duration) ingest.AccessUnit {
 }
 
 func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	return slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil))
 }
 
 func naluTypes(c ingest.Codec, au ingest.AccessUnit) []int {
@@ -192,7 +193,7 @@ func TestReceive(t *testing.T) {
 func TestReconnectAfterCameraRestart(t *testing.T) {
 	t.Parallel()
 	cam := startCamera(t, cameraOpts{})
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	r := start(t, ingest.Config{
 		URL: cam.url("", ""), BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second,
 		StallTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil)),
@@ -334,7 +335,7 @@ func TestAuth(t *testing.T) {
 	} {
 		t.Run(tc.name+" once", func(t *testing.T) {
 			t.Parallel()
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			ing, err := ingest.New(ingest.Config{URL: tc.url, Once: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			if err != nil {
 				t.Fatal(err)
@@ -365,7 +366,7 @@ func TestAuth(t *testing.T) {
 
 	t.Run("wrong password retried, logged once", func(t *testing.T) {
 		t.Parallel()
-		logs := &syncBuffer{}
+		logs := &syncbuf.Buffer{}
 		bad := "Wr0ng-Secret"
 		r := start(t, ingest.Config{URL: cam.url(user, bad), BackoffMin: 20 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}, 1)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/mosquittotest"
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/publish"
 )
 
@@ -424,7 +425,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestSecretsNotLogged(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cfg := config(t, "tcp://user:urlpass@127.0.0.1:1", "")
 	cfg.Password = "cfgpass"
 	cfg.Logger = newBufferLogger(&logs)
@@ -446,7 +447,7 @@ func TestSecretsNotLogged(t *testing.T) {
 // that events are piling up and what to check.
 func TestUnreachableBrokerIsReported(t *testing.T) {
 	defer publish.SetNotConnectedWarn(100 * time.Millisecond)()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cfg := config(t, "tcp://127.0.0.1:1", "")
 	cfg.Logger = newBufferLogger(&logs)
 	r := start(t, cfg, nil)
