@@ -28,6 +28,8 @@ type Config struct {
 	Signage []Sign `mapstructure:"signage"`
 	// Restream is the RTSP server of masked streams (see outputs.go).
 	Restream Restream `mapstructure:"restream"`
+	// HTTP is the operator console, JSON API and /metrics (see http.go).
+	HTTP HTTP `mapstructure:"http"`
 }
 
 // MQTT configures the event sink.
@@ -167,6 +169,7 @@ func (c *Config) ApplyDefaults() {
 		c.MQTT.SpoolDir = DefaultSpoolDir
 	}
 	c.applyOutputDefaults()
+	c.HTTP.applyDefaults()
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		if cam.Transport == "" {

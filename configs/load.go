@@ -37,6 +37,9 @@ var EnvKeys = []string{
 	"restream.addr",
 	"restream.username",
 	"restream.password",
+	"http.addr",
+	"http.username",
+	"http.password",
 }
 
 // Load reads the YAML file at path, applies environment overrides, rejects

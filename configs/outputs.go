@@ -3,8 +3,6 @@ package configs
 import (
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 )
 
 // Defaults of the masked outputs (restream, snapshots, recordings).
@@ -100,12 +98,7 @@ func (c *Config) applyOutputDefaults() {
 }
 
 func (r *Restream) validate(v *validator) {
-	host, port, err := net.SplitHostPort(r.Addr)
-	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
-		v.add("restream.addr", "write it as host:port, e.g. 127.0.0.1:8554 (0.0.0.0:8554 to serve the network)", "address %q is not host:port", r.Addr)
-	} else if host != "" && net.ParseIP(host) == nil && !idPattern.MatchString(host) && host != "localhost" {
-		v.add("restream.addr", "use an IP address of this machine, localhost, or leave the host empty for all", "host %q is not an IP address", host)
-	}
+	checkListenAddr(v, "restream.addr", r.Addr, "127.0.0.1:8554 (0.0.0.0:8554 to serve the network)")
 	if r.Username == "" && r.Password != "" {
 		v.add("restream.username", "set restream.username too, or remove restream.password", "password set without a username")
 	}

@@ -95,6 +95,7 @@ func (c *Config) Validate() error {
 	}
 	c.MQTT.validate(v)
 	c.Restream.validate(v)
+	c.HTTP.validate(v)
 
 	signs := map[string]bool{}
 	for i, s := range c.Signage {
