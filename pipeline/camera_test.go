@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
-	"github.com/edgeprivacy/edge/internal/leaktest"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
+	"github.com/edgeprivacy/edge/internal/resourceleak"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -20,7 +20,7 @@ import (
 
 // TestMain fails the run if a goroutine or (with -tags matprofile) a gocv
 // Mat outlives the tests.
-func TestMain(m *testing.M) { leaktest.Main(m) }
+func TestMain(m *testing.M) { resourceleak.Main(m) }
 
 // collect is a sink that keeps everything (unit tests of the wiring only;
 // the end-to-end test uses a real broker).
@@ -74,7 +74,7 @@ func runClip(t *testing.T, set *zones.Set, seconds time.Duration) run {
 		t.Fatalf("test clip: %v", err)
 	}
 	sink := &collect{}
-	check := leakcheck.NewCache([]leakcheck.Polygon{{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}})
+	check := privacycheck.NewCache([]privacycheck.Polygon{{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}})
 	var r run
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -93,7 +93,7 @@ func runClip(t *testing.T, set *zones.Set, seconds time.Duration) run {
 				t.Error(err)
 				return
 			}
-			res, err := leakcheck.Check(data, check.Get(sz.X, sz.Y), [3]uint8{}, 0)
+			res, err := privacycheck.Check(data, check.Get(sz.X, sz.Y), [3]uint8{}, 0)
 			if err != nil || res.Leaked > 0 {
 				r.leaks++
 				t.Errorf("frame %d: %d private pixels leaked (%v)", f.Seq(), res.Leaked, err)

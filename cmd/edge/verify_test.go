@@ -14,7 +14,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
 
@@ -103,15 +103,15 @@ func checkJPEGs(t *testing.T, dir, cfgPath, camID string) {
 		t.Fatal(err)
 	}
 	cam, _ := conf.Camera(camID)
-	cache := leakcheck.NewCache(verify.PrivacyPolygons(cam))
+	cache := privacycheck.NewCache(verify.PrivacyPolygons(cam))
 	files, _ := filepath.Glob(filepath.Join(dir, "sample-*.jpg"))
 	if len(files) == 0 {
 		t.Fatalf("no sample JPEGs in %s", dir)
 	}
 	for _, f := range files {
 		m := gocv.IMRead(f, gocv.IMReadColor)
-		px := leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), 4)
-		res, err := leakcheck.Check(m.ToBytes(), px, [3]uint8{}, 40)
+		px := privacycheck.Interior(cache.Get(m.Cols(), m.Rows()), 4)
+		res, err := privacycheck.Check(m.ToBytes(), px, [3]uint8{}, 40)
 		m.Close()
 		if err != nil || res.Checked == 0 || res.Leaked > 0 {
 			t.Errorf("%s: %+v %v", f, res, err)
@@ -182,8 +182,8 @@ func TestZonesPreview(t *testing.T) {
 	}
 	conf, _ := configs.Load(cfg)
 	cam, _ := conf.Camera("corridor-cam")
-	px := leakcheck.NewCache(verify.PrivacyPolygons(cam)).Get(m.Cols(), m.Rows())
-	res, err := leakcheck.Check(m.ToBytes(), px, [3]uint8{}, 0)
+	px := privacycheck.NewCache(verify.PrivacyPolygons(cam)).Get(m.Cols(), m.Rows())
+	res, err := privacycheck.Check(m.ToBytes(), px, [3]uint8{}, 0)
 	if err != nil || res.Leaked > 0 || res.Checked == 0 {
 		t.Fatalf("preview leaks: %+v %v", res, err)
 	}

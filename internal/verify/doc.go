@@ -7,7 +7,7 @@
 // checks:
 //
 //   - every frame leaving the mask stage, pixel by pixel, against the
-//     camera's privacy polygons rasterised by internal/leakcheck, which
+//     camera's privacy polygons rasterised by internal/privacycheck, which
 //     shares no code with the mask stage or the zones package;
 //   - every detection: its feet (the bottom centre of its box) must lie in a
 //     monitored zone whose signage was valid at the frame's time, and the

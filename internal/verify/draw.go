@@ -9,7 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -113,7 +113,7 @@ func bounds(pts []image.Point) image.Rectangle {
 // FillPrivacy paints fill (B, G, R) over every pixel the independent checker
 // counts as private, so that whatever was drawn there, or whatever a broken
 // mask left there, the picture holds no private pixel.
-func FillPrivacy(img gocv.Mat, cache *leakcheck.Cache, fill [3]uint8) error {
+func FillPrivacy(img gocv.Mat, cache *privacycheck.Cache, fill [3]uint8) error {
 	if img.Type() != gocv.MatTypeCV8UC3 || !img.IsContinuous() {
 		return fmt.Errorf("verify: picture type %v is not continuous 8-bit BGR", img.Type())
 	}

@@ -11,8 +11,8 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -87,7 +87,7 @@ func Preview(ctx context.Context, cfg PreviewConfig) ([]byte, error) {
 	mf.Close()
 	defer img.Close()
 	Annotate(&img, cc.Zones, cfg.At, nil)
-	if err := FillPrivacy(img, leakcheck.NewCache(PrivacyPolygons(cam)), cc.MaskColor); err != nil {
+	if err := FillPrivacy(img, privacycheck.NewCache(PrivacyPolygons(cam)), cc.MaskColor); err != nil {
 		return nil, err
 	}
 	buf, err := gocv.IMEncode(gocv.PNGFileExt, img)

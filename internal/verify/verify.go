@@ -18,8 +18,8 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
@@ -170,13 +170,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // PrivacyPolygons returns the camera's privacy polygons as the independent
 // checker takes them, straight from the file's numbers.
-func PrivacyPolygons(cam *configs.Camera) []leakcheck.Polygon {
-	var out []leakcheck.Polygon
+func PrivacyPolygons(cam *configs.Camera) []privacycheck.Polygon {
+	var out []privacycheck.Polygon
 	for _, z := range cam.Zones {
 		if zones.Kind(z.Kind) != zones.Privacy {
 			continue
 		}
-		p := make(leakcheck.Polygon, 0, len(z.Polygon))
+		p := make(privacycheck.Polygon, 0, len(z.Polygon))
 		for _, v := range z.Polygon {
 			if len(v) == 2 {
 				p = append(p, [2]float64{v[0], v[1]})
@@ -219,9 +219,9 @@ type checker struct {
 	rep      *Report
 	set      *zones.Set
 	fill     [3]uint8
-	polys    []leakcheck.Polygon
-	cache    *leakcheck.Cache
-	interior map[image.Point]leakcheck.Pixels
+	polys    []privacycheck.Polygon
+	cache    *privacycheck.Cache
+	interior map[image.Point]privacycheck.Pixels
 	total    int
 
 	mu         sync.Mutex
@@ -247,7 +247,7 @@ func newChecker(cfg Config, cc pipeline.CameraConfig, cam *configs.Camera, rep *
 	polys := PrivacyPolygons(cam)
 	c := &checker{
 		cfg: cfg, rep: rep, set: cc.Zones, fill: cc.MaskColor, polys: polys,
-		cache: leakcheck.NewCache(polys), interior: map[image.Point]leakcheck.Pixels{}, total: total,
+		cache: privacycheck.NewCache(polys), interior: map[image.Point]privacycheck.Pixels{}, total: total,
 		sampleAt: map[uint64]bool{}, seqAt: map[time.Time]uint64{}, zone: map[string]*ZoneStats{},
 		lastStatus: map[string]zones.SignStatus{}, sizes: map[image.Point]int{},
 	}
@@ -282,7 +282,7 @@ func (c *checker) close() {
 
 // pixels returns the private pixels checked on a w x h frame: all of them,
 // or those at least Shrink pixels inside the region.
-func (c *checker) pixels(w, h int) leakcheck.Pixels {
+func (c *checker) pixels(w, h int) privacycheck.Pixels {
 	px := c.cache.Get(w, h)
 	if c.cfg.Shrink == 0 {
 		return px
@@ -291,7 +291,7 @@ func (c *checker) pixels(w, h int) leakcheck.Pixels {
 	if in, ok := c.interior[k]; ok {
 		return in
 	}
-	in := leakcheck.Interior(px, c.cfg.Shrink)
+	in := privacycheck.Interior(px, c.cfg.Shrink)
 	c.interior[k] = in
 	return in
 }
@@ -309,7 +309,7 @@ func (c *checker) checkFrame(seq uint64, pts time.Duration, m gocv.Mat) error {
 		return nil
 	}
 	px := c.pixels(w, h)
-	res, err := leakcheck.Check(data, px, c.fill, c.cfg.Tolerance)
+	res, err := privacycheck.Check(data, px, c.fill, c.cfg.Tolerance)
 	if err != nil {
 		return err
 	}
@@ -616,7 +616,7 @@ func (c *checker) finish() {
 		r.Verdict = Fail
 	}
 	r.Check.Rule = c.ruleText()
-	r.Check.Checker = "Checked by internal/leakcheck: an exact per-pixel polygon test that shares no code with the mask stage or the zones rasteriser."
+	r.Check.Checker = "Checked by internal/privacycheck: an exact per-pixel polygon test that shares no code with the mask stage or the zones rasteriser."
 }
 
 func (c *checker) ruleText() string {

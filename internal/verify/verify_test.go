@@ -15,8 +15,8 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/verify"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -196,7 +196,7 @@ func checkSamples(t *testing.T, rep *verify.Report, dir, camID string) {
 		t.Fatal(err)
 	}
 	cam, _ := conf.Camera(camID)
-	cache := leakcheck.NewCache(verify.PrivacyPolygons(cam))
+	cache := privacycheck.NewCache(verify.PrivacyPolygons(cam))
 	fill := [3]uint8{uint8(cam.Mask.Color[2]), uint8(cam.Mask.Color[1]), uint8(cam.Mask.Color[0])}
 	imgs := rep.SampleImages()
 	if len(imgs) == 0 {
@@ -207,8 +207,8 @@ func checkSamples(t *testing.T, rep *verify.Report, dir, camID string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		px := leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), jpegShrink)
-		res, err := leakcheck.Check(m.ToBytes(), px, fill, jpegTolerance)
+		px := privacycheck.Interior(cache.Get(m.Cols(), m.Rows()), jpegShrink)
+		res, err := privacycheck.Check(m.ToBytes(), px, fill, jpegTolerance)
 		m.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -3,9 +3,9 @@ package mask_test
 import (
 	"testing"
 
-	"github.com/edgeprivacy/edge/internal/leaktest"
+	"github.com/edgeprivacy/edge/internal/resourceleak"
 )
 
 // TestMain fails the run if a goroutine or (with -tags matprofile) a gocv
 // Mat outlives the tests.
-func TestMain(m *testing.M) { leaktest.Main(m) }
+func TestMain(m *testing.M) { resourceleak.Main(m) }

@@ -8,7 +8,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -31,16 +31,16 @@ func set(polys []zones.Polygon) *zones.Set {
 	return zones.NewSet(zs, nil)
 }
 
-func independent(polys []zones.Polygon) *leakcheck.Cache {
-	var out []leakcheck.Polygon
+func independent(polys []zones.Polygon) *privacycheck.Cache {
+	var out []privacycheck.Polygon
 	for _, p := range polys {
-		var q leakcheck.Polygon
+		var q privacycheck.Polygon
 		for _, v := range p {
 			q = append(q, [2]float64{v.X, v.Y})
 		}
 		out = append(out, q)
 	}
-	return leakcheck.NewCache(out)
+	return privacycheck.NewCache(out)
 }
 
 // TestWholeClipHasNoPrivatePixel runs every frame of a real recording through
@@ -98,7 +98,7 @@ func TestWholeClipHasNoPrivatePixel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := leakcheck.Check(data, check.Get(sz.X, sz.Y), tc.color, 0)
+				res, err := privacycheck.Check(data, check.Get(sz.X, sz.Y), tc.color, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,7 +145,7 @@ func TestCheckerCatchesAShiftedMask(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := m.DataPtrUint8()
-	res, err := leakcheck.Check(data, independent(privacy).Get(w, h), [3]uint8{}, 0)
+	res, err := privacycheck.Check(data, independent(privacy).Get(w, h), [3]uint8{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/encode"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -28,7 +28,7 @@ const clip = "../../testvideos/vtest.mp4"
 
 // privacy is the left quarter of the view, where vtest has a building and
 // passers-by: plenty of non-black pixels for the raw stream to leak.
-var privacy = leakcheck.Polygon{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}
+var privacy = privacycheck.Polygon{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}
 
 type discard struct{}
 
@@ -122,7 +122,7 @@ func TestRestreamIsMasked(t *testing.T) {
 		{"raw camera capture fails", raw, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			frames, leaky := CheckVideo(t, c.file, []leakcheck.Polygon{privacy}, [3]uint8{}, 8, 24)
+			frames, leaky := CheckVideo(t, c.file, []privacycheck.Polygon{privacy}, [3]uint8{}, 8, 24)
 			t.Logf("%s: %d frames, %d with private pixels", filepath.Base(c.file), frames, leaky)
 			// Under -race on a shared box the encoder drops some frames
 			// (counted); a dozen pictures still prove the point.
@@ -163,7 +163,7 @@ func capture(ctx context.Context, t *testing.T, url, out string) string {
 // CheckVideo decodes path with OpenCV's own reader (not our decoder) and
 // leak-checks every picture against polys shrunk by inset px, with a
 // per-channel tolerance. It returns the frames read and how many leaked.
-func CheckVideo(t *testing.T, path string, polys []leakcheck.Polygon, fill [3]uint8, inset int, tol uint8) (frames, leaky int) {
+func CheckVideo(t *testing.T, path string, polys []privacycheck.Polygon, fill [3]uint8, inset int, tol uint8) (frames, leaky int) {
 	t.Helper()
 	vc, err := gocv.VideoCaptureFile(path)
 	if err != nil {
@@ -172,17 +172,17 @@ func CheckVideo(t *testing.T, path string, polys []leakcheck.Polygon, fill [3]ui
 	defer vc.Close()
 	m := gocv.NewMat()
 	defer m.Close()
-	cache := leakcheck.NewCache(polys)
-	var px leakcheck.Pixels
+	cache := privacycheck.NewCache(polys)
+	var px privacycheck.Pixels
 	for vc.Read(&m) && !m.Empty() {
 		if px.W != m.Cols() || px.H != m.Rows() {
-			px = leakcheck.Interior(cache.Get(m.Cols(), m.Rows()), inset)
+			px = privacycheck.Interior(cache.Get(m.Cols(), m.Rows()), inset)
 		}
 		data, err := m.DataPtrUint8()
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := leakcheck.Check(data, px, fill, tol)
+		res, err := privacycheck.Check(data, px, fill, tol)
 		if err != nil {
 			t.Fatal(err)
 		}

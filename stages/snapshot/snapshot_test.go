@@ -12,7 +12,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/events"
-	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/snapshot"
@@ -141,8 +141,8 @@ func TestSnapshotsAreMasked(t *testing.T) {
 				r = snapshot.CropRect(c.box, 0.25, W, H)
 			}
 			zx := (0.25*float64(W) - float64(r.Min.X)) / float64(r.Dx())
-			zone := leakcheck.Polygon{{-1, -1}, {zx, -1}, {zx, 2}, {-1, 2}}
-			check := func(jpeg []byte) leakcheck.Result {
+			zone := privacycheck.Polygon{{-1, -1}, {zx, -1}, {zx, 2}, {-1, 2}}
+			check := func(jpeg []byte) privacycheck.Result {
 				img, err := gocv.IMDecode(jpeg, gocv.IMReadColor)
 				if err != nil {
 					t.Fatal(err)
@@ -155,8 +155,8 @@ func TestSnapshotsAreMasked(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				px := leakcheck.Interior(leakcheck.Region([]leakcheck.Polygon{zone}, img.Cols(), img.Rows()), 8)
-				res, err := leakcheck.Check(data, px, [3]uint8{}, 24)
+				px := privacycheck.Interior(privacycheck.Region([]privacycheck.Polygon{zone}, img.Cols(), img.Rows()), 8)
+				res, err := privacycheck.Check(data, px, [3]uint8{}, 24)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,10 +1,10 @@
-// Package leakcheck proves that a picture holds no private pixel.
+// Package privacycheck proves that a picture holds no private pixel.
 //
 // It deliberately shares no code with the zones rasteriser or the mask stage:
 // each pixel is tested exactly against each privacy polygon (polygon/rectangle
 // intersection), so a bug in the fast span rasteriser cannot hide itself here.
 // Inspectors' verify runs and the mask tests both use it.
-package leakcheck
+package privacycheck
 
 import (
 	"fmt"
@@ -78,7 +78,7 @@ type Result struct {
 // re-encodes need a little).
 func Check(bgr []byte, px Pixels, fill [3]uint8, tol uint8) (Result, error) {
 	if len(bgr) != px.W*px.H*3 {
-		return Result{}, fmt.Errorf("leakcheck: picture has %d bytes, want %dx%dx3 = %d", len(bgr), px.W, px.H, px.W*px.H*3)
+		return Result{}, fmt.Errorf("privacycheck: picture has %d bytes, want %dx%dx3 = %d", len(bgr), px.W, px.H, px.W*px.H*3)
 	}
 	r := Result{Checked: len(px.Idx), First: image.Pt(-1, -1)}
 	for _, i := range px.Idx {

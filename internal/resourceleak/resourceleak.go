@@ -1,7 +1,7 @@
-// Package leaktest ends a test binary with the two leak checks every
+// Package resourceleak ends a test binary with the two leak checks every
 // package that touches frames owes: no goroutine left running (goleak), and,
 // in builds with -tags matprofile, no gocv.Mat left open.
-package leaktest
+package resourceleak
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 
 // Main runs the tests and fails the binary on a leak. Use it as
 //
-//	func TestMain(m *testing.M) { leaktest.Main(m) }
+//	func TestMain(m *testing.M) { resourceleak.Main(m) }
 func Main(m *testing.M, opts ...goleak.Option) {
 	code := m.Run()
 	if code == 0 {

@@ -1,6 +1,6 @@
 //go:build matprofile
 
-package leaktest
+package resourceleak
 
 import (
 	"fmt"

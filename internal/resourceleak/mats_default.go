@@ -1,6 +1,6 @@
 //go:build !matprofile
 
-package leaktest
+package resourceleak
 
 // MatCheck says whether this build counts gocv Mats (only with -tags matprofile).
 const MatCheck = false

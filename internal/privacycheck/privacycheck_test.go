@@ -1,17 +1,17 @@
-package leakcheck_test
+package privacycheck_test
 
 import (
 	"fmt"
 	"image"
 	"testing"
 
-	"github.com/edgeprivacy/edge/internal/leakcheck"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 )
 
 func TestRegion(t *testing.T) {
 	cases := []struct {
 		name  string
-		poly  leakcheck.Polygon
+		poly  privacycheck.Polygon
 		w, h  int
 		want  int
 		inPx  []image.Point
@@ -19,18 +19,18 @@ func TestRegion(t *testing.T) {
 	}{
 		// A square on pixel boundaries [2,6) x [1,3) of a 10x10 frame: its closed edges
 		// touch the ring of neighbours too, so 6x4 pixels.
-		{"aligned square", leakcheck.Polygon{{0.2, 0.1}, {0.6, 0.1}, {0.6, 0.3}, {0.2, 0.3}}, 10, 10, 6 * 4,
+		{"aligned square", privacycheck.Polygon{{0.2, 0.1}, {0.6, 0.1}, {0.6, 0.3}, {0.2, 0.3}}, 10, 10, 6 * 4,
 			[]image.Point{{2, 1}, {5, 2}, {1, 0}, {6, 3}}, []image.Point{{0, 0}, {7, 1}, {3, 4}}},
 		// A triangle strictly inside one pixel still masks that pixel.
-		{"speck", leakcheck.Polygon{{0.51, 0.51}, {0.52, 0.51}, {0.51, 0.52}}, 10, 10, 1,
+		{"speck", privacycheck.Polygon{{0.51, 0.51}, {0.52, 0.51}, {0.51, 0.52}}, 10, 10, 1,
 			[]image.Point{{5, 5}}, []image.Point{{4, 5}, {6, 5}}},
 		// A thin diagonal sliver touches the pixels along the diagonal.
-		{"sliver", leakcheck.Polygon{{0, 0}, {1, 1}, {0.999, 1}}, 4, 4, -1,
+		{"sliver", privacycheck.Polygon{{0, 0}, {1, 1}, {0.999, 1}}, 4, 4, -1,
 			[]image.Point{{0, 0}, {1, 1}, {2, 2}, {3, 3}}, []image.Point{{3, 0}, {0, 3}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			px := leakcheck.Region([]leakcheck.Polygon{tc.poly}, tc.w, tc.h)
+			px := privacycheck.Region([]privacycheck.Polygon{tc.poly}, tc.w, tc.h)
 			if tc.want >= 0 && len(px.Idx) != tc.want {
 				t.Errorf("region has %d pixels, want %d", len(px.Idx), tc.want)
 			}
@@ -54,7 +54,7 @@ func TestRegion(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	const w, h = 8, 4
-	px := leakcheck.Region([]leakcheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, w, h)
+	px := privacycheck.Region([]privacycheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, w, h)
 	img := make([]byte, w*h*3)
 	for i := range img {
 		img[i] = 200
@@ -63,17 +63,17 @@ func TestCheck(t *testing.T) {
 		copy(img[int(i)*3:], []byte{10, 20, 30})
 	}
 	fill := [3]uint8{10, 20, 30}
-	if r, err := leakcheck.Check(img, px, fill, 0); err != nil || r.Leaked != 0 || r.Checked != len(px.Idx) {
+	if r, err := privacycheck.Check(img, px, fill, 0); err != nil || r.Leaked != 0 || r.Checked != len(px.Idx) {
 		t.Fatalf("filled picture: %+v, %v", r, err)
 	}
 	img[(2*w+1)*3+1] = 25 // one channel of pixel (1, 2) off by 5
-	if r, _ := leakcheck.Check(img, px, fill, 0); r.Leaked != 1 || r.First != image.Pt(1, 2) {
+	if r, _ := privacycheck.Check(img, px, fill, 0); r.Leaked != 1 || r.First != image.Pt(1, 2) {
 		t.Fatalf("want one leak at (1,2), got %+v", r)
 	}
-	if r, _ := leakcheck.Check(img, px, fill, 5); r.Leaked != 0 {
+	if r, _ := privacycheck.Check(img, px, fill, 5); r.Leaked != 0 {
 		t.Fatalf("tolerance 5 should accept it, got %+v", r)
 	}
-	if _, err := leakcheck.Check(img[:10], px, fill, 0); err == nil {
+	if _, err := privacycheck.Check(img[:10], px, fill, 0); err == nil {
 		t.Fatal("short picture accepted")
 	}
 }
@@ -81,7 +81,7 @@ func TestCheck(t *testing.T) {
 func TestInterior(t *testing.T) {
 	// A 10x6 frame whose left half is private: 6 columns, since the pixel
 	// whose left edge lies on x = 0.5 touches the polygon.
-	px := leakcheck.Region([]leakcheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, 10, 6)
+	px := privacycheck.Region([]privacycheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}}, 10, 6)
 	cases := []struct {
 		k, want int
 	}{
@@ -91,7 +91,7 @@ func TestInterior(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.k), func(t *testing.T) {
-			if got := len(leakcheck.Interior(px, tc.k).Idx); got != tc.want {
+			if got := len(privacycheck.Interior(px, tc.k).Idx); got != tc.want {
 				t.Fatalf("Interior(k=%d) has %d pixels, want %d", tc.k, got, tc.want)
 			}
 		})
