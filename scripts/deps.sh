@@ -10,6 +10,7 @@ packages=(
   libavcodec-dev libavutil-dev libswscale-dev libavformat-dev ffmpeg
   mosquitto
   chromium
+  minisign
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
