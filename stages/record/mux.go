@@ -120,6 +120,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
 // muxer writes one fragmented MP4 file of H.264.
@@ -134,6 +136,13 @@ func openMuxer(path string, w, h int, paramsAnnexB []byte) (*muxer, error) {
 	if len(paramsAnnexB) == 0 {
 		return nil, errors.New("record: no SPS/PPS to start a file with")
 	}
+	// Created here, not by libavformat (which would use 0666 less the
+	// umask): a recording holds people and is for edge's group only.
+	f, err := privfile.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("record: create %s: %w", path, err)
+	}
+	f.Close()
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	extra := C.CBytes(paramsAnnexB)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
+	"github.com/edgeprivacy/edge/internal/privfile"
 	"github.com/edgeprivacy/edge/stages/restream"
 )
 
@@ -90,8 +91,10 @@ func New(cfg Config) (*Recorder, error) {
 		cfg.Logger = slog.Default()
 	}
 	dir := filepath.Join(cfg.Dir, cfg.Camera)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("record: camera %s: %w (check record.dir and its permissions)", cfg.Camera, err)
+	for _, d := range []string{cfg.Dir, dir} {
+		if err := privfile.MkdirAll(d); err != nil {
+			return nil, fmt.Errorf("record: camera %s: %w (record.dir)", cfg.Camera, err)
+		}
 	}
 	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan restream.AccessUnit, QueueSize)}, nil
 }
@@ -162,6 +165,7 @@ type segmentWriter struct {
 	start    time.Duration // PTS of the file's first unit
 	last     time.Duration // PTS of the last unit written
 	interval time.Duration // between the last two units
+	w, h     int           // picture size of the file being written
 	waitKey  bool
 }
 
@@ -176,6 +180,17 @@ func (w *segmentWriter) write(au restream.AccessUnit) error {
 			return nil
 		}
 		w.waitKey = false
+	}
+	if w.mx != nil && (au.Width != w.w || au.Height != w.h) {
+		// An MP4 track has one size in its header: a new size needs a new
+		// file, which can only start at a keyframe.
+		r.log.Info("recording segment cut: picture size changed", "from", fmt.Sprintf("%dx%d", w.w, w.h), "to", fmt.Sprintf("%dx%d", au.Width, au.Height))
+		w.finish()
+		if !au.Key {
+			w.waitKey = true
+			r.dropped.Add(1)
+			return nil
+		}
 	}
 	if au.Key && w.mx != nil && au.PTS-w.start >= r.cfg.Segment {
 		w.finish()
@@ -209,7 +224,7 @@ func (w *segmentWriter) open(au restream.AccessUnit) error {
 	if err != nil {
 		return err
 	}
-	w.mx, w.start, w.last = mx, au.PTS, au.PTS
+	w.mx, w.start, w.last, w.w, w.h = mx, au.PTS, au.PTS, au.Width, au.Height
 	w.r.log.Debug("recording segment started", "path", path)
 	return nil
 }

@@ -91,3 +91,15 @@ func probeInt(tb testing.TB, path, flag, entry string) int {
 	}
 	return n
 }
+
+// Size returns the width x height ffprobe reads from path's video header.
+func Size(tb testing.TB, path string) string {
+	tb.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0",
+		"-show_entries", "stream=width,height", "-of", "csv=p=0:s=x", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe %s: %v", path, err)
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return first
+}
