@@ -92,6 +92,11 @@ type Camera struct {
 	Snapshots Snapshots `mapstructure:"snapshots"`
 	// Record writes masked MP4 segments.
 	Record Record `mapstructure:"record"`
+	// Signage is the id of the registered sign announcing this camera. The
+	// image outputs (restream, recordings, snapshots) run only while it is
+	// valid; required when any of them is on. Analysis is gated by the
+	// zones' own signs.
+	Signage string `mapstructure:"signage"`
 }
 
 // Detect tunes person detection on one camera.
@@ -114,6 +119,20 @@ type Detect struct {
 	Model string `mapstructure:"model"`
 	// ModelConfig is the network description for dnn (.prototxt or .pbtxt).
 	ModelConfig string `mapstructure:"model_config"`
+	// ModelDeclaration is required for a model that is not a known person
+	// detector (models are identified by content, see internal/modelid): what
+	// it detects and who vouches for it. It is written to the audit log.
+	ModelDeclaration *ModelDeclaration `mapstructure:"model_declaration"`
+}
+
+// ModelDeclaration is an operator's written statement about a detector model
+// that edge cannot recognise by its content.
+type ModelDeclaration struct {
+	// Detects is what the model finds; it must be people (person, people,
+	// pedestrian, body), never a face or another biometric feature.
+	Detects string `mapstructure:"detects" json:"detects"`
+	// DeclaredBy is who made the declaration (name and role or contact).
+	DeclaredBy string `mapstructure:"declared_by" json:"declared_by"`
 }
 
 // Mask sets how privacy zones are painted: always a solid fill, never a blur.
@@ -144,8 +163,13 @@ type Sign struct {
 	Text string `mapstructure:"text"`
 	// Location is where the sign hangs.
 	Location string `mapstructure:"location"`
-	// Purpose is the specific purpose of the analysis; carried in every event. Required.
+	// Purpose is the specific purpose of the analysis, one of zones.Purposes
+	// (public-safety and its named sub-purposes); carried in every event. Required.
 	Purpose string `mapstructure:"purpose"`
+	// PurposeDetail optionally says in free text what the purpose means at
+	// this sign, e.g. "occupancy counting for the evacuation plan"; carried in
+	// every event. It cannot widen the purpose.
+	PurposeDetail string `mapstructure:"purpose_detail"`
 	// Operator is who runs the cameras and answers questions.
 	Operator string `mapstructure:"operator"`
 	// VerifiedAt is when the sign was last checked in place (RFC 3339 or

@@ -25,6 +25,7 @@ mqtt:
 cameras:
   - id: lobby
     url: rtsp://user:pw@127.0.0.1:8554/cam
+    signage: sign-1
     zones:
       - id: door
         kind: privacy
@@ -35,7 +36,8 @@ cameras:
         polygon: [[0.3, 0.3], [0.9, 0.3], [0.9, 0.9], [0.3, 0.9]]
 signage:
   - id: sign-1
-    purpose: counting
+    purpose: crowd-safety
+    purpose_detail: counting
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2030-01-01T00:00:00Z
 `
@@ -127,7 +129,7 @@ func TestValidateProblems(t *testing.T) {
 		}, "signage[sign-1].expires_at", "after verified_at"},
 		{"missing verified_at", func(c *configs.Config) { c.Signage[0].VerifiedAt = time.Time{} }, "signage[sign-1].verified_at", "RFC 3339"},
 		{"missing expires_at", func(c *configs.Config) { c.Signage[0].ExpiresAt = time.Time{} }, "signage[sign-1].expires_at", "RFC 3339"},
-		{"missing purpose", func(c *configs.Config) { c.Signage[0].Purpose = " " }, "signage[sign-1].purpose", "specific purpose"},
+		{"missing purpose", func(c *configs.Config) { c.Signage[0].Purpose = " " }, "signage[sign-1].purpose", "public-safety"},
 		{"unknown transport", func(c *configs.Config) { c.Cameras[0].Transport = "http" }, "cameras[lobby].transport", "tcp"},
 		{"url wrong scheme", func(c *configs.Config) { c.Cameras[0].URL = "http://cam/x" }, "cameras[lobby].url", "rtsp://"},
 		{"url no host", func(c *configs.Config) { c.Cameras[0].URL = "rtsp:///x" }, "cameras[lobby].url", "no host"},
@@ -322,7 +324,7 @@ func TestUnknownKeyRejected(t *testing.T) {
 		{"mqtt", "broker: tcp", "brokr: x\n  broker: tcp", []string{"brokr", "mqtt"}},
 		{"camera", "    url: rtsp", "    urll: x\n    url: rtsp", []string{"urll", "cameras[0]"}},
 		{"zone typo hides polygon", "        kind: privacy\n        polygon:", "        kind: privacy\n        polygons:", []string{"polygons", "cameras[0].zones[0]"}},
-		{"sign", "    purpose: counting", "    purpose: counting\n    expiry: 2030-01-01", []string{"expiry", "signage[0]"}},
+		{"sign", "    purpose: crowd-safety", "    purpose: crowd-safety\n    expiry: 2030-01-01", []string{"expiry", "signage[0]"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -494,10 +496,13 @@ cameras:
     restream: true
     record: {enabled: true}
     snapshots: {enabled: true, crop: true}
+    signage: cam-sign
   - id: c2
     url: rtsp://127.0.0.1/y
     encode: {bitrate_kbps: 800, fps: 10, width: 640}
     record: {dir: /var/rec, segment_seconds: 30, max_bytes: 2000000, max_days: 2}
+signage:
+  - {id: cam-sign, purpose: public-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -599,7 +604,7 @@ func TestConversions(t *testing.T) {
 		t.Errorf("PrivacyPolygons: %d, want 1", n)
 	}
 	s, ok := c.SignMap()["sign-1"]
-	if !ok || s.Purpose != "counting" || !s.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
+	if !ok || s.Purpose != "crowd-safety" || s.PurposeDetail != "counting" || !s.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("SignMap = %+v", c.SignMap())
 	}
 	if _, ok := c.Camera("nope"); ok {

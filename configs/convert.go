@@ -48,13 +48,14 @@ func (c *Camera) PrivacyPolygons() []zones.Polygon {
 // ToZones converts one sign to the zones package's type.
 func (s Sign) ToZones() zones.Sign {
 	return zones.Sign{
-		ID:         s.ID,
-		Text:       s.Text,
-		Location:   s.Location,
-		Purpose:    s.Purpose,
-		Operator:   s.Operator,
-		VerifiedAt: s.VerifiedAt,
-		ExpiresAt:  s.ExpiresAt,
+		ID:            s.ID,
+		Text:          s.Text,
+		Location:      s.Location,
+		Purpose:       s.Purpose,
+		PurposeDetail: s.PurposeDetail,
+		Operator:      s.Operator,
+		VerifiedAt:    s.VerifiedAt,
+		ExpiresAt:     s.ExpiresAt,
 	}
 }
 

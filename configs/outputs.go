@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
 // Defaults of the masked outputs (restream, snapshots, recordings).
@@ -142,4 +143,38 @@ func (r Restream) GoString() string { return "configs.Restream" + r.String() }
 func (r Restream) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("username", r.Username),
 		slog.String("password", secret(r.Password)))
+}
+
+// ImageOutputs names the image outputs switched on for the camera, in a
+// fixed order: "restream", "record", "snapshots".
+func (c *Camera) ImageOutputs() []string {
+	var out []string
+	if c.Restream {
+		out = append(out, "restream")
+	}
+	if c.Record.Enabled {
+		out = append(out, "record")
+	}
+	if c.Snapshots.Enabled {
+		out = append(out, "snapshots")
+	}
+	return out
+}
+
+// validateSignage refuses image outputs without a registered camera sign:
+// image collection in public places needs clear signage, and a zone's sign
+// covers analysis in that zone, not pictures of the whole view.
+func (c *Camera) validateSignage(v *validator, p string, signs map[string]bool) {
+	outs := strings.Join(c.ImageOutputs(), ", ")
+	switch {
+	case c.Signage == "" && outs != "":
+		v.add(p+".signage", "register the sign announcing this camera under signage and set "+p+".signage to its id, or turn "+outs+" off",
+			"camera %s has %s on but no signage: image outputs need a valid camera sign", c.ID, outs)
+	case c.Signage != "" && !signs[c.Signage]:
+		fix := fmt.Sprintf("add a sign with id %q to the signage list, or correct the id", c.Signage)
+		if outs != "" {
+			fix += "; until then " + outs + " cannot run"
+		}
+		v.add(p+".signage", fix, "camera sign %q is not registered", c.Signage)
+	}
 }

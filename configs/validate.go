@@ -20,6 +20,11 @@ import (
 // mistakes, not against intent; the audit log records each model's hash.
 var biometricModel = regexp.MustCompile(`(?i)face|eye|smile|iris|finger|plate|retina|biometric`)
 
+// forbiddenPurpose matches uses that are not public safety, so that a free
+// purpose_detail cannot widen the purpose. Like biometricModel it is a guard
+// against mistakes; the purpose itself comes from a closed list.
+var forbiddenPurpose = regexp.MustCompile(`(?i)marketing|advertis\w*|profiling|attendance|identi(ty|fication|fy)|recogni[sz]\w*|demographic\w*|emotion|biometric\w*`)
+
 // MaxPrivacyCoverage is the share of a camera's view that privacy zones may
 // cover before the camera is refused: a camera that sees only private space
 // (a changing room, a bathroom) must not be installed at all.
@@ -159,9 +164,17 @@ func (s *Sign) validate(v *validator, i int, seen map[string]bool) {
 		v.add(p+".id", "give each sign a unique id", "duplicate sign id %q", s.ID)
 	}
 	seen[s.ID] = true
-	if strings.TrimSpace(s.Purpose) == "" {
-		v.add(p+".purpose", "state the specific purpose of the analysis, e.g. \"occupancy counting for fire safety\"",
-			"purpose is required (it is carried in every event)")
+	purposeFix := "use one of " + zones.PurposeList() + " (public safety and its named sub-purposes), and say what it means here in purpose_detail"
+	switch {
+	case strings.TrimSpace(s.Purpose) == "":
+		v.add(p+".purpose", purposeFix, "purpose is required (it is carried in every event)")
+	case !zones.Purpose(s.Purpose).Allowed():
+		v.add(p+".purpose", purposeFix,
+			"purpose %q is not allowed: surveillance in public places may serve public safety only", s.Purpose)
+	}
+	if w := forbiddenPurpose.FindString(s.PurposeDetail); w != "" {
+		v.add(p+".purpose_detail", "describe the public-safety use only; "+w+" is never a purpose of this product",
+			"purpose_detail %q names %q", s.PurposeDetail, w)
 	}
 	const timeFix = "set it to an RFC 3339 time, e.g. 2026-01-01T00:00:00Z"
 	if s.VerifiedAt.IsZero() {
@@ -233,6 +246,8 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 			v.add(p+".detect.model", "give the path of the model file, or use kind: hog, which needs none", "detector %q needs a model file", d.Kind)
 		} else if _, err := os.Stat(d.Model); err != nil {
 			v.add(p+".detect.model", "check the path; the file must be readable by edge", "model file %q: %v", d.Model, errors.Unwrap(err))
+		} else {
+			d.validateModel(v, p)
 		}
 		if d.ModelConfig != "" {
 			if _, err := os.Stat(d.ModelConfig); err != nil {
@@ -249,6 +264,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	}
 
 	c.validateOutputs(v, p)
+	c.validateSignage(v, p, signs)
 
 	zseen := map[string]bool{}
 	var privacy []zones.Polygon

@@ -33,6 +33,9 @@ type Event struct {
 	// Purpose is the registered purpose of the zone's signage, carried on
 	// every event for accountability.
 	Purpose string `json:"purpose"`
+	// PurposeDetail is the sign's free-text account of the purpose, when it
+	// has one.
+	PurposeDetail string `json:"purpose_detail,omitempty"`
 	// Label is LabelPerson.
 	Label string `json:"label"`
 	// TrackID is an anonymous per-camera track number, not an identity.

@@ -369,7 +369,7 @@ func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
 	}
 	return events.Event{
 		ID: events.NewID(), Type: tn.Type, Site: c.cfg.Site, Camera: c.cfg.Camera,
-		Zone: tn.Zone, SignageID: sign.ID, Purpose: sign.Purpose, Label: events.LabelPerson,
+		Zone: tn.Zone, SignageID: sign.ID, Purpose: sign.Purpose, PurposeDetail: sign.PurposeDetail, Label: events.LabelPerson,
 		TrackID: tn.TrackID, Score: tn.Score, Box: tn.Box, TS: ts, Occupancy: tn.Occupancy,
 	}
 }

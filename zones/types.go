@@ -29,13 +29,16 @@ type Zone struct {
 
 // Sign is a registered surveillance sign that permits analysis where it hangs.
 type Sign struct {
-	ID         string
-	Text       string
-	Location   string
-	Purpose    string
-	Operator   string
-	VerifiedAt time.Time
-	ExpiresAt  time.Time
+	ID       string
+	Text     string
+	Location string
+	Purpose  string
+	// PurposeDetail says in free text what the purpose means here, e.g.
+	// "occupancy counting for the evacuation plan"; carried in events.
+	PurposeDetail string
+	Operator      string
+	VerifiedAt    time.Time
+	ExpiresAt     time.Time
 }
 
 // SignStatus is the state of a monitored zone's signage at one moment.

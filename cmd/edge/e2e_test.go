@@ -240,11 +240,13 @@ cameras:
     url: rtsp://127.0.0.1:%d/nosuchclip
 signage:
   - id: walkway-sign
-    purpose: pedestrian counting
+    purpose: crowd-safety
+    purpose_detail: pedestrian counting
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2099-01-01T00:00:00Z
   - id: bay-sign
-    purpose: loading safety
+    purpose: public-safety
+    purpose_detail: loading bay safety
     verified_at: 2020-01-01T00:00:00Z
     expires_at: 2021-01-01T00:00:00Z
 `
@@ -279,7 +281,7 @@ func TestEndToEnd(t *testing.T) {
 			if e.Zone != "walkway" {
 				t.Errorf("event in zone %q: only the signed walkway may raise events: %+v", e.Zone, e)
 			}
-			if e.Camera != "lobby" || e.Site != "e2e" || e.SignageID != "walkway-sign" || e.Purpose != "pedestrian counting" || e.Label != "person" {
+			if e.Camera != "lobby" || e.Site != "e2e" || e.SignageID != "walkway-sign" || e.Purpose != "crowd-safety" || e.PurposeDetail != "pedestrian counting" || e.Label != "person" {
 				t.Errorf("event fields: %+v", e)
 			}
 			if e.TS.IsZero() || e.ID == "" {

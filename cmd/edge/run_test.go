@@ -14,11 +14,12 @@ cameras:
   - id: a
     url: rtsp://127.0.0.1:8554/a
     record: {enabled: true, dir: /tmp/rec}
+    signage: s1
     zones:
       - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
       - {id: hall, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 1], [0.3, 1]]}
 signage:
-  - {id: s1, purpose: counting, verified_at: 2026-01-01, expires_at: 2030-01-01}
+  - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `
 
 func TestNeedsRestart(t *testing.T) {
@@ -34,7 +35,7 @@ func TestNeedsRestart(t *testing.T) {
 		{"recording switched off needs a restart", "record: {enabled: true, dir: /tmp/rec}", "record: {enabled: false}", "cameras[a].restream/encode/snapshots/record"},
 		{"broker change needs a restart", "tcp://127.0.0.1:1883", "tcp://127.0.0.1:1884", "mqtt"},
 		{"restream server change needs a restart", "signage:\n", "restream: {addr: 127.0.0.1:9000}\nsignage:\n", "restream"},
-		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},
+		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, signage: s1, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},
 		{"removing a camera with outputs needs a restart", "  - id: a\n", "  - id: a\n    enabled: false\n", "cameras[a]"},
 		{"a new camera without outputs applies live", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b}\nsignage:\n", ""},
 	}

@@ -1,0 +1,178 @@
+package configs_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// TestPurposeVocabulary: a sign's purpose is public safety or one of its named
+// sub-purposes; anything else is refused with the allowed values, and the free
+// detail cannot smuggle a forbidden use back in.
+func TestPurposeVocabulary(t *testing.T) {
+	for _, p := range zones.Purposes {
+		t.Run("allowed "+string(p), func(t *testing.T) {
+			c := mustValid(t)
+			c.Signage[0].Purpose = string(p)
+			if err := c.Validate(); err != nil {
+				t.Fatalf("purpose %q refused: %v", p, err)
+			}
+		})
+	}
+	cases := []struct{ name, purpose, detail, path, want string }{
+		{"marketing", "customer profiling and marketing analytics", "", "signage[sign-1].purpose", "public safety only"},
+		{"profiling", "profiling", "", "signage[sign-1].purpose", "public-safety, crowd-safety, fire-safety, traffic-safety, emergency-response"},
+		{"attendance", "attendance", "", "signage[sign-1].purpose", "public-safety"},
+		{"identity", "identity", "", "signage[sign-1].purpose", "public-safety"},
+		{"free text naming safety", "occupancy counting for fire safety", "", "signage[sign-1].purpose", "purpose_detail"},
+		{"wrong case", "Public-Safety", "", "signage[sign-1].purpose", "not allowed"},
+		{"empty", "", "", "signage[sign-1].purpose", "required"},
+		{"detail smuggles marketing", "crowd-safety", "footfall for marketing", "signage[sign-1].purpose_detail", "marketing"},
+		{"detail smuggles identity", "public-safety", "identify regular visitors", "signage[sign-1].purpose_detail", "identify"},
+		{"detail smuggles attendance", "public-safety", "staff attendance", "signage[sign-1].purpose_detail", "attendance"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustValid(t)
+			c.Signage[0].Purpose, c.Signage[0].PurposeDetail = tc.purpose, tc.detail
+			requireProblem(t, c.Validate(), tc.path, tc.want)
+		})
+	}
+}
+
+func requireProblem(t *testing.T, err error, path, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted; want a problem at %s", path)
+	}
+	for _, p := range problems(t, err) {
+		if p.Path == path && strings.Contains(p.String(), want) {
+			return
+		}
+	}
+	t.Fatalf("no problem at %s containing %q in:\n%v", path, want, err)
+}
+
+// TestCameraSignGatesImageOutputs: restream, recordings and snapshots need a
+// registered camera sign; the message names the camera, the outputs and the fix.
+func TestCameraSignGatesImageOutputs(t *testing.T) {
+	const p = "cameras[lobby].signage"
+	cases := []struct {
+		name   string
+		mutate func(c *configs.Camera)
+		want   []string
+	}{
+		{"restream and record, no zone, no sign", func(c *configs.Camera) {
+			c.Zones, c.Restream, c.Record.Enabled, c.Signage = nil, true, true, ""
+		}, []string{"camera lobby has restream, record on but no signage", "set cameras[lobby].signage", "or turn restream, record off"}},
+		{"snapshots without sign", func(c *configs.Camera) { c.Snapshots.Enabled, c.Signage = true, "" }, []string{"snapshots on", "valid camera sign"}},
+		{"unregistered camera sign", func(c *configs.Camera) {
+			c.Restream, c.Signage = true, "nope"
+		}, []string{`camera sign "nope" is not registered`, `add a sign with id "nope"`, "until then restream cannot run"}},
+		{"unregistered sign without outputs", func(c *configs.Camera) { c.Signage = "nope" }, []string{`"nope" is not registered`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustValid(t)
+			tc.mutate(&c.Cameras[0])
+			for _, w := range tc.want {
+				requireProblem(t, c.Validate(), p, w)
+			}
+		})
+	}
+	t.Run("registered camera sign", func(t *testing.T) {
+		c := mustValid(t)
+		cam := &c.Cameras[0]
+		cam.Restream, cam.Record.Enabled, cam.Snapshots.Enabled, cam.Signage = true, true, true, "sign-1"
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestShippedConfigsSignCameras: the example and the demo satisfy every rule.
+func TestShippedConfigsSignCameras(t *testing.T) {
+	for _, f := range []string{"example.yaml", "demo.yaml"} {
+		t.Run(f, func(t *testing.T) {
+			c, err := configs.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cam := range c.Cameras {
+				if len(cam.ImageOutputs()) > 0 && cam.Signage == "" {
+					t.Errorf("camera %s has outputs but no sign", cam.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestModelsByContent: a face cascade is refused whatever it is called; a
+// model that is not a known person detector needs a declaration of people.
+func TestModelsByContent(t *testing.T) {
+	const haar = "/usr/share/opencv4/haarcascades/"
+	dir := t.TempDir()
+	copyFile := func(src, name string) string {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, name)
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	people := copyFile(haar+"haarcascade_frontalface_default.xml", "people.xml")
+	lbp := copyFile("/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml", "crowd.xml")
+	plate := copyFile(haar+"haarcascade_russian_plate_number.xml", "cars.xml")
+	silver := copyFile("/usr/share/opencv4/lbpcascades/lbpcascade_silverware.xml", "detector.xml")
+	const dm = "cameras[lobby].detect.model"
+	cases := []struct {
+		name, model string
+		decl        *configs.ModelDeclaration
+		path, want  string
+	}{
+		{"face cascade renamed people.xml", people, nil, dm, "haarcascade_frontalface_default.xml, a face detector, whatever the file is called"},
+		{"face cascade renamed, declared as people", people, &configs.ModelDeclaration{Detects: "person", DeclaredBy: "x"}, dm, "a face detector"},
+		{"lbp face cascade renamed", lbp, nil, dm, "lbpcascade_frontalface_improved.xml, a face detector"},
+		{"plate cascade renamed", plate, nil, dm, "a licence-plate detector"},
+		{"unknown model without declaration", silver, nil, dm + "_declaration", "not a known person detector and has no declaration"},
+		{"unknown model declared as faces", silver, &configs.ModelDeclaration{Detects: "faces", DeclaredBy: "x"}, dm + "_declaration.detects", `"faces" is not people`},
+		{"unknown model declared as cats", silver, &configs.ModelDeclaration{Detects: "cats", DeclaredBy: "x"}, dm + "_declaration.detects", "not people"},
+		{"unknown model declared by nobody", silver, &configs.ModelDeclaration{Detects: "person"}, dm + "_declaration.declared_by", "no author"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustValid(t)
+			d := &c.Cameras[0].Detect
+			d.Kind, d.Model, d.ModelDeclaration = "haar", tc.model, tc.decl
+			requireProblem(t, c.Validate(), tc.path, tc.want)
+		})
+	}
+	for _, ok := range []struct {
+		name, model string
+		decl        *configs.ModelDeclaration
+	}{
+		{"known person detector", haar + "haarcascade_fullbody.xml", nil},
+		{"known person detector renamed", copyFile(haar+"haarcascade_upperbody.xml", "x.xml"), nil},
+		{"declared person model", silver, &configs.ModelDeclaration{Detects: "people (full body)", DeclaredBy: "A. Operator, site safety officer"}},
+	} {
+		t.Run(ok.name, func(t *testing.T) {
+			c := mustValid(t)
+			d := &c.Cameras[0].Detect
+			d.Kind, d.Model, d.ModelDeclaration = "haar", ok.model, ok.decl
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			ms := d.Models()
+			if len(ms) != 1 || len(ms[0].SHA256) != 64 {
+				t.Fatalf("models %+v", ms)
+			}
+		})
+	}
+}
