@@ -64,7 +64,7 @@ func PutSign(raw []byte, s Sign) ([]byte, error) {
 		}
 		setScalar(n, "id", s.ID)
 		for _, f := range []struct{ key, val string }{
-			{"text", s.Text}, {"location", s.Location}, {"purpose", s.Purpose}, {"operator", s.Operator},
+			{"text", s.Text}, {"location", s.Location}, {"purpose", s.Purpose}, {"purpose_detail", s.PurposeDetail}, {"operator", s.Operator},
 		} {
 			if f.val != "" {
 				setScalar(n, f.key, f.val)

@@ -30,7 +30,7 @@ cameras:
 signage:
   # sign comment
   - id: sign-1
-    purpose: counting
+    purpose: crowd-safety
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2030-01-01T00:00:00Z
 `
@@ -66,7 +66,7 @@ func TestSetZonesKeepsComments(t *testing.T) {
 }
 
 func TestSignEdits(t *testing.T) {
-	s := configs.Sign{ID: "sign-2", Text: "CCTV: counting", Purpose: "crowd safety", Operator: "ops: yes",
+	s := configs.Sign{ID: "sign-2", Text: "CCTV: counting", Purpose: "crowd-safety", PurposeDetail: "queue length", Operator: "ops: yes",
 		VerifiedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)}
 	out, err := configs.PutSign([]byte(commented), s)
 	if err != nil {
@@ -80,14 +80,14 @@ func TestSignEdits(t *testing.T) {
 		t.Fatalf("signage after add: %+v", c.Signage)
 	}
 	// Editing sign-1 keeps its comment and replaces its fields.
-	s.ID, s.Purpose = "sign-1", "fire safety"
+	s.ID, s.Purpose = "sign-1", "fire-safety"
 	if out, err = configs.PutSign(out, s); err != nil {
 		t.Fatal(err)
 	}
 	if c, err = configs.LoadBytes(out); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Signage) != 2 || c.Signage[0].Purpose != "fire safety" || !strings.Contains(string(out), "# sign comment") {
+	if len(c.Signage) != 2 || c.Signage[0].Purpose != "fire-safety" || !strings.Contains(string(out), "# sign comment") {
 		t.Fatalf("edit of sign-1: %+v\n%s", c.Signage, out)
 	}
 	if out, err = configs.DeleteSign(out, "sign-2"); err != nil {
