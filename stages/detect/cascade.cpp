@@ -32,6 +32,12 @@ void *edge_cascade_new(const char *path, char *err, int errlen) {
 
 void edge_cascade_free(void *c) { delete static_cast<cv::CascadeClassifier *>(c); }
 
+void edge_cascade_window(void *c, int *w, int *h) {
+	cv::Size s = static_cast<cv::CascadeClassifier *>(c)->getOriginalWindowSize();
+	*w = s.width;
+	*h = s.height;
+}
+
 int edge_cascade_detect(void *c, void *img, double scale, int min_neighbors, EdgeRect *out,
                         int max, char *err, int errlen) {
 	try {

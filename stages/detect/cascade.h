@@ -12,6 +12,8 @@ typedef struct EdgeRect {
 // edge_cascade_new loads a cascade file; NULL with a message in err on failure.
 void *edge_cascade_new(const char *path, char *err, int errlen);
 void edge_cascade_free(void *c);
+// edge_cascade_window writes the cascade's detection window size.
+void edge_cascade_window(void *c, int *w, int *h);
 // edge_cascade_detect runs the cascade on img (a BGR cv::Mat*) and writes at
 // most max boxes to out. It returns the number found (possibly more than
 // max), or -1 with a message in err.

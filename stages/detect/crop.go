@@ -32,22 +32,41 @@ func (p Placement) ToFrame(r image.Rectangle) image.Rectangle {
 	return out.Intersect(p.Rect)
 }
 
+// Plan is where Crop would cut am's bounding box and the size it would
+// scale it to for width (0: no scaling). ok is false when am is empty.
+func Plan(am *zones.Mask, width int) (p Placement, ok bool) {
+	x0, y0, x1, y1 := am.Bounds()
+	rect := image.Rect(x0, y0, x1, y1)
+	if rect.Empty() {
+		return Placement{}, false
+	}
+	p = Placement{Rect: rect, Size: rect.Size()}
+	if cw := rect.Dx(); width > 0 && cw > width {
+		p.Size = image.Pt(width, max(1, (rect.Dy()*width+cw/2)/cw))
+	}
+	return p, true
+}
+
 // Crop copies the bounding box of am out of src (BGR, the size am was
 // rasterised for), paints every pixel outside am Grey, and scales the
-// result down to at most width pixels wide. ok is false when am is empty.
-// The caller closes img; src is only read.
+// result down to at most width pixels wide (see Plan). ok is false when am
+// is empty. The caller closes img; src is only read.
 func Crop(src gocv.Mat, am *zones.Mask, width int) (img gocv.Mat, p Placement, ok bool, err error) {
-	if src.Cols() != am.W || src.Rows() != am.H {
+	if src.Empty() {
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: empty frame")
+	}
+	if src.Cols() != am.W || src.Rows() != am.H || len(am.Rows) != am.H {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: analysis mask is %dx%d, frame is %dx%d", am.W, am.H, src.Cols(), src.Rows())
 	}
 	if src.Type() != gocv.MatTypeCV8UC3 {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: frame type %v, want 8-bit BGR", src.Type())
 	}
-	x0, y0, x1, y1 := am.Bounds()
-	rect := image.Rect(x0, y0, x1, y1)
-	if rect.Empty() {
+	p, ok = Plan(am, width)
+	if !ok {
 		return gocv.Mat{}, Placement{}, false, nil
 	}
+	rect := p.Rect
+	x0, y0 := rect.Min.X, rect.Min.Y
 	region := src.Region(rect)
 	crop := region.Clone() // our own, continuous copy: the frame is shared
 	region.Close()
@@ -57,23 +76,23 @@ func Crop(src gocv.Mat, am *zones.Mask, width int) (img gocv.Mat, p Placement, o
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop not addressable: %w", err)
 	}
 	cw := rect.Dx()
-	for y := y0; y < y1; y++ {
+	for y := y0; y < rect.Max.Y; y++ {
 		row := data[(y-y0)*cw*3 : (y-y0+1)*cw*3]
 		x := x0
 		for _, sp := range am.Rows[y] {
-			paintGrey(row[(x-x0)*3 : (sp.X0-x0)*3])
-			x = sp.X1
+			// Spans are clipped to the crop: a mask that strays outside its
+			// own bounds must not index past the row.
+			s0, s1 := min(max(sp.X0, x), rect.Max.X), min(max(sp.X1, x), rect.Max.X)
+			paintGrey(row[(x-x0)*3 : (s0-x0)*3])
+			x = s1
 		}
 		paintGrey(row[(x-x0)*3:])
 	}
-	p = Placement{Rect: rect, Size: rect.Size()}
-	if width > 0 && cw > width {
-		h := max(1, (rect.Dy()*width+cw/2)/cw)
+	if p.Size != rect.Size() {
 		small := gocv.NewMat()
-		gocv.Resize(crop, &small, image.Pt(width, h), 0, 0, gocv.InterpolationArea)
+		gocv.Resize(crop, &small, p.Size, 0, 0, gocv.InterpolationArea)
 		crop.Close()
 		crop = small
-		p.Size = image.Pt(width, h)
 	}
 	return crop, p, true, nil
 }

@@ -109,8 +109,8 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 	if d.p == nil {
 		return nil, errors.New("detect: dnn detector used after Close")
 	}
-	if img.Empty() {
-		return nil, nil
+	if err := fits(img, image.Pt(1, 1)); err != nil {
+		return nil, fmt.Errorf("detect: dnn: %w", err)
 	}
 	var errBuf [512]C.char
 	swap := C.int(0)

@@ -22,8 +22,9 @@ const haarMaxBoxes = 256
 // haarcascade_fullbody.xml from Debian's opencv-data. Cascades report no
 // confidence: every box scores 1.
 type Haar struct {
-	p   unsafe.Pointer
-	buf []C.EdgeRect
+	p      unsafe.Pointer
+	buf    []C.EdgeRect
+	window image.Point
 }
 
 // NewHaar loads the cascade at path.
@@ -41,7 +42,9 @@ func NewHaar(path string) (*Haar, error) {
 	if p == nil {
 		return nil, fmt.Errorf("detect: %w: %s: %s; point detect.model at an OpenCV cascade XML", ErrModel, path, cMsg(&errBuf[0]))
 	}
-	return &Haar{p: p, buf: make([]C.EdgeRect, haarMaxBoxes)}, nil
+	var w, h C.int
+	C.edge_cascade_window(p, &w, &h)
+	return &Haar{p: p, buf: make([]C.EdgeRect, haarMaxBoxes), window: image.Pt(max(1, int(w)), max(1, int(h)))}, nil
 }
 
 // Detect returns the people in img, each with Score 1.
@@ -49,8 +52,8 @@ func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: haar detector used after Close")
 	}
-	if img.Empty() {
-		return nil, nil
+	if err := fits(img, h.window); err != nil {
+		return nil, fmt.Errorf("detect: haar: %w", err)
 	}
 	var errBuf [256]C.char
 	n := C.edge_cascade_detect(h.p, unsafe.Pointer(img.Ptr()), 1.1, 3, &h.buf[0], C.int(len(h.buf)),
@@ -64,6 +67,9 @@ func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
 	}
 	return boxes, nil
 }
+
+// Window is the cascade's detection window: no smaller picture is looked at.
+func (h *Haar) Window() image.Point { return h.window }
 
 // Close frees the cascade.
 func (h *Haar) Close() error {

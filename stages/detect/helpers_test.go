@@ -83,3 +83,17 @@ func masked(tb testing.TB, set *zones.Set, mats []gocv.Mat) []*mask.Frame {
 	}
 	return out
 }
+
+// fullbody is Debian opencv-data's full-body cascade.
+const fullbody = "/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml"
+
+// bgr returns a w x h BGR picture of a gradient; the caller closes it.
+func bgr(w, h int) gocv.Mat {
+	m := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	if data, err := m.DataPtrUint8(); err == nil {
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+	}
+	return m
+}

@@ -26,6 +26,12 @@ const (
 	hogMaxBoxes    = 256
 )
 
+// hogWindow is the default people detector's window. OpenCV's HOG cache
+// assumes the picture holds at least one window: on a smaller one it
+// asserts and then corrupts the heap (seen at 150x60, 16x16, 1280x1), a
+// fault no recover can catch, so nothing smaller ever reaches it.
+var hogWindow = image.Pt(64, 128)
+
 // HOG is OpenCV's HOG people detector (Dalal-Triggs, default 64x128 SVM).
 // People smaller than about 64x128 pixels in the picture given to it are
 // not found.
@@ -50,8 +56,8 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: HOG detector used after Close")
 	}
-	if img.Empty() {
-		return nil, nil
+	if err := fits(img, hogWindow); err != nil {
+		return nil, fmt.Errorf("detect: HOG: %w", err)
 	}
 	var errBuf [256]C.char
 	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), 0, C.int(h.stride), C.int(h.pad),
@@ -68,6 +74,9 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 	}
 	return boxes, nil
 }
+
+// Window is the detection window: no smaller picture is looked at.
+func (h *HOG) Window() image.Point { return hogWindow }
 
 // Close frees the detector.
 func (h *HOG) Close() error {

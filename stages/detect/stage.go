@@ -38,6 +38,7 @@ type Stats struct {
 	Analysed   uint64        // frames given to the detector
 	Detections uint64        // boxes reported
 	Errors     uint64        // frames dropped because detection failed
+	TooSmall   uint64        // frames not analysed: the analysed area is smaller than the detector window
 	MeanDetect time.Duration // mean time of one detector call (crop and scaling included)
 	LastDetect time.Duration // time of the latest detector call
 }
@@ -49,7 +50,10 @@ type Stage struct {
 	log       *slog.Logger
 	closeOnce sync.Once
 
-	frames, analysed, detections, errs atomic.Uint64
+	window    image.Point
+	lastSmall image.Point // size of the last too-small crop logged
+
+	frames, analysed, detections, errs, small atomic.Uint64
 	detectNs, lastNs                   atomic.Int64
 }
 
@@ -81,14 +85,14 @@ func New(cfg Config) (*Stage, error) {
 			return nil, err
 		}
 	}
-	return &Stage{cfg: cfg, det: det, log: cfg.Logger}, nil
+	return &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det)}, nil
 }
 
 // Stats returns the counters.
 func (s *Stage) Stats() Stats {
 	st := Stats{
 		Frames: s.frames.Load(), Analysed: s.analysed.Load(), Detections: s.detections.Load(),
-		Errors: s.errs.Load(), LastDetect: time.Duration(s.lastNs.Load()),
+		Errors: s.errs.Load(), TooSmall: s.small.Load(), LastDetect: time.Duration(s.lastNs.Load()),
 	}
 	if st.Analysed > 0 {
 		st.MeanDetect = time.Duration(s.detectNs.Load() / int64(st.Analysed))
@@ -157,6 +161,17 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, nil
 	}
 	am := s.cfg.Zones.AnalysisMask(res.Size.X, res.Size.Y, t)
+	if p, ok := Plan(am, s.cfg.Width); ok && (p.Size.X < s.window.X || p.Size.Y < s.window.Y) {
+		// Nobody the detector could find fits in so small an area; it is
+		// not analysed, like an area wholly under privacy zones.
+		s.small.Add(1)
+		if p.Size != s.lastSmall {
+			s.lastSmall = p.Size
+			s.log.Warn("analysed area smaller than the detector window; not analysed (enlarge the monitored zone or raise detect.width)",
+				"area", fmt.Sprintf("%dx%d", p.Size.X, p.Size.Y), "window", fmt.Sprintf("%dx%d", s.window.X, s.window.Y))
+		}
+		return res, nil
+	}
 	start := time.Now()
 	img, place, ok, err := Crop(f.Mat(), am, s.cfg.Width)
 	if err != nil {
