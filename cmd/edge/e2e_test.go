@@ -204,7 +204,10 @@ func readAudit(t *testing.T, path string) []string {
 	var ids []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var r auditRecord
+		var r struct {
+			Kind  string        `json:"kind"`
+			Event *events.Event `json:"event"`
+		}
 		// A line being written may be partial.
 		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Kind == "event" && r.Event != nil {
 			ids = append(ids, r.Event.ID)

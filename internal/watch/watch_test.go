@@ -1,4 +1,4 @@
-package main
+package watch
 
 import (
 	"strings"
@@ -22,10 +22,10 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.topic, func(t *testing.T) {
-			got := describe("edge", tc.topic, []byte(tc.payload))
+			got := Describe("edge", tc.topic, []byte(tc.payload))
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
-					t.Errorf("describe(%s) = %q, want it to contain %q", tc.topic, got, w)
+					t.Errorf("Describe(%s) = %q, want it to contain %q", tc.topic, got, w)
 				}
 			}
 			if strings.ContainsRune(got, '\xff') || strings.Contains(got, "\ufffd") {

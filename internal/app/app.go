@@ -1,0 +1,147 @@
+// Package app is the `edge run` application: it starts every enabled camera's
+// pipeline with its masked outputs and the MQTT publisher, reloads the config
+// on request or when the file changes (applying only what a running process
+// can apply), and keeps the audit log. cmd/edge only parses flags and calls Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/broker"
+	"github.com/edgeprivacy/edge/internal/watch"
+	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/publish"
+)
+
+// Options are the settings of one `edge run`.
+type Options struct {
+	// ConfigPath is the YAML config file. Required.
+	ConfigPath string
+	// EmbeddedBroker is the listen address of the embedded MQTT broker, used
+	// when the config's mqtt.broker is empty. It defaults to broker.DefaultAddr.
+	EmbeddedBroker string
+	// Print, when set, receives what is published, as a subscriber sees it.
+	Print io.Writer
+	// AuditPath, when set, is the JSON-lines audit log appended to.
+	AuditPath string
+	// WatchEvery is how often the config file is checked for changes; 0
+	// reloads only on Reload.
+	WatchEvery time.Duration
+	// Reload asks for a config reload with every value received (SIGHUP).
+	Reload <-chan os.Signal
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Run runs every enabled camera of the config until ctx is done or the MQTT
+// publisher stops. A camera that cannot start is reported and the others run
+// on. A config that fails validation is never applied (the running one
+// stays), and only the cameras whose settings changed are restarted.
+func Run(ctx context.Context, o Options) error {
+	if o.ConfigPath == "" {
+		return errors.New("app: no config file given (edge run --config FILE)")
+	}
+	if mask.FaultInjected {
+		return errors.New("this edge binary was built with -tags maskshift, a deliberately broken privacy mask for testing verify; it must never run cameras: rebuild without the tag")
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	raw, cfg, err := loadConfig(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+
+	brokerURL := cfg.MQTT.Broker
+	if brokerURL == "" {
+		addr := o.EmbeddedBroker
+		if addr == "" {
+			addr = broker.DefaultAddr
+		}
+		b, err := broker.Start(addr)
+		if err != nil {
+			return fmt.Errorf("mqtt.broker is empty, so the embedded broker was to start on %s: %w (free the port, pass --embedded-broker, or set mqtt.broker)", addr, err)
+		}
+		defer b.Close()
+		brokerURL = b.URL()
+		log.Info("embedded MQTT broker started (mqtt.broker is empty)", "url", brokerURL)
+	}
+
+	pub, err := publish.New(publish.Config{
+		Broker: brokerURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+		TLS: publish.TLS{CA: cfg.MQTT.TLS.CA, Cert: cfg.MQTT.TLS.Cert, Key: cfg.MQTT.TLS.Key},
+		QoS: byte(cfg.MQTT.QoS), TopicPrefix: cfg.MQTT.TopicPrefix, SpoolDir: cfg.MQTT.SpoolDir, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	r := newRunner(log, pub)
+	if o.AuditPath != "" {
+		a, err := openAudit(o.AuditPath, pub, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		r.audit, r.sink = a, a
+	}
+	if r.outs, err = newOutputs(cfg, log); err != nil {
+		return err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	site := pipeline.NewSite(log)
+	started, _, _ := site.Apply(runCtx, r.members(cfg))
+	if len(started) == 0 {
+		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
+	}
+	r.audit.config(o.ConfigPath, raw, cfg, "start", started, nil, nil)
+
+	waitOutputs, err := r.outs.start(runCtx)
+	if err != nil {
+		stop()
+		site.Wait()
+		return err
+	}
+	var wg sync.WaitGroup
+	pubDone := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pubDone <- pub.Run(runCtx, nil)
+	}()
+	if o.Print != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := watch.Print(runCtx, brokerURL, cfg.MQTT.Username, cfg.MQTT.Password, cfg.MQTT.TopicPrefix, o.Print); err != nil {
+				log.Error("printing events stopped", "err", err)
+			}
+		}()
+	}
+	log.Info("edge running", "site", cfg.Site, "cameras", started)
+
+	r.serve(runCtx, &loaded{path: o.ConfigPath, raw: raw, cfg: cfg}, site, o.WatchEvery, o.Reload, pubDone)
+
+	// Stop first: recorders finish their files, the publisher says offline.
+	stop()
+	site.Wait()
+	waitOutputs()
+	wg.Wait()
+	select {
+	case err := <-pubDone:
+		return err
+	default:
+		return r.pubErr
+	}
+}

@@ -1,0 +1,296 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/pipeline"
+)
+
+// appConfig is a config whose cameras point at a closed loopback port: their
+// pipelines start and keep retrying, which is all reload needs.
+const appConfig = `
+site: s
+mqtt: {broker: "%s", spool_dir: %s}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1:%d/a
+    zones:
+      - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
+      - {id: hall, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 1], [0.3, 1]]}
+signage:
+  - {id: s1, purpose: counting, verified_at: 2026-01-01, expires_at: 2030-01-01}
+`
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type sinkRecorder struct {
+	mu   sync.Mutex
+	msgs []events.Message
+}
+
+func (s *sinkRecorder) Offer(m events.Message) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = append(s.msgs, m)
+	return true
+}
+
+func (s *sinkRecorder) states() []events.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []events.State
+	for _, m := range s.msgs {
+		if st, ok := m.(events.State); ok {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// auditLine is what the tests read back of the audit log.
+type auditLine struct {
+	Kind   string `json:"kind"`
+	Error  string `json:"error"`
+	Config *struct {
+		Reason   string   `json:"reason"`
+		Started  []string `json:"started"`
+		Replaced []string `json:"replaced"`
+		Stopped  []string `json:"stopped"`
+		Cameras  []struct {
+			ID  string `json:"id"`
+			URL string `json:"url"`
+		} `json:"cameras"`
+	} `json:"config"`
+}
+
+func readAuditLines(t *testing.T, path string) []auditLine {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []auditLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l auditLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError + 1}))
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestReload applies a sequence of edits to a running site and checks what
+// each one started, restarted, stopped or rejected, in the audit log, in the
+// site and on the sink.
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "edge.yaml")
+	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), closedPort(t))
+	writeFile(t, path, base)
+	raw, cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &sinkRecorder{}
+	log := quietLogger()
+	r := newRunner(log, sink)
+	auditPath := filepath.Join(dir, "audit.jsonl")
+	a, err := openAudit(auditPath, sink, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	r.audit, r.sink = a, a
+	if r.outs, err = newOutputs(cfg, log); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	site := pipeline.NewSite(log)
+	defer func() { cancel(); site.Wait() }()
+	if started, _, _ := site.Apply(ctx, r.members(cfg)); !slices.Equal(started, []string{"a"}) {
+		t.Fatalf("started %v, want [a]", started)
+	}
+	cur := &loaded{path: path, raw: raw, cfg: cfg}
+
+	camB := "  - {id: b, url: \"rtsp://user:hunter2@127.0.0.1:9/b\"}\nsignage:\n"
+	steps := []struct {
+		name     string
+		edit     func(string) string
+		kind     string   // the audit record written, "" for none
+		started  []string // for kind "config"
+		replaced []string
+		stopped  []string
+		rejected string // part of the rejection, for kind "config_rejected"
+		cameras  int    // running after the step
+	}{
+		{name: "unchanged file: nothing", edit: func(s string) string { return s }, cameras: 1},
+		{name: "a new camera without outputs starts", edit: func(s string) string { return strings.Replace(s, "signage:\n", camB, 1) },
+			kind: "config", started: []string{"b"}, cameras: 2},
+		{name: "invalid yaml is rejected", edit: func(s string) string { return s + "\n  : [" },
+			kind: "config_rejected", rejected: "yaml", cameras: 2},
+		{name: "an invalid config is rejected", edit: func(s string) string {
+			return strings.Replace(s, "expires_at: 2030", "expires_at: 2020", 1) + "\nnope: 1\n"
+		},
+			kind: "config_rejected", rejected: "nope", cameras: 2},
+		{name: "a broker change needs a restart", edit: func(s string) string { return strings.Replace(s, ":1883", ":1884", 1) },
+			kind: "config_rejected", rejected: "mqtt", cameras: 2},
+		{name: "a zone edit restarts only its camera", edit: func(s string) string { return strings.Replace(s, "[[0.3, 0]", "[[0.4, 0]", 1) },
+			kind: "config", replaced: []string{"a"}, cameras: 2},
+		{name: "a removed camera stops", edit: func(s string) string { return strings.Replace(s, camB, "signage:\n", 1) },
+			kind: "config", stopped: []string{"b"}, cameras: 1},
+	}
+	text := base
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before := len(readAuditLines(t, auditPath))
+			cfgBefore := cur.cfg
+			next := st.edit(text)
+			writeFile(t, path, next)
+			r.reload(ctx, cur, site)
+			lines := readAuditLines(t, auditPath)[before:]
+			switch {
+			case st.kind == "" && len(lines) != 0:
+				t.Fatalf("audit got %+v, want nothing", lines)
+			case st.kind != "" && (len(lines) != 1 || lines[0].Kind != st.kind):
+				t.Fatalf("audit got %+v, want one %q record", lines, st.kind)
+			}
+			if st.kind == "config" {
+				c := lines[0].Config
+				if c.Reason != "reload" || !slices.Equal(c.Started, st.started) || !slices.Equal(c.Replaced, st.replaced) || !slices.Equal(c.Stopped, st.stopped) {
+					t.Fatalf("audit config %+v, want started %v replaced %v stopped %v", c, st.started, st.replaced, st.stopped)
+				}
+				for _, cam := range c.Cameras {
+					if strings.Contains(cam.URL, "hunter2") {
+						t.Fatalf("audit holds camera %s's password: %s", cam.ID, cam.URL)
+					}
+				}
+				text = next
+			}
+			if st.kind == "config_rejected" && !strings.Contains(lines[0].Error, st.rejected) {
+				t.Fatalf("rejection %q, want it to name %q", lines[0].Error, st.rejected)
+			}
+			if n := site.Len(); n != st.cameras {
+				t.Fatalf("%d cameras running, want %d", n, st.cameras)
+			}
+			if (st.kind == "config") != (cur.cfg != cfgBefore) {
+				t.Fatalf("config in force replaced = %v, want %v", cur.cfg != cfgBefore, st.kind == "config")
+			}
+		})
+	}
+	// A stopped camera's retained state is replaced, so subscribers do not
+	// go on trusting the last one.
+	var stoppedB bool
+	for _, s := range sink.states() {
+		stoppedB = stoppedB || (s.Camera == "b" && s.Status == events.StatusStopped)
+	}
+	if !stoppedB {
+		t.Fatalf("no stopped state for removed camera b in %+v", sink.states())
+	}
+	if len(cur.cfg.Cameras) != 1 || !strings.Contains(string(cur.raw), "[[0.4, 0]") {
+		t.Fatalf("config in force is not the last accepted one:\n%s", cur.raw)
+	}
+}
+
+// TestRunReloadsOnSignal drives Run itself: an embedded broker, a camera
+// that never answers, a reload asked for on the channel, and a clean stop.
+func TestRunReloadsOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "edge.yaml")
+	port := closedPort(t)
+	base := fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), port)
+	writeFile(t, path, base)
+	auditPath := filepath.Join(dir, "audit.jsonl")
+	reload := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: path, AuditPath: auditPath, Reload: reload, Logger: quietLogger()})
+	}()
+	waitAudit := func(what string, ok func([]auditLine) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok(readAuditLines(t, auditPath)) {
+			select {
+			case err := <-done:
+				t.Fatalf("Run returned %v while waiting for %s", err, what)
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in the audit log: %+v", what, readAuditLines(t, auditPath))
+			}
+		}
+	}
+	waitAudit("start record", func(ls []auditLine) bool {
+		return len(ls) > 0 && ls[0].Config != nil && ls[0].Config.Reason == "start"
+	})
+	writeFile(t, path, strings.Replace(base, "signage:\n", fmt.Sprintf("  - {id: b, url: \"rtsp://127.0.0.1:%d/b\"}\nsignage:\n", port), 1))
+	reload <- syscall.SIGHUP
+	waitAudit("reload starting b", func(ls []auditLine) bool {
+		l := ls[len(ls)-1]
+		return l.Config != nil && l.Config.Reason == "reload" && slices.Equal(l.Config.Started, []string{"b"})
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v after cancel, want nil", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return within 20 s of cancel")
+	}
+}
+
+func TestRunRefusesWithoutCameras(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "edge.yaml")
+	writeFile(t, path, strings.Replace(fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)), "  - id: a\n", "  - id: a\n    enabled: false\n", 1))
+	err := Run(context.Background(), Options{ConfigPath: path, Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "no camera could be started") {
+		t.Fatalf("Run = %v, want no camera could be started", err)
+	}
+}

@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+)
+
+// TestOutputsLifecycle: outputs built before start run once started, outputs
+// added later (a reload) run at once, the restream server listens from start
+// until every output has ended, and wait returns only after all of them.
+func TestOutputsLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	port := closedPort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg, err := configs.LoadBytes([]byte(fmt.Sprintf(`
+site: s
+mqtt: {broker: "tcp://127.0.0.1:1883", spool_dir: %s}
+restream: {addr: "%s"}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1:9/a
+    restream: true
+    record: {enabled: true, dir: %s}
+    zones:
+      - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
+`, filepath.Join(dir, "spool"), addr, filepath.Join(dir, "rec"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := quietLogger()
+	o, err := newOutputs(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.srv == nil {
+		t.Fatal("a restreaming camera built no restream server")
+	}
+	cam, _ := cfg.Camera("a")
+	sink := &sinkRecorder{}
+	gotSink, outs, err := o.camera(cam, sink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || gotSink != sink {
+		t.Fatalf("camera outputs = %d (want the encoder), sink replaced = %v (want not: no snapshots)", len(outs), gotSink != sink)
+	}
+	if len(o.runs) != 2 {
+		t.Fatalf("%d output runs waiting for start, want 2 (recorder, encoder)", len(o.runs))
+	}
+
+	var early, late atomic.Int32
+	o.add(func(ctx context.Context) error { early.Add(1); <-ctx.Done(); early.Add(1); return nil })
+	if early.Load() != 0 {
+		t.Fatal("an output ran before start")
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the restream server listens before start")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, err := o.start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.add(func(ctx context.Context) error { late.Add(1); <-ctx.Done(); late.Add(1); return nil })
+	eventually(t, "outputs running", func() bool { return early.Load() == 1 && late.Load() == 1 })
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatalf("restream server not listening after start: %v", err)
+	}
+	c.Close()
+
+	waited := make(chan struct{})
+	go func() { wait(); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("wait returned before the context was done")
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return within 10 s of cancel")
+	}
+	if early.Load() != 2 || late.Load() != 2 {
+		t.Fatalf("wait returned before every output ended (early %d, late %d)", early.Load(), late.Load())
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the restream server still listens after wait")
+	}
+}
+
+// TestOutputsWithoutRestream: no camera restreams, so no server is built.
+func TestOutputsWithoutRestream(t *testing.T) {
+	cfg, err := configs.LoadBytes([]byte(reloadBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := newOutputs(cfg, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.srv != nil {
+		t.Fatal("a restream server was built though no camera restreams")
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,218 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// runner builds cameras from configs and keeps what must outlive a reload:
+// each camera's outputs (restream path, recorder, snapshotter) and sink.
+type runner struct {
+	log   *slog.Logger
+	sink  pipeline.Sink
+	audit *auditLog
+	outs  *outputs
+
+	pubErr error // why the publisher stopped early, if it did
+
+	mu    sync.Mutex
+	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
+	built map[string]builtOutputs
+}
+
+type builtOutputs struct {
+	sink    pipeline.Sink
+	outputs []pipeline.Output
+}
+
+// loaded is the config in force and the file it came from.
+type loaded struct {
+	path string
+	raw  []byte
+	cfg  *configs.Config
+}
+
+func newRunner(log *slog.Logger, sink pipeline.Sink) *runner {
+	return &runner{log: log, sink: sink, cams: map[string]*pipeline.Camera{}, built: map[string]builtOutputs{}}
+}
+
+// serve reloads the config when asked or when the file changes, and writes the
+// masking counts to the audit log every minute, until ctx is done.
+// It returns early when the MQTT publisher stops: without it events have
+// nowhere to go.
+func (r *runner) serve(ctx context.Context, cur *loaded, site *pipeline.Site, every time.Duration, reload <-chan os.Signal, pubDone <-chan error) {
+	var poll <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		poll = t.C
+	}
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
+	lastMod := modTime(cur.path)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-pubDone:
+			if err == nil {
+				err = errors.New("mqtt publisher stopped")
+			}
+			r.pubErr = err
+			r.log.Error("mqtt publisher stopped; stopping edge, since events would be lost", "err", err)
+			return
+		case <-minute.C:
+			r.mu.Lock()
+			for id, c := range r.cams {
+				r.audit.masking(id, c.Counters())
+			}
+			r.mu.Unlock()
+			continue
+		case <-reload:
+			r.log.Info("SIGHUP: reloading config", "file", cur.path)
+		case <-poll:
+			// Reload once the file has changed and then stood still for a
+			// poll, so that an editor's half-written save is never read.
+			m := modTime(cur.path)
+			if m.Equal(lastMod) {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every / 2):
+			}
+			if !modTime(cur.path).Equal(m) {
+				continue
+			}
+			lastMod = m
+			r.log.Info("config file changed: reloading", "file", cur.path)
+		}
+		r.reload(ctx, cur, site)
+	}
+}
+
+// reload reads cur's file again and applies it to site when it is valid,
+// changed, and changes nothing a running process cannot apply; cur then
+// holds it. A rejected config is logged and audited, and nothing of it applied.
+func (r *runner) reload(ctx context.Context, cur *loaded, site *pipeline.Site) {
+	newRaw, next, err := loadConfig(cur.path)
+	if err != nil {
+		r.log.Error("config reload rejected; the running config stays in force", "file", cur.path, "err", err)
+		r.audit.rejected(err)
+		return
+	}
+	if string(newRaw) == string(cur.raw) {
+		return
+	}
+	if why := needsRestart(cur.cfg, next); why != "" {
+		// Applying half a config would leave the audit log claiming what
+		// is not in force (a recording switched off that still records).
+		err := fmt.Errorf("config %s changes %s, which a running edge cannot apply: restart edge to apply it (nothing of this change was applied)", cur.path, why)
+		r.log.Error("config reload rejected; the running config stays in force", "err", err)
+		r.audit.rejected(err)
+		cur.raw = newRaw // do not repeat the same rejection every poll
+		return
+	}
+	started, replaced, stopped := site.Apply(ctx, r.members(next))
+	for _, id := range stopped {
+		// Replace its retained state, so subscribers do not go on
+		// trusting the last one.
+		r.sink.Offer(events.State{Camera: id, Status: events.StatusStopped, Reason: "removed from the config", TS: time.Now().UTC()})
+		r.mu.Lock()
+		delete(r.cams, id)
+		r.mu.Unlock()
+	}
+	r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
+	r.audit.config(cur.path, newRaw, next, "reload", started, replaced, stopped)
+	cur.raw, cur.cfg = newRaw, next
+}
+
+// members builds a pipeline for every enabled camera of cfg; a camera that
+// cannot be built is reported and left out.
+func (r *runner) members(cfg *configs.Config) []pipeline.Member {
+	var ms []pipeline.Member
+	for _, c := range cfg.EnabledCameras() {
+		cam, err := r.build(cfg, c)
+		if err != nil {
+			r.log.Error("camera not started", "camera", c.ID, "err", err)
+			continue
+		}
+		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c)})
+	}
+	return ms
+}
+
+func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera, error) {
+	cc, err := pipeline.FromConfig(cfg, c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := ingest.New(ingest.Config{URL: c.URL, Transport: c.Transport, Logger: r.log.With("camera", c.ID)})
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	b, ok := r.built[c.ID]
+	r.mu.Unlock()
+	if !ok {
+		// The snapshotter reads the newest masked frame of whichever
+		// pipeline runs this camera now.
+		id := c.ID
+		sink, outs, err := r.outs.camera(c, r.sink, func() *mask.Frame { return r.latest(id) })
+		if err != nil {
+			return nil, err
+		}
+		b = builtOutputs{sink: sink, outputs: outs}
+		r.mu.Lock()
+		r.built[c.ID] = b
+		r.mu.Unlock()
+	}
+	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
+	cc.OnStart = func(cam *pipeline.Camera) { r.setCurrent(cam) }
+	return pipeline.NewCamera(cc)
+}
+
+func (r *runner) setCurrent(cam *pipeline.Camera) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cams[cam.ID()] = cam
+}
+
+func (r *runner) latest(id string) *mask.Frame {
+	r.mu.Lock()
+	cam := r.cams[id]
+	r.mu.Unlock()
+	if cam == nil {
+		return nil
+	}
+	return cam.Latest()
+}
+
+func loadConfig(path string) ([]byte, *configs.Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := configs.Load(path)
+	return raw, cfg, err
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}

@@ -1,0 +1,96 @@
+// Package watch prints what the pipeline publishes on MQTT, one line per
+// message, as any on-site subscriber receives it (`edge watch`, `edge run --print`).
+package watch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+)
+
+// Print subscribes to prefix/# and writes one line per message to w until ctx is done.
+func Print(ctx context.Context, brokerURL, user, password, prefix string, w io.Writer) error {
+	var mu sync.Mutex
+	opts := paho.NewClientOptions().AddBroker(brokerURL).
+		SetClientID(fmt.Sprintf("edge-watch-%d", time.Now().UnixNano())).
+		SetUsername(user).SetPassword(password).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetOnConnectHandler(func(c paho.Client) {
+			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintln(w, Describe(prefix, m.Topic(), m.Payload()))
+			})
+		})
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10*time.Second) && !c.IsConnected() {
+		// ConnectRetry keeps trying in the background; say so once.
+		fmt.Fprintf(os.Stderr, "edge watch: broker %s not reachable yet; retrying\n", configs.RedactURL(brokerURL))
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("connect to %s: %w", configs.RedactURL(brokerURL), err)
+	}
+	<-ctx.Done()
+	c.Disconnect(250)
+	return nil
+}
+
+// Describe renders one message for a person reading a terminal.
+func Describe(prefix, topic string, payload []byte) string {
+	rest := strings.TrimPrefix(topic, prefix+"/")
+	switch {
+	case strings.HasSuffix(rest, "/events"):
+		var e events.Event
+		if err := json.Unmarshal(payload, &e); err != nil {
+			return fmt.Sprintf("%-10s %s %s", "EVENT?", topic, payload)
+		}
+		return fmt.Sprintf("%-10s %s %-5s camera=%s zone=%s track=%d occupancy=%d score=%.2f sign=%s  %s",
+			"EVENT", e.TS.Format("15:04:05.000"), e.Type, e.Camera, e.Zone, e.TrackID, e.Occupancy, e.Score, e.SignageID, e.ID)
+	case strings.HasSuffix(rest, "/state"):
+		var s events.State
+		if err := json.Unmarshal(payload, &s); err != nil {
+			return fmt.Sprintf("%-10s %s %s", "STATE?", topic, payload)
+		}
+		var zs []string
+		for _, z := range s.Zones {
+			if z.Kind == "privacy" {
+				zs = append(zs, z.ID+"=masked")
+				continue
+			}
+			act := "off"
+			if z.DetectionActive {
+				act = "on"
+			}
+			zs = append(zs, fmt.Sprintf("%s=%s/detect-%s/%d", z.ID, z.SignageStatus, act, z.Occupancy))
+		}
+		reason := ""
+		if s.Reason != "" {
+			reason = " reason=" + s.Reason
+		}
+		return fmt.Sprintf("%-10s camera=%s %s%s %dx%d in=%.1ffps analysed=%.1ffps masked=%d dropped=%d zones[%s]",
+			"STATE", s.Camera, s.Status, reason, s.Width, s.Height, s.InputFPS, s.ProcessedFPS, s.FramesMasked, s.FramesDropped, strings.Join(zs, " "))
+	case strings.HasSuffix(rest, "/snapshot"):
+		// A masked JPEG; the event it belongs to is named in its comment.
+		event := ""
+		if _, after, ok := strings.Cut(string(payload), "event="); ok && len(after) >= 36 {
+			event = " event=" + after[:36]
+		}
+		return fmt.Sprintf("%-10s camera=%s %d-byte masked JPEG%s", "SNAPSHOT", strings.TrimSuffix(rest, "/snapshot"), len(payload), event)
+	case strings.HasSuffix(rest, "/occupancy"):
+		return fmt.Sprintf("%-10s %s = %s", "OCCUPANCY", strings.TrimSuffix(rest, "/occupancy"), payload)
+	case rest == "available":
+		return fmt.Sprintf("%-10s %s", "AVAILABLE", payload)
+	}
+	return fmt.Sprintf("%-10s %s %s", "MQTT", topic, payload)
+}
