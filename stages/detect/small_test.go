@@ -51,4 +51,3 @@ func TestDetectorsRefuseTinyPictures(t *testing.T) {
 		d.Close()
 	}
 }
-

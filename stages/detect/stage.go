@@ -54,7 +54,7 @@ type Stage struct {
 	lastSmall image.Point // size of the last too-small crop logged
 
 	frames, analysed, detections, errs, small atomic.Uint64
-	detectNs, lastNs                   atomic.Int64
+	detectNs, lastNs                          atomic.Int64
 }
 
 // New returns a detection stage and builds its detector (or takes
