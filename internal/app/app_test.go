@@ -32,7 +32,7 @@ cameras:
       - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
       - {id: hall, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 1], [0.3, 1]]}
 signage:
-  - {id: s1, purpose: counting, verified_at: 2026-01-01, expires_at: 2030-01-01}
+  - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `
 
 // closedPort is a loopback port nothing listens on.

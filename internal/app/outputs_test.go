@@ -28,8 +28,11 @@ cameras:
     url: rtsp://127.0.0.1:9/a
     restream: true
     record: {enabled: true, dir: %s}
+    signage: s1
     zones:
       - {id: door, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}
+signage:
+  - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `, filepath.Join(dir, "spool"), addr, filepath.Join(dir, "rec"))))
 	if err != nil {
 		t.Fatal(err)
