@@ -71,7 +71,10 @@ type CameraConfig struct {
 	OnStart func(*Camera)
 	// OnResult, when set, sees every detection result with the transitions it caused.
 	OnResult func(detect.Result, []track.Transition)
-	Logger   *slog.Logger
+	// ObserveStage, when set, is told how long each decode, mask and detect
+	// call took (stage "decode", "mask", "detect"), for metrics.
+	ObserveStage func(stage string, d time.Duration)
+	Logger       *slog.Logger
 }
 
 // Output takes masked frames off the frame path. Offer must return at once;
@@ -157,11 +160,17 @@ func (c *Camera) Run(ctx context.Context) error {
 	}
 
 	st := &stageSet{}
+	observe := func(stage string) func(time.Duration) {
+		if c.cfg.ObserveStage == nil {
+			return nil
+		}
+		return func(d time.Duration) { c.cfg.ObserveStage(stage, d) }
+	}
 	var err error
-	if st.dec, err = decode.New(decode.Config{Logger: c.log}); err != nil {
+	if st.dec, err = decode.New(decode.Config{Logger: c.log, Observe: observe("decode")}); err != nil {
 		return err
 	}
-	if st.mask, err = mask.New(mask.Config{Zones: c.cfg.Zones, Color: c.cfg.MaskColor, Block: c.cfg.Offline, Logger: c.log}); err != nil {
+	if st.mask, err = mask.New(mask.Config{Zones: c.cfg.Zones, Color: c.cfg.MaskColor, Block: c.cfg.Offline, Logger: c.log, Observe: observe("mask")}); err != nil {
 		return err
 	}
 	mcfg := c.cfg.Motion
@@ -171,7 +180,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	}
 	st.limit = &limiter{interval: time.Duration(float64(time.Second) / c.cfg.DetectFPS), block: c.cfg.Offline}
 	dcfg := c.cfg.Detect
-	dcfg.Zones, dcfg.Now, dcfg.FrameTime, dcfg.Logger = c.cfg.Zones, c.cfg.Now, frameTime, c.log
+	dcfg.Zones, dcfg.Now, dcfg.FrameTime, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.cfg.Now, frameTime, c.log, observe("detect")
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
 	}

@@ -27,23 +27,15 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 	} else {
 		s.Status = events.StatusStreaming
 	}
-	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
-		st := src.Stats()
-		s.Drops["ingest"] = st.Dropped
-	}
+	s.Drops = c.Drops()
 
 	c.mu.Lock()
 	st := c.stages
 	c.mu.Unlock()
 	if st != nil {
-		d, m, g := st.dec.Stats(), st.mask.Stats(), st.motion.Stats()
+		d, m := st.dec.Stats(), st.mask.Stats()
 		s.Width, s.Height = d.Width, d.Height
 		s.FramesDecoded, s.FramesMasked = d.Decoded, m.Masked
-		s.Drops["decode_errors"] = d.Errors
-		s.Drops["mask_failed"] = m.Failed
-		s.Drops["mask_busy"] = m.Downstream
-		s.Drops["motion_busy"] = g.Busy + st.tapBusy.Load()
-		s.Drops["detect_busy"] = st.limit.busy.Load()
 		analysed := st.detect.Stats().Analysed
 		now := time.Now()
 		c.mu.Lock()
@@ -73,6 +65,36 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 		})
 	}
 	return s
+}
+
+// Drops returns the camera's dropped frames by reason (ingest,
+// decode_errors, mask_failed, mask_busy, motion_busy, detect_busy) since its
+// pipeline last started.
+func (c *Camera) Drops() map[string]uint64 {
+	drops := map[string]uint64{}
+	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
+		drops["ingest"] = src.Stats().Dropped
+	}
+	c.mu.Lock()
+	st := c.stages
+	c.mu.Unlock()
+	if st != nil {
+		d, m, g := st.dec.Stats(), st.mask.Stats(), st.motion.Stats()
+		drops["decode_errors"] = d.Errors
+		drops["mask_failed"] = m.Failed
+		drops["mask_busy"] = m.Downstream
+		drops["motion_busy"] = g.Busy + st.tapBusy.Load()
+		drops["detect_busy"] = st.limit.busy.Load()
+	}
+	return drops
+}
+
+// Status is the camera's connection status (events.StatusStreaming, ...).
+func (c *Camera) Status() string {
+	if c.status == nil {
+		return events.StatusStreaming
+	}
+	return c.status().Status
 }
 
 // Counters are a camera's frame counts since its pipeline last started.

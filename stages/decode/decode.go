@@ -22,6 +22,9 @@ type Config struct {
 	// Logger receives decode errors (rate-limited to one line per keyframe
 	// wait). It defaults to slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told how long each picture took to decode and
+	// convert (not counting the wait for the next stage), for metrics.
+	Observe func(time.Duration)
 }
 
 // Stats are the stage's counters, read with Decoder.Stats.

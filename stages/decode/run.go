@@ -61,16 +61,18 @@ func (d *Decoder) decode(au ingest.AccessUnit, emit func(Frame) error) error {
 	d.recv[d.recvN%len(d.recv)] = recv{pts: pts, at: au.Received}
 	d.recvN++
 
+	start := time.Now()
 	if err := d.dec.Send(d.buf, pts); err != nil {
 		d.fail(err)
 		return nil
 	}
 	d.waitKey = false
-	return d.receive(emit)
+	return d.receive(emit, start)
 }
 
-// receive emits every picture the decoder has ready.
-func (d *Decoder) receive(emit func(Frame) error) error {
+// receive emits every picture the decoder has ready. start is when work on
+// the first of them began.
+func (d *Decoder) receive(emit func(Frame) error, start time.Time) error {
 	for {
 		ok, err := d.dec.Receive()
 		if err != nil {
@@ -85,9 +87,13 @@ func (d *Decoder) receive(emit func(Frame) error) error {
 			d.fail(err)
 			return nil
 		}
+		if d.cfg.Observe != nil {
+			d.cfg.Observe(time.Since(start))
+		}
 		if err := emit(f); err != nil {
 			return err
 		}
+		start = time.Now()
 		d.seq++
 		d.decoded.Add(1)
 	}
@@ -146,9 +152,10 @@ func (d *Decoder) drain(emit func(Frame) error) error {
 		}
 		d.waitKey = true
 	}()
+	start := time.Now()
 	if err := d.dec.Flush(); err != nil {
 		d.fail(err)
 		return nil
 	}
-	return d.receive(emit)
+	return d.receive(emit, start)
 }

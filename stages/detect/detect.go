@@ -67,6 +67,9 @@ type Config struct {
 	FrameTime func(*mask.Frame) time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told how long each detector call took (crop and
+	// scaling included), for metrics.
+	Observe func(time.Duration)
 	// Detector, when set, is used instead of one built from Kind (tests,
 	// or a detector shared by the caller). The stage closes it.
 	Detector Detector

@@ -186,6 +186,9 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 	s.analysed.Add(1)
 	s.detectNs.Add(int64(d))
 	s.lastNs.Store(int64(d))
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(d)
+	}
 	if err != nil {
 		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}

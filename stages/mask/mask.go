@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -30,6 +31,8 @@ type Config struct {
 	Block bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told how long each frame took to mask, for metrics.
+	Observe func(time.Duration)
 }
 
 // Stats are the stage's counters since it was created.
@@ -69,7 +72,12 @@ func (s *Stage) Stats() Stats {
 // ownership of f.Mat: on error the picture is closed, so an unmasked frame can
 // never escape through an error path.
 func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
-	if err := Paint(f.Mat, s.cfg.Zones, s.cfg.Color); err != nil {
+	start := time.Now()
+	err := Paint(f.Mat, s.cfg.Zones, s.cfg.Color)
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(time.Since(start))
+	}
+	if err != nil {
 		f.Mat.Close()
 		s.failed.Add(1)
 		return nil, err

@@ -1,0 +1,150 @@
+// Package metrics exports what edge does as Prometheus metrics: frames per
+// camera (decoded, masked, dropped by reason), events and occupancy per
+// zone, signage validity, camera and MQTT spool health, the time each stage
+// takes, and the Go and process collectors.
+//
+// Frame counts are read from the running cameras at scrape time, so the hot
+// path pays nothing for them; they count since the camera's pipeline last
+// started, and a restart shows as a counter reset, which rate() handles.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/edgeprivacy/edge/events"
+)
+
+// CameraStats is one camera's counts, read at scrape time.
+type CameraStats struct {
+	ID string
+	// Up is whether the camera is streaming now.
+	Up              bool
+	Decoded, Masked uint64
+	// Drops counts dropped frames by reason.
+	Drops map[string]uint64
+}
+
+// SignStats is one registered sign.
+type SignStats struct {
+	ID    string
+	Valid bool
+}
+
+// Source is what the running application tells the metrics at scrape time.
+type Source interface {
+	Cameras() []CameraStats
+	Signs() []SignStats
+	// SpooledEvents is the number of events waiting on disk for the broker.
+	SpooledEvents() int
+}
+
+// Sink takes messages for MQTT without blocking (pipeline.Sink).
+type Sink interface {
+	Offer(m events.Message) bool
+}
+
+// Metrics is one registry of edge's metrics.
+type Metrics struct {
+	reg       *prometheus.Registry
+	events    *prometheus.CounterVec
+	occupancy *prometheus.GaugeVec
+	stage     *prometheus.HistogramVec
+}
+
+var (
+	descDecoded = prometheus.NewDesc("edge_frames_decoded_total", "Frames decoded, since the camera's pipeline started.", []string{"camera"}, nil)
+	descMasked  = prometheus.NewDesc("edge_frames_masked_total", "Frames whose privacy zones were painted over, since the camera's pipeline started.", []string{"camera"}, nil)
+	descDropped = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
+	descUp      = prometheus.NewDesc("edge_camera_up", "1 while the camera streams, 0 otherwise.", []string{"camera"}, nil)
+	descSign    = prometheus.NewDesc("edge_signage_valid", "1 while the registered sign is valid (verified and not expired), 0 otherwise.", []string{"sign"}, nil)
+	descSpool   = prometheus.NewDesc("edge_mqtt_spooled_events", "Events waiting in the disk spool for the MQTT broker.", nil, nil)
+)
+
+// New returns the metrics of an application that src describes.
+func New(src Source) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edge_events_total", Help: "Enter and exit events produced, by camera, zone and type.",
+		}, []string{"camera", "zone", "type"}),
+		occupancy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "edge_zone_occupancy", Help: "People in the monitored zone now.",
+		}, []string{"camera", "zone"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "edge_stage_seconds", Help: "Time one frame takes in a stage (decode, mask, detect).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12), // 0.1 ms .. 2.4 s
+		}, []string{"stage"}),
+	}
+	m.reg.MustRegister(m.events, m.occupancy, m.stage, collector{src},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveStage records the time one frame took in a stage.
+func (m *Metrics) ObserveStage(stage string, d time.Duration) {
+	m.stage.WithLabelValues(stage).Observe(d.Seconds())
+}
+
+// Sink wraps next: events and occupancy are counted as they pass.
+func (m *Metrics) Sink(next Sink) Sink { return sink{m, next} }
+
+type sink struct {
+	m    *Metrics
+	next Sink
+}
+
+func (s sink) Offer(msg events.Message) bool {
+	switch v := msg.(type) {
+	case events.Event:
+		s.m.events.WithLabelValues(v.Camera, v.Zone, v.Type).Inc()
+	case events.Occupancy:
+		s.m.occupancy.WithLabelValues(v.Camera, v.Zone).Set(float64(v.Count))
+	case events.State:
+		if v.Status == events.StatusStopped {
+			// A removed camera has no zones to count in.
+			s.m.occupancy.DeletePartialMatch(prometheus.Labels{"camera": v.Camera})
+		}
+	}
+	return s.next.Offer(msg)
+}
+
+// collector reads the per-camera counts, signs and spool at scrape time.
+type collector struct{ src Source }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descUp, descSign, descSpool} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	for _, cam := range c.src.Cameras() {
+		ch <- prometheus.MustNewConstMetric(descDecoded, prometheus.CounterValue, float64(cam.Decoded), cam.ID)
+		ch <- prometheus.MustNewConstMetric(descMasked, prometheus.CounterValue, float64(cam.Masked), cam.ID)
+		for reason, n := range cam.Drops {
+			ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n), cam.ID, reason)
+		}
+		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, boolValue(cam.Up), cam.ID)
+	}
+	for _, s := range c.src.Signs() {
+		ch <- prometheus.MustNewConstMetric(descSign, prometheus.GaugeValue, boolValue(s.Valid), s.ID)
+	}
+	ch <- prometheus.MustNewConstMetric(descSpool, prometheus.GaugeValue, float64(c.src.SpooledEvents()))
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
