@@ -28,6 +28,8 @@ type Config struct {
 	Signage []Sign `mapstructure:"signage"`
 	// Restream is the RTSP server of masked streams (see outputs.go).
 	Restream Restream `mapstructure:"restream"`
+	// Audit is the tamper-evident audit log, always on (see audit.go).
+	Audit Audit `mapstructure:"audit"`
 	// HTTP is the operator console, JSON API and /metrics (see http.go).
 	HTTP HTTP `mapstructure:"http"`
 }
@@ -193,6 +195,7 @@ func (c *Config) ApplyDefaults() {
 		c.MQTT.SpoolDir = DefaultSpoolDir
 	}
 	c.applyOutputDefaults()
+	c.Audit.applyDefaults()
 	c.HTTP.applyDefaults()
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]

@@ -100,6 +100,7 @@ func (c *Config) Validate() error {
 	}
 	c.MQTT.validate(v)
 	c.Restream.validate(v)
+	c.Audit.validate(v)
 	c.HTTP.validate(v)
 
 	signs := map[string]bool{}
