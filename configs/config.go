@@ -56,6 +56,8 @@ type MQTT struct {
 	// SpoolDir holds the disk-backed queue of events not yet delivered.
 	// It defaults to "./spool" (relative to the working directory).
 	SpoolDir string `mapstructure:"spool_dir"`
+	// HomeAssistant configures Home Assistant MQTT discovery (on by default).
+	HomeAssistant HomeAssistant `mapstructure:"home_assistant"`
 }
 
 // TLS holds PEM file paths. Cert and Key go together; CA alone is fine.
@@ -194,6 +196,7 @@ func (c *Config) ApplyDefaults() {
 	if c.MQTT.SpoolDir == "" {
 		c.MQTT.SpoolDir = DefaultSpoolDir
 	}
+	c.MQTT.HomeAssistant.applyDefaults()
 	c.applyOutputDefaults()
 	c.Audit.applyDefaults()
 	c.HTTP.applyDefaults()

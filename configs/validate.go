@@ -151,6 +151,7 @@ func (m *MQTT) validate(v *validator) {
 	if m.TLS.Key != "" && m.TLS.Cert == "" {
 		v.add("mqtt.tls.cert", "set mqtt.tls.cert to the certificate of mqtt.tls.key, or remove key", "tls key given without a cert")
 	}
+	m.HomeAssistant.validate(v)
 }
 
 func (s *Sign) validate(v *validator, i int, seen map[string]bool) {

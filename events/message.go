@@ -1,7 +1,7 @@
 package events
 
-// Message is what the MQTT sink accepts: an Event, a State or an Occupancy
-// (the interface is sealed; no other types satisfy it).
+// Message is what the MQTT sink accepts: an Event, a State, an Occupancy, a
+// Snapshot or a Discovery (the interface is sealed; no other types satisfy it).
 type Message interface {
 	// Topic is the full topic under prefix.
 	Topic(prefix string) string

@@ -70,6 +70,13 @@ type Config struct {
 	// input was closed. Whatever is left stays in the spool for the next
 	// run. It defaults to 5 s.
 	DrainTimeout time.Duration
+	// Owned are topic filters under which every retained message belongs to
+	// this publisher (Home Assistant discovery configs under this box's
+	// node id). On each connection it subscribes to them and clears, with an
+	// empty retained payload, every retained message there that it was not
+	// given in this run: what a camera or zone removed while edge was
+	// stopped left behind.
+	Owned []string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -101,6 +108,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if strings.ContainsAny(cfg.TopicPrefix, "+#\x00") || strings.HasPrefix(cfg.TopicPrefix, "/") ||
 		strings.HasSuffix(cfg.TopicPrefix, "/") || strings.Contains(cfg.TopicPrefix, "//") {
 		return cfg, fmt.Errorf("publish: topic prefix %q: no wildcards (+ #), no empty levels, no leading or trailing /", cfg.TopicPrefix)
+	}
+	for _, f := range cfg.Owned {
+		if f == "" || strings.HasPrefix(f, "/") || strings.Contains(f, "//") {
+			return cfg, fmt.Errorf("publish: owned topic filter %q: no empty levels", f)
+		}
 	}
 	if cfg.SpoolDir == "" {
 		return cfg, errors.New("publish: spool directory is empty (set mqtt.spool_dir)")

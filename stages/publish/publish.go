@@ -161,6 +161,9 @@ func (p *Publisher) Run(ctx context.Context, in <-chan events.Message) error {
 	p.spool.Store(sp)
 
 	p.setLatest(events.AvailabilityTopic(p.cfg.TopicPrefix), []byte(events.Online), true)
+	// What was offered before Run is taken in before the first connection,
+	// so that the sweep of owned topics sees it as this run's.
+	p.drainQueued(sp, nil, true)
 	client := paho.NewClient(p.clientOptions())
 	p.client.Store(&client)
 	p.log.Info("mqtt connecting", "topic_prefix", p.cfg.TopicPrefix, "spooled_events", sp.Len())
@@ -232,10 +235,11 @@ func (p *Publisher) clientOptions() *paho.ClientOptions {
 		SetWriteTimeout(p.cfg.PublishTimeout).
 		SetKeepAlive(30*time.Second).
 		SetWill(events.AvailabilityTopic(p.cfg.TopicPrefix), events.Offline, p.cfg.QoS, true).
-		SetOnConnectHandler(func(paho.Client) {
+		SetOnConnectHandler(func(c paho.Client) {
 			p.log.Info("mqtt connected")
 			p.markAllDirty()
 			p.signal()
+			p.subscribeOwned(c)
 		}).
 		SetStore(noStore{}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -478,6 +482,31 @@ func (p *Publisher) setLatest(topic string, payload []byte, retained bool) {
 	p.latestMu.Lock()
 	defer p.latestMu.Unlock()
 	p.latest[topic] = &latestValue{payload: payload, retained: retained, dirty: true}
+}
+
+// subscribeOwned asks for the retained messages under the owned filters;
+// sweepStale clears those this run did not set. It does not wait for the
+// SUBACK: it runs on paho's connection goroutine.
+func (p *Publisher) subscribeOwned(c paho.Client) {
+	for _, f := range p.cfg.Owned {
+		c.Subscribe(f, 1, p.sweepStale)
+	}
+}
+
+func (p *Publisher) sweepStale(_ paho.Client, m paho.Message) {
+	if !m.Retained() || len(m.Payload()) == 0 {
+		return // a live publish (often our own), not a leftover
+	}
+	p.latestMu.Lock()
+	_, ours := p.latest[m.Topic()]
+	if !ours {
+		p.latest[m.Topic()] = &latestValue{retained: true, dirty: true}
+	}
+	p.latestMu.Unlock()
+	if !ours {
+		p.log.Info("mqtt clearing a retained message left by an earlier run", "topic", m.Topic())
+		p.signal()
+	}
 }
 
 func (p *Publisher) markAllDirty() {

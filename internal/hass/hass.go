@@ -1,0 +1,225 @@
+// Package hass builds Home Assistant MQTT discovery configs for a site: one
+// Home Assistant device per enabled camera, with an occupancy sensor and a
+// person-present binary sensor per monitored zone, a camera status sensor,
+// a validity binary sensor per sign its zones rely on, and, when the camera
+// publishes masked snapshots, a camera entity showing the latest one.
+//
+// Every entity reads the topics edge already publishes (see docs/mqtt.md);
+// nothing is published for Home Assistant alone except the configs. Unique
+// ids derive from the topic prefix and the config ids, so they are stable
+// across restarts, and removing a camera or zone removes its entities
+// (Removed).
+package hass
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Components (Home Assistant platforms) edge publishes configs for.
+const (
+	Sensor       = "sensor"
+	BinarySensor = "binary_sensor"
+	Camera       = "camera"
+)
+
+// entity is one discovery config before it is marshalled. Keys follow Home
+// Assistant's MQTT discovery schema; empty ones are left out.
+type entity struct {
+	Name                   string         `json:"name"`
+	UniqueID               string         `json:"unique_id"`
+	StateTopic             string         `json:"state_topic,omitempty"`
+	Topic                  string         `json:"topic,omitempty"` // camera platform
+	ValueTemplate          string         `json:"value_template,omitempty"`
+	JSONAttributesTopic    string         `json:"json_attributes_topic,omitempty"`
+	JSONAttributesTemplate string         `json:"json_attributes_template,omitempty"`
+	DeviceClass            string         `json:"device_class,omitempty"`
+	StateClass             string         `json:"state_class,omitempty"`
+	UnitOfMeasurement      string         `json:"unit_of_measurement,omitempty"`
+	Options                []string       `json:"options,omitempty"`
+	Icon                   string         `json:"icon,omitempty"`
+	EntityCategory         string         `json:"entity_category,omitempty"`
+	AvailabilityTopic      string         `json:"availability_topic"`
+	PayloadAvailable       string         `json:"payload_available"`
+	PayloadNotAvailable    string         `json:"payload_not_available"`
+	Device                 device         `json:"device"`
+	Origin                 map[string]any `json:"origin"`
+}
+
+type device struct {
+	Identifiers  []string `json:"identifiers"`
+	Name         string   `json:"name"`
+	Manufacturer string   `json:"manufacturer"`
+	Model        string   `json:"model"`
+}
+
+// Configs returns the discovery configs of every enabled camera of cfg, whose
+// topics start with prefix (the publisher's topic prefix); nil when
+// mqtt.home_assistant.discovery is off. The order is stable.
+func Configs(cfg *configs.Config, prefix string) []events.Discovery {
+	ha := cfg.MQTT.HomeAssistant
+	if !ha.DiscoveryOn() {
+		return nil
+	}
+	b := builder{cfg: cfg, prefix: prefix, discovery: ha.DiscoveryPrefix, node: nodeID(prefix)}
+	var out []events.Discovery
+	for _, c := range cfg.EnabledCameras() {
+		out = append(out, b.camera(c)...)
+	}
+	return out
+}
+
+// Removed returns an empty (removing) config for every topic of old that is
+// not in next: the entities of removed cameras, zones and signs.
+func Removed(old, next []events.Discovery) []events.Discovery {
+	var out []events.Discovery
+	for _, o := range old {
+		if !slices.ContainsFunc(next, func(n events.Discovery) bool { return n.ConfigTopic == o.ConfigTopic }) {
+			out = append(out, events.Discovery{ConfigTopic: o.ConfigTopic})
+		}
+	}
+	return out
+}
+
+type builder struct {
+	cfg       *configs.Config
+	prefix    string
+	discovery string
+	node      string
+}
+
+func (b builder) camera(c *configs.Camera) []events.Discovery {
+	dev := device{
+		Identifiers:  []string{"edge:" + b.prefix + "/" + c.ID},
+		Name:         c.ID,
+		Manufacturer: "edge",
+		Model:        "privacy-masked camera",
+	}
+	base := func(name, key string) entity {
+		return entity{
+			Name:                name,
+			UniqueID:            "edge:" + b.prefix + "/" + c.ID + "/" + key,
+			AvailabilityTopic:   events.AvailabilityTopic(b.prefix),
+			PayloadAvailable:    events.Online,
+			PayloadNotAvailable: events.Offline,
+			Device:              dev,
+			Origin:              map[string]any{"name": "edge"},
+		}
+	}
+	state := events.StateTopic(b.prefix, c.ID)
+	var out []events.Discovery
+
+	st := base("status", "status")
+	st.StateTopic = state
+	st.ValueTemplate = "{{ value_json.status }}"
+	st.DeviceClass = "enum"
+	st.Options = []string{events.StatusConnecting, events.StatusStreaming, events.StatusError, events.StatusStopped}
+	st.JSONAttributesTopic = state
+	st.JSONAttributesTemplate = `{{ {"reason": value_json.reason | default(""), "codec": value_json.codec, "width": value_json.width, "height": value_json.height, "input_fps": value_json.input_fps, "processed_fps": value_json.processed_fps, "frames_dropped": value_json.frames_dropped} | tojson }}`
+	st.EntityCategory = "diagnostic"
+	st.Icon = "mdi:cctv"
+	out = append(out, b.config(Sensor, c.ID, "status", st))
+
+	var signs []string
+	for _, z := range c.Zones {
+		if zones.Kind(z.Kind) != zones.Monitored {
+			continue
+		}
+		occ := events.OccupancyTopic(b.prefix, c.ID, z.ID)
+		o := base(z.ID+" occupancy", "zone/"+z.ID+"/occupancy")
+		o.StateTopic = occ
+		o.StateClass = "measurement"
+		o.UnitOfMeasurement = "people"
+		o.Icon = "mdi:account-group"
+		out = append(out, b.config(Sensor, c.ID, "zone_"+z.ID+"_occupancy", o))
+
+		p := base(z.ID+" person", "zone/"+z.ID+"/person")
+		p.StateTopic = occ
+		p.ValueTemplate = "{{ 'ON' if (value | int(0)) > 0 else 'OFF' }}"
+		p.DeviceClass = "occupancy"
+		out = append(out, b.config(BinarySensor, c.ID, "zone_"+z.ID+"_person", p))
+
+		if z.Signage != "" && !slices.Contains(signs, z.Signage) {
+			signs = append(signs, z.Signage)
+		}
+	}
+	for _, id := range signs {
+		s := base("sign "+id+" valid", "sign/"+id+"/valid")
+		s.StateTopic = state
+		// The camera's state lists each zone's signage status; the sign is
+		// valid when the zones that rely on it say so.
+		s.ValueTemplate = fmt.Sprintf("{%% set z = value_json.zones | selectattr('signage_id', 'equalto', '%s') | list %%}"+
+			"{{ 'ON' if z and z[0].signage_status == '%s' else 'OFF' }}", id, events.SignageValid)
+		s.JSONAttributesTopic = state
+		s.JSONAttributesTemplate = signAttributes(b.cfg, id)
+		s.EntityCategory = "diagnostic"
+		s.Icon = "mdi:sign-caution"
+		out = append(out, b.config(BinarySensor, c.ID, "sign_"+id+"_valid", s))
+	}
+	if c.Snapshots.Enabled {
+		cam := base("snapshot", "snapshot")
+		cam.Topic = events.SnapshotTopic(b.prefix, c.ID)
+		out = append(out, b.config(Camera, c.ID, "snapshot", cam))
+	}
+	return out
+}
+
+// signAttributes is a template that ignores the state and yields the sign's
+// register entry: its expiry comes from the config, not from a topic.
+func signAttributes(cfg *configs.Config, id string) string {
+	attrs := map[string]string{"signage_id": id}
+	if i := slices.IndexFunc(cfg.Signage, func(s configs.Sign) bool { return s.ID == id }); i >= 0 {
+		s := cfg.Signage[i]
+		attrs["verified_at"] = s.VerifiedAt.UTC().Format(time.RFC3339)
+		attrs["expires_at"] = s.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	// Ids and RFC 3339 times hold no quote or brace, so JSON is a valid
+	// Jinja dict literal here.
+	j, _ := json.Marshal(attrs) // a map of strings always marshals
+	return "{{ " + string(j) + " | tojson }}"
+}
+
+// config marshals e for topic {discovery}/{component}/{node}/{object}/config.
+// The object id is readable and ends in a hash of the camera and the key:
+// ids may hold '_' and '-', so no separator alone keeps "a_b"+"c" apart from
+// "a"+"b_c".
+func (b builder) config(component, camera, key string, e entity) events.Discovery {
+	sum := sha256.Sum256([]byte(camera + "\x00" + key))
+	object := camera + "_" + key + "_" + hex.EncodeToString(sum[:4])
+	payload, err := json.Marshal(e)
+	if err != nil {
+		panic(fmt.Sprintf("hass: marshal discovery config: %v", err)) // plain strings only
+	}
+	return events.Discovery{
+		ConfigTopic: b.discovery + "/" + component + "/" + b.node + "/" + object + "/config",
+		Config:      payload,
+	}
+}
+
+// nodeID makes the topic prefix one discovery topic level (Home Assistant
+// allows only [A-Za-z0-9_-] there), so two boxes with different prefixes
+// never share discovery topics. A prefix that had to be changed gets a hash
+// of itself, so "a/b" and "a_b" stay apart.
+func nodeID(prefix string) string {
+	node := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, prefix)
+	if node == prefix {
+		return node
+	}
+	sum := sha256.Sum256([]byte(prefix))
+	return node + "_" + hex.EncodeToString(sum[:4])
+}
