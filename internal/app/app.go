@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/broker"
+	"github.com/edgeprivacy/edge/internal/hass"
 	"github.com/edgeprivacy/edge/internal/watch"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -80,12 +81,14 @@ func Run(ctx context.Context, o Options) error {
 		Broker: brokerURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		TLS: publish.TLS{CA: cfg.MQTT.TLS.CA, Cert: cfg.MQTT.TLS.Cert, Key: cfg.MQTT.TLS.Key},
 		QoS: byte(cfg.MQTT.QoS), TopicPrefix: cfg.MQTT.TopicPrefix, SpoolDir: cfg.MQTT.SpoolDir, Logger: log,
+		Owned: hass.Owned(cfg, cfg.MQTT.TopicPrefix),
 	})
 	if err != nil {
 		return err
 	}
 
 	r := newRunner(log, pub)
+	r.prefix = cfg.MQTT.TopicPrefix
 	if o.AuditPath != "" {
 		a, err := openAudit(o.AuditPath, pub, log)
 		if err != nil {
@@ -106,6 +109,8 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
 	}
 	r.audit.config(o.ConfigPath, raw, cfg, "start", started, nil, nil)
+	// Before the publisher runs, so that it tells these from leftovers.
+	r.announce(cfg)
 
 	waitOutputs, err := r.outs.start(runCtx)
 	if err != nil {

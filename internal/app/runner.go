@@ -26,6 +26,9 @@ type runner struct {
 
 	pubErr error // why the publisher stopped early, if it did
 
+	prefix    string             // the MQTT topic prefix, for discovery configs
+	discovery []events.Discovery // the Home Assistant configs last announced
+
 	mu    sync.Mutex
 	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
 	built map[string]builtOutputs
@@ -134,6 +137,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded, site *pipeline.Site) {
 		delete(r.cams, id)
 		r.mu.Unlock()
 	}
+	r.announce(next)
 	r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
 	r.audit.config(cur.path, newRaw, next, "reload", started, replaced, stopped)
 	cur.raw, cur.cfg = newRaw, next

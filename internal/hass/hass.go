@@ -78,6 +78,17 @@ func Configs(cfg *configs.Config, prefix string) []events.Discovery {
 	return out
 }
 
+// Owned returns the topic filter that holds every discovery config of this
+// box (its node id under the discovery prefix), for the publisher to clear
+// what an earlier run left there; nil when discovery is off.
+func Owned(cfg *configs.Config, prefix string) []string {
+	ha := cfg.MQTT.HomeAssistant
+	if !ha.DiscoveryOn() {
+		return nil
+	}
+	return []string{ha.DiscoveryPrefix + "/+/" + nodeID(prefix) + "/+/config"}
+}
+
 // Removed returns an empty (removing) config for every topic of old that is
 // not in next: the entities of removed cameras, zones and signs.
 func Removed(old, next []events.Discovery) []events.Discovery {
@@ -130,6 +141,9 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 	out = append(out, b.config(Sensor, c.ID, "status", st))
 
 	var signs []string
+	if c.Signage != "" {
+		signs = append(signs, c.Signage)
+	}
 	for _, z := range c.Zones {
 		if zones.Kind(z.Kind) != zones.Monitored {
 			continue
@@ -154,13 +168,13 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 	}
 	for _, id := range signs {
 		s := base("sign "+id+" valid", "sign/"+id+"/valid")
+		// Validity is the registered period, judged as edge judges it
+		// (verified_at <= now < expires_at), each time the camera's state
+		// arrives (every few seconds): the camera's own sign has no status
+		// of its own on any topic.
 		s.StateTopic = state
-		// The camera's state lists each zone's signage status; the sign is
-		// valid when the zones that rely on it say so.
-		s.ValueTemplate = fmt.Sprintf("{%% set z = value_json.zones | selectattr('signage_id', 'equalto', '%s') | list %%}"+
-			"{{ 'ON' if z and z[0].signage_status == '%s' else 'OFF' }}", id, events.SignageValid)
+		s.ValueTemplate, s.JSONAttributesTemplate = signTemplates(b.cfg, id)
 		s.JSONAttributesTopic = state
-		s.JSONAttributesTemplate = signAttributes(b.cfg, id)
 		s.EntityCategory = "diagnostic"
 		s.Icon = "mdi:sign-caution"
 		out = append(out, b.config(BinarySensor, c.ID, "sign_"+id+"_valid", s))
@@ -173,19 +187,22 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 	return out
 }
 
-// signAttributes is a template that ignores the state and yields the sign's
-// register entry: its expiry comes from the config, not from a topic.
-func signAttributes(cfg *configs.Config, id string) string {
-	attrs := map[string]string{"signage_id": id}
-	if i := slices.IndexFunc(cfg.Signage, func(s configs.Sign) bool { return s.ID == id }); i >= 0 {
-		s := cfg.Signage[i]
-		attrs["verified_at"] = s.VerifiedAt.UTC().Format(time.RFC3339)
-		attrs["expires_at"] = s.ExpiresAt.UTC().Format(time.RFC3339)
+// signTemplates are the value and attribute templates of a sign's validity:
+// both ignore the message and use the sign's register entry (its period
+// comes from the config, not from a topic). A sign not in the register (the
+// config refuses that) is never valid.
+func signTemplates(cfg *configs.Config, id string) (value, attributes string) {
+	i := slices.IndexFunc(cfg.Signage, func(s configs.Sign) bool { return s.ID == id })
+	if i < 0 {
+		return "OFF", fmt.Sprintf(`{{ {"signage_id": "%s"} | tojson }}`, id)
 	}
+	s := cfg.Signage[i]
+	from, until := s.VerifiedAt.UTC().Format(time.RFC3339), s.ExpiresAt.UTC().Format(time.RFC3339)
+	value = fmt.Sprintf("{{ 'ON' if as_datetime('%s') <= now() < as_datetime('%s') else 'OFF' }}", from, until)
 	// Ids and RFC 3339 times hold no quote or brace, so JSON is a valid
 	// Jinja dict literal here.
-	j, _ := json.Marshal(attrs) // a map of strings always marshals
-	return "{{ " + string(j) + " | tojson }}"
+	j, _ := json.Marshal(map[string]string{"signage_id": id, "verified_at": from, "expires_at": until}) // strings always marshal
+	return value, "{{ " + string(j) + " | tojson }}"
 }
 
 // config marshals e for topic {discovery}/{component}/{node}/{object}/config.

@@ -19,6 +19,7 @@ mqtt:
 cameras:
   - id: hall
     url: rtsp://127.0.0.1:8554/hall
+    signage: hall-cam-sign
     snapshots:
       enabled: true
     zones:
@@ -49,12 +50,16 @@ cameras:
         signage: yard-sign
         polygon: [[0, 0], [1, 0], [1, 1], [0, 1]]
 signage:
+  - id: hall-cam-sign
+    purpose: public-safety
+    verified_at: 2026-01-01T00:00:00Z
+    expires_at: 2030-01-01T00:00:00Z
   - id: hall-sign
-    purpose: occupancy counting for fire safety
+    purpose: fire-safety
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2030-01-01T00:00:00Z
   - id: yard-sign
-    purpose: occupancy counting for fire safety
+    purpose: fire-safety
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2029-06-30T00:00:00Z
 `
@@ -157,9 +162,10 @@ func TestConfigsFollowHomeAssistantSchema(t *testing.T) {
 			}
 		}
 	}
-	// hall: status, 2 zones x (occupancy + person), 1 sign, snapshot;
-	// yard: status, 1 zone x 2, 1 sign, no snapshot; off: nothing.
-	want := map[string]int{hass.Sensor: 2 + 2 + 1, hass.BinarySensor: 2 + 1 + 1 + 1, hass.Camera: 1}
+	// hall: status, 2 zones x (occupancy + person), 2 signs (camera,
+	// zones), snapshot; yard: status, 1 zone x 2, 1 sign, no snapshot;
+	// off: nothing.
+	want := map[string]int{hass.Sensor: 2 + 2 + 1, hass.BinarySensor: 2 + 2 + 1 + 1, hass.Camera: 1}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("%d %s configs, want %d (all: %v)", count[k], k, n, count)
@@ -209,9 +215,10 @@ func TestEntitiesReadTheTopicsEdgePublishes(t *testing.T) {
 	if sign.component != hass.BinarySensor || !strings.Contains(sign.keys["json_attributes_template"].(string), `"expires_at":"2029-06-30T00:00:00Z"`) {
 		t.Errorf("sign sensor has no expiry attribute: %v", sign)
 	}
-	if !strings.Contains(sign.keys["value_template"].(string), "'yard-sign'") {
-		t.Errorf("sign sensor does not look up its sign: %v", sign.keys["value_template"])
+	if vt := sign.keys["value_template"].(string); !strings.Contains(vt, "as_datetime('2026-01-01T00:00:00Z') <= now() < as_datetime('2029-06-30T00:00:00Z')") {
+		t.Errorf("sign sensor is not valid over the registered period: %s", vt)
 	}
+	find(t, ds, "hall/sign/hall-cam-sign/valid") // the camera's own sign
 	snap := find(t, ds, "hall/snapshot")
 	if snap.component != hass.Camera || snap.keys["topic"] != events.SnapshotTopic("edge/gym", "hall") {
 		t.Errorf("snapshot camera: %v", snap)
@@ -250,7 +257,7 @@ cameras:
   - id: a
     url: rtsp://127.0.0.1/y
     zones: [{id: b_c, kind: monitored, signage: sg, polygon: [[0,0],[1,0],[1,1]]}]
-signage: [{id: sg, purpose: p, verified_at: 2026-01-01, expires_at: 2030-01-01}]
+signage: [{id: sg, purpose: fire-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}]
 `
 	topics := map[string]bool{}
 	for _, d := range hass.Configs(load(t, tricky), "edge") {
