@@ -2,6 +2,7 @@ package configs_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +118,25 @@ func TestEditNotFound(t *testing.T) {
 	}
 	if _, err := configs.SetZones([]byte("a: [\n"), "lobby", nil); err == nil {
 		t.Error("SetZones on broken YAML: no error")
+	}
+}
+
+func TestRedactYAML(t *testing.T) {
+	raw := []byte(commented + `restream: {addr: "127.0.0.1:8554", username: v, password: "s3cret-rtsp"}
+http: {username: op, password: s3cret-http}
+`)
+	raw = []byte(strings.Replace(string(raw), "tcp://127.0.0.1:1883", "tcp://u:s3cret-mqtt@127.0.0.1:1883?token=s3cret-tok", 1))
+	doc, err := configs.RedactYAML(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fmt.Sprint(doc)
+	for _, secret := range []string{"s3cret", ":pw@"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("%q left in redacted config: %s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "rtsp://***:***@127.0.0.1:8554/cam") || !strings.Contains(s, "username:op") {
+		t.Errorf("redaction removed too much: %s", s)
 	}
 }

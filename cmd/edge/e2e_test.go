@@ -269,7 +269,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	sub := subscribe(t, mq.URL(), "e2e", "e2e-subscriber")
 	audit := filepath.Join(dir, "audit.jsonl")
-	run := start(t, "edge run", "run", "--config", cfgPath, "--audit", audit)
+	run := start(t, "edge run", "run", "--config", cfgPath, "--audit", audit, "--http", "127.0.0.1:0")
 
 	// People walk through the signed walkway: at least one enter and one exit.
 	waitFor(t, 150*time.Second, "an enter and an exit in the walkway", func() bool {

@@ -30,7 +30,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "--config FILE", "run every enabled camera's pipeline", cmdRun},
+		{"run", "--config FILE [--http ADDR]", "run every enabled camera's pipeline, with the operator console on ADDR", cmdRun},
 		{"config", "check [--strict] FILE", "validate a config, summarise its cameras and each sign's lifecycle (--strict: exit 1 on a warning)", cmdConfig},
 		{"replay", "[--addr A] PATH...", "serve videos as looping RTSP cameras", cmdReplay},
 		{"probe", "URL [--frames N]", "check a camera before adding it", cmdProbe},

@@ -23,6 +23,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	embedded := fs.String("embedded-broker", broker.DefaultAddr, "listen `ADDR` of the embedded MQTT broker, used when mqtt.broker is empty")
 	print := fs.Bool("print", false, "also print what is published, as a subscriber sees it")
 	audit := fs.String("audit", "", "append config changes, every event produced and masking counts to `FILE` (JSON lines)")
+	httpAddr := fs.String("http", "", "serve the operator console, API and metrics on `ADDR` instead of http.addr (default 127.0.0.1:8080; off: none)")
 	watchEvery := fs.Duration("watch-config", 2*time.Second, "check the config file for changes this often (0: only on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,6 +43,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	return app.Run(ctx, app.Options{
 		ConfigPath: *path, EmbeddedBroker: *embedded, Print: printTo, AuditPath: *audit,
-		WatchEvery: *watchEvery, Reload: hup,
+		WatchEvery: *watchEvery, Reload: hup, HTTPAddr: *httpAddr,
 	})
 }

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/broker"
+	"github.com/edgeprivacy/edge/internal/console"
 	"github.com/edgeprivacy/edge/internal/hass"
+	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/internal/watch"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -38,6 +40,9 @@ type Options struct {
 	WatchEvery time.Duration
 	// Reload asks for a config reload with every value received (SIGHUP).
 	Reload <-chan os.Signal
+	// HTTPAddr, when set, replaces http.addr of the config ("off": no HTTP
+	// server); the same rules apply to it.
+	HTTPAddr string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -57,7 +62,9 @@ func Run(ctx context.Context, o Options) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	raw, cfg, err := loadConfig(o.ConfigPath)
+	r := newRunner(log, nil)
+	r.httpAddr = o.HTTPAddr
+	raw, cfg, err := r.load(o.ConfigPath)
 	if err != nil {
 		return err
 	}
@@ -87,8 +94,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	r := newRunner(log, pub)
+	r.sink = pub
 	r.prefix = cfg.MQTT.TopicPrefix
+	r.spool = func() int { return pub.Stats().SpoolDepth }
 	if o.AuditPath != "" {
 		a, err := openAudit(o.AuditPath, pub, log)
 		if err != nil {
@@ -97,13 +105,29 @@ func Run(ctx context.Context, o Options) error {
 		defer a.Close()
 		r.audit, r.sink = a, a
 	}
+	// Events pass the metrics and the console's live list on their way to
+	// the audit log and MQTT.
+	recent := console.NewEvents(1000)
+	r.metrics = metrics.New(r)
+	r.sink = r.metrics.Sink(recent.Sink(r.sink))
 	if r.outs, err = newOutputs(cfg, log); err != nil {
 		return err
+	}
+	r.publish(&loaded{path: o.ConfigPath, raw: raw, cfg: cfg})
+	var web *console.Server
+	if cfg.HTTP.Enabled() {
+		// Listen before any camera starts: a port in use fails the start.
+		web, err = console.New(console.Config{HTTP: cfg.HTTP, Backend: r, Events: recent, Metrics: r.metrics.Handler(),
+			AuditPath: o.AuditPath, Logger: log})
+		if err != nil {
+			return err
+		}
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	site := pipeline.NewSite(log)
+	r.site = pipeline.NewSite(log)
+	site := r.site
 	started, _, _ := site.Apply(runCtx, r.members(cfg))
 	if len(started) == 0 {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
@@ -119,6 +143,16 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	if web != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := web.Serve(runCtx); err != nil {
+				log.Error("operator console stopped", "err", err)
+			}
+		}()
+		log.Info("operator console, API and metrics", "url", web.URL(), "auth", cfg.HTTP.Username != "")
+	}
 	pubDone := make(chan error, 1)
 	wg.Add(1)
 	go func() {
@@ -136,7 +170,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log.Info("edge running", "site", cfg.Site, "cameras", started)
 
-	r.serve(runCtx, &loaded{path: o.ConfigPath, raw: raw, cfg: cfg}, site, o.WatchEvery, o.Reload, pubDone)
+	r.running.Store(true)
+	r.serve(runCtx, &loaded{path: o.ConfigPath, raw: raw, cfg: cfg}, o.WatchEvery, o.Reload, pubDone)
+	r.running.Store(false)
 
 	// Stop first: recorders finish their files, the publisher says offline.
 	stop()

@@ -150,6 +150,7 @@ func TestReload(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	site := pipeline.NewSite(log)
+	r.site = site
 	defer func() { cancel(); site.Wait() }()
 	if started, _, _ := site.Apply(ctx, r.members(cfg)); !slices.Equal(started, []string{"a"}) {
 		t.Fatalf("started %v, want [a]", started)
@@ -190,7 +191,7 @@ func TestReload(t *testing.T) {
 			cfgBefore := cur.cfg
 			next := st.edit(text)
 			writeFile(t, path, next)
-			r.reload(ctx, cur, site)
+			r.reload(ctx, cur)
 			lines := readAuditLines(t, auditPath)[before:]
 			switch {
 			case st.kind == "" && len(lines) != 0:
@@ -249,7 +250,7 @@ func TestRunReloadsOnSignal(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, AuditPath: auditPath, Reload: reload, Logger: quietLogger()})
+		done <- Run(ctx, Options{ConfigPath: path, AuditPath: auditPath, Reload: reload, HTTPAddr: "127.0.0.1:0", Logger: quietLogger()})
 	}()
 	waitAudit := func(what string, ok func([]auditLine) bool) {
 		t.Helper()
@@ -289,7 +290,7 @@ func TestRunRefusesWithoutCameras(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, strings.Replace(fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)), "  - id: a\n", "  - id: a\n    enabled: false\n", 1))
-	err := Run(context.Background(), Options{ConfigPath: path, Logger: quietLogger()})
+	err := Run(context.Background(), Options{ConfigPath: path, HTTPAddr: "off", Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "no camera could be started") {
 		t.Fatalf("Run = %v, want no camera could be started", err)
 	}

@@ -28,7 +28,7 @@ type auditLog struct {
 	enc  *json.Encoder
 }
 
-// auditRecord is one line. Kind is "config", "config_rejected", "event" or "masking".
+// auditRecord is one line. Kind is "config", "config_change", "config_rejected", "event" or "masking".
 type auditRecord struct {
 	TS      time.Time     `json:"ts"`
 	Kind    string        `json:"kind"`
@@ -36,6 +36,15 @@ type auditRecord struct {
 	Error   string        `json:"error,omitempty"`
 	Event   *events.Event `json:"event,omitempty"`
 	Masking *auditMasking `json:"masking,omitempty"`
+	Change  *auditChange  `json:"change,omitempty"`
+}
+
+// auditChange is a config change made from the operator console.
+type auditChange struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"` // of the file after the change
+	User   string `json:"user"`
+	Action string `json:"action"`
 }
 
 type auditConfig struct {
@@ -118,6 +127,16 @@ func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason s
 		})
 	}
 	a.write(auditRecord{Kind: "config", Config: ac})
+}
+
+// change records a config change made from the console: who, what, and
+// the file's hash after it.
+func (a *auditLog) change(path string, raw []byte, user, action string) {
+	if a == nil {
+		return
+	}
+	sum := sha256.Sum256(raw)
+	a.write(auditRecord{Kind: "config_change", Change: &auditChange{File: path, SHA256: hex.EncodeToString(sum[:]), User: user, Action: action}})
 }
 
 func (a *auditLog) rejected(err error) {

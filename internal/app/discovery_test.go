@@ -44,6 +44,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	site := pipeline.NewSite(log)
+	r.site = site
 	defer func() { cancel(); site.Wait() }()
 	site.Apply(ctx, r.members(cfg))
 	r.announce(cfg)
@@ -55,7 +56,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 
 	camB := "  - id: b\n    url: rtsp://127.0.0.1:9/b\n    zones: [{id: hall, kind: monitored, signage: s1, polygon: [[0, 0], [1, 0], [1, 1]]}]\nsignage:\n"
 	writeFile(t, path, strings.Replace(base, "signage:\n", camB, 1))
-	r.reload(ctx, cur, site)
+	r.reload(ctx, cur)
 	var bTopics []string
 	for _, d := range sink.discoveries()[first:] {
 		if strings.Contains(string(d.Config), `"edge/b/state"`) || strings.Contains(string(d.Config), `"edge/b/hall/occupancy"`) {
@@ -68,7 +69,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 
 	seen := len(sink.discoveries())
 	writeFile(t, path, base)
-	r.reload(ctx, cur, site)
+	r.reload(ctx, cur)
 	cleared := map[string]bool{}
 	for _, d := range sink.discoveries()[seen:] {
 		if len(d.Config) == 0 {

@@ -38,6 +38,9 @@ func needsRestart(old, next *configs.Config) string {
 	if !jsonEqual(old.Restream, next.Restream) {
 		why = append(why, "restream")
 	}
+	if !jsonEqual(old.HTTP, next.HTTP) {
+		why = append(why, "http")
+	}
 	outputs := func(c *configs.Camera) []any { return []any{c.Restream, c.Encode, c.Snapshots, c.Record} }
 	hasOutputs := func(c *configs.Camera) bool { return c.Restream || c.Snapshots.Enabled || c.Record.Enabled }
 	for _, o := range old.EnabledCameras() {

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -28,6 +30,13 @@ type runner struct {
 
 	prefix    string             // the MQTT topic prefix, for discovery configs
 	discovery []events.Discovery // the Home Assistant configs last announced
+	site      *pipeline.Site
+	httpAddr  string // --http, replacing http.addr of every config loaded
+	metrics   *metrics.Metrics
+	spool     func() int             // events waiting in the MQTT spool
+	inForce   atomic.Pointer[loaded] // a copy of the config in force, for readers on other goroutines
+	running   atomic.Bool            // cameras started, for /readyz
+	changes   chan changeReq         // console edits, applied by serve
 
 	mu    sync.Mutex
 	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
@@ -47,14 +56,16 @@ type loaded struct {
 }
 
 func newRunner(log *slog.Logger, sink pipeline.Sink) *runner {
-	return &runner{log: log, sink: sink, cams: map[string]*pipeline.Camera{}, built: map[string]builtOutputs{}}
+	return &runner{log: log, sink: sink, cams: map[string]*pipeline.Camera{}, built: map[string]builtOutputs{},
+		changes: make(chan changeReq)}
 }
 
 // serve reloads the config when asked or when the file changes, and writes the
 // masking counts to the audit log every minute, until ctx is done.
 // It returns early when the MQTT publisher stops: without it events have
 // nowhere to go.
-func (r *runner) serve(ctx context.Context, cur *loaded, site *pipeline.Site, every time.Duration, reload <-chan os.Signal, pubDone <-chan error) {
+func (r *runner) serve(ctx context.Context, cur *loaded, every time.Duration, reload <-chan os.Signal, pubDone <-chan error) {
+	r.publish(cur)
 	var poll <-chan time.Time
 	if every > 0 {
 		t := time.NewTicker(every)
@@ -82,6 +93,9 @@ func (r *runner) serve(ctx context.Context, cur *loaded, site *pipeline.Site, ev
 			}
 			r.mu.Unlock()
 			continue
+		case req := <-r.changes:
+			req.reply <- r.applyChange(ctx, cur, req)
+			continue
 		case <-reload:
 			r.log.Info("SIGHUP: reloading config", "file", cur.path)
 		case <-poll:
@@ -102,15 +116,21 @@ func (r *runner) serve(ctx context.Context, cur *loaded, site *pipeline.Site, ev
 			lastMod = m
 			r.log.Info("config file changed: reloading", "file", cur.path)
 		}
-		r.reload(ctx, cur, site)
+		r.reload(ctx, cur)
 	}
+}
+
+// publish makes a copy of cur the config other goroutines read.
+func (r *runner) publish(cur *loaded) {
+	c := *cur
+	r.inForce.Store(&c)
 }
 
 // reload reads cur's file again and applies it to site when it is valid,
 // changed, and changes nothing a running process cannot apply; cur then
 // holds it. A rejected config is logged and audited, and nothing of it applied.
-func (r *runner) reload(ctx context.Context, cur *loaded, site *pipeline.Site) {
-	newRaw, next, err := loadConfig(cur.path)
+func (r *runner) reload(ctx context.Context, cur *loaded) {
+	newRaw, next, err := r.load(cur.path)
 	if err != nil {
 		r.log.Error("config reload rejected; the running config stays in force", "file", cur.path, "err", err)
 		r.audit.rejected(err)
@@ -128,7 +148,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded, site *pipeline.Site) {
 		cur.raw = newRaw // do not repeat the same rejection every poll
 		return
 	}
-	started, replaced, stopped := site.Apply(ctx, r.members(next))
+	started, replaced, stopped := r.site.Apply(ctx, r.members(next))
 	for _, id := range stopped {
 		// Replace its retained state, so subscribers do not go on
 		// trusting the last one.
@@ -141,6 +161,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded, site *pipeline.Site) {
 	r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
 	r.audit.config(cur.path, newRaw, next, "reload", started, replaced, stopped)
 	cur.raw, cur.cfg = newRaw, next
+	r.publish(cur)
 }
 
 // members builds a pipeline for every enabled camera of cfg; a camera that
@@ -185,6 +206,9 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 	}
 	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
 	cc.OnStart = func(cam *pipeline.Camera) { r.setCurrent(cam) }
+	if r.metrics != nil {
+		cc.ObserveStage = r.metrics.ObserveStage
+	}
 	return pipeline.NewCamera(cc)
 }
 
@@ -211,6 +235,27 @@ func loadConfig(path string) ([]byte, *configs.Config, error) {
 	}
 	cfg, err := configs.Load(path)
 	return raw, cfg, err
+}
+
+// load is loadConfig with the command line's overrides applied and checked.
+func (r *runner) load(path string) ([]byte, *configs.Config, error) {
+	raw, cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.override(cfg); err != nil {
+		return nil, nil, fmt.Errorf("config %s with --http %s: %w", path, r.httpAddr, err)
+	}
+	return raw, cfg, nil
+}
+
+// override applies --http to cfg, under the same rules as the file's value.
+func (r *runner) override(cfg *configs.Config) error {
+	if r.httpAddr == "" {
+		return nil
+	}
+	cfg.HTTP.Addr = r.httpAddr
+	return cfg.Validate()
 }
 
 func modTime(path string) time.Time {

@@ -1,0 +1,85 @@
+package console
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+)
+
+type userKey struct{}
+
+// userOf is who made the request: the basic-auth user, or "anonymous" on a
+// loopback console without credentials.
+func userOf(ctx context.Context) string {
+	if u, ok := ctx.Value(userKey{}).(string); ok {
+		return u
+	}
+	return "anonymous"
+}
+
+// equal compares secrets in constant time whatever their lengths: both sides
+// are hashed first, so neither a length nor a prefix shows in the timing.
+func equal(a, b string) bool {
+	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
+}
+
+// guard lets a request through once it is authenticated and, if it changes
+// something, once it is plainly from this console.
+func (s *Server) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := s.cfg.HTTP
+		user := "anonymous"
+		if want.Username != "" {
+			u, p, ok := r.BasicAuth()
+			// Both comparisons always run: which one failed must not show.
+			if userOK, passOK := equal(u, want.Username), equal(p, want.Password); !ok || !(userOK && passOK) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="edge console", charset="UTF-8"`)
+				http.Error(w, "authentication required", http.StatusUnauthorized)
+				return
+			}
+			user = u
+		} else if !want.AllowAnonymous && !loopbackHost(r.Host) {
+			// Only loopback serves without credentials; a page elsewhere
+			// that resolves its own name to 127.0.0.1 (DNS rebinding)
+			// arrives with its own name in Host.
+			http.Error(w, "this console answers only to localhost, 127.0.0.1 or [::1] without credentials", http.StatusMisdirectedRequest)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+				http.Error(w, "changes are accepted only from this console's own pages", http.StatusForbidden)
+				return
+			}
+			if r.Method != http.MethodDelete {
+				// A cross-site form can post text/plain without asking; JSON needs CORS, which is never granted.
+				if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+					http.Error(w, "send the change as application/json", http.StatusUnsupportedMediaType)
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+	})
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == host
+}
