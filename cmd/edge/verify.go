@@ -17,8 +17,9 @@ import (
 var version = "dev"
 
 // cmdVerify is `edge verify`: a test video through the production pipeline
-// (or a recording made elsewhere, decoded and leak-checked), a report out,
-// exit 1 on any leak or unsigned detection.
+// (or a recording made elsewhere, decoded and leak-checked), a report out.
+// Exit codes: 0 PASS, 1 FAIL, 2 usage or input error, 3 INCONCLUSIVE
+// (something could not be checked; never a pass).
 func cmdVerify(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config `FILE` (YAML)")
@@ -28,19 +29,17 @@ func cmdVerify(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "report `DIR` (report.json, report.html, sample JPEGs)")
 	start := fs.String("start", "", "wall-clock `TIME` (RFC 3339) of the first frame, for judging signage; default now")
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
-	tol := fs.Uint("tolerance", verify.DefaultRecordingTolerance, "with --recording: levels per channel a privacy pixel may differ from the fill (lossy codecs)")
-	shrink := fs.Int("shrink", verify.DefaultRecordingShrink, "with --recording: pixels inside the privacy border where checking starts (codec bleed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	usage := errors.New("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N]")
-	if *cfgPath == "" || *camera == "" || *out == "" || (*video == "") == (*recording == "") || fs.NArg() != 0 || *tol > 255 {
+	if *cfgPath == "" || *camera == "" || *out == "" || (*video == "") == (*recording == "") || fs.NArg() != 0 {
 		fs.Usage()
 		return &exitError{2, usage}
 	}
 	cfg := verify.Config{
 		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
-		Samples: *samples, Tolerance: uint8(*tol), Shrink: *shrink, Version: version,
+		Samples: *samples, Version: version,
 	}
 	if *samples == 0 {
 		cfg.Samples = -1
@@ -70,7 +69,11 @@ func cmdVerify(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%s: %d frames checked, %d leaked, %d detections, %d outside signed zones, %d events, %.1f frames/s\nreport: %s/report.html\n",
 		rep.Verdict, rep.FramesChecked, rep.FramesLeaked, rep.Detections, rep.ViolationCount, len(rep.Events), rep.ProcessingFPS, *out)
-	if rep.Verdict != verify.Pass {
+	switch rep.Verdict {
+	case verify.Pass:
+	case verify.Inconclusive:
+		return &exitError{3, errors.New("INCONCLUSIVE: " + strings.Join(rep.Reasons, "; "))}
+	default:
 		return &exitError{1, errors.New(strings.Join(rep.Reasons, "; "))}
 	}
 	return nil

@@ -34,10 +34,11 @@ static void edge_file_close(edge_file *f) {
 	free(f);
 }
 
-// edge_file_open opens path and picks its best video stream. When the
-// stream is not H.264/H.265 it still succeeds with *codec_id set, so that
-// the Go side can name the codec in its error.
-static int edge_file_open(const char *path, edge_file **out, int *codec_id) {
+// edge_file_open opens path and picks its video stream number want, or the
+// best one when want is negative. When the stream is not H.264/H.265 it
+// still succeeds with *codec_id set, so that the Go side can name the codec
+// in its error.
+static int edge_file_open(const char *path, int want, edge_file **out, int *codec_id) {
 	edge_file *f = calloc(1, sizeof(edge_file));
 	if (f == NULL) {
 		return AVERROR(ENOMEM);
@@ -52,7 +53,14 @@ static int edge_file_open(const char *path, edge_file **out, int *codec_id) {
 		edge_file_close(f);
 		return ret;
 	}
-	ret = av_find_best_stream(f->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+	if (want >= 0) {
+		ret = AVERROR_STREAM_NOT_FOUND;
+		if ((unsigned)want < f->fmt->nb_streams && f->fmt->streams[want]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+			ret = want;
+		}
+	} else {
+		ret = av_find_best_stream(f->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+	}
 	if (ret < 0) {
 		edge_file_close(f);
 		return ret;
@@ -143,6 +151,21 @@ static int64_t edge_file_pts_ns(edge_file *f) {
 	return av_rescale_q(ts, f->tb, (AVRational){1, 1000000000});
 }
 
+// edge_probe opens path for its stream list and container metadata only.
+static int edge_probe(const char *path, AVFormatContext **out) {
+	int ret = avformat_open_input(out, path, NULL, NULL);
+	if (ret < 0) {
+		return ret;
+	}
+	ret = avformat_find_stream_info(*out, NULL);
+	if (ret < 0) {
+		avformat_close_input(out);
+	}
+	return ret;
+}
+
+static AVStream *edge_stream(AVFormatContext *f, unsigned i) { return f->streams[i]; }
+
 static void edge_strerror(int code, char *buf, size_t n) {
 	av_strerror(code, buf, n);
 }
@@ -167,12 +190,18 @@ const ConvertHint = "ffmpeg -i in.avi -c:v libx264 -preset veryfast -g 20 out.mp
 // owns the access unit: its NALUs are not reused. PTS counts from the
 // stream's start; Received is the time the unit was read.
 func ReadFile(ctx context.Context, path string, fn func(ingest.AccessUnit) error) error {
+	return ReadStream(ctx, path, -1, fn)
+}
+
+// ReadStream is ReadFile for the video stream with container index stream
+// (as Probe lists them); a negative index picks the best video stream.
+func ReadStream(ctx context.Context, path string, stream int, fn func(ingest.AccessUnit) error) error {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 
 	var f *C.edge_file
 	var codecID C.int
-	ret := C.edge_file_open(cpath, &f, &codecID)
+	ret := C.edge_file_open(cpath, C.int(stream), &f, &codecID)
 	defer C.edge_file_close(f)
 	if ret < 0 && f == nil {
 		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
@@ -223,6 +252,72 @@ func ReadFile(ctx context.Context, path string, fn func(ingest.AccessUnit) error
 		if err := fn(au); err != nil {
 			return err
 		}
+	}
+}
+
+// FFmpegVersion is the version of the FFmpeg libraries linked in.
+func FFmpegVersion() string {
+	return fmt.Sprintf("%s (libavformat %d.%d.%d)", C.GoString(C.av_version_info()),
+		C.avformat_version()>>16, (C.avformat_version()>>8)&0xff, C.avformat_version()&0xff)
+}
+
+// Info is what a container says about itself: its video streams (every
+// one, in every program) and its metadata tags.
+type Info struct {
+	Format string
+	Video  []Stream
+	// Tags are the container's metadata (creation_time, title, comment, ...).
+	Tags map[string]string
+}
+
+// Stream is one video stream of a container.
+type Stream struct {
+	Index         int // container stream index, for ReadStream
+	Codec         string
+	Width, Height int
+	Default       bool // marked as the default track
+	Tags          map[string]string
+}
+
+// Probe lists the video streams and metadata of the file at path.
+func Probe(path string) (Info, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var fc *C.AVFormatContext
+	if ret := C.edge_probe(cpath, &fc); ret < 0 {
+		return Info{}, fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
+	}
+	defer C.avformat_close_input(&fc)
+	info := Info{Format: C.GoString(fc.iformat.name), Tags: tags(fc.metadata)}
+	for i := C.uint(0); i < fc.nb_streams; i++ {
+		st := C.edge_stream(fc, C.uint(i))
+		if st.codecpar.codec_type != C.AVMEDIA_TYPE_VIDEO {
+			continue
+		}
+		// Cover art is a "video" stream of one picture, not a track.
+		if st.disposition&C.AV_DISPOSITION_ATTACHED_PIC != 0 {
+			continue
+		}
+		info.Video = append(info.Video, Stream{
+			Index: int(i), Codec: C.GoString(C.avcodec_get_name(st.codecpar.codec_id)),
+			Width: int(st.codecpar.width), Height: int(st.codecpar.height),
+			Default: st.disposition&C.AV_DISPOSITION_DEFAULT != 0, Tags: tags(st.metadata),
+		})
+	}
+	return info, nil
+}
+
+func tags(d *C.AVDictionary) map[string]string {
+	m := map[string]string{}
+	var e *C.AVDictionaryEntry
+	empty := C.CString("")
+	defer C.free(unsafe.Pointer(empty))
+	for {
+		e = C.av_dict_get(d, empty, e, C.AV_DICT_IGNORE_SUFFIX)
+		if e == nil {
+			return m
+		}
+		m[C.GoString(e.key)] = C.GoString(e.value)
 	}
 }
 

@@ -24,12 +24,17 @@ const (
 const (
 	Pass = "PASS"
 	Fail = "FAIL"
+	// Inconclusive: nothing leaked in what was checked, but not everything
+	// could be checked (a zone too small, frames not decoded, a track not
+	// read). Never a pass.
+	Inconclusive = "INCONCLUSIVE"
 )
 
 // Report is what a verify run found; it is written as report.json.
 type Report struct {
 	Tool        string    `json:"tool"`
 	Version     string    `json:"version"`
+	Build       Build     `json:"build"`
 	Mode        string    `json:"mode"`
 	GeneratedAt time.Time `json:"generated_at"`
 	Site        string    `json:"site"`
@@ -39,6 +44,11 @@ type Report struct {
 	// Start is the wall-clock time given to the first frame; signage is
 	// judged at Start plus each frame's timestamp.
 	Start time.Time `json:"start"`
+	// Origin is what a recording says about where it came from (recording
+	// mode only).
+	Origin *Origin `json:"origin,omitempty"`
+	// Tracks are the video tracks checked: in recording mode every one.
+	Tracks []Track `json:"tracks"`
 
 	Verdict string   `json:"verdict"`
 	Reasons []string `json:"reasons,omitempty"`
@@ -51,10 +61,13 @@ type Report struct {
 	LeakedPixels         int64       `json:"leaked_pixels"`
 	PrivacyPixelsChecked int64       `json:"privacy_pixels_checked"`
 	Leaks                []LeakFrame `json:"leaks,omitempty"`
-	DecodeErrors         int         `json:"decode_errors"`
-	MaskFailed           int         `json:"mask_failed"`
-	Sizes                []FrameSize `json:"frame_sizes"`
-	Check                LeakRule    `json:"leak_check"`
+	// LeakSeries is the number of leaked pixels of every checked frame, in
+	// checking order (tracks one after the other).
+	LeakSeries   []int       `json:"leak_series"`
+	DecodeErrors int         `json:"decode_errors"`
+	MaskFailed   int         `json:"mask_failed"`
+	Sizes        []FrameSize `json:"frame_sizes"`
+	Check        LeakRule    `json:"leak_check"`
 
 	FramesAnalysed int `json:"frames_analysed"`
 	Detections     int `json:"detections"`
@@ -84,23 +97,26 @@ type FileRef struct {
 
 // LeakRule is how privacy pixels were judged.
 type LeakRule struct {
-	Rule      string `json:"rule"`
-	Tolerance int    `json:"tolerance"`
-	ShrinkPx  int    `json:"shrink_px"`
-	Fill      [3]int `json:"fill_rgb"`
-	Checker   string `json:"checker"`
+	Rule string `json:"rule"`
+	Fill [3]int `json:"fill_rgb"`
+	// SmallestLeakPx is the narrowest leak along a zone edge this run is
+	// guaranteed to catch: 1 px when every zone was exact, 2 px on lossy video.
+	SmallestLeakPx int    `json:"smallest_leak_px"`
+	Checker        string `json:"checker"`
 }
 
 // LeakFrame is one frame with private pixels not equal to the fill.
 type LeakFrame struct {
-	Frame      uint64  `json:"frame"`
-	PTSSeconds float64 `json:"pts_s"`
-	Width      int     `json:"width"`
-	Height     int     `json:"height"`
-	Pixels     int     `json:"pixels"`
-	Checked    int     `json:"checked"`
-	First      [2]int  `json:"first_xy"`
-	Detail     string  `json:"detail,omitempty"`
+	Track      int      `json:"track"`
+	Frame      uint64   `json:"frame"`
+	Zones      []string `json:"zones,omitempty"`
+	PTSSeconds float64  `json:"pts_s"`
+	Width      int      `json:"width"`
+	Height     int      `json:"height"`
+	Pixels     int      `json:"pixels"`
+	Checked    int      `json:"checked"`
+	First      [2]int   `json:"first_xy"`
+	Detail     string   `json:"detail,omitempty"`
 }
 
 // FrameSize counts the frames of one resolution.
@@ -121,8 +137,11 @@ type Violation struct {
 
 // ZoneStats is what happened in one zone.
 type ZoneStats struct {
-	ID            string         `json:"id"`
-	Kind          string         `json:"kind"`
+	ID      string       `json:"id"`
+	Kind    string       `json:"kind"`
+	Polygon [][2]float64 `json:"polygon"` // as in the config, fractions of the frame
+	// Privacy is what was checked in a privacy zone, and its verdict.
+	Privacy       *PrivacyCheck  `json:"privacy,omitempty"`
 	Signage       string         `json:"signage,omitempty"`
 	Purpose       string         `json:"purpose,omitempty"`
 	SignExpires   *time.Time     `json:"sign_expires,omitempty"`
@@ -132,6 +151,42 @@ type ZoneStats struct {
 	Enters        int            `json:"enters"`
 	Exits         int            `json:"exits"`
 	MaxOccupancy  int            `json:"max_occupancy"`
+}
+
+// PrivacyCheck is the check of one privacy zone.
+type PrivacyCheck struct {
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason,omitempty"`
+	Fill    [3]int `json:"fill_rgb"`
+	// Pixels and Core are the zone's pixels, and those at least
+	// privacycheck.CoreDepth px inside it, per checked frame size ("WxH").
+	Pixels         map[string]int `json:"pixels"`
+	Core           map[string]int `json:"core_pixels"`
+	FramesChecked  int            `json:"frames_checked"`
+	FramesTooSmall int            `json:"frames_too_small"`
+	PixelsChecked  int64          `json:"pixels_checked"`
+	FramesLeaked   int            `json:"frames_leaked"`
+	LeakedPixels   int64          `json:"leaked_pixels"`
+	SpatialPixels  int64          `json:"spatial_pixels,omitempty"`
+	TemporalPixels int64          `json:"temporal_pixels,omitempty"`
+	HardPixels     int64          `json:"hard_bound_pixels,omitempty"`
+	Lossy          bool           `json:"lossy"`
+	MaxNoise       float64        `json:"noise_threshold,omitempty"`
+	MaxDeviation   int            `json:"max_deviation"`
+	SmallestLeakPx int            `json:"smallest_leak_px"`
+}
+
+// Track is one video track of the input.
+type Track struct {
+	Index         int    `json:"index"`
+	Codec         string `json:"codec"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Default       bool   `json:"default"`
+	AccessUnits   int    `json:"access_units"`
+	FramesDecoded int    `json:"frames_decoded"`
+	FramesChecked int    `json:"frames_checked"`
+	Error         string `json:"error,omitempty"`
 }
 
 // StatusChange is the signage status from a frame on.
@@ -160,9 +215,12 @@ type Event struct {
 type Sample struct {
 	Frame      uint64  `json:"frame"`
 	PTSSeconds float64 `json:"pts_s"`
+	Track      int     `json:"track"`
 	File       string  `json:"file"` // JPEG beside the report
 	Detections int     `json:"detections"`
-	uri        template.URL
+	// LeakedPixels is how many leaked pixels the sample's leak map marks.
+	LeakedPixels int `json:"leaked_pixels"`
+	uri          template.URL
 }
 
 //go:embed report.html.tmpl
@@ -194,12 +252,12 @@ func (r *Report) Write(dir string) error {
 	}
 	r.Samples = r.Samples[:0]
 	for _, s := range samples {
-		name := fmt.Sprintf("sample-%06d.jpg", s.Frame)
+		name := fmt.Sprintf("sample-t%d-%06d.jpg", s.Track, s.Frame)
 		if err := os.WriteFile(filepath.Join(dir, name), s.JPEG, 0o644); err != nil {
 			return fmt.Errorf("write sample: %w", err)
 		}
-		r.Samples = append(r.Samples, Sample{Frame: s.Frame, PTSSeconds: s.PTS.Seconds(), File: name, Detections: s.Detections,
-			uri: template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(s.JPEG))})
+		r.Samples = append(r.Samples, Sample{Frame: s.Frame, Track: s.Track, PTSSeconds: s.PTS.Seconds(), File: name, Detections: s.Detections,
+			LeakedPixels: s.LeakedPixels, uri: template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(s.JPEG))})
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -224,10 +282,13 @@ func (r *Report) SampleImages() []SampleImage { return r.images }
 
 // SampleImage is a rendered sample frame (JPEG bytes).
 type SampleImage struct {
-	Frame      uint64
-	PTS        time.Duration
-	JPEG       []byte
-	Detections int
+	Track int
+	// LeakedPixels is how many pixels the leak map marks (0: no leak).
+	LeakedPixels int
+	Frame        uint64
+	PTS          time.Duration
+	JPEG         []byte
+	Detections   int
 }
 
 type view struct {
@@ -283,6 +344,9 @@ func (c *checker) Samples(quality int) ([]SampleImage, error) {
 		img := s.mat.Clone()
 		Annotate(&img, c.set, c.cfg.Start.Add(s.pts), s.boxes)
 		err := FillPrivacy(img, c.cache, c.fill)
+		if err == nil && len(s.leak) > 0 {
+			err = LeakMap(img, s.leak)
+		}
 		var buf *gocv.NativeByteBuffer
 		if err == nil {
 			buf, err = gocv.IMEncodeWithParams(gocv.JPEGFileExt, img, []int{gocv.IMWriteJpegQuality, quality})
@@ -291,7 +355,7 @@ func (c *checker) Samples(quality int) ([]SampleImage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sample frame %d: %w", s.seq, err)
 		}
-		out = append(out, SampleImage{Frame: s.seq, PTS: s.pts, JPEG: bytes.Clone(buf.GetBytes()), Detections: len(s.boxes)})
+		out = append(out, SampleImage{Frame: s.seq, Track: s.track, PTS: s.pts, JPEG: bytes.Clone(buf.GetBytes()), Detections: len(s.boxes), LeakedPixels: len(s.leak)})
 		buf.Close()
 	}
 	return out, nil

@@ -234,7 +234,6 @@ func TestRecording(t *testing.T) {
 			run := func(rec string) *verify.Report {
 				rep, err := verify.Run(context.Background(), verify.Config{
 					ConfigPath: cfgPath, Camera: tc.camera, Recording: rec,
-					Tolerance: verify.DefaultRecordingTolerance, Shrink: verify.DefaultRecordingShrink,
 				})
 				if err != nil {
 					t.Fatal(err)

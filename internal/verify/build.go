@@ -1,0 +1,65 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/internal/mediafile"
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// Build names the binary that wrote a report, so an inspector can tell which
+// code judged the video: a version string can be set to anything, the VCS
+// revision, the build tags and the binary's hash cannot be confused.
+type Build struct {
+	Module     string `json:"module"`
+	Version    string `json:"module_version"`
+	GoVersion  string `json:"go_version"`
+	Revision   string `json:"vcs_revision"`
+	Time       string `json:"vcs_time,omitempty"`
+	Dirty      bool   `json:"vcs_modified"`
+	Tags       string `json:"build_tags"`
+	MaskShift  bool   `json:"maskshift_fault_injection"`
+	BinarySHA  string `json:"binary_sha256"`
+	BinaryPath string `json:"binary_path"`
+	OpenCV     string `json:"opencv"`
+	GoCV       string `json:"gocv"`
+	FFmpeg     string `json:"ffmpeg"`
+}
+
+// CurrentBuild describes the running binary.
+func CurrentBuild() Build {
+	b := Build{Revision: "unknown", BinarySHA: "unknown", OpenCV: gocv.OpenCVVersion(), GoCV: gocv.Version(),
+		FFmpeg: mediafile.FFmpegVersion(), MaskShift: mask.FaultInjected}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		b.Module, b.Version, b.GoVersion = bi.Main.Path, bi.Main.Version, bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.Revision = s.Value
+			case "vcs.time":
+				b.Time = s.Value
+			case "vcs.modified":
+				b.Dirty = s.Value == "true"
+			case "-tags":
+				b.Tags = s.Value
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		b.BinaryPath = exe
+		if f, err := os.Open(exe); err == nil {
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err == nil {
+				b.BinarySHA = hex.EncodeToString(h.Sum(nil))
+			}
+			f.Close()
+		}
+	}
+	return b
+}

@@ -1,0 +1,50 @@
+package verify
+
+import (
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/mediafile"
+)
+
+// Metadata keys our recorder writes into every segment (MP4 user tags).
+const (
+	TagCamera     = "edge_camera"
+	TagConfigHash = "edge_config_sha256"
+	TagRevision   = "edge_revision"
+	TagSignage    = "edge_signage"
+)
+
+// Origin is what a recording says about where it came from.
+type Origin struct {
+	// StartTime is the container's creation_time, or "unknown".
+	StartTime string `json:"start_time"`
+	Format    string `json:"format"`
+	// Camera, ConfigSHA256, Revision and Signage are set only in segments
+	// our recorder wrote.
+	Camera       string `json:"camera,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
+	Revision     string `json:"revision,omitempty"`
+	Signage      string `json:"signage,omitempty"`
+	// ConfigMatches says whether the recording names the config given to
+	// verify (nil when the recording names none).
+	ConfigMatches *bool  `json:"config_matches,omitempty"`
+	Warning       string `json:"warning,omitempty"`
+}
+
+func originOf(info mediafile.Info, configSHA string) *Origin {
+	o := &Origin{StartTime: "unknown", Format: info.Format, Camera: info.Tags[TagCamera],
+		ConfigSHA256: info.Tags[TagConfigHash], Revision: info.Tags[TagRevision], Signage: info.Tags[TagSignage]}
+	if ct, ok := info.Tags["creation_time"]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, ct); err == nil && !t.IsZero() && t.Year() > 1970 {
+			o.StartTime = t.UTC().Format(time.RFC3339)
+		}
+	}
+	if o.ConfigSHA256 != "" {
+		m := o.ConfigSHA256 == configSHA
+		o.ConfigMatches = &m
+		if !m {
+			o.Warning = "the recording was made with a different config (sha256 " + o.ConfigSHA256 + ") than the one given to verify"
+		}
+	}
+	return o
+}
