@@ -132,8 +132,9 @@ func FillPrivacy(img gocv.Mat, cache *privacycheck.Cache, fill [3]uint8) error {
 	return nil
 }
 
-// colLeak marks leaked pixels in a leak map: a signal colour no fill uses.
-var colLeak = color.RGBA{R: 255, G: 0, B: 96}
+// LeakColour marks leaked pixels in a leak map: a signal colour, so a
+// marked pixel shows where the picture leaked, never what.
+var LeakColour = color.RGBA{R: 255, G: 0, B: 96}
 
 // LeakMap marks the leaked pixels (frame offsets) of img, a sample already
 // refilled by FillPrivacy, in the signal colour and outlines their bounds,
@@ -150,13 +151,13 @@ func LeakMap(img gocv.Mat, leaked []int32) error {
 		if o+2 >= len(data) {
 			continue
 		}
-		data[o], data[o+1], data[o+2] = colLeak.B, colLeak.G, colLeak.R
+		data[o], data[o+1], data[o+2] = LeakColour.B, LeakColour.G, LeakColour.R
 		x, y := int(i)%w, int(i)/w
 		b = b.Union(image.Rect(x, y, x+1, y+1))
 	}
 	if !b.Empty() {
 		thick := max(1, w/320)
-		gocv.Rectangle(&img, b.Inset(-2*thick).Intersect(image.Rect(0, 0, w, h)), colLeak, thick)
+		gocv.Rectangle(&img, b.Inset(-2*thick).Intersect(image.Rect(0, 0, w, h)), LeakColour, thick)
 	}
 	return nil
 }
