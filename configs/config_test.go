@@ -174,7 +174,7 @@ func TestValidateProblems(t *testing.T) {
 		{"restream addr without port", func(c *configs.Config) { c.Restream.Addr = "127.0.0.1" }, "restream.addr", "host:port"},
 		{"restream addr bad port", func(c *configs.Config) { c.Restream.Addr = "127.0.0.1:99999" }, "restream.addr", "127.0.0.1:8554"},
 		{"restream password without username", func(c *configs.Config) { c.Restream.Password = "pw" }, "restream.username", "restream.username"},
-		{"encode bitrate too low", func(c *configs.Config) { c.Cameras[0].Encode.BitrateKbps = 50 }, "cameras[lobby].encode.bitrate_kbps", "100 to 50000"},
+		{"encode bitrate too low", func(c *configs.Config) { c.Cameras[0].Encode.BitrateKbps = 50 }, "cameras[lobby].encode.bitrate_kbps", "800 to 50000"},
 		{"encode fps too high", func(c *configs.Config) { c.Cameras[0].Encode.FPS = 120 }, "cameras[lobby].encode.fps", "at most 60"},
 		{"encode width odd", func(c *configs.Config) { c.Cameras[0].Encode.Width = 641 }, "cameras[lobby].encode.width", "even width"},
 		{"encode width tiny", func(c *configs.Config) { c.Cameras[0].Encode.Width = 32 }, "cameras[lobby].encode.width", "64 to 7680"},

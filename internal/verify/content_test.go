@@ -3,11 +3,15 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
 
@@ -48,7 +52,8 @@ signage:
   - id: path-sign
     text: "CCTV"
     location: path
-    purpose: corridor occupancy for fire safety
+    purpose: fire-safety
+    purpose_detail: path occupancy
     operator: Inspector Ltd
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2030-01-01T00:00:00Z
@@ -149,5 +154,118 @@ func TestContentLeaks(t *testing.T) {
 			t.Logf("%s: %d/%d frames leak, %d px (spatial %d, temporal %d, hard %d), noise %.1f, max deviation %d",
 				rep.Verdict, pc.FramesLeaked, pc.FramesChecked, pc.LeakedPixels, pc.SpatialPixels, pc.TemporalPixels, pc.HardPixels, pc.MaxNoise, pc.MaxDeviation)
 		})
+	}
+}
+
+// TestNarrowZone: a zone too thin to judge is never a PASS. Masked, it is
+// INCONCLUSIVE; unmasked, the edge test still fails it.
+func TestNarrowZone(t *testing.T) {
+	src := source(t)
+	// x 0.50..0.53 at 320 px: pixels 159..169, 11 px wide, no core.
+	cfg := writeConfig(t, "[[0.50, 0.25], [0.53, 0.25], [0.53, 0.60], [0.50, 0.60]]")
+	codec := []string{"-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p"}
+	cases := []struct{ name, filter, want string }{
+		{"masked", "drawbox=x=157:y=57:w=15:h=90:c=black:t=fill", verify.Inconclusive},
+		{"unmasked", "null", verify.Fail},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := filepath.Join(t.TempDir(), "rec.mp4")
+			ffmpeg(t, append(append([]string{"-i", src, "-vf", tc.filter}, codec...), rec)...)
+			rep := recordingVerdict(t, cfg, rec)
+			if rep.Verdict != tc.want {
+				t.Fatalf("verdict %s, want %s: %v %+v", rep.Verdict, tc.want, rep.Reasons, rep.Zones[0].Privacy)
+			}
+			if pc := rep.Zones[0].Privacy; pc.Verdict != tc.want || pc.Reason == "" {
+				t.Errorf("zone verdict %s (%q), want %s with a reason", pc.Verdict, pc.Reason, tc.want)
+			}
+		})
+	}
+}
+
+// TestEveryTrack: a masked default track and an unmasked second one fail.
+func TestEveryTrack(t *testing.T) {
+	src := source(t)
+	cfg := writeConfig(t, zonePoly)
+	dir := t.TempDir()
+	masked, raw, both := filepath.Join(dir, "masked.mp4"), filepath.Join(dir, "raw.mp4"), filepath.Join(dir, "both.mp4")
+	codec := []string{"-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p"}
+	ffmpeg(t, append(append([]string{"-i", src, "-vf", box(2, 0, "black")}, codec...), masked)...)
+	ffmpeg(t, append([]string{"-i", src}, append(codec, raw)...)...)
+	ffmpeg(t, "-i", masked, "-i", raw, "-map", "0:v", "-map", "1:v", "-c", "copy", "-disposition:v:0", "default", "-disposition:v:1", "0", both)
+	if rep := recordingVerdict(t, cfg, masked); rep.Verdict != verify.Pass {
+		t.Fatalf("masked track alone: %s %v", rep.Verdict, rep.Reasons)
+	}
+	rep := recordingVerdict(t, cfg, both)
+	if rep.Verdict != verify.Fail {
+		t.Fatalf("two tracks, second unmasked: verdict %s, want FAIL: %v", rep.Verdict, rep.Reasons)
+	}
+	if len(rep.Tracks) != 2 || rep.Tracks[0].FramesChecked != clipFrames || rep.Tracks[1].FramesChecked != clipFrames {
+		t.Fatalf("tracks %+v, want 2 of %d frames each", rep.Tracks, clipFrames)
+	}
+	if len(rep.Leaks) == 0 || rep.Leaks[0].Track != rep.Tracks[1].Index {
+		t.Errorf("leaks %+v should name track %d", rep.Leaks, rep.Tracks[1].Index)
+	}
+}
+
+// TestOwnLowBitrate: our own encoder at the lowest bitrate validation
+// accepts (configs.MinEncodeBitrate) over an honestly masked 640x360
+// picture passes. (At 100-400 kbit/s x264 drags picture into the fill and
+// verify fails it: validation refuses those bitrates.)
+func TestOwnLowBitrate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, zonePoly)
+	const w, h = 640, 360
+	// The zone at 640x360: x 255..576, y 89..216.
+	filter := fmt.Sprintf("scale=%d:%d,drawbox=x=255:y=89:w=322:h=128:c=black:t=fill", w, h)
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-ss", "10", "-i", "../../testvideos/vtest.mp4",
+		"-frames:v", "30", "-vf", filter, "-f", "rawvideo", "-pix_fmt", "bgr24", "-")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := encode.New(encode.Config{Width: w, Height: h, FPS: 10, BitrateKbps: configs.MinEncodeBitrate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	var stream []byte
+	buf := make([]byte, w*h*3)
+	for n := 0; ; n++ {
+		if _, err := io.ReadFull(out, buf); err != nil {
+			break
+		}
+		pkts, err := enc.Encode(buf, w*3, time.Duration(n)*100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkts {
+			stream = append(stream, p.Data...)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := enc.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkts {
+		stream = append(stream, p.Data...)
+	}
+	es, rec := filepath.Join(dir, "rec.h264"), filepath.Join(dir, "rec.mp4")
+	if err := os.WriteFile(es, stream, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ffmpeg(t, "-f", "h264", "-framerate", "10", "-i", es, "-c", "copy", rec)
+	rep := recordingVerdict(t, cfg, rec)
+	if rep.Verdict != verify.Pass {
+		t.Fatalf("own recording at the minimum bitrate: %s %v %+v", rep.Verdict, rep.Reasons, rep.Zones[0].Privacy)
+	}
+	if rep.FramesChecked != 30 {
+		t.Errorf("checked %d frames, want 30", rep.FramesChecked)
 	}
 }
