@@ -405,6 +405,34 @@ func TestConsoleAPI(t *testing.T) {
 			t.Fatalf("file after sign edits:\n%s", f)
 		}
 	})
+
+	t.Run("no picture while the camera sign is expired", func(t *testing.T) {
+		lapsed := `{"purpose":"crowd-safety","text":"CCTV in operation","verified_at":"2025-01-01","expires_at":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `"}`
+		if code, _, b := cr.do(t, http.MethodPut, "/api/signage/lobby-sign", lapsed, true); code != http.StatusOK {
+			t.Fatalf("expire the sign: %d %s", code, b)
+		}
+		code, _, b := cr.get(t, "/api/cameras/lobby/frame.jpg", true)
+		if code != http.StatusForbidden || !strings.Contains(string(b), "expired") {
+			t.Fatalf("frame with an expired camera sign: %d %.100s, want 403 saying it expired", code, b)
+		}
+		var c cameraJSON
+		cr.getJSON(t, "/api/cameras/lobby", &c)
+		if c.ViewAllowed || c.Signage == nil || c.Signage.Status != "expired" {
+			t.Fatalf("camera with an expired sign: %+v", c)
+		}
+		code, _, mb := cr.get(t, "/metrics", true)
+		if code != http.StatusOK || !strings.Contains(string(mb), `edge_signage_valid{sign="lobby-sign"} 0`) {
+			t.Errorf("metrics do not show the expired sign")
+		}
+		renewed := `{"purpose":"crowd-safety","text":"CCTV in operation","verified_at":"2026-01-01","expires_at":"2030-01-01"}`
+		if code, _, b := cr.do(t, http.MethodPut, "/api/signage/lobby-sign", renewed, true); code != http.StatusOK {
+			t.Fatalf("renew the sign: %d %s", code, b)
+		}
+		waitFor(t, 15*time.Second, "the picture back after renewal", func() bool {
+			code, _, _ := cr.get(t, "/api/cameras/lobby/frame.jpg", true)
+			return code == http.StatusOK
+		})
+	})
 }
 
 type signJSON struct {
