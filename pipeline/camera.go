@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -25,7 +26,7 @@ import (
 // Source produces access units: a live RTSP camera, or a file for verify runs.
 // It closes out when it returns.
 type Source interface {
-	Run(ctx context.Context, out chan<- ingest.AccessUnit) error
+	Run(ctx context.Context, out chan<- media.AccessUnit) error
 }
 
 // Sink takes messages for MQTT without ever blocking the frame path.
@@ -191,7 +192,7 @@ func (c *Camera) Run(ctx context.Context) error {
 		c.cfg.OnStart(c)
 	}
 
-	aus := make(chan ingest.AccessUnit, 30)
+	aus := make(chan media.AccessUnit, 30)
 	decoded := make(chan decode.Frame, 2)
 	masked := make(chan *mask.Frame, 2)
 	tapped := make(chan *mask.Frame, 2)
@@ -259,7 +260,7 @@ func (c *Camera) Run(ctx context.Context) error {
 
 // drain frees what is still queued once every stage has stopped. It never
 // waits: a stage that panicked may not have closed its channel.
-func drain(aus chan ingest.AccessUnit, decoded chan decode.Frame, chans ...chan *mask.Frame) {
+func drain(aus chan media.AccessUnit, decoded chan decode.Frame, chans ...chan *mask.Frame) {
 	for len(aus) > 0 {
 		<-aus
 	}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/resourceleak"
 	"github.com/edgeprivacy/edge/pipeline"
-	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -189,7 +189,7 @@ func TestExpiredSignStopsDetectionMidClip(t *testing.T) {
 // panicSource fails the way a bug would.
 type panicSource struct{}
 
-func (panicSource) Run(context.Context, chan<- ingest.AccessUnit) error { panic("source bug") }
+func (panicSource) Run(context.Context, chan<- media.AccessUnit) error { panic("source bug") }
 
 // TestStagePanicFailsOnlyThisCamera: a panicking stage ends this pipeline
 // with an error for the supervisor to restart, instead of the process.

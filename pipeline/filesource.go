@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 // FileSource feeds a video file through the same stages as a live camera,
@@ -15,9 +15,9 @@ type FileSource struct {
 }
 
 // Run sends every access unit of the file and closes out.
-func (s FileSource) Run(ctx context.Context, out chan<- ingest.AccessUnit) error {
+func (s FileSource) Run(ctx context.Context, out chan<- media.AccessUnit) error {
 	defer close(out)
-	err := mediafile.ReadFile(ctx, s.Path, func(au ingest.AccessUnit) error {
+	err := mediafile.ReadFile(ctx, s.Path, func(au media.AccessUnit) error {
 		select {
 		case out <- au:
 			return nil

@@ -161,28 +161,9 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
-
-// Codec selects the decoder.
-type Codec int
-
-// Codecs supported by NewDecoder.
-const (
-	H264 Codec = iota + 1
-	H265
-)
-
-// String returns the codec's common name.
-func (c Codec) String() string {
-	switch c {
-	case H264:
-		return "H.264"
-	case H265:
-		return "H.265"
-	default:
-		return fmt.Sprintf("codec(%d)", int(c))
-	}
-}
 
 // Errors callers may want to tell apart with errors.Is.
 var (
@@ -211,7 +192,7 @@ type Options struct {
 // Decoder decodes one H.264 or H.265 stream. It is not safe for concurrent
 // use.
 type Decoder struct {
-	codec Codec
+	codec media.Codec
 	ctx   *C.AVCodecContext
 	st    *C.edge_state
 	pkt   *C.AVPacket
@@ -225,12 +206,12 @@ type Decoder struct {
 }
 
 // NewDecoder opens a decoder for codec.
-func NewDecoder(codec Codec, opts Options) (*Decoder, error) {
+func NewDecoder(codec media.Codec, opts Options) (*Decoder, error) {
 	var id C.int
 	switch codec {
-	case H264:
+	case media.H264:
 		id = C.AV_CODEC_ID_H264
-	case H265:
+	case media.H265:
 		id = C.AV_CODEC_ID_HEVC
 	default:
 		return nil, fmt.Errorf("avcodec: unsupported codec %v: only H.264 and H.265 can be decoded", codec)
@@ -253,7 +234,7 @@ func NewDecoder(codec Codec, opts Options) (*Decoder, error) {
 }
 
 // Codec returns the codec the decoder was opened for.
-func (d *Decoder) Codec() Codec { return d.codec }
+func (d *Decoder) Codec() media.Codec { return d.codec }
 
 // Send feeds one access unit in Annex-B form (start codes before every NAL
 // unit). pts is carried through to the picture it produces, see PTS. The

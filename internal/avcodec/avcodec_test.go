@@ -9,16 +9,16 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func annexB(au ingest.AccessUnit) []byte {
+func annexB(au media.AccessUnit) []byte {
 	var b []byte
 	for _, n := range au.NALUs {
 		b = append(b, 0, 0, 0, 1)
@@ -27,10 +27,10 @@ func annexB(au ingest.AccessUnit) []byte {
 	return b
 }
 
-func readAll(t *testing.T, path string) []ingest.AccessUnit {
+func readAll(t *testing.T, path string) []media.AccessUnit {
 	t.Helper()
-	var aus []ingest.AccessUnit
-	if err := mediafile.ReadFile(context.Background(), path, func(au ingest.AccessUnit) error {
+	var aus []media.AccessUnit
+	if err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
 		aus = append(aus, au)
 		return nil
 	}); err != nil {
@@ -41,7 +41,7 @@ func readAll(t *testing.T, path string) []ingest.AccessUnit {
 
 // decodeAll decodes every AU plus the flushed tail and checks each picture's
 // BGR conversion; it returns the picture count and the mean of all bytes.
-func decodeAll(t *testing.T, d *avcodec.Decoder, aus []ingest.AccessUnit, w, h int) (int, float64) {
+func decodeAll(t *testing.T, d *avcodec.Decoder, aus []media.AccessUnit, w, h int) (int, float64) {
 	t.Helper()
 	buf := make([]byte, w*h*3)
 	n, sum := 0, 0.0
@@ -85,17 +85,17 @@ func decodeAll(t *testing.T, d *avcodec.Decoder, aus []ingest.AccessUnit, w, h i
 func TestDecodeClip(t *testing.T) {
 	tests := []struct {
 		name  string
-		codec avcodec.Codec
+		codec media.Codec
 		args  []string
 		w, h  int
 	}{
-		{"H.264 with B-frames", avcodec.H264, []string{"-t", "3", "-c:v", "libx264", "-preset", "veryfast", "-g", "10"}, 768, 576},
-		{"H.264 odd size", avcodec.H264, []string{"-t", "2", "-vf", "scale=322:242", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10"}, 322, 242},
-		{"H.265", avcodec.H265, []string{"-t", "2", "-c:v", "libx265", "-preset", "ultrafast", "-g", "10", "-x265-params", "log-level=error"}, 768, 576},
+		{"H.264 with B-frames", media.H264, []string{"-t", "3", "-c:v", "libx264", "-preset", "veryfast", "-g", "10"}, 768, 576},
+		{"H.264 odd size", media.H264, []string{"-t", "2", "-vf", "scale=322:242", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10"}, 322, 242},
+		{"H.265", media.H265, []string{"-t", "2", "-c:v", "libx265", "-preset", "ultrafast", "-g", "10", "-x265-params", "log-level=error"}, 768, 576},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.codec == avcodec.H265 && !testclip.HasEncoder("libx265") {
+			if tt.codec == media.H265 && !testclip.HasEncoder("libx265") {
 				t.Skip("ffmpeg has no libx265 encoder; H.265 not tested")
 			}
 			path := testclip.Make(t, ".mp4", tt.args...)
@@ -145,7 +145,7 @@ func TestGarbage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := avcodec.NewDecoder(avcodec.H264, avcodec.Options{})
+			d, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,10 +174,10 @@ func TestGarbage(t *testing.T) {
 }
 
 func TestAPIMisuse(t *testing.T) {
-	if _, err := avcodec.NewDecoder(avcodec.Codec(99), avcodec.Options{}); err == nil {
+	if _, err := avcodec.NewDecoder(media.Codec(99), avcodec.Options{}); err == nil {
 		t.Error("unknown codec accepted")
 	}
-	d, err := avcodec.NewDecoder(avcodec.H265, avcodec.Options{Threads: 2})
+	d, err := avcodec.NewDecoder(media.H265, avcodec.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestAPIMisuse(t *testing.T) {
 func TestToBGRBufferChecks(t *testing.T) {
 	path := testclip.Make(t, ".mp4", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10")
 	aus := readAll(t, path)
-	d, err := avcodec.NewDecoder(avcodec.H264, avcodec.Options{})
+	d, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

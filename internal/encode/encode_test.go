@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // picture draws a frame whose left half is a flat colour and whose right
@@ -49,7 +50,7 @@ func TestEncodeDecode(t *testing.T) {
 			if w, h := enc.OutSize(); w != c.wantW || h != c.wantH {
 				t.Fatalf("OutSize = %dx%d, want %dx%d", w, h, c.wantW, c.wantH)
 			}
-			dec, err := avcodec.NewDecoder(avcodec.H264, avcodec.Options{})
+			dec, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

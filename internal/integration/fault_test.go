@@ -19,6 +19,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/pion/rtp"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -251,7 +252,7 @@ func (c *garbageCamera) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Respons
 func readNALUs(t *testing.T, path string) [][][]byte {
 	t.Helper()
 	var aus [][][]byte
-	err := mediafile.ReadFile(context.Background(), path, func(au ingest.AccessUnit) error {
+	err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
 		aus = append(aus, au.NALUs)
 		return nil
 	})
@@ -361,12 +362,12 @@ func decodeFile(t *testing.T, path string) (int, error, decode.Stats) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	aus := make(chan ingest.AccessUnit, 8)
+	aus := make(chan media.AccessUnit, 8)
 	frames := make(chan decode.Frame, 4)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(aus)
-		readErr <- mediafile.ReadFile(ctx, path, func(au ingest.AccessUnit) error {
+		readErr <- mediafile.ReadFile(ctx, path, func(au media.AccessUnit) error {
 			select {
 			case aus <- au:
 				return nil
@@ -396,7 +397,7 @@ func TestDamagedSource(t *testing.T) {
 	t.Parallel()
 	const src = "/usr/share/doc/opencv-doc/examples/data/Megamind_bugy.avi"
 	needFile(t, src)
-	err := mediafile.ReadFile(context.Background(), src, func(ingest.AccessUnit) error { return nil })
+	err := mediafile.ReadFile(context.Background(), src, func(media.AccessUnit) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "ffmpeg -i") {
 		t.Errorf("ReadFile on MPEG-4 part 2 = %v, want an error with the ffmpeg command to convert it", err)
 	}

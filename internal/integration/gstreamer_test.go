@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -144,7 +145,7 @@ func TestGStreamerInterop(t *testing.T) {
 			fps := float64(tc.frames-1) / (last - first).Seconds()
 			t.Logf("%s: %d frames in %v, %s %dx%d, %.2f fps by PTS; ingest %+v; decode %+v",
 				tc.url, tc.frames, elapsed.Round(time.Millisecond), st.Codec, ds.Width, ds.Height, fps, is, ds)
-			if st.Codec != ingest.H264 {
+			if st.Codec != media.H264 {
 				t.Errorf("codec %v, want H.264", st.Codec)
 			}
 			if st.Width != tc.width || st.Height != tc.height || ds.Width != tc.width || ds.Height != tc.height || wrongSize > 0 {

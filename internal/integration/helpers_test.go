@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -59,7 +60,7 @@ func startPipe(t *testing.T, cfg ingest.Config) *pipe {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &pipe{ing: ing, dec: dec, frames: make(chan decode.Frame, 4), cancel: cancel,
 		done: make(chan error, 2), logs: logs}
-	aus := make(chan ingest.AccessUnit, 8)
+	aus := make(chan media.AccessUnit, 8)
 	go func() { p.done <- ing.Run(ctx, aus) }()
 	go func() { p.done <- dec.Run(ctx, aus, p.frames) }()
 	t.Cleanup(func() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -90,7 +91,7 @@ func TestLoopback(t *testing.T) {
 				if diff > 0.02 {
 					t.Errorf("decoded %d frames in one clip period, ffprobe counts %d: more than 2%% apart", count, info.frames)
 				}
-				if st := p.ing.State(); st.Codec != ingest.H264 {
+				if st := p.ing.State(); st.Codec != media.H264 {
 					t.Errorf("ingest codec %v, want H.264", st.Codec)
 				}
 			})

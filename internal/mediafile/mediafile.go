@@ -178,7 +178,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // ConvertHint is the command that turns any video into a file ReadFile accepts.
@@ -189,13 +189,13 @@ const ConvertHint = "ffmpeg -i in.avi -c:v libx264 -preset veryfast -g 20 out.mp
 // cancelled or fn returns an error (which ReadFile returns unchanged). fn
 // owns the access unit: its NALUs are not reused. PTS counts from the
 // stream's start; Received is the time the unit was read.
-func ReadFile(ctx context.Context, path string, fn func(ingest.AccessUnit) error) error {
+func ReadFile(ctx context.Context, path string, fn func(media.AccessUnit) error) error {
 	return ReadStream(ctx, path, -1, fn)
 }
 
 // ReadStream is ReadFile for the video stream with container index stream
 // (as Probe lists them); a negative index picks the best video stream.
-func ReadStream(ctx context.Context, path string, stream int, fn func(ingest.AccessUnit) error) error {
+func ReadStream(ctx context.Context, path string, stream int, fn func(media.AccessUnit) error) error {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 
@@ -206,12 +206,12 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(ingest.Acc
 	if ret < 0 && f == nil {
 		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
 	}
-	var codec ingest.Codec
+	var codec media.Codec
 	switch codecID {
 	case C.AV_CODEC_ID_H264:
-		codec = ingest.H264
+		codec = media.H264
 	case C.AV_CODEC_ID_HEVC:
-		codec = ingest.H265
+		codec = media.H265
 	default:
 		return fmt.Errorf("mediafile: %q: video is %s, only H.264 and H.265 are supported; convert it with: %s",
 			path, C.GoString(C.avcodec_get_name(uint32(codecID))), ConvertHint)
@@ -237,7 +237,7 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(ingest.Acc
 		ptsNS := C.edge_file_pts_ns(f)
 		C.av_packet_unref(f.pkt)
 
-		au := ingest.AccessUnit{
+		au := media.AccessUnit{
 			Codec:    codec,
 			NALUs:    SplitAnnexB(data),
 			Keyframe: key,

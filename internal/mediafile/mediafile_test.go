@@ -11,9 +11,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 func TestMain(m *testing.M) {
@@ -76,21 +76,21 @@ func TestReadFile(t *testing.T) {
 		name  string
 		ext   string
 		args  []string
-		codec ingest.Codec
+		codec media.Codec
 	}{
-		{"H.264 MP4", ".mp4", h264, ingest.H264},
-		{"H.264 MPEG-TS", ".ts", h264, ingest.H264},
-		{"H.264 MKV", ".mkv", h264, ingest.H264},
-		{"H.265 MP4", ".mp4", []string{"-t", "2", "-c:v", "libx265", "-preset", "ultrafast", "-g", "10", "-x265-params", "log-level=error"}, ingest.H265},
+		{"H.264 MP4", ".mp4", h264, media.H264},
+		{"H.264 MPEG-TS", ".ts", h264, media.H264},
+		{"H.264 MKV", ".mkv", h264, media.H264},
+		{"H.265 MP4", ".mp4", []string{"-t", "2", "-c:v", "libx265", "-preset", "ultrafast", "-g", "10", "-x265-params", "log-level=error"}, media.H265},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.codec == ingest.H265 && !testclip.HasEncoder("libx265") {
+			if tt.codec == media.H265 && !testclip.HasEncoder("libx265") {
 				t.Skip("ffmpeg has no libx265 encoder; H.265 not tested")
 			}
 			path := testclip.Make(t, tt.ext, tt.args...)
-			var aus []ingest.AccessUnit
-			err := mediafile.ReadFile(context.Background(), path, func(au ingest.AccessUnit) error {
+			var aus []media.AccessUnit
+			err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
 				aus = append(aus, au)
 				return nil
 			})
@@ -142,7 +142,7 @@ func TestReadFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := mediafile.ReadFile(context.Background(), tt.path, func(ingest.AccessUnit) error {
+			err := mediafile.ReadFile(context.Background(), tt.path, func(media.AccessUnit) error {
 				t.Fatal("callback called")
 				return nil
 			})
@@ -162,7 +162,7 @@ func TestReadFileStops(t *testing.T) {
 	path := testclip.Make(t, ".mp4", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10")
 	stop := errors.New("stop")
 	n := 0
-	err := mediafile.ReadFile(context.Background(), path, func(ingest.AccessUnit) error {
+	err := mediafile.ReadFile(context.Background(), path, func(media.AccessUnit) error {
 		n++
 		if n == 3 {
 			return stop
@@ -175,7 +175,7 @@ func TestReadFileStops(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n = 0
-	err = mediafile.ReadFile(ctx, path, func(ingest.AccessUnit) error {
+	err = mediafile.ReadFile(ctx, path, func(media.AccessUnit) error {
 		n++
 		cancel()
 		return nil
@@ -185,10 +185,10 @@ func TestReadFileStops(t *testing.T) {
 	}
 }
 
-func naluTypes(au ingest.AccessUnit) []int {
+func naluTypes(au media.AccessUnit) []int {
 	var ts []int
 	for _, n := range au.NALUs {
-		if au.Codec == ingest.H264 {
+		if au.Codec == media.H264 {
 			ts = append(ts, int(n[0]&0x1f))
 		} else {
 			ts = append(ts, int(n[0]>>1&0x3f))
@@ -197,12 +197,12 @@ func naluTypes(au ingest.AccessUnit) []int {
 	return ts
 }
 
-func hasParamSets(au ingest.AccessUnit) bool {
+func hasParamSets(au media.AccessUnit) bool {
 	seen := map[int]bool{}
 	for _, t := range naluTypes(au) {
 		seen[t] = true
 	}
-	if au.Codec == ingest.H264 {
+	if au.Codec == media.H264 {
 		return seen[7] && seen[8]
 	}
 	return seen[32] && seen[33] && seen[34]

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -83,7 +84,7 @@ type Result struct {
 func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want int, timeout time.Duration) (*Result, error) {
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	aus := make(chan ingest.AccessUnit, 8)
+	aus := make(chan media.AccessUnit, 8)
 	runErr := make(chan error, 1)
 	go func() { runErr <- ing.Run(ictx, aus) }()
 	// Stop ingest and wait for it on every return path: its goroutines must

@@ -13,31 +13,14 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // ErrUnsupported is wrapped by every error about a file that replay cannot
 // serve (container, codec or broken file), so callers can tell bad input from
 // I/O failures.
 var ErrUnsupported = errors.New("unsupported video")
-
-// codec is the video compression of a clip.
-type codec int
-
-const (
-	codecH264 codec = iota + 1
-	codecH265
-)
-
-func (c codec) String() string {
-	switch c {
-	case codecH264:
-		return "H.264"
-	case codecH265:
-		return "H.265"
-	default:
-		return "unknown"
-	}
-}
 
 // accessUnit is one coded picture read from a file, in decode order.
 // Times are relative to the first keyframe of the file.
@@ -57,7 +40,7 @@ type demuxer interface {
 
 // params are the parameter sets of a clip, taken from the container.
 type params struct {
-	codec codec
+	codec media.Codec
 	vps   []byte // H.265 only
 	sps   []byte
 	pps   []byte
@@ -77,7 +60,7 @@ type clip struct {
 
 // format returns the RTP format announced in the SDP.
 func (c *clip) format() format.Format {
-	if c.params.codec == codecH265 {
+	if c.params.codec == media.H265 {
 		return &format.H265{PayloadTyp: 96, VPS: c.params.vps, SPS: c.params.sps, PPS: c.params.pps}
 	}
 	return &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: c.params.sps, PPS: c.params.pps}
@@ -187,13 +170,13 @@ func clipName(path string) string {
 // SPS does not parse would fail in every decoder downstream.
 func (p params) size() (int, int, error) {
 	switch p.codec {
-	case codecH264:
+	case media.H264:
 		var s h264.SPS
 		if err := s.Unmarshal(p.sps); err != nil {
 			return 0, 0, fmt.Errorf("H.264 SPS: %w", err)
 		}
 		return s.Width(), s.Height(), nil
-	case codecH265:
+	case media.H265:
 		var s h265.SPS
 		if err := s.Unmarshal(p.sps); err != nil {
 			return 0, 0, fmt.Errorf("H.265 SPS: %w", err)
@@ -213,7 +196,7 @@ func (p params) prepare(nalus [][]byte) [][]byte {
 		if len(n) == 0 {
 			continue
 		}
-		if p.codec == codecH265 {
+		if p.codec == media.H265 {
 			if len(n) < 2 {
 				continue
 			}
@@ -242,7 +225,7 @@ func (p params) prepare(nalus [][]byte) [][]byte {
 	}
 	if random && !hasSPS {
 		var ps [][]byte
-		if p.codec == codecH265 {
+		if p.codec == media.H265 {
 			ps = append(ps, p.vps)
 		}
 		ps = append(ps, p.sps, p.pps)
@@ -257,7 +240,7 @@ func (p params) isRandomAccess(nalus [][]byte) bool {
 		if len(n) == 0 {
 			continue
 		}
-		if p.codec == codecH265 {
+		if p.codec == media.H265 {
 			t := h265.NALUType((n[0] >> 1) & 0x3f)
 			if t >= h265.NALUType_BLA_W_LP && t <= h265.NALUType_CRA_NUT {
 				return true

@@ -9,6 +9,8 @@ import (
 
 	amp4 "github.com/abema/go-mp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // maxSamples bounds the sample table so a corrupt header cannot make us
@@ -172,12 +174,12 @@ func readTrak(r io.ReadSeeker, trak *amp4.BoxInfo) (*mp4Demuxer, params, string,
 			if len(box.SequenceParameterSets) == 0 || len(box.PictureParameterSets) == 0 {
 				return nil, p, "", errors.New("H.264 track without SPS/PPS in avcC")
 			}
-			p = params{codec: codecH264,
+			p = params{codec: media.H264,
 				sps: box.SequenceParameterSets[0].NALUnit,
 				pps: box.PictureParameterSets[0].NALUnit}
 			d.lengthSize = int(box.LengthSizeMinusOne) + 1
 		case *amp4.HvcC:
-			p = params{codec: codecH265}
+			p = params{codec: media.H265}
 			for _, arr := range box.NaluArrays {
 				if len(arr.Nalus) == 0 {
 					continue

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // FuzzReadMP4 feeds corrupt files to the MP4 reader: it must return an error
@@ -24,7 +26,7 @@ func FuzzReadMP4(f *testing.F) {
 		if len(d.samples) == 0 || d.first < 0 || d.first >= len(d.samples) {
 			t.Fatalf("accepted a table with %d samples, first keyframe %d", len(d.samples), d.first)
 		}
-		if p.codec != codecH264 && p.codec != codecH265 {
+		if p.codec != media.H264 && p.codec != media.H265 {
 			t.Fatalf("accepted codec %v", p.codec)
 		}
 		for _, s := range d.samples {

@@ -12,6 +12,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // tsClock is the MPEG-TS (and RTP video) clock rate.
@@ -21,7 +23,7 @@ const tsClock = 90000
 // reads it once to find the parameter sets and its length.
 type tsDemuxer struct {
 	path  string
-	codec codec
+	codec media.Codec
 	frame time.Duration // nominal frame interval, for the last access unit
 }
 
@@ -92,9 +94,9 @@ func (d *tsDemuxer) read(ctx context.Context, p *params, fn func(accessUnit) err
 	for _, t := range r.Tracks() {
 		switch t.Codec.(type) {
 		case *mpegts.CodecH264:
-			p.codec = codecH264
+			p.codec = media.H264
 		case *mpegts.CodecH265:
-			p.codec = codecH265
+			p.codec = media.H265
 		default:
 			if t.Codec.IsVideo() && other == "" {
 				other = fmt.Sprintf("%T", t.Codec)
@@ -137,7 +139,7 @@ func (d *tsDemuxer) read(ctx context.Context, p *params, fn func(accessUnit) err
 			nalus: au,
 		})
 	}
-	if p.codec == codecH265 {
+	if p.codec == media.H265 {
 		r.OnDataH265(track, onAU)
 	} else {
 		r.OnDataH264(track, onAU)
@@ -159,7 +161,7 @@ func (p *params) learn(au [][]byte) {
 		if len(n) < 2 {
 			continue
 		}
-		if p.codec == codecH265 {
+		if p.codec == media.H265 {
 			switch h265.NALUType((n[0] >> 1) & 0x3f) {
 			case h265.NALUType_VPS_NUT:
 				if p.vps == nil {
@@ -191,7 +193,7 @@ func (p *params) learn(au [][]byte) {
 
 // complete reports whether all parameter sets the codec needs are known.
 func (p *params) complete() bool {
-	if p.codec == codecH265 && p.vps == nil {
+	if p.codec == media.H265 && p.vps == nil {
 		return false
 	}
 	return p.sps != nil && p.pps != nil

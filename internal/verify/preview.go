@@ -11,6 +11,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/pipeline"
@@ -115,7 +116,7 @@ func fileFrame(ctx context.Context, path string, n int, log *slog.Logger) (decod
 			got, have = f, true
 		}
 	}
-	err = mediafile.ReadFile(ctx, path, func(au ingest.AccessUnit) error {
+	err = mediafile.ReadFile(ctx, path, func(au media.AccessUnit) error {
 		frames, _ := dec.DecodeAU(au) // errors: the decoder resumes at the next keyframe
 		take(frames)
 		if have && got.Seq >= uint64(n) {
@@ -152,7 +153,7 @@ func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (dec
 		return decode.Frame{}, err
 	}
 	defer dec.Close()
-	aus := make(chan ingest.AccessUnit, 8)
+	aus := make(chan media.AccessUnit, 8)
 	runErr := make(chan error, 1)
 	go func() { runErr <- ing.Run(ctx, aus) }()
 	finish := func() error {

@@ -18,12 +18,12 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
-	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/track"
 	"github.com/edgeprivacy/edge/zones"
@@ -225,7 +225,7 @@ func hashFile(path string) (FileRef, error) {
 
 func countAccessUnits(ctx context.Context, path string, stream int) (int, error) {
 	n := 0
-	err := mediafile.ReadStream(ctx, path, stream, func(ingest.AccessUnit) error { n++; return nil })
+	err := mediafile.ReadStream(ctx, path, stream, func(media.AccessUnit) error { n++; return nil })
 	if err == nil && n == 0 {
 		err = errors.New("no video access units")
 	}
@@ -682,7 +682,7 @@ func (c *checker) runRecording(ctx context.Context, video string, tr *Track) err
 		return err
 	}
 	var checkErr error
-	err = mediafile.ReadStream(ctx, video, tr.Index, func(au ingest.AccessUnit) error {
+	err = mediafile.ReadStream(ctx, video, tr.Index, func(au media.AccessUnit) error {
 		frames, derr := dec.DecodeAU(au)
 		if derr != nil {
 			c.rep.DecodeErrors++

@@ -15,12 +15,12 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/verify"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
-	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -315,7 +315,7 @@ func maskedRecording(t *testing.T, cfgPath, camID, clip string) string {
 		}
 		return werr
 	}
-	err = mediafile.ReadFile(context.Background(), clip, func(au ingest.AccessUnit) error {
+	err = mediafile.ReadFile(context.Background(), clip, func(au media.AccessUnit) error {
 		frames, _ := dec.DecodeAU(au)
 		return write(frames)
 	})

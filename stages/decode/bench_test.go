@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/decode"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 // BenchmarkDecode720p decodes the whole sample video scaled to 1280x720
@@ -57,12 +57,12 @@ func BenchmarkDecode720p(b *testing.B) {
 	b.ReportMetric(fps(decOnly)/fps(ff), "decode-only/ffmpeg")
 }
 
-func decodeAllRun(b *testing.B, aus []ingest.AccessUnit) int {
+func decodeAllRun(b *testing.B, aus []media.AccessUnit) int {
 	d, err := decode.New(decode.Config{Logger: quiet()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := make(chan ingest.AccessUnit, len(aus))
+	in := make(chan media.AccessUnit, len(aus))
 	for _, au := range aus {
 		in <- au
 	}
@@ -85,7 +85,7 @@ func decodeAllRun(b *testing.B, aus []ingest.AccessUnit) int {
 }
 
 // decodeOnly times libavcodec alone on aus, without BGR conversion or Mats.
-func decodeOnly(b *testing.B, aus []ingest.AccessUnit) time.Duration {
+func decodeOnly(b *testing.B, aus []media.AccessUnit) time.Duration {
 	bufs := make([][]byte, len(aus))
 	for i, au := range aus {
 		for _, n := range au.NALUs {
@@ -93,7 +93,7 @@ func decodeOnly(b *testing.B, aus []ingest.AccessUnit) time.Duration {
 			bufs[i] = append(bufs[i], n...)
 		}
 	}
-	d, err := avcodec.NewDecoder(avcodec.H264, avcodec.Options{})
+	d, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

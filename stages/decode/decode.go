@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
-	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // Config tunes the decode stage.
@@ -42,7 +42,7 @@ type Decoder struct {
 	log *slog.Logger
 
 	dec     *avcodec.Decoder // nil until the first access unit
-	codec   ingest.Codec
+	codec   media.Codec
 	waitKey bool
 	buf     []byte   // Annex-B staging buffer, reused
 	recv    [32]recv // Received times by PTS, for pictures that come out reordered
@@ -90,7 +90,7 @@ func (d *Decoder) Stats() Stats {
 // returns ctx.Err()). It closes out on return. Decoding starts at a keyframe;
 // after an error it resumes at the next keyframe. out should be bounded; the
 // stage blocks on it, leaving the drop policy to ingest upstream.
-func (d *Decoder) Run(ctx context.Context, in <-chan ingest.AccessUnit, out chan<- Frame) error {
+func (d *Decoder) Run(ctx context.Context, in <-chan media.AccessUnit, out chan<- Frame) error {
 	defer close(out)
 	defer d.Close()
 	emit := func(f Frame) error {
@@ -121,7 +121,7 @@ func (d *Decoder) Run(ctx context.Context, in <-chan ingest.AccessUnit, out chan
 // pictures it produced (none while waiting for a keyframe, after an error or
 // while the decoder buffers); the caller closes their Mats. Decode errors
 // are counted and returned, and decoding resumes at the next keyframe.
-func (d *Decoder) DecodeAU(au ingest.AccessUnit) ([]Frame, error) {
+func (d *Decoder) DecodeAU(au media.AccessUnit) ([]Frame, error) {
 	var frames []Frame
 	errsBefore := d.errs.Load()
 	err := d.decode(au, func(f Frame) error {

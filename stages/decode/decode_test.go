@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/decode"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 // Clips from the sample video: ultrafast has no B-frames, so every access
@@ -27,10 +27,10 @@ var (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func readAll(t testing.TB, path string) []ingest.AccessUnit {
+func readAll(t testing.TB, path string) []media.AccessUnit {
 	t.Helper()
-	var aus []ingest.AccessUnit
-	if err := mediafile.ReadFile(context.Background(), path, func(au ingest.AccessUnit) error {
+	var aus []media.AccessUnit
+	if err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
 		aus = append(aus, au)
 		return nil
 	}); err != nil {
@@ -49,13 +49,13 @@ type picture struct {
 }
 
 // run pushes aus through a decode stage and returns what came out.
-func run(t *testing.T, aus []ingest.AccessUnit) ([]picture, decode.Stats) {
+func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
 	t.Helper()
 	d, err := decode.New(decode.Config{Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := make(chan ingest.AccessUnit, len(aus))
+	in := make(chan media.AccessUnit, len(aus))
 	for _, au := range aus {
 		in <- au
 	}
@@ -134,7 +134,7 @@ func TestRunClips(t *testing.T) {
 func TestResolutionChange(t *testing.T) {
 	big := readAll(t, testclip.Make(t, ".mp4", clipIPP...))
 	small := readAll(t, testclip.Make(t, ".mp4", clipSmall...))
-	aus := append(append(append([]ingest.AccessUnit{}, big...), small...), big...)
+	aus := append(append(append([]media.AccessUnit{}, big...), small...), big...)
 	pics, st := run(t, aus)
 	if len(pics) != len(aus) {
 		t.Fatalf("decoded %d pictures from %d access units", len(pics), len(aus))
@@ -160,7 +160,7 @@ func TestCodecChange(t *testing.T) {
 	h264 := readAll(t, testclip.Make(t, ".mp4", clipSmall...))
 	h265Path := testclip.Make(t, ".mp4", clipH265...)
 	h265 := readAll(t, h265Path)
-	pics, st := run(t, append(append([]ingest.AccessUnit{}, h264...), h265...))
+	pics, st := run(t, append(append([]media.AccessUnit{}, h264...), h265...))
 	want := len(h264) + testclip.CountFrames(t, h265Path)
 	if len(pics) != want || st.Errors != 0 {
 		t.Errorf("decoded %d pictures with %d errors, want %d and none", len(pics), st.Errors, want)
@@ -185,23 +185,23 @@ func TestDamagedInput(t *testing.T) {
 		return b
 	}
 	n := len(aus)
-	with := func(i int, au ingest.AccessUnit) []ingest.AccessUnit {
-		s := append([]ingest.AccessUnit{}, aus...)
+	with := func(i int, au media.AccessUnit) []media.AccessUnit {
+		s := append([]media.AccessUnit{}, aus...)
 		s[i] = au
 		return s
 	}
-	truncated := func(i int) ingest.AccessUnit {
+	truncated := func(i int) media.AccessUnit {
 		au := aus[i]
 		au.NALUs = append([][]byte{}, au.NALUs...)
 		last := au.NALUs[len(au.NALUs)-1]
 		au.NALUs[len(au.NALUs)-1] = last[:len(last)/4]
 		return au
 	}
-	garbage := ingest.AccessUnit{Codec: ingest.H264, NALUs: [][]byte{random(200), random(3000)}, PTS: aus[13].PTS}
+	garbage := media.AccessUnit{Codec: media.H264, NALUs: [][]byte{random(200), random(3000)}, PTS: aus[13].PTS}
 
 	tests := []struct {
 		name        string
-		aus         []ingest.AccessUnit
+		aus         []media.AccessUnit
 		decoded     int
 		minErrors   uint64
 		skipped     uint64
@@ -211,9 +211,9 @@ func TestDamagedInput(t *testing.T) {
 		{"random NALUs mid-GOP", with(13, garbage), n - 7, 1, 6, true},
 		{"truncated P slice", with(13, truncated(13)), n - 7, 1, 6, true},
 		{"truncated keyframe", with(10, truncated(10)), n - 10, 1, 9, true},
-		{"garbage marked as keyframe first", append([]ingest.AccessUnit{{Codec: ingest.H264, NALUs: [][]byte{random(500)}, Keyframe: true}}, aus...), n, 1, 0, true},
-		{"unknown codec", append([]ingest.AccessUnit{{Codec: 42, NALUs: [][]byte{{1}}}}, aus...), n, 1, 0, true},
-		{"empty access units", append([]ingest.AccessUnit{{Codec: ingest.H264, Keyframe: true}, {Codec: ingest.H264, NALUs: [][]byte{{}}}}, aus...), n, 0, 1, true},
+		{"garbage marked as keyframe first", append([]media.AccessUnit{{Codec: media.H264, NALUs: [][]byte{random(500)}, Keyframe: true}}, aus...), n, 1, 0, true},
+		{"unknown codec", append([]media.AccessUnit{{Codec: 42, NALUs: [][]byte{{1}}}}, aus...), n, 1, 0, true},
+		{"empty access units", append([]media.AccessUnit{{Codec: media.H264, Keyframe: true}, {Codec: media.H264, NALUs: [][]byte{{}}}}, aus...), n, 0, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestCancelWhileBlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := make(chan ingest.AccessUnit, len(aus))
+	in := make(chan media.AccessUnit, len(aus))
 	for _, au := range aus {
 		in <- au
 	}
@@ -302,7 +302,7 @@ func TestDecodeAU(t *testing.T) {
 	if want := testclip.CountFrames(t, path); count != want {
 		t.Errorf("decoded %d pictures, ffprobe %d", count, want)
 	}
-	if _, err := d.DecodeAU(ingest.AccessUnit{Codec: ingest.H264, NALUs: [][]byte{{0x65, 1, 2, 3}}, Keyframe: true}); err == nil {
+	if _, err := d.DecodeAU(media.AccessUnit{Codec: media.H264, NALUs: [][]byte{{0x65, 1, 2, 3}}, Keyframe: true}); err == nil {
 		t.Error("DecodeAU of a broken keyframe returned no error")
 	}
 	d.Close()

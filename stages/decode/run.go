@@ -8,7 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
-	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // ErrUnsupportedCodec is counted (and returned by DecodeAU) for access units
@@ -18,14 +18,14 @@ var ErrUnsupportedCodec = errors.New("decode: unsupported codec; only H.264 and 
 // decode feeds one access unit and emits the pictures it yields. It returns
 // only errors that must end Run (cancellation, a decoder that cannot be
 // opened); bitstream errors are counted and decoding resumes at a keyframe.
-func (d *Decoder) decode(au ingest.AccessUnit, emit func(Frame) error) error {
+func (d *Decoder) decode(au media.AccessUnit, emit func(Frame) error) error {
 	if d.dec == nil || au.Codec != d.codec {
-		var ac avcodec.Codec
+		var ac media.Codec
 		switch au.Codec {
-		case ingest.H264:
-			ac = avcodec.H264
-		case ingest.H265:
-			ac = avcodec.H265
+		case media.H264:
+			ac = media.H264
+		case media.H265:
+			ac = media.H265
 		default:
 			d.errs.Add(1)
 			d.lastErr = fmt.Errorf("%w (got %v)", ErrUnsupportedCodec, au.Codec)

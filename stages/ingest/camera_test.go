@@ -19,26 +19,26 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/rtp"
 
-	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // clips are access units (without AUD) of short test clips made by ffmpeg in
 // TestMain, keyed by codec; nil when ffmpeg is not installed.
-var clips = map[ingest.Codec][][][]byte{}
+var clips = map[media.Codec][][][]byte{}
 
 func makeClips(dir string) error {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		return nil
 	}
 	type job struct {
-		codec ingest.Codec
+		codec media.Codec
 		args  []string
 		aud   func(nalu []byte) bool
 	}
 	jobs := []job{
-		{ingest.H264, []string{"-c:v", "libx264", "-g", "10", "-bf", "0", "-x264-params", "aud=1", "-f", "h264"},
+		{media.H264, []string{"-c:v", "libx264", "-g", "10", "-bf", "0", "-x264-params", "aud=1", "-f", "h264"},
 			func(n []byte) bool { return n[0]&0x1f == 9 }},
-		{ingest.H265, []string{"-c:v", "libx265", "-x265-params", "aud=1:keyint=10:bframes=0:log-level=error", "-f", "hevc"},
+		{media.H265, []string{"-c:v", "libx265", "-x265-params", "aud=1:keyint=10:bframes=0:log-level=error", "-f", "hevc"},
 			func(n []byte) bool { return (n[0]>>1)&0x3f == 35 }},
 	}
 	for _, j := range jobs {
@@ -75,7 +75,7 @@ func makeClips(dir string) error {
 	return nil
 }
 
-func needClip(t *testing.T, c ingest.Codec) [][][]byte {
+func needClip(t *testing.T, c media.Codec) [][][]byte {
 	t.Helper()
 	aus := clips[c]
 	if aus == nil {
@@ -86,12 +86,12 @@ func needClip(t *testing.T, c ingest.Codec) [][][]byte {
 
 // cameraOpts shapes the fake camera.
 type cameraOpts struct {
-	codec     ingest.Codec // H264 (default) or H265
-	udp       bool         // also serve UDP
-	sdpParams bool         // parameter sets only in the SDP, stripped from the stream
-	garbage   bool         // send random RTP payloads instead of video
-	silent    bool         // accept PLAY but send nothing
-	notFound  bool         // answer DESCRIBE with 404
+	codec     media.Codec // H264 (default) or H265
+	udp       bool        // also serve UDP
+	sdpParams bool        // parameter sets only in the SDP, stripped from the stream
+	garbage   bool        // send random RTP payloads instead of video
+	silent    bool        // accept PLAY but send nothing
+	notFound  bool        // answer DESCRIBE with 404
 	medias    []*description.Media
 	user      string // when set, DESCRIBE and SETUP need user/pass
 	pass      string
@@ -116,7 +116,7 @@ type camera struct {
 func startCamera(t *testing.T, opts cameraOpts) *camera {
 	t.Helper()
 	if opts.codec == 0 {
-		opts.codec = ingest.H264
+		opts.codec = media.H264
 	}
 	addr := opts.addr
 	if addr == "" {
@@ -157,8 +157,8 @@ func startCamera(t *testing.T, opts cameraOpts) *camera {
 	var forma format.Format
 	switch {
 	case opts.medias != nil:
-	case opts.codec == ingest.H264:
-		aus = needClip(t, ingest.H264)
+	case opts.codec == media.H264:
+		aus = needClip(t, media.H264)
 		f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
 		if opts.sdpParams {
 			f.SPS, f.PPS = findNALU(aus, func(n []byte) bool { return n[0]&0x1f == 7 }),
@@ -166,8 +166,8 @@ func startCamera(t *testing.T, opts cameraOpts) *camera {
 			aus = stripNALUs(aus, func(n []byte) bool { t := n[0] & 0x1f; return t == 7 || t == 8 })
 		}
 		forma = f
-	case opts.codec == ingest.H265:
-		aus = needClip(t, ingest.H265)
+	case opts.codec == media.H265:
+		aus = needClip(t, media.H265)
 		typ := func(n []byte) byte { return (n[0] >> 1) & 0x3f }
 		f := &format.H265{PayloadTyp: 96}
 		if opts.sdpParams {

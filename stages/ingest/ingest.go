@@ -18,6 +18,8 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
 	"github.com/pion/rtp"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // Statuses reported by State.
@@ -29,11 +31,11 @@ const (
 
 // State is a snapshot of the connection, for health pages and probe.
 type State struct {
-	Status        string    // StatusConnecting, StatusStreaming or StatusError
-	Reason        string    // why the last session failed; credentials redacted
-	Codec         Codec     // zero until a track was chosen
-	Width, Height int       // from the SPS; zero until one was seen
-	Since         time.Time // when Status last changed
+	Status        string      // StatusConnecting, StatusStreaming or StatusError
+	Reason        string      // why the last session failed; credentials redacted
+	Codec         media.Codec // zero until a track was chosen
+	Width, Height int         // from the SPS; zero until one was seen
+	Since         time.Time   // when Status last changed
 }
 
 // Stats are running totals since New.
@@ -112,7 +114,7 @@ func (i *Ingest) setStatus(status, reason string) {
 	i.state.Status, i.state.Reason = status, reason
 }
 
-func (i *Ingest) setTrack(c Codec, w, h int) {
+func (i *Ingest) setTrack(c media.Codec, w, h int) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.state.Codec, i.state.Width, i.state.Height = c, w, h
@@ -125,8 +127,8 @@ func (i *Ingest) setTrack(c Codec, w, h int) {
 //
 // Run never blocks the network reader on out: units wait in a buffer of
 // Config.BufferSize; when it is full they are dropped until the next keyframe.
-func (i *Ingest) Run(ctx context.Context, out chan<- AccessUnit) error {
-	buf := make(chan AccessUnit, i.cfg.BufferSize)
+func (i *Ingest) Run(ctx context.Context, out chan<- media.AccessUnit) error {
+	buf := make(chan media.AccessUnit, i.cfg.BufferSize)
 	fwdDone := make(chan struct{})
 	go func() {
 		defer close(fwdDone)
@@ -146,7 +148,7 @@ func (i *Ingest) Run(ctx context.Context, out chan<- AccessUnit) error {
 	return err
 }
 
-func (i *Ingest) loop(ctx context.Context, buf chan AccessUnit) error {
+func (i *Ingest) loop(ctx context.Context, buf chan media.AccessUnit) error {
 	attempt := 0
 	lastReason := ""
 	for n := 0; ; n++ {
@@ -208,7 +210,7 @@ func backoff(lo, hi time.Duration, attempt int) time.Duration {
 
 // session runs one RTSP session until it fails or ctx is cancelled. It
 // reports whether any access unit was delivered, which resets the backoff.
-func (i *Ingest) session(ctx context.Context, buf chan AccessUnit) (delivered bool, err error) {
+func (i *Ingest) session(ctx context.Context, buf chan media.AccessUnit) (delivered bool, err error) {
 	tr := gortsplib.TransportTCP
 	if i.cfg.Transport == "udp" {
 		tr = gortsplib.TransportUDP
@@ -313,14 +315,14 @@ func (i *Ingest) session(ctx context.Context, buf chan AccessUnit) (delivered bo
 
 // pickTrack chooses the video track to pull: H.264 first, as every decoder
 // handles it, else H.265.
-func pickTrack(desc *description.Session) (*description.Media, format.Format, Codec, error) {
+func pickTrack(desc *description.Session) (*description.Media, format.Format, media.Codec, error) {
 	var f264 *format.H264
 	if m := desc.FindFormat(&f264); m != nil {
-		return m, f264, H264, nil
+		return m, f264, media.H264, nil
 	}
 	var f265 *format.H265
 	if m := desc.FindFormat(&f265); m != nil {
-		return m, f265, H265, nil
+		return m, f265, media.H265, nil
 	}
 	var video, others []string
 	for _, m := range desc.Medias {
@@ -351,7 +353,7 @@ func ticksToDuration(ticks int64, clockRate int) time.Duration {
 // on gortsplib's read goroutine and must never block.
 type receiver struct {
 	ing     *Ingest
-	buf     chan AccessUnit
+	buf     chan media.AccessUnit
 	decode  func(*rtp.Packet) ([][]byte, error)
 	params  paramSets
 	needKey bool // set at session start and after a drop
@@ -393,7 +395,7 @@ func (r *receiver) onPacket(pkt *rtp.Packet, pts time.Duration, ptsOK bool) {
 		}
 		return
 	}
-	unit := AccessUnit{Codec: r.params.codec, NALUs: nalus, PTS: pts, Keyframe: key, Received: now}
+	unit := media.AccessUnit{Codec: r.params.codec, NALUs: nalus, PTS: pts, Keyframe: key, Received: now}
 	select {
 	case r.buf <- unit:
 		r.needKey, r.dropped = false, false

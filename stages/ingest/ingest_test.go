@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"go.uber.org/goleak"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 // running is an Ingest whose Run goroutine the test controls.
 type running struct {
 	ing    *ingest.Ingest
-	out    chan ingest.AccessUnit
+	out    chan media.AccessUnit
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -55,7 +56,7 @@ func start(t *testing.T, cfg ingest.Config, outCap int) *running {
 		t.Fatalf("New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{ing: ing, out: make(chan ingest.AccessUnit, outCap), cancel: cancel, done: make(chan error, 1)}
+	r := &running{ing: ing, out: make(chan media.AccessUnit, outCap), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- ing.Run(ctx, r.out) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
@@ -83,7 +84,7 @@ func (r *running) stop(t *testing.T) {
 }
 
 // next returns the next access unit or fails after d.
-func (r *running) next(t *testing.T, d time.Duration) ingest.AccessUnit {
+func (r *running) next(t *testing.T, d time.Duration) media.AccessUnit {
 	t.Helper()
 	select {
 	case au, ok := <-r.out:
@@ -94,17 +95,17 @@ func (r *running) next(t *testing.T, d time.Duration) ingest.AccessUnit {
 	case <-time.After(d):
 		t.Fatalf("no access unit within %v; state %+v stats %+v", d, r.ing.State(), r.ing.Stats())
 	}
-	return ingest.AccessUnit{}
+	return media.AccessUnit{}
 }
 
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil))
 }
 
-func naluTypes(c ingest.Codec, au ingest.AccessUnit) []int {
+func naluTypes(c media.Codec, au media.AccessUnit) []int {
 	var ts []int
 	for _, n := range au.NALUs {
-		if c == ingest.H264 {
+		if c == media.H264 {
 			ts = append(ts, int(n[0]&0x1f))
 		} else {
 			ts = append(ts, int((n[0]>>1)&0x3f))
@@ -124,8 +125,8 @@ func TestReceive(t *testing.T) {
 		{"h264 tcp params in sdp", cameraOpts{sdpParams: true}, []int{7, 8}, func(t int) bool { return t == 5 }},
 		{"h264 tcp params in band", cameraOpts{}, []int{7, 8}, func(t int) bool { return t == 5 }},
 		{"h264 udp", cameraOpts{udp: true, sdpParams: true}, []int{7, 8}, func(t int) bool { return t == 5 }},
-		{"h265 tcp params in sdp", cameraOpts{codec: ingest.H265, sdpParams: true}, []int{32, 33, 34}, func(t int) bool { return t >= 16 && t <= 21 }},
-		{"h265 tcp params in band", cameraOpts{codec: ingest.H265}, []int{32, 33, 34}, func(t int) bool { return t >= 16 && t <= 21 }},
+		{"h265 tcp params in sdp", cameraOpts{codec: media.H265, sdpParams: true}, []int{32, 33, 34}, func(t int) bool { return t >= 16 && t <= 21 }},
+		{"h265 tcp params in band", cameraOpts{codec: media.H265}, []int{32, 33, 34}, func(t int) bool { return t >= 16 && t <= 21 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,10 +138,10 @@ func TestReceive(t *testing.T) {
 			}
 			want := tc.opts.codec
 			if want == 0 {
-				want = ingest.H264
+				want = media.H264
 			}
 			r := start(t, ingest.Config{URL: cam.url("", ""), Transport: transport, Logger: quietLogger()}, 64)
-			var prev ingest.AccessUnit
+			var prev media.AccessUnit
 			keyframes := 0
 			for n := 0; n < 25; n++ {
 				au := r.next(t, 10*time.Second)
@@ -340,7 +341,7 @@ func TestAuth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := make(chan ingest.AccessUnit, 1)
+			out := make(chan media.AccessUnit, 1)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = ing.Run(ctx, out)
@@ -424,7 +425,7 @@ func TestFirstConnectErrors(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			begin := time.Now()
-			err = ing.Run(ctx, make(chan ingest.AccessUnit))
+			err = ing.Run(ctx, make(chan media.AccessUnit))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Run = %v, want %v", err, tc.want)
 			}

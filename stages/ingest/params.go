@@ -5,6 +5,8 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // naluKind is what ingest cares about in a NAL unit header.
@@ -18,9 +20,9 @@ const (
 	naluAUD
 )
 
-func kindOfNALU(c Codec, nalu []byte) naluKind {
+func kindOfNALU(c media.Codec, nalu []byte) naluKind {
 	switch c {
-	case H264:
+	case media.H264:
 		switch h264.NALUType(nalu[0] & 0x1F) {
 		case h264.NALUTypeSPS:
 			return naluSPS
@@ -29,7 +31,7 @@ func kindOfNALU(c Codec, nalu []byte) naluKind {
 		case h264.NALUTypeAccessUnitDelimiter:
 			return naluAUD
 		}
-	case H265:
+	case media.H265:
 		switch h265.NALUType((nalu[0] >> 1) & 0b111111) {
 		case h265.NALUType_VPS_NUT:
 			return naluVPS
@@ -47,7 +49,7 @@ func kindOfNALU(c Codec, nalu []byte) naluKind {
 // paramSets remembers the latest parameter sets of a stream, from the SDP
 // and from in-band NAL units, and the picture size they announce.
 type paramSets struct {
-	codec         Codec
+	codec         media.Codec
 	vps, sps, pps []byte
 	width, height int
 }
@@ -77,15 +79,15 @@ func (p *paramSets) set(k naluKind, nalu []byte) (sizeChanged bool) {
 	return false
 }
 
-func spsSize(c Codec, sps []byte) (w, h int, ok bool) {
+func spsSize(c media.Codec, sps []byte) (w, h int, ok bool) {
 	switch c {
-	case H264:
+	case media.H264:
 		var s h264.SPS
 		if s.Unmarshal(sps) != nil {
 			return 0, 0, false
 		}
 		return s.Width(), s.Height(), true
-	case H265:
+	case media.H265:
 		var s h265.SPS
 		if s.Unmarshal(sps) != nil {
 			return 0, 0, false
@@ -118,9 +120,9 @@ func (p *paramSets) assemble(au [][]byte) (nalus [][]byte, keyframe, sizeChanged
 		return nil, false, sizeChanged
 	}
 	switch p.codec {
-	case H264:
+	case media.H264:
 		keyframe = h264.IsRandomAccess(nalus)
-	case H265:
+	case media.H265:
 		keyframe = h265.IsRandomAccess(nalus)
 	}
 	if !keyframe {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -33,13 +34,13 @@ func TestAgainstReplay(t *testing.T) {
 			t.Fatal("first AU is not a keyframe")
 		}
 		if au.Keyframe {
-			if ty := naluTypes(ingest.H264, au); len(ty) < 3 || ty[0] != 7 || ty[1] != 8 {
+			if ty := naluTypes(media.H264, au); len(ty) < 3 || ty[0] != 7 || ty[1] != 8 {
 				t.Fatalf("keyframe NALU types %v, want SPS, PPS first", ty)
 			}
 		}
 	}
 	st := r.ing.State()
-	if st.Codec != ingest.H264 || st.Width != 768 || st.Height != 576 {
+	if st.Codec != media.H264 || st.Width != 768 || st.Height != 576 {
 		t.Errorf("State = %+v, want H.264 768x576", st)
 	}
 	r.stop(t)

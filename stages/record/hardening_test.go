@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
@@ -34,7 +35,7 @@ func feedSized(t *testing.T, enc *encode.Encoder, c restream.Consumer, i, w, h i
 		if err := nalus.Unmarshal(p.Data); err != nil {
 			t.Fatal(err)
 		}
-		c.WriteAU(restream.AccessUnit{NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Key: p.Key, Width: w, Height: h})
+		c.WriteAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: w, Height: h})
 	}
 }
 

@@ -24,8 +24,8 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/privfile"
-	"github.com/edgeprivacy/edge/stages/restream"
 )
 
 // QueueSize is how many access units may wait for the disk (about 8 s at
@@ -66,7 +66,7 @@ type Recorder struct {
 	log *slog.Logger
 
 	mu     sync.Mutex // orders WriteAU against the end of Run
-	q      chan restream.AccessUnit
+	q      chan media.AccessUnit
 	closed bool
 	gap    atomic.Bool // a unit was dropped: skip to the next keyframe
 
@@ -96,7 +96,7 @@ func New(cfg Config) (*Recorder, error) {
 			return nil, fmt.Errorf("record: camera %s: %w (record.dir)", cfg.Camera, err)
 		}
 	}
-	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan restream.AccessUnit, QueueSize)}, nil
+	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan media.AccessUnit, QueueSize)}, nil
 }
 
 // Dir is the camera's folder.
@@ -104,7 +104,7 @@ func (r *Recorder) Dir() string { return r.dir }
 
 // WriteAU implements restream.Consumer: it queues au for the disk, or drops
 // it when the queue is full; it never blocks.
-func (r *Recorder) WriteAU(au restream.AccessUnit) {
+func (r *Recorder) WriteAU(au media.AccessUnit) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -169,13 +169,13 @@ type segmentWriter struct {
 	waitKey  bool
 }
 
-func (w *segmentWriter) write(au restream.AccessUnit) error {
+func (w *segmentWriter) write(au media.AccessUnit) error {
 	r := w.r
 	if r.gap.Swap(false) {
 		w.waitKey = true
 	}
 	if w.mx == nil || w.waitKey {
-		if !au.Key {
+		if !au.Keyframe {
 			r.dropped.Add(1)
 			return nil
 		}
@@ -186,13 +186,13 @@ func (w *segmentWriter) write(au restream.AccessUnit) error {
 		// file, which can only start at a keyframe.
 		r.log.Info("recording segment cut: picture size changed", "from", fmt.Sprintf("%dx%d", w.w, w.h), "to", fmt.Sprintf("%dx%d", au.Width, au.Height))
 		w.finish()
-		if !au.Key {
+		if !au.Keyframe {
 			w.waitKey = true
 			r.dropped.Add(1)
 			return nil
 		}
 	}
-	if au.Key && w.mx != nil && au.PTS-w.start >= r.cfg.Segment {
+	if au.Keyframe && w.mx != nil && au.PTS-w.start >= r.cfg.Segment {
 		w.finish()
 	}
 	if w.mx == nil {
@@ -203,7 +203,7 @@ func (w *segmentWriter) write(au restream.AccessUnit) error {
 	if w.interval = au.PTS - w.last; w.interval <= 0 || au.PTS == w.start {
 		w.interval = time.Second / 15
 	}
-	if err := w.mx.write(au.AnnexB, au.PTS-w.start, w.interval, au.Key); err != nil {
+	if err := w.mx.write(au.AnnexB, au.PTS-w.start, w.interval, au.Keyframe); err != nil {
 		return err
 	}
 	w.last = au.PTS
@@ -211,7 +211,7 @@ func (w *segmentWriter) write(au restream.AccessUnit) error {
 	return nil
 }
 
-func (w *segmentWriter) open(au restream.AccessUnit) error {
+func (w *segmentWriter) open(au media.AccessUnit) error {
 	var params []byte
 	for _, n := range au.NALUs {
 		if t := h264.NALUType(n[0] & 0x1f); t == h264.NALUTypeSPS || t == h264.NALUTypePPS {

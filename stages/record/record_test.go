@@ -17,6 +17,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
@@ -81,7 +82,7 @@ func feed(enc *encode.Encoder, c restream.Consumer, i int, step time.Duration) {
 		if err := nalus.Unmarshal(p.Data); err != nil {
 			panic(err)
 		}
-		c.WriteAU(restream.AccessUnit{NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Key: p.Key, Width: 320, Height: 240})
+		c.WriteAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: 320, Height: 240})
 	}
 }
 

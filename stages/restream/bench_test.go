@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/decode"
-	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/zones"
 )
 
-func clip720(b *testing.B) (string, []ingest.AccessUnit) {
+func clip720(b *testing.B) (string, []media.AccessUnit) {
 	path := testclip.Make(b, ".mp4", "-vf", "scale=1280:720", "-c:v", "libx264", "-preset", "veryfast", "-g", "20")
-	var aus []ingest.AccessUnit
-	if err := mediafile.ReadFile(context.Background(), path, func(au ingest.AccessUnit) error {
+	var aus []media.AccessUnit
+	if err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
 		aus = append(aus, au)
 		return nil
 	}); err != nil {
@@ -36,7 +36,7 @@ func leftQuarter() *zones.Set {
 
 // pipe runs decode -> mask on aus fed by feed and hands each masked frame
 // to use, which must close it. block: offline (no drops) or live.
-func pipe(ctx context.Context, b *testing.B, feed func(chan<- ingest.AccessUnit), block bool, use func(*mask.Frame)) (decode.Stats, mask.Stats) {
+func pipe(ctx context.Context, b *testing.B, feed func(chan<- media.AccessUnit), block bool, use func(*mask.Frame)) (decode.Stats, mask.Stats) {
 	dec, err := decode.New(decode.Config{Logger: quiet()})
 	if err != nil {
 		b.Fatal(err)
@@ -45,7 +45,7 @@ func pipe(ctx context.Context, b *testing.B, feed func(chan<- ingest.AccessUnit)
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, decoded, masked := make(chan ingest.AccessUnit, 30), make(chan decode.Frame, 2), make(chan *mask.Frame, 2)
+	in, decoded, masked := make(chan media.AccessUnit, 30), make(chan decode.Frame, 2), make(chan *mask.Frame, 2)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); defer close(in); feed(in) }()
@@ -91,7 +91,7 @@ func BenchmarkMaskedEncode720p(b *testing.B) {
 	b.ReportMetric(fps(ours)/fps(ff1), "ours/ffmpeg-1thread")
 }
 
-func encodeAll(b *testing.B, aus []ingest.AccessUnit) int {
+func encodeAll(b *testing.B, aus []media.AccessUnit) int {
 	var enc *encode.Encoder
 	defer func() {
 		if enc != nil {
@@ -99,7 +99,7 @@ func encodeAll(b *testing.B, aus []ingest.AccessUnit) int {
 		}
 	}()
 	n := 0
-	_, _ = pipe(context.Background(), b, func(in chan<- ingest.AccessUnit) {
+	_, _ = pipe(context.Background(), b, func(in chan<- media.AccessUnit) {
 		for _, au := range aus {
 			in <- au
 		}
@@ -137,7 +137,7 @@ func ffmpegRun(b *testing.B, args ...string) time.Duration {
 
 type nullConsumer struct{}
 
-func (nullConsumer) WriteAU(restream.AccessUnit) {}
+func (nullConsumer) WriteAU(media.AccessUnit) {}
 
 // BenchmarkCameras720p15 finds how many 720p cameras at 15 fps this machine
 // restreams masked without a drop: N live pipelines (decode -> mask ->
@@ -160,7 +160,7 @@ func BenchmarkCameras720p15(b *testing.B) {
 	b.ReportMetric(float64(best), "cameras")
 }
 
-func runCameras(b *testing.B, aus []ingest.AccessUnit, n int, d time.Duration) uint64 {
+func runCameras(b *testing.B, aus []media.AccessUnit, n int, d time.Duration) uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var mu sync.Mutex
@@ -178,7 +178,7 @@ func runCameras(b *testing.B, aus []ingest.AccessUnit, n int, d time.Duration) u
 			}
 			encDone := make(chan struct{})
 			go func() { defer close(encDone); _ = enc.Run(ctx) }()
-			ds, ms := pipe(ctx, b, func(in chan<- ingest.AccessUnit) {
+			ds, ms := pipe(ctx, b, func(in chan<- media.AccessUnit) {
 				tick := time.NewTicker(time.Second / 15)
 				defer tick.Stop()
 				for i := 0; ; i++ {

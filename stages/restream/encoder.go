@@ -12,6 +12,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -19,26 +20,10 @@ import (
 // jitter; more would only add latency to a live view.
 const QueueSize = 2
 
-// AccessUnit is one encoded picture, shared read-only by every consumer.
-type AccessUnit struct {
-	// NALUs are the picture's NAL units without start codes; keyframes
-	// start with SPS and PPS.
-	NALUs [][]byte
-	// AnnexB is the same access unit with start codes.
-	AnnexB []byte
-	// PTS is the presentation time, increasing across the encoder's life
-	// even when the camera restarts.
-	PTS time.Duration
-	// Key marks an IDR picture.
-	Key bool
-	// Width and Height are the encoded size.
-	Width, Height int
-}
-
 // Consumer takes encoded access units. WriteAU must not block and must not
 // change the access unit.
 type Consumer interface {
-	WriteAU(au AccessUnit)
+	WriteAU(au media.AccessUnit)
 }
 
 // EncoderConfig configures an Encoder.
@@ -204,7 +189,7 @@ func (e *Encoder) encode(enc *encode.Encoder, f *mask.Frame, clock *ptsClock, ke
 		if p.Key {
 			keys.have, keys.last = true, p.PTS
 		}
-		au := AccessUnit{NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Key: p.Key, Width: ow, Height: oh}
+		au := media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: ow, Height: oh}
 		e.encoded.Add(1)
 		for _, c := range e.cfg.Consumers {
 			c.WriteAU(au)

@@ -19,6 +19,8 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/edgeprivacy/edge/internal/media"
 )
 
 // DefaultAddr is where the server listens when ServerConfig.Addr is empty:
@@ -187,13 +189,13 @@ type Path struct {
 // WriteAU implements Consumer: it packetises the access unit into RTP for
 // every client playing the path. Writing never waits for a client: each has
 // its own queue in gortsplib, which drops when full.
-func (p *Path) WriteAU(au AccessUnit) {
+func (p *Path) WriteAU(au media.AccessUnit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || p.s.srv == nil {
 		return
 	}
-	if au.Key {
+	if au.Keyframe {
 		if err := p.setParams(au); err != nil {
 			p.log.Warn("restream path not (re)created", "err", err)
 			return
@@ -220,7 +222,7 @@ func (p *Path) WriteAU(au AccessUnit) {
 
 // setParams (re)creates the stream when the keyframe's SPS or PPS differ
 // from those announced: a new size needs a new SDP, so clients reconnect.
-func (p *Path) setParams(au AccessUnit) error {
+func (p *Path) setParams(au media.AccessUnit) error {
 	var sps, pps []byte
 	for _, n := range au.NALUs {
 		switch h264.NALUType(n[0] & 0x1f) {
