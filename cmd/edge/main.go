@@ -37,6 +37,7 @@ func commands() []command {
 		{"watch", "[--broker URL] [--prefix P]", "print what the pipeline publishes on MQTT", cmdWatch},
 		{"verify", "--config F --camera ID (--video V | --recording R) --out DIR", "prove masking and signage on a video", cmdVerify},
 		{"audit", "verify [--pubkey F] PATH | export (--config F | --dir D) --from T --to T --out DIR", "check the audit chain (exit 1 names the first broken record) or export a period with a signed manifest", cmdAudit},
+		{"report", "check DIR [--pubkey FILE]", "check a verify report folder against its signed manifest: exit 0 all match, 1 names each changed, added or removed file, 2 unreadable", cmdReport},
 		{"key", "show [--key FILE]", "the device signing key's public key and fingerprint (created on first use)", cmdKey},
 		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
 	}

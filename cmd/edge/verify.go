@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/manifest"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
 
@@ -29,6 +31,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "report `DIR` (report.json, report.html, sample JPEGs)")
 	start := fs.String("start", "", "wall-clock `TIME` (RFC 3339) of the first frame, for judging signage; default now")
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
+	keyPath := fs.String("key", "", "device key `FILE` that signs the report folder (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key; created on first use)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,11 +67,19 @@ func cmdVerify(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	key, _, err := loadDeviceKey(*keyPath)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("signing key: %w", err)}
+	}
 	if err := rep.Write(*out); err != nil {
 		return &exitError{2, err}
 	}
-	fmt.Printf("%s: %d frames checked, %d leaked, %d detections, %d outside signed zones, %d events, %.1f frames/s\nreport: %s/report.html\n",
-		rep.Verdict, rep.FramesChecked, rep.FramesLeaked, rep.Detections, rep.ViolationCount, len(rep.Events), rep.ProcessingFPS, *out)
+	inputs := []manifest.Input{{Role: "config", Path: rep.Config.Path, SHA256: rep.Config.SHA256}, {Role: "input", Path: rep.Video.Path, SHA256: rep.Video.SHA256}}
+	if err := manifest.Seal(*out, inputs, key); err != nil {
+		return &exitError{2, fmt.Errorf("sealing the report: %w", err)}
+	}
+	fmt.Printf("%s: %d frames checked, %d leaked, %d detections, %d outside signed zones, %d events, %.1f frames/s\nreport: %s/report.html (signed: %s/MANIFEST.minisig, key %s)\n",
+		rep.Verdict, rep.FramesChecked, rep.FramesLeaked, rep.Detections, rep.ViolationCount, len(rep.Events), rep.ProcessingFPS, *out, *out, key.Fingerprint())
 	switch rep.Verdict {
 	case verify.Pass:
 	case verify.Inconclusive:

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,11 @@ func runEdge(t *testing.T, bin string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	// Reports are signed: tests sign with a throwaway key, never the
+	// user's own.
+	cmd.Env = append(os.Environ(), "EDGE_DEVICE_KEY="+testKeyPath(t))
+	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -36,6 +41,26 @@ func runEdge(t *testing.T, bin string, args ...string) (int, string) {
 	}
 	t.Fatalf("%s %v: %v\n%s", bin, args, err, out)
 	return -1, ""
+}
+
+var (
+	keyOnce sync.Once
+	keyPath string
+	keyErr  error
+)
+
+// testKeyPath is a device key path in a temporary folder, shared by every
+// run of the binary in this test process.
+func testKeyPath(t *testing.T) string {
+	t.Helper()
+	keyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "edge-test-key")
+		keyPath, keyErr = filepath.Join(dir, "device.key"), err
+	})
+	if keyErr != nil {
+		t.Fatal(keyErr)
+	}
+	return keyPath
 }
 
 func TestVerifyExitCodes(t *testing.T) {
