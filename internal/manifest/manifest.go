@@ -78,7 +78,7 @@ type Result struct {
 	// SignatureOK says the manifest is exactly what the key signed.
 	SignatureOK bool
 	// TrustedComment is the signed comment (after a good signature).
-	TrustedComment string
+	TrustedComment          string
 	Changed, Added, Removed []string
 	Inputs                  []Input
 }

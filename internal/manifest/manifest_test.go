@@ -149,4 +149,3 @@ func rm(t *testing.T, dir, name string) {
 		t.Fatal(err)
 	}
 }
-
