@@ -168,14 +168,21 @@ func checkJPEGs(t *testing.T, dir, cfgPath, camID string) {
 func TestReportInBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium not installed (bash scripts/deps.sh installs it)")
+		t.Fatal("chromium not installed: run scripts/deps.sh")
 	}
 	bin := binary(t)
 	cases := []struct {
 		name, args, verdict string
+		has, hasNot         []string
 	}{
-		{"pass", "--video", "PASS"},
-		{"fail", "--recording", "FAIL"},
+		{"pass", "--video", "PASS",
+			[]string{`id="leak-chart"`, "Events timeline", "2026-03-01 12:00:00Z (given)", `id="privacy-zones"`, "changing-room-door", "51107", `id="build"`},
+			[]string{`class="leak-map"`}},
+		{"fail", "--recording", "FAIL",
+			// The leak map on the failing sample, the per-frame chart, the
+			// recording's unknown start, no detection sections.
+			[]string{`class="leak-map"`, `<figure class="leak">`, `id="leak-chart"`, `<polyline points="`, "unknown (the recording names no start time)", `id="origin"`, `id="tracks"`},
+			[]string{"Events timeline", "person detections", "yellow: person detected"}},
 	}
 	doorway := filepath.Join(scenarioDir, "privacy-doorway")
 	for _, tc := range cases {
@@ -202,6 +209,26 @@ func TestReportInBrowser(t *testing.T) {
 			}
 			if n := strings.Count(string(dom), "data:image/jpeg;base64,"); n == 0 {
 				t.Errorf("no embedded sample images in the DOM")
+			}
+			for _, h := range tc.has {
+				if !strings.Contains(string(dom), h) {
+					t.Errorf("rendered DOM lacks %q", h)
+				}
+			}
+			for _, h := range tc.hasNot {
+				if strings.Contains(string(dom), h) {
+					t.Errorf("rendered DOM has %q, which does not apply", h)
+				}
+			}
+			// The swatch is a real colour, not html/template's ZgotmplZ.
+			if strings.Contains(string(dom), "ZgotmplZ") || !strings.Contains(string(dom), `id="fill-swatch" class="swatch" style="background:rgb(0,0,0)"`) {
+				t.Errorf("fill swatch is not rgb(0,0,0)")
+			}
+			// Nothing loads from outside the folder.
+			for _, ext := range []string{`src="http`, `href="http`, `url(http`, `src="//`, `@import`} {
+				if strings.Contains(string(dom), ext) {
+					t.Errorf("the page loads something from outside: %q", ext)
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -239,7 +240,21 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.2f", 100*min(max(t/total, 0), 1))
 	},
-	"rgb": func(c [3]int) string { return fmt.Sprintf("rgb(%d,%d,%d)", c[0], c[1], c[2]) },
+	// rgb is a CSS value: html/template replaces a plain string in a style
+	// attribute with ZgotmplZ. The numbers are ints, so nothing can escape.
+	"rgb": func(c [3]int) template.CSS {
+		return template.CSS(fmt.Sprintf("rgb(%d,%d,%d)", c[0]&255, c[1]&255, c[2]&255))
+	},
+	"poly": func(p [][2]float64) string {
+		var b strings.Builder
+		for i, v := range p {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			fmt.Fprintf(&b, "(%.3f, %.3f)", v[0], v[1])
+		}
+		return b.String()
+	},
 	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.0Z07:00") },
 }).Parse(reportTemplate))
 
@@ -293,9 +308,18 @@ type SampleImage struct {
 
 type view struct {
 	*Report
-	Duration float64
-	Images   []viewSample
-	Lanes    []lane
+	Duration  float64
+	Images    []viewSample
+	Lanes     []lane
+	Recording bool
+	// Chart is the per-frame leak chart: an SVG polyline in a 1000 x 100
+	// box, frames along x, leaked pixels (scaled to the maximum) up y.
+	Chart    string
+	ChartMax int
+	// FirstFrame is the wall-clock time of the first frame as far as it is
+	// known: the recording's own start time or "unknown"; in pipeline mode
+	// the --start given.
+	FirstFrame string
 }
 
 type viewSample struct {
@@ -311,7 +335,32 @@ type lane struct {
 }
 
 func (r *Report) view() view {
-	v := view{Report: r}
+	v := view{Report: r, Recording: r.Mode == ModeRecording}
+	v.FirstFrame = r.Start.UTC().Format("2006-01-02 15:04:05Z07:00") + " (given)"
+	if v.Recording {
+		v.FirstFrame = "unknown (the recording names no start time)"
+		if r.Origin != nil && r.Origin.StartTime != "unknown" {
+			v.FirstFrame = r.Origin.StartTime + " (from the recording's metadata)"
+		}
+	}
+	for _, n := range r.LeakSeries {
+		v.ChartMax = max(v.ChartMax, n)
+	}
+	if n := len(r.LeakSeries); n > 0 {
+		var b strings.Builder
+		for i, y := range r.LeakSeries {
+			x := 0.0
+			if n > 1 {
+				x = 1000 * float64(i) / float64(n-1)
+			}
+			h := 0.0
+			if v.ChartMax > 0 {
+				h = 100 * float64(y) / float64(v.ChartMax)
+			}
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, 100-h)
+		}
+		v.Chart = strings.TrimSpace(b.String())
+	}
 	for _, s := range r.Samples {
 		v.Images = append(v.Images, viewSample{Sample: s, URI: s.uri})
 	}
