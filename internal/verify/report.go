@@ -255,7 +255,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return b.String()
 	},
-	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.0Z07:00") },
+	"ts": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.0Z07:00") },
 }).Parse(reportTemplate))
 
 // Write puts report.json, report.html and the sample JPEGs in dir, which
