@@ -4,7 +4,7 @@ GOFLAGS  ?=
 DEMO_SECONDS ?= 0
 export DEMO_SECONDS
 
-.PHONY: deps build demo test bench vet verify-samples clean
+.PHONY: deps build demo test bench vet verify-samples screenshots clean
 
 deps:
 	bash scripts/deps.sh
@@ -33,6 +33,11 @@ bench: deps
 # and fails on any verdict other than the expected one.
 verify-samples: build
 	bash scripts/verify-samples.sh
+
+# Screenshots of the operator console in docs/, taken from the current build
+# by the headless-Chromium test of the console.
+screenshots: deps
+	EDGE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestConsoleInBrowser ./internal/app
 
 clean:
 	rm -rf bin

@@ -122,6 +122,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
+		defer web.Close()
 	}
 
 	runCtx, stop := context.WithCancel(ctx)

@@ -106,6 +106,9 @@ func (s *Server) URL() string {
 	return scheme + "://" + s.ln.Addr().String() + "/"
 }
 
+// Close stops listening; for a server whose Serve was never called.
+func (s *Server) Close() { _ = s.ln.Close() } // a listener Serve already closed has nothing to report
+
 // Serve answers requests until ctx is done, then shuts down, giving open
 // requests a few seconds.
 func (s *Server) Serve(ctx context.Context) error {

@@ -1,0 +1,203 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/console"
+	"github.com/edgeprivacy/edge/stages/mask"
+)
+
+// backend is a config and nothing else: these tests are about the HTTP
+// rules, which need no camera (internal/app tests the console on a real one).
+type backend struct {
+	cfg     *configs.Config
+	changes int
+}
+
+func (b *backend) Config() *configs.Config      { return b.cfg }
+func (b *backend) ConfigFile() (string, []byte) { return "edge.yaml", []byte("site: s\n") }
+func (b *backend) Latest(string) *mask.Frame    { return nil }
+func (b *backend) Ready() error                 { return nil }
+func (b *backend) Change(_ context.Context, _, _ string, _ func([]byte) ([]byte, error)) error {
+	b.changes++
+	return nil
+}
+
+const cfgYAML = `
+site: s
+mqtt: {broker: "tcp://127.0.0.1:1883"}
+cameras:
+  - {id: a, url: "rtsp://127.0.0.1:1/a", signage: s1}
+signage:
+  - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
+`
+
+func server(t *testing.T, h configs.HTTP) (*httptest.Server, *backend, *console.Events) {
+	t.Helper()
+	cfg, err := configs.LoadBytes([]byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Addr = "127.0.0.1:0"
+	b := &backend{cfg: cfg}
+	ev := console.NewEvents(3)
+	s, err := console.New(console.Config{HTTP: h, Backend: b, Events: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // httptest serves the handler instead
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, b, ev
+}
+
+func request(t *testing.T, ts *httptest.Server, method, path, host, user, pass string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader("[]"))
+	req.Header.Set("Content-Type", "application/json")
+	if host != "" {
+		req.Host = host
+	}
+	if user != "" || pass != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestAnonymousOnlyOnLoopbackNames(t *testing.T) {
+	ts, b, _ := server(t, configs.HTTP{})
+	cases := []struct {
+		host string
+		want int
+	}{
+		{"", http.StatusOK}, // 127.0.0.1:port
+		{"localhost:8080", http.StatusOK},
+		{"[::1]:8080", http.StatusOK},
+		{"attacker.example:8080", http.StatusMisdirectedRequest}, // DNS rebinding
+		{"192.168.1.10:8080", http.StatusMisdirectedRequest},
+	}
+	for _, c := range cases {
+		if got := request(t, ts, http.MethodGet, "/api/cameras", c.host, "", ""); got != c.want {
+			t.Errorf("Host %q: %d, want %d", c.host, got, c.want)
+		}
+	}
+	if got := request(t, ts, http.MethodPut, "/api/cameras/a/zones", "evil.example", "", ""); got != http.StatusMisdirectedRequest || b.changes != 0 {
+		t.Errorf("change through a rebound name: %d, %d changes", got, b.changes)
+	}
+	// Health checks answer whatever the name.
+	if got := request(t, ts, http.MethodGet, "/healthz", "attacker.example", "", ""); got != http.StatusOK {
+		t.Errorf("healthz: %d", got)
+	}
+}
+
+func TestAllowAnonymous(t *testing.T) {
+	ts, _, _ := server(t, configs.HTTP{AllowAnonymous: true})
+	if got := request(t, ts, http.MethodGet, "/api/cameras", "edge.lan:8080", "", ""); got != http.StatusOK {
+		t.Errorf("allow_anonymous from edge.lan: %d", got)
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	ts, b, _ := server(t, configs.HTTP{Username: "op", Password: "pw"})
+	cases := []struct {
+		user, pass string
+		want       int
+	}{
+		{"op", "pw", http.StatusOK},
+		{"", "", http.StatusUnauthorized},
+		{"op", "", http.StatusUnauthorized},
+		{"op", "p", http.StatusUnauthorized},
+		{"op", "pww", http.StatusUnauthorized},
+		{"OP", "pw", http.StatusUnauthorized},
+		{"pw", "op", http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		if got := request(t, ts, http.MethodGet, "/api/signage", "", c.user, c.pass); got != c.want {
+			t.Errorf("%q/%q: %d, want %d", c.user, c.pass, got, c.want)
+		}
+	}
+	// With credentials any Host is fine (TLS and a password guard it).
+	if got := request(t, ts, http.MethodGet, "/api/signage", "edge.lan", "op", "pw"); got != http.StatusOK {
+		t.Errorf("authenticated from edge.lan: %d", got)
+	}
+	if got := request(t, ts, http.MethodPut, "/api/cameras/a/zones", "", "op", "pw"); got != http.StatusOK || b.changes != 1 {
+		t.Errorf("authenticated change: %d, %d changes", got, b.changes)
+	}
+}
+
+func TestFrameGate(t *testing.T) {
+	ts, b, _ := server(t, configs.HTTP{})
+	// A valid sign and no frame yet: 503. No sign at all: 403.
+	if got := request(t, ts, http.MethodGet, "/api/cameras/a/frame.jpg", "", "", ""); got != http.StatusServiceUnavailable {
+		t.Errorf("no frame yet: %d, want 503", got)
+	}
+	b.cfg.Cameras[0].Signage = ""
+	if got := request(t, ts, http.MethodGet, "/api/cameras/a/frame.jpg", "", "", ""); got != http.StatusForbidden {
+		t.Errorf("camera without a sign: %d, want 403", got)
+	}
+}
+
+func TestRecentEventsAndStream(t *testing.T) {
+	ts, _, ev := server(t, configs.HTTP{})
+	sink := ev.Sink(discard{})
+
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/events/stream", nil)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i, z := range []string{"z1", "z2", "z1", "z2"} {
+		sink.Offer(events.Event{ID: fmt.Sprint(i), Camera: "a", Zone: z, Type: events.TypeEnter, TS: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	got := ev.Recent(console.EventQuery{Limit: 10})
+	if len(got) != 3 || got[0].ID != "3" || got[2].ID != "1" {
+		t.Fatalf("recent keeps the newest 3, newest first; got %v", ids(got))
+	}
+	if got := ev.Recent(console.EventQuery{Zone: "z1", Limit: 10}); len(got) != 1 || got[0].ID != "2" {
+		t.Errorf("zone filter: %v", ids(got))
+	}
+	if got := ev.Recent(console.EventQuery{Since: t0.Add(2 * time.Minute), Until: t0.Add(3 * time.Minute), Limit: 10}); len(got) != 1 || got[0].ID != "2" {
+		t.Errorf("time filter: %v", ids(got))
+	}
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(seen.String(), "event: event") < 4 && time.Now().Before(deadline) {
+		n, err := resp.Body.Read(buf)
+		seen.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+	}
+	if c := strings.Count(seen.String(), "event: event"); c != 4 {
+		t.Fatalf("stream carried %d of 4 events:\n%s", c, seen.String())
+	}
+}
+
+type discard struct{}
+
+func (discard) Offer(events.Message) bool { return true }
+
+func ids(evs []events.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.ID)
+	}
+	return out
+}
