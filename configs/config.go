@@ -1,18 +1,24 @@
 package configs
 
 import (
+	"os"
+	"regexp"
 	"time"
+
+	"github.com/edgeprivacy/edge/events"
 )
 
 // Defaults applied by ApplyDefaults (and by Load) to fields left empty.
 const (
 	DefaultTopicPrefix = "edge"
-	DefaultQoS         = 1
-	DefaultSpoolDir    = "./spool"
-	DefaultTransport   = "tcp"
-	DefaultFPS         = 5.0
-	DefaultWidth       = 640
-	DefaultMinScore    = 0.5
+	// DefaultHeartbeatSeconds is the period of {prefix}/heartbeat.
+	DefaultHeartbeatSeconds = 15
+	DefaultQoS              = 1
+	DefaultSpoolDir         = "./spool"
+	DefaultTransport        = "tcp"
+	DefaultFPS              = 5.0
+	DefaultWidth            = 640
+	DefaultMinScore         = 0.5
 )
 
 // Config is the whole edge configuration of one site.
@@ -20,6 +26,11 @@ type Config struct {
 	// Site names this installation; it appears in MQTT topics and the default
 	// client id, so it must match ^[A-Za-z0-9_-]{1,64}$. Required.
 	Site string `mapstructure:"site"`
+	// BoxID names this box among the boxes of a fleet: it is a topic level
+	// and the MQTT client id, so it must be stable and match
+	// ^[A-Za-z0-9_-]{1,64}$. It defaults to the site and the host name
+	// ("<site>-<host>", other characters as '-').
+	BoxID string `mapstructure:"box_id"`
 	// MQTT is where events go.
 	MQTT MQTT `mapstructure:"mqtt"`
 	// Cameras lists every camera of the site, enabled or not. At least one.
@@ -36,14 +47,23 @@ type Config struct {
 
 // MQTT configures the event sink.
 type MQTT struct {
-	// Broker is the broker URL: tcp://host:1883, ssl://host:8883,
-	// ws://host/mqtt, wss://..., mqtt://..., mqtts://... Empty means the
-	// embedded broker (used by the demo).
+	// Brokers are the URLs of the nodes of one clustered broker:
+	// tcp://host:1883, ssl://host:8883, ws://host/mqtt, wss://...,
+	// mqtt://..., mqtts://... Each box tries them in its own stable order
+	// and fails over to the next one (see docs/fleet.md).
+	Brokers []string `mapstructure:"brokers"`
+	// Broker is a shorthand for a single broker; set it or Brokers, not
+	// both. Neither means the embedded broker (used by the demo).
 	Broker string `mapstructure:"broker"`
-	// TopicPrefix is the first topic level. It defaults to "edge".
+	// TopicPrefix is the root topic level; every topic is
+	// {topic_prefix}/{site}/{box_id}/... (see Config.Topics). It defaults to
+	// "edge".
 	TopicPrefix string `mapstructure:"topic_prefix"`
-	// ClientID is the MQTT client id. It defaults to "edge-" + site.
+	// ClientID is the MQTT client id. It defaults to "edge-" + box_id.
 	ClientID string `mapstructure:"client_id"`
+	// HeartbeatSeconds is the period of {prefix}/heartbeat, 1..3600. 0
+	// means the default, 15.
+	HeartbeatSeconds int `mapstructure:"heartbeat_seconds"`
 	// Username for the broker; empty for none.
 	Username string `mapstructure:"username"`
 	// Password for the broker; never logged (see Config.String).
@@ -190,8 +210,14 @@ func (c *Config) ApplyDefaults() {
 	if c.MQTT.TopicPrefix == "" {
 		c.MQTT.TopicPrefix = DefaultTopicPrefix
 	}
-	if c.MQTT.ClientID == "" && c.Site != "" {
-		c.MQTT.ClientID = "edge-" + c.Site
+	if c.BoxID == "" && c.Site != "" {
+		c.BoxID = defaultBoxID(c.Site)
+	}
+	if c.MQTT.ClientID == "" && c.BoxID != "" {
+		c.MQTT.ClientID = "edge-" + c.BoxID
+	}
+	if c.MQTT.HeartbeatSeconds == 0 {
+		c.MQTT.HeartbeatSeconds = DefaultHeartbeatSeconds
 	}
 	if c.MQTT.SpoolDir == "" {
 		c.MQTT.SpoolDir = DefaultSpoolDir
@@ -246,4 +272,32 @@ func (c *Config) EnabledCameras() []*Camera {
 		}
 	}
 	return out
+}
+
+// Topics is the prefix of every topic this box publishes:
+// {topic_prefix}/{site}/{box_id}.
+func (c *Config) Topics() string { return events.Prefix(c.MQTT.TopicPrefix, c.Site, c.BoxID) }
+
+// BrokerList is Broker or Brokers; empty means the embedded broker.
+func (m *MQTT) BrokerList() []string {
+	if m.Broker != "" {
+		return []string{m.Broker}
+	}
+	return m.Brokers
+}
+
+var notLevel = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// defaultBoxID is "<site>-<host>" with every character a topic level may not
+// hold turned into '-', cut to 64 characters.
+func defaultBoxID(site string) string {
+	host, _ := os.Hostname()
+	id := site
+	if h := notLevel.ReplaceAllString(host, "-"); h != "" {
+		id += "-" + h
+	}
+	if len(id) > 64 {
+		id = id[:64]
+	}
+	return id
 }

@@ -158,7 +158,21 @@ func TestValidateProblems(t *testing.T) {
 		{"broker no scheme", func(c *configs.Config) { c.MQTT.Broker = "broker:1883" }, "mqtt.broker", "tcp://host:1883"},
 		{"tls cert without key", func(c *configs.Config) { c.MQTT.TLS.Cert = "client.pem" }, "mqtt.tls.key", "private key"},
 		{"tls key without cert", func(c *configs.Config) { c.MQTT.TLS.Key = "client.key" }, "mqtt.tls.cert", "certificate"},
-		{"topic prefix wildcard", func(c *configs.Config) { c.MQTT.TopicPrefix = "edge/#" }, "mqtt.topic_prefix", "'#'"},
+		{"topic prefix wildcard", func(c *configs.Config) { c.MQTT.TopicPrefix = "edge/#" }, "mqtt.topic_prefix", "single valid topic level"},
+		{"topic prefix dot", func(c *configs.Config) { c.MQTT.TopicPrefix = "edge.eu" }, "mqtt.topic_prefix", "single valid topic level"},
+		{"topic prefix two levels", func(c *configs.Config) { c.MQTT.TopicPrefix = "eu/edge" }, "mqtt.topic_prefix", "site and box_id follow"},
+		{"box id dot", func(c *configs.Config) { c.BoxID = "box.1" }, "box_id", "MQTT topics"},
+		{"box id plus", func(c *configs.Config) { c.BoxID = "box+1" }, "box_id", "MQTT topics"},
+		{"box id too long", func(c *configs.Config) { c.BoxID = strings.Repeat("b", 65) }, "box_id", "1 to 64"},
+		{"broker and brokers", func(c *configs.Config) { c.MQTT.Brokers = []string{"tcp://b:1883"} }, "mqtt.broker", "remove mqtt.broker"},
+		{"brokers bad entry", func(c *configs.Config) {
+			c.MQTT.Broker, c.MQTT.Brokers = "", []string{"tcp://a:1883", "http://u:s3cret@b:1883"}
+		}, "mqtt.brokers[1]", "tcp://host:1883"},
+		{"brokers twice", func(c *configs.Config) {
+			c.MQTT.Broker, c.MQTT.Brokers = "", []string{"tcp://a:1883", "tcp://a:1883"}
+		}, "mqtt.brokers[1]", "once"},
+		{"heartbeat too long", func(c *configs.Config) { c.MQTT.HeartbeatSeconds = 3601 }, "mqtt.heartbeat_seconds", "1 to 3600"},
+		{"heartbeat negative", func(c *configs.Config) { c.MQTT.HeartbeatSeconds = -1 }, "mqtt.heartbeat_seconds", "1 to 3600"},
 		{"mask colour too big", func(c *configs.Config) { c.Cameras[0].Mask.Color = [3]int{0, 256, 0} }, "cameras[lobby].mask.color", "0..255"},
 		{"mask colour negative", func(c *configs.Config) { c.Cameras[0].Mask.Color = [3]int{-1, 0, 0} }, "cameras[lobby].mask.color", "0..255"},
 		{"site invalid", func(c *configs.Config) { c.Site = "my site" }, "site", "MQTT topics"},
@@ -409,8 +423,8 @@ func TestEnvOverride(t *testing.T) {
 	if c.MQTT.QoS != 2 {
 		t.Errorf("qos = %d, want 2", c.MQTT.QoS)
 	}
-	if c.Site != "env-site" || c.MQTT.ClientID != "edge-env-site" {
-		t.Errorf("site/client_id = %q/%q, want env-site/edge-env-site", c.Site, c.MQTT.ClientID)
+	if c.Site != "env-site" || !strings.HasPrefix(c.MQTT.ClientID, "edge-env-site-") || c.MQTT.ClientID != "edge-"+c.BoxID {
+		t.Errorf("site/box_id/client_id = %q/%q/%q, want env-site, env-site-<host>, edge-<box_id>", c.Site, c.BoxID, c.MQTT.ClientID)
 	}
 
 	// A file without an mqtt section (nor a site) is overridden all the same.
@@ -454,7 +468,10 @@ cameras:
 	}{
 		{"broker", c.MQTT.Broker, ""},
 		{"topic_prefix", c.MQTT.TopicPrefix, "edge"},
-		{"client_id", c.MQTT.ClientID, "edge-s1"},
+		{"client_id", c.MQTT.ClientID, "edge-" + c.BoxID},
+		{"box_id from site and host", strings.HasPrefix(c.BoxID, "s1-") && len(c.BoxID) > 3, true},
+		{"topics", c.Topics(), "edge/s1/" + c.BoxID},
+		{"heartbeat_seconds", c.MQTT.HeartbeatSeconds, 15},
 		{"qos", c.MQTT.QoS, 1},
 		{"spool_dir", c.MQTT.SpoolDir, configs.DefaultSpoolDir},
 		{"c1 transport", c.Cameras[0].Transport, "tcp"},
@@ -738,4 +755,43 @@ func FuzzLoadBytes(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBrokers(t *testing.T) {
+	t.Run("list from the file", func(t *testing.T) {
+		c, err := configs.LoadBytes([]byte(strings.Replace(validYAML, "  broker: tcp://127.0.0.1:1883",
+			"  brokers: [tcp://n1:1883, tcp://n2:1883, tcp://n3:1883]", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.MQTT.BrokerList(); len(got) != 3 || got[2] != "tcp://n3:1883" {
+			t.Errorf("brokers = %v", got)
+		}
+	})
+	t.Run("list from the environment", func(t *testing.T) {
+		t.Setenv("EDGE_MQTT_BROKERS", "tcp://e1:1883,tcp://e2:1883")
+		c, err := configs.LoadBytes([]byte(strings.Replace(validYAML, "  broker: tcp://127.0.0.1:1883\n", "  qos: 1\n", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.MQTT.BrokerList(); len(got) != 2 || got[1] != "tcp://e2:1883" {
+			t.Errorf("brokers = %v", got)
+		}
+	})
+	t.Run("passwords stay out of String", func(t *testing.T) {
+		m := configs.MQTT{Brokers: []string{"tcp://u:s3cret@n1:1883"}}
+		if s := fmt.Sprint(m) + fmt.Sprintf("%#v", m); strings.Contains(s, "s3cret") {
+			t.Errorf("password printed: %s", s)
+		}
+	})
+}
+
+func TestDefaultBoxIDIsAValidLevel(t *testing.T) {
+	c, err := configs.LoadBytes([]byte("site: " + strings.Repeat("s", 64) + "\ncameras:\n  - id: c1\n    url: rtsp://127.0.0.1/x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.BoxID) != 64 {
+		t.Errorf("box id %q: want cut to 64", c.BoxID)
+	}
 }

@@ -24,7 +24,10 @@ const EnvPrefix = "EDGE"
 // An empty variable is ignored, like an unset one.
 var EnvKeys = []string{
 	"site",
+	"box_id",
 	"mqtt.broker",
+	"mqtt.brokers",
+	"mqtt.heartbeat_seconds",
 	"mqtt.topic_prefix",
 	"mqtt.client_id",
 	"mqtt.username",
@@ -100,6 +103,8 @@ func decode(v *viper.Viper, name string) (*Config, error) {
 func decodeHook() mapstructure.DecodeHookFunc {
 	return mapstructure.ComposeDecodeHookFunc(
 		mapstructure.StringToTimeDurationHookFunc(),
+		// EDGE_MQTT_BROKERS=tcp://a:1883,tcp://b:1883
+		mapstructure.StringToSliceHookFunc(","),
 		stringToTime,
 		colorLength,
 	)

@@ -98,8 +98,8 @@ func secret(s string) string {
 // String prints the MQTT settings with the broker URL redacted and the
 // password hidden.
 func (m MQTT) String() string {
-	return fmt.Sprintf("{broker:%q topic_prefix:%q client_id:%q username:%q password:%q tls:{ca:%q cert:%q key:%q} qos:%d spool_dir:%q}",
-		RedactURL(m.Broker), m.TopicPrefix, m.ClientID, m.Username, secret(m.Password),
+	return fmt.Sprintf("{broker:%q brokers:%q topic_prefix:%q client_id:%q username:%q password:%q tls:{ca:%q cert:%q key:%q} qos:%d spool_dir:%q}",
+		RedactURL(m.Broker), redactURLs(m.Brokers), m.TopicPrefix, m.ClientID, m.Username, secret(m.Password),
 		m.TLS.CA, m.TLS.Cert, m.TLS.Key, m.QoS, m.SpoolDir)
 }
 
@@ -110,6 +110,7 @@ func (m MQTT) GoString() string { return "configs.MQTT" + m.String() }
 func (m MQTT) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("broker", RedactURL(m.Broker)),
+		slog.Any("brokers", redactURLs(m.Brokers)),
 		slog.String("topic_prefix", m.TopicPrefix),
 		slog.String("client_id", m.ClientID),
 		slog.String("username", m.Username),
@@ -168,4 +169,12 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cameras", cams),
 		slog.Int("signs", len(c.Signage)),
 	)
+}
+
+func redactURLs(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = RedactURL(u)
+	}
+	return out
 }

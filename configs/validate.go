@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -32,7 +33,7 @@ const MaxPrivacyCoverage = 0.95
 
 // idPattern is what ids must look like: they become MQTT topic levels, where
 // '/', '+', '#' and spaces would break routing.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var idPattern = events.TopicLevel
 
 const idFix = "use 1 to 64 letters, digits, '_' or '-' (ids are used in MQTT topics)"
 
@@ -98,6 +99,9 @@ func (c *Config) Validate() error {
 	if !idPattern.MatchString(c.Site) {
 		v.add("site", "set site to a name for this installation; "+idFix, "site %q is not a valid id", c.Site)
 	}
+	if !idPattern.MatchString(c.BoxID) {
+		v.add("box_id", "set box_id to a stable name for this box; "+idFix, "box id %q is not a valid id", c.BoxID)
+	}
 	c.MQTT.validate(v)
 	c.Restream.validate(v)
 	c.Audit.validate(v)
@@ -124,23 +128,36 @@ func (c *Config) Validate() error {
 var brokerSchemes = map[string]bool{"tcp": true, "ssl": true, "ws": true, "wss": true, "mqtt": true, "mqtts": true}
 
 func (m *MQTT) validate(v *validator) {
-	if m.Broker != "" {
-		const fix = "write it like tcp://host:1883, ssl://host:8883, ws://host:80/mqtt, wss://, mqtt:// or mqtts://, or leave it empty for the embedded broker"
-		u, err := url.Parse(m.Broker)
+	if m.Broker != "" && len(m.Brokers) > 0 {
+		v.add("mqtt.broker", "keep mqtt.brokers (a list) and remove mqtt.broker, its one-node shorthand", "both mqtt.broker and mqtt.brokers are set")
+	}
+	seen := map[string]bool{}
+	for i, b := range m.BrokerList() {
+		key := "mqtt.broker"
+		if m.Broker == "" {
+			key = fmt.Sprintf("mqtt.brokers[%d]", i)
+		}
+		if seen[b] {
+			v.add(key, "list each node once", "broker %q is listed twice", RedactURL(b))
+		}
+		seen[b] = true
+		const fix = "write it like tcp://host:1883, ssl://host:8883, ws://host:80/mqtt, wss://, mqtt:// or mqtts://, or leave mqtt.broker and mqtt.brokers empty for the embedded broker"
+		u, err := url.Parse(b)
 		switch {
 		case err != nil:
-			// url.Parse's error repeats the input, password included.
-			v.add("mqtt.broker", fix, "broker %q is not a valid URL", RedactURL(m.Broker))
+			v.add(key, fix, "broker %q is not a valid URL", RedactURL(b))
 		case !brokerSchemes[strings.ToLower(u.Scheme)]:
-			v.add("mqtt.broker", fix, "broker %q has unsupported scheme %q", RedactURL(m.Broker), u.Scheme)
+			v.add(key, fix, "broker %q has unsupported scheme %q", RedactURL(b), u.Scheme)
 		case u.Hostname() == "":
-			v.add("mqtt.broker", fix, "broker %q has no host", RedactURL(m.Broker))
+			v.add(key, fix, "broker %q has no host", RedactURL(b))
 		}
 	}
-	if strings.ContainsAny(m.TopicPrefix, "+#\x00") || strings.HasPrefix(m.TopicPrefix, "/") ||
-		strings.HasSuffix(m.TopicPrefix, "/") || strings.Contains(m.TopicPrefix, "//") {
-		v.add("mqtt.topic_prefix", "use topic levels without '+', '#', empty levels or leading/trailing '/', e.g. edge or site/edge",
-			"topic prefix %q is not a valid MQTT topic", m.TopicPrefix)
+	if !idPattern.MatchString(m.TopicPrefix) {
+		v.add("mqtt.topic_prefix", "use one topic level of 1 to 64 letters, digits, '_' or '-', e.g. edge: site and box_id follow it in every topic",
+			"topic prefix %q is not a single valid topic level", m.TopicPrefix)
+	}
+	if m.HeartbeatSeconds < 1 || m.HeartbeatSeconds > 3600 {
+		v.add("mqtt.heartbeat_seconds", "use 1 to 3600 seconds; subscribers call a box down after a few missed heartbeats", "heartbeat_seconds %d is out of range", m.HeartbeatSeconds)
 	}
 	if m.QoS < 0 || m.QoS > 2 {
 		v.add("mqtt.qos", "use 0 (at most once), 1 (at least once) or 2 (exactly once)", "qos %d is out of range", m.QoS)

@@ -9,6 +9,7 @@ packages=(
   libopencv-dev opencv-data opencv-doc
   libavcodec-dev libavutil-dev libswscale-dev libavformat-dev ffmpeg
   mosquitto
+  nats-server
   chromium
   minisign
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -40,7 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # mosquitto's package starts a system broker on :1883; tests start their own on a free port,
-# so a running system service is harmless, but it must not be required.
+# so a running system service is harmless, but it must not be required. The same goes for
+# nats-server (tests start a 3-node cluster of their own, internal/natstest).
 
 if command -v go >/dev/null 2>&1; then
   go mod download

@@ -218,6 +218,7 @@ func readAudit(t *testing.T, path string) []string {
 
 const e2eConfig = `
 site: e2e
+box_id: box1
 mqtt:
   broker: %s
   topic_prefix: e2e
@@ -298,7 +299,7 @@ func TestEndToEnd(t *testing.T) {
 		var st events.State
 		waitFor(t, 15*time.Second, "retained state of lobby", func() bool {
 			_, ret := late.snapshot()
-			b, ok := ret["e2e/lobby/state"]
+			b, ok := ret["e2e/e2e/box1/lobby/state"]
 			return ok && json.Unmarshal(b, &st) == nil && st.Width > 0
 		})
 		if st.Status != "streaming" || st.Width != 768 || st.Height != 576 || st.FramesMasked == 0 {
@@ -318,20 +319,20 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("changing-room %+v: want a privacy zone, never analysed", z)
 		}
 		_, ret := late.snapshot()
-		if got := string(ret["e2e/available"]); got != "online" {
+		if got := string(ret["e2e/e2e/box1/available"]); got != "online" {
 			t.Errorf("available = %q, want online", got)
 		}
-		if _, ok := ret["e2e/lobby/walkway/occupancy"]; !ok {
+		if _, ok := ret["e2e/e2e/box1/lobby/walkway/occupancy"]; !ok {
 			t.Error("no retained occupancy for the walkway")
 		}
-		if _, ok := ret["e2e/lobby/loading-bay/occupancy"]; !ok {
+		if _, ok := ret["e2e/e2e/box1/lobby/loading-bay/occupancy"]; !ok {
 			t.Error("no retained occupancy for the loading bay")
 		}
 		// The broken camera is reported, and did not stop the other one.
 		waitFor(t, 15*time.Second, "state of the broken camera", func() bool {
 			_, ret := late.snapshot()
 			var bs events.State
-			return json.Unmarshal(ret["e2e/broken/state"], &bs) == nil && bs.Status == "error" && bs.Reason != ""
+			return json.Unmarshal(ret["e2e/e2e/box1/broken/state"], &bs) == nil && bs.Status == "error" && bs.Reason != ""
 		})
 	})
 
@@ -395,7 +396,7 @@ func TestEndToEnd(t *testing.T) {
 		waitFor(t, 30*time.Second, "state: walkway signage expired, detection off", func() bool {
 			_, ret := late.snapshot()
 			var st events.State
-			if json.Unmarshal(ret["e2e/lobby/state"], &st) != nil {
+			if json.Unmarshal(ret["e2e/e2e/box1/lobby/state"], &st) != nil {
 				return false
 			}
 			for _, z := range st.Zones {
@@ -422,7 +423,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "available=offline after shutdown", func() bool {
 		_, ret := sub.snapshot()
-		return string(ret["e2e/available"]) == "offline"
+		return string(ret["e2e/e2e/box1/available"]) == "offline"
 	})
 	if out := run.out.String(); strings.Contains(out, "panic") {
 		t.Errorf("edge run panicked:\n%s", tail(out, 40))

@@ -43,6 +43,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	return app.Run(ctx, app.Options{
 		ConfigPath: *path, EmbeddedBroker: *embedded, Print: printTo, AuditPath: *audit,
-		WatchEvery: *watchEvery, Reload: hup, HTTPAddr: *httpAddr,
+		WatchEvery: *watchEvery, Reload: hup, HTTPAddr: *httpAddr, Build: version,
 	})
 }

@@ -43,6 +43,8 @@ type Options struct {
 	// HTTPAddr, when set, replaces http.addr of the config ("off": no HTTP
 	// server); the same rules apply to it.
 	HTTPAddr string
+	// Build is the edge version, reported in the MQTT heartbeat.
+	Build string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -69,8 +71,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	brokerURL := cfg.MQTT.Broker
-	if brokerURL == "" {
+	brokers := cfg.MQTT.BrokerList()
+	if len(brokers) == 0 {
 		addr := o.EmbeddedBroker
 		if addr == "" {
 			addr = broker.DefaultAddr
@@ -80,22 +82,24 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("mqtt.broker is empty, so the embedded broker was to start on %s: %w (free the port, pass --embedded-broker, or set mqtt.broker)", addr, err)
 		}
 		defer b.Close()
-		brokerURL = b.URL()
-		log.Info("embedded MQTT broker started (mqtt.broker is empty)", "url", brokerURL)
+		brokers = []string{b.URL()}
+		log.Info("embedded MQTT broker started (mqtt.broker is empty)", "url", b.URL())
 	}
 
 	pub, err := publish.New(publish.Config{
-		Broker: brokerURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+		Brokers: brokers, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		TLS: publish.TLS{CA: cfg.MQTT.TLS.CA, Cert: cfg.MQTT.TLS.Cert, Key: cfg.MQTT.TLS.Key},
-		QoS: byte(cfg.MQTT.QoS), TopicPrefix: cfg.MQTT.TopicPrefix, SpoolDir: cfg.MQTT.SpoolDir, Logger: log,
-		Owned: hass.Owned(cfg, cfg.MQTT.TopicPrefix),
+		QoS: byte(cfg.MQTT.QoS), TopicPrefix: cfg.Topics(), SpoolDir: cfg.MQTT.SpoolDir, Logger: log,
+		Owned: hass.Owned(cfg, cfg.Topics()),
+		Site:  cfg.Site, Box: cfg.BoxID, Build: o.Build,
+		HeartbeatInterval: time.Duration(cfg.MQTT.HeartbeatSeconds) * time.Second,
 	})
 	if err != nil {
 		return err
 	}
 
 	r.sink = pub
-	r.prefix = cfg.MQTT.TopicPrefix
+	r.prefix = cfg.Topics()
 	r.spool = func() int { return pub.Stats().SpoolDepth }
 	if o.AuditPath != "" {
 		a, err := openAudit(o.AuditPath, pub, log)
@@ -164,7 +168,7 @@ func Run(ctx context.Context, o Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := watch.Print(runCtx, brokerURL, cfg.MQTT.Username, cfg.MQTT.Password, cfg.MQTT.TopicPrefix, o.Print); err != nil {
+			if err := watch.Print(runCtx, brokers[0], cfg.MQTT.Username, cfg.MQTT.Password, cfg.Topics(), o.Print); err != nil {
 				log.Error("printing events stopped", "err", err)
 			}
 		}()

@@ -83,7 +83,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 	}
 	if c.Snapshots.Enabled {
 		snap, err := snapshot.New(snapshot.Config{
-			Camera: c.ID, TopicPrefix: o.cfg.MQTT.TopicPrefix, Crop: c.Snapshots.Crop,
+			Camera: c.ID, TopicPrefix: o.cfg.Topics(), Crop: c.Snapshots.Crop,
 			Latest: latest, Sink: sink, Logger: o.log,
 		})
 		if err != nil {

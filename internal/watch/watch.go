@@ -89,7 +89,14 @@ func Describe(prefix, topic string, payload []byte) string {
 		return fmt.Sprintf("%-10s camera=%s %d-byte masked JPEG%s", "SNAPSHOT", strings.TrimSuffix(rest, "/snapshot"), len(payload), event)
 	case strings.HasSuffix(rest, "/occupancy"):
 		return fmt.Sprintf("%-10s %s = %s", "OCCUPANCY", strings.TrimSuffix(rest, "/occupancy"), payload)
-	case rest == "available":
+	case strings.HasSuffix(rest, "/heartbeat"):
+		var h events.Heartbeat
+		if err := json.Unmarshal(payload, &h); err != nil {
+			return fmt.Sprintf("%-10s %s %s", "HEARTBEAT?", topic, payload)
+		}
+		return fmt.Sprintf("%-10s site=%s box=%s cameras=%d uptime=%.0fs broker=%s failovers=%d spooled=%d",
+			"HEARTBEAT", h.Site, h.Box, h.Cameras, h.UptimeS, h.Broker, h.Failovers, h.SpoolDepth)
+	case rest == "available" || strings.HasSuffix(rest, "/available"):
 		return fmt.Sprintf("%-10s %s", "AVAILABLE", payload)
 	}
 	return fmt.Sprintf("%-10s %s %s", "MQTT", topic, payload)

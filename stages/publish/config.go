@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/edgeprivacy/edge/events"
 )
 
 // Defaults for Config fields left zero.
@@ -21,6 +23,11 @@ const (
 	DefaultConnectRetryInterval = time.Second
 	DefaultMaxReconnectInterval = 10 * time.Second
 	DefaultDrainTimeout         = 5 * time.Second
+	DefaultHeartbeatInterval    = 15 * time.Second
+	DefaultTLSReloadInterval    = 5 * time.Second
+	// DefaultKeepAlive is short so that a broker node that vanishes without
+	// closing the connection (power cut, partition) is noticed in seconds.
+	DefaultKeepAlive = 10 * time.Second
 )
 
 // TLS holds PEM file paths for ssl://, mqtts:// and wss:// brokers.
@@ -35,12 +42,28 @@ type TLS struct {
 
 // Config configures a Publisher.
 type Config struct {
-	// Broker is the broker URL: tcp://host:1883, mqtt://, ssl://, mqtts://,
-	// ws://, wss://. Required. User information in it is used but never logged.
+	// Brokers are the URLs of the nodes of one (clustered) broker:
+	// tcp://host:1883, mqtt://, ssl://, mqtts://, ws://, wss://. At least one,
+	// counting Broker. User information in them is used but never logged.
+	// Each box tries them in its own order (shuffled with a seed taken from
+	// ClientID), so that a fleet spreads over the nodes, and moves to the next
+	// one when a connection is lost or refused.
+	Brokers []string
+	// Broker is a shorthand for a one-node broker; it is tried first.
 	Broker string
-	// ClientID defaults to "edge-" + the host name.
+	// ClientID defaults to "edge-" + the host name. It must be stable across
+	// restarts: the broker keeps the box's persistent session under it.
 	ClientID string
-	Username string
+	// Site and Box name the box in its heartbeat.
+	Site, Box string
+	// Build is the edge version, reported in the heartbeat.
+	Build string
+	// HeartbeatInterval is the period of {prefix}/heartbeat. It defaults to
+	// 15 s.
+	HeartbeatInterval time.Duration
+	// KeepAlive is the MQTT keep-alive. It defaults to 10 s.
+	KeepAlive time.Duration
+	Username  string
 	// Password is never logged.
 	Password string
 	TLS      TLS
@@ -60,12 +83,16 @@ type Config struct {
 	// PublishTimeout bounds the wait for one PUBACK (and for writing a
 	// packet); after it the publish is retried. It defaults to 10 s.
 	PublishTimeout time.Duration
-	// ConnectRetryInterval is the pause between connection attempts before
-	// the first connection. It defaults to 1 s.
+	// ConnectRetryInterval is the first pause before a reconnection (and
+	// between failed attempts, doubling from there), randomised by +-50% so
+	// that the boxes of a fleet do not reconnect in step. It defaults to 1 s.
 	ConnectRetryInterval time.Duration
-	// MaxReconnectInterval caps paho's reconnect back-off after a lost
-	// connection. It defaults to 10 s.
+	// MaxReconnectInterval caps that back-off. It defaults to 10 s.
 	MaxReconnectInterval time.Duration
+	// TLSReloadInterval is how often the TLS files are checked for changes;
+	// changed files that load are used from the next connection on, and the
+	// current connection is remade with them. It defaults to 5 s.
+	TLSReloadInterval time.Duration
 	// DrainTimeout is how long Run keeps delivering spooled events after its
 	// input was closed. Whatever is left stays in the spool for the next
 	// run. It defaults to 5 s.
@@ -88,16 +115,22 @@ var brokerSchemes = map[string]bool{
 
 // withDefaults validates cfg and fills in the defaults.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Broker == "" {
-		return cfg, errors.New("publish: broker URL is empty (set mqtt.broker, e.g. tcp://127.0.0.1:1883)")
+	if cfg.Broker != "" {
+		cfg.Brokers = append([]string{cfg.Broker}, cfg.Brokers...)
+		cfg.Broker = ""
 	}
-	u, err := url.Parse(cfg.Broker)
-	if err != nil {
-		// url's error quotes the input, which may hold a password.
-		return cfg, fmt.Errorf("publish: broker URL %s does not parse (use scheme://host:port)", redactURL(cfg.Broker))
+	if len(cfg.Brokers) == 0 {
+		return cfg, errors.New("publish: no broker URL (set mqtt.brokers or mqtt.broker, e.g. tcp://127.0.0.1:1883)")
 	}
-	if !brokerSchemes[strings.ToLower(u.Scheme)] || u.Host == "" {
-		return cfg, fmt.Errorf("publish: broker URL %s: want tcp://, mqtt://, ssl://, mqtts://, ws:// or wss:// with a host", redactURL(cfg.Broker))
+	seen := map[string]bool{}
+	for _, b := range cfg.Brokers {
+		if err := checkBrokerURL(b); err != nil {
+			return cfg, err
+		}
+		if seen[b] {
+			return cfg, fmt.Errorf("publish: broker URL %s is listed twice (list each node once)", redactURL(b))
+		}
+		seen[b] = true
 	}
 	if cfg.QoS > 2 {
 		return cfg, fmt.Errorf("publish: QoS %d: use 0, 1 or 2", cfg.QoS)
@@ -105,9 +138,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.TopicPrefix == "" {
 		cfg.TopicPrefix = DefaultTopicPrefix
 	}
-	if strings.ContainsAny(cfg.TopicPrefix, "+#\x00") || strings.HasPrefix(cfg.TopicPrefix, "/") ||
-		strings.HasSuffix(cfg.TopicPrefix, "/") || strings.Contains(cfg.TopicPrefix, "//") {
-		return cfg, fmt.Errorf("publish: topic prefix %q: no wildcards (+ #), no empty levels, no leading or trailing /", cfg.TopicPrefix)
+	if !events.ValidPrefix(cfg.TopicPrefix) {
+		return cfg, fmt.Errorf("publish: topic prefix %q: every level must be 1 to 64 letters, digits, '_' or '-' (no wildcards, no empty levels, no leading or trailing /)", cfg.TopicPrefix)
 	}
 	for _, f := range cfg.Owned {
 		if f == "" || strings.HasPrefix(f, "/") || strings.Contains(f, "//") {
@@ -130,10 +162,25 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.ConnectRetryInterval, DefaultConnectRetryInterval)
 	setDefault(&cfg.MaxReconnectInterval, DefaultMaxReconnectInterval)
 	setDefault(&cfg.DrainTimeout, DefaultDrainTimeout)
+	setDefault(&cfg.HeartbeatInterval, DefaultHeartbeatInterval)
+	setDefault(&cfg.TLSReloadInterval, DefaultTLSReloadInterval)
+	setDefault(&cfg.KeepAlive, DefaultKeepAlive)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return cfg, nil
+}
+
+func checkBrokerURL(b string) error {
+	u, err := url.Parse(b)
+	if err != nil {
+		// url's error quotes the input, which may hold a password.
+		return fmt.Errorf("publish: broker URL %s does not parse (use scheme://host:port)", redactURL(b))
+	}
+	if !brokerSchemes[strings.ToLower(u.Scheme)] || u.Host == "" {
+		return fmt.Errorf("publish: broker URL %s: want tcp://, mqtt://, ssl://, mqtts://, ws:// or wss:// with a host", redactURL(b))
+	}
+	return nil
 }
 
 func setDefault[T int | int64 | time.Duration](v *T, d T) {

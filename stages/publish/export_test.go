@@ -9,3 +9,6 @@ func SetNotConnectedWarn(d time.Duration) (restore func()) {
 	notConnectedWarn = d
 	return func() { notConnectedWarn = old }
 }
+
+// BrokerOrder exposes the per-box order of the broker nodes.
+var BrokerOrder = brokerOrder

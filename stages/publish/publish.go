@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -47,24 +46,36 @@ type Stats struct {
 	Failures uint64
 	// Connected says the connection to the broker is up.
 	Connected bool
+	// Broker is the node connected to last (user information removed).
+	Broker string
+	// Connects counts connections made; Failovers those made to another
+	// node than the previous connection; ConnectFailures failed attempts.
+	Connects, Failovers, ConnectFailures uint64
+	// TLSReloads counts TLS file changes taken into use.
+	TLSReloads uint64
 }
 
 // Publisher is the MQTT sink stage. Create it with New and run it with Run.
 type Publisher struct {
-	cfg   Config
-	tls   *tls.Config // nil without TLS files; loaded by New so that Run cannot fail on them
-	log   *slog.Logger
-	queue chan events.Message
-	wake  chan struct{}
+	cfg     Config
+	tls     *tlsFiles // loaded by New so that Run cannot fail on them
+	order   []string  // this box's order of the broker nodes
+	log     *slog.Logger
+	queue   chan events.Message
+	wake    chan struct{}
+	redial  chan struct{} // the TLS files changed: reconnect with them
+	started time.Time
+	cams    cameraTally
 
 	running atomic.Bool
 	// losses counts lost connections, so that a publish waiting for its
 	// acknowledgement learns that it never will (see noStore).
 	losses atomic.Uint64
-	client atomic.Pointer[paho.Client]
+	link   atomic.Pointer[link]
 	spool  atomic.Pointer[spool.Spool]
 
 	published, retained, spooled, dropped, spoolFull, invalid, failures atomic.Uint64
+	connects, failovers, connectFailures, tlsReloads                    atomic.Uint64
 
 	latestMu sync.Mutex
 	latest   map[string]*latestValue
@@ -85,7 +96,7 @@ func New(cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := cfg.TLS.tlsConfig()
+	tc, err := newTLSFiles(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -99,12 +110,15 @@ func New(cfg Config) (*Publisher, error) {
 		return nil, fmt.Errorf("publish: spool %s: %w", cfg.SpoolDir, err)
 	}
 	p := &Publisher{
-		cfg:    cfg,
-		tls:    tc,
-		log:    cfg.Logger.With("component", "mqtt", "broker", redactURL(cfg.Broker), "client_id", cfg.ClientID),
-		queue:  make(chan events.Message, cfg.QueueSize),
-		wake:   make(chan struct{}, 1),
-		latest: map[string]*latestValue{},
+		cfg:     cfg,
+		tls:     tc,
+		order:   brokerOrder(cfg.Brokers, cfg.ClientID),
+		log:     cfg.Logger.With("component", "mqtt", "client_id", cfg.ClientID),
+		queue:   make(chan events.Message, cfg.QueueSize),
+		wake:    make(chan struct{}, 1),
+		redial:  make(chan struct{}, 1),
+		started: time.Now(),
+		latest:  map[string]*latestValue{},
 	}
 	return p, nil
 }
@@ -134,12 +148,18 @@ func (p *Publisher) Stats() Stats {
 		SpoolFull: p.spoolFull.Load(),
 		Invalid:   p.invalid.Load(),
 		Failures:  p.failures.Load(),
+
+		Connects:        p.connects.Load(),
+		Failovers:       p.failovers.Load(),
+		ConnectFailures: p.connectFailures.Load(),
+		TLSReloads:      p.tlsReloads.Load(),
 	}
 	if sp := p.spool.Load(); sp != nil {
 		s.SpoolDepth = sp.Len()
 	}
-	if c := p.client.Load(); c != nil {
-		s.Connected = (*c).IsConnectionOpen()
+	if l := p.link.Load(); l != nil {
+		s.Connected = l.open()
+		s.Broker = redactURL(l.broker)
 	}
 	return s
 }
@@ -160,28 +180,24 @@ func (p *Publisher) Run(ctx context.Context, in <-chan events.Message) error {
 	defer sp.Close()
 	p.spool.Store(sp)
 
-	p.setLatest(events.AvailabilityTopic(p.cfg.TopicPrefix), []byte(events.Online), true)
 	// What was offered before Run is taken in before the first connection,
 	// so that the sweep of owned topics sees it as this run's.
 	p.drainQueued(sp, nil, true)
-	client := paho.NewClient(p.clientOptions())
-	p.client.Store(&client)
-	p.log.Info("mqtt connecting", "topic_prefix", p.cfg.TopicPrefix, "spooled_events", sp.Len())
-	// With ConnectRetry the token completes only once connected; nothing
-	// waits for it, the delivery loop waits for the connection instead.
-	client.Connect()
+	brokers := make([]string, len(p.order))
+	for i, b := range p.order {
+		brokers[i] = redactURL(b)
+	}
+	p.log.Info("mqtt connecting", "brokers", brokers, "topic_prefix", p.cfg.TopicPrefix, "spooled_events", sp.Len())
 
 	sendCtx, stopSend := context.WithCancel(ctx)
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		p.deliver(sendCtx, client, sp)
-	}()
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		p.watchConnection(sendCtx, client, sp)
-	}()
+	var helpers sync.WaitGroup
+	for _, f := range []func(context.Context){p.maintain, p.heartbeat, p.watchTLS, p.deliver, p.watchConnection} {
+		helpers.Add(1)
+		go func() {
+			defer helpers.Done()
+			f(sendCtx)
+		}()
+	}
 
 	inputClosed := false
 loop:
@@ -206,53 +222,20 @@ loop:
 		p.waitDrained(ctx, sp)
 	}
 	stopSend()
-	<-sent
-	<-watched
+	helpers.Wait()
 
-	if client.IsConnectionOpen() {
-		tok := client.Publish(events.AvailabilityTopic(p.cfg.TopicPrefix), p.cfg.QoS, true, events.Offline)
+	l := p.link.Load()
+	if l.open() {
+		tok := l.client.Publish(events.AvailabilityTopic(p.cfg.TopicPrefix), p.cfg.QoS, true, events.Offline)
 		if !tok.WaitTimeout(offlineTimeout) || tok.Error() != nil {
 			p.log.Warn("mqtt could not publish offline; the last will may not fire after a clean disconnect", "err", tok.Error())
 		}
 	}
-	client.Disconnect(disconnectQuiesce)
+	if l != nil {
+		l.client.Disconnect(disconnectQuiesce)
+	}
 	p.log.Info("mqtt disconnected", "undelivered_events", sp.Len())
 	return nil
-}
-
-func (p *Publisher) clientOptions() *paho.ClientOptions {
-	o := paho.NewClientOptions().
-		AddBroker(p.cfg.Broker).
-		SetClientID(p.cfg.ClientID).
-		SetUsername(p.cfg.Username).
-		SetPassword(p.cfg.Password).
-		SetCleanSession(true).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(p.cfg.ConnectRetryInterval).
-		SetMaxReconnectInterval(p.cfg.MaxReconnectInterval).
-		SetConnectTimeout(p.cfg.PublishTimeout).
-		SetWriteTimeout(p.cfg.PublishTimeout).
-		SetKeepAlive(30*time.Second).
-		SetWill(events.AvailabilityTopic(p.cfg.TopicPrefix), events.Offline, p.cfg.QoS, true).
-		SetOnConnectHandler(func(c paho.Client) {
-			p.log.Info("mqtt connected")
-			p.markAllDirty()
-			p.signal()
-			p.subscribeOwned(c)
-		}).
-		SetStore(noStore{}).
-		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			p.losses.Add(1)
-			p.log.Warn("mqtt connection lost; events are spooled until it is back", "err", err)
-		}).
-		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) {
-			p.log.Debug("mqtt reconnecting")
-		})
-	if p.tls != nil {
-		o.SetTLSConfig(p.tls)
-	}
-	return o
 }
 
 // accept routes one message: events to the spool, latest values to memory.
@@ -267,6 +250,12 @@ func (p *Publisher) accept(sp *spool.Spool, m events.Message) {
 		return
 	}
 	topic := m.Topic(p.cfg.TopicPrefix)
+	switch v := m.(type) {
+	case events.State:
+		p.cams.state(v)
+	case events.Event:
+		p.cams.event(v.Camera, time.Now())
+	}
 	if !m.Spooled() {
 		p.setLatest(topic, payload, m.Retained())
 		p.signal()
@@ -337,12 +326,14 @@ func (p *Publisher) waitDrained(ctx context.Context, sp *spool.Spool) {
 // deliver is the only goroutine that publishes: first the latest values
 // that changed (or all after a reconnect), then the spool head, one at a
 // time, acknowledged in order.
-func (p *Publisher) deliver(ctx context.Context, client paho.Client, sp *spool.Spool) {
+func (p *Publisher) deliver(ctx context.Context) {
+	sp := p.spool.Load()
 	retry := time.NewTimer(recheck)
 	defer retry.Stop()
 	for {
 		pause := recheck
-		if client.IsConnectionOpen() {
+		if l := p.link.Load(); l.open() {
+			client := l.client
 			if err := p.flushLatest(ctx, client); err != nil {
 				pause = p.failed("retained value", err)
 			} else if more, err := p.deliverHead(ctx, client, sp); err != nil {
@@ -579,7 +570,8 @@ var notConnectedWarn = 10 * time.Second
 
 // watchConnection warns while the client is not connected: first after
 // notConnectedWarn, then once a minute, naming what to check.
-func (p *Publisher) watchConnection(ctx context.Context, client paho.Client, sp *spool.Spool) {
+func (p *Publisher) watchConnection(ctx context.Context) {
+	sp := p.spool.Load()
 	t := time.NewTicker(notConnectedWarn)
 	defer t.Stop()
 	var down time.Time
@@ -589,7 +581,7 @@ func (p *Publisher) watchConnection(ctx context.Context, client paho.Client, sp 
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if client.IsConnectionOpen() {
+			if p.link.Load().open() {
 				down = time.Time{}
 				continue
 			}
@@ -598,7 +590,7 @@ func (p *Publisher) watchConnection(ctx context.Context, client paho.Client, sp 
 			}
 			if now.Sub(warned) >= time.Minute {
 				warned = now
-				p.log.Warn("mqtt broker not reachable; events wait in the spool: check mqtt.broker, the network, username/password and TLS",
+				p.log.Warn("mqtt broker not reachable; events wait in the spool: check mqtt.brokers, the network, username/password and TLS",
 					"for", now.Sub(down).Round(time.Second), "spooled_events", sp.Len())
 			}
 		}

@@ -351,12 +351,16 @@ func TestNewRejects(t *testing.T) {
 		mutate func(*publish.Config)
 		want   string
 	}{
-		{"empty broker", func(c *publish.Config) { c.Broker = "" }, "broker URL is empty"},
+		{"empty broker", func(c *publish.Config) { c.Broker = "" }, "no broker URL"},
+		{"duplicate broker", func(c *publish.Config) { c.Brokers = []string{c.Broker} }, "listed twice"},
+		{"bad second broker", func(c *publish.Config) { c.Brokers = []string{"tcp://u:s3cret@"} }, "with a host"},
 		{"bad scheme", func(c *publish.Config) { c.Broker = "http://u:s3cret@host:1883" }, "want tcp://"},
 		{"no host", func(c *publish.Config) { c.Broker = "tcp://" }, "with a host"},
 		{"unparsable", func(c *publish.Config) { c.Broker = "tcp://u:s3cret%zz@host:1883" }, "does not parse"},
 		{"qos", func(c *publish.Config) { c.QoS = 3 }, "QoS 3"},
-		{"wildcard prefix", func(c *publish.Config) { c.TopicPrefix = "edge/#" }, "wildcards"},
+		{"wildcard prefix", func(c *publish.Config) { c.TopicPrefix = "edge/#" }, "no wildcards"},
+		{"dot in prefix", func(c *publish.Config) { c.TopicPrefix = "edge/site.a" }, "every level"},
+		{"space in prefix", func(c *publish.Config) { c.TopicPrefix = "edge/site a" }, "every level"},
 		{"trailing slash", func(c *publish.Config) { c.TopicPrefix = "edge/" }, "trailing"},
 		{"no spool", func(c *publish.Config) { c.SpoolDir = "" }, "spool directory"},
 		{"spool under a file", func(c *publish.Config) { c.SpoolDir = writeFile(t, "plain", "x") + "/spool" }, "spool"},

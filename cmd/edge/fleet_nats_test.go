@@ -1,0 +1,297 @@
+package main
+
+// Fleet tests against a real 3-node nats-server cluster (MQTT over
+// JetStream): the edge binary runs the real pipeline on a clip with all three
+// node URLs, the node under it is killed with SIGKILL, and it must fail over
+// without losing an event.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/natstest"
+)
+
+const fleetPrefix = "fleet/site1/box1"
+
+// failoverLog finds the failover line of edge's log and how long the box was
+// without a connection.
+var failoverLog = regexp.MustCompile(`msg="mqtt failover[^\n]*down_for=(\S+)`)
+
+const fleetConfig = `
+site: site1
+box_id: box1
+mqtt:
+  brokers: [%s]
+  topic_prefix: fleet
+  qos: 1
+  heartbeat_seconds: 1
+  spool_dir: %s
+cameras:
+  - id: lobby
+    url: rtsp://127.0.0.1:%d/vtest
+    detect: {fps: 5, width: 768}
+    zones:
+      - id: walkway
+        kind: monitored
+        signage: walkway-sign
+        polygon: [[0.26, 0.22], [1, 0.12], [1, 0.95], [0.26, 0.62]]
+signage:
+  - id: walkway-sign
+    purpose: pedestrian counting
+    verified_at: 2026-01-01T00:00:00Z
+    expires_at: 2099-01-01T00:00:00Z
+`
+
+// observer records the latest message per topic under fleetPrefix at QoS 0:
+// a QoS 0 subscription needs no JetStream consumer, so it can be made even
+// while the cluster refuses new QoS 1 subscriptions after a node died.
+type observer struct {
+	mu     sync.Mutex
+	latest map[string][]byte
+	at     map[string]time.Time
+}
+
+func observe(t *testing.T, url, id string) *observer {
+	t.Helper()
+	o := &observer{latest: map[string][]byte{}, at: map[string]time.Time{}}
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
+		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
+	c := paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("observer %s connect to %s: %v", id, url, tok.Error())
+	}
+	tok := c.Subscribe(fleetPrefix+"/#", 0, func(_ paho.Client, m paho.Message) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.latest[m.Topic()] = slices.Clone(m.Payload())
+		o.at[m.Topic()] = time.Now()
+	})
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("observer %s subscribe: %v", id, tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(50) })
+	return o
+}
+
+func (o *observer) heartbeat() (events.Heartbeat, time.Time, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var hb events.Heartbeat
+	b, ok := o.latest[events.HeartbeatTopic(fleetPrefix)]
+	return hb, o.at[events.HeartbeatTopic(fleetPrefix)], ok && json.Unmarshal(b, &hb) == nil
+}
+
+func (o *observer) get(topic string) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.latest[topic]
+}
+
+// fleetRig is a cluster, a replayed camera, persistent QoS 1 subscribers on
+// every node (made before edge starts, so that none misses an event) and a
+// running `edge run` with all three URLs.
+type fleetRig struct {
+	cluster *natstest.Cluster
+	subs    map[string]*subscriber // by node URL
+	obs     map[string]*observer
+	audit   string
+	run     *proc
+}
+
+func startFleetRig(t *testing.T) *fleetRig {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fleet test skipped in -short mode")
+	}
+	r := &fleetRig{cluster: natstest.Start(t, 3), subs: map[string]*subscriber{}, obs: map[string]*observer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- nats-server logs ---\n%s", tail(r.cluster.Logs(), 80))
+		}
+	})
+	dir := t.TempDir()
+	rtspPort := freePort(t)
+	start(t, "edge replay", "replay", "--addr", fmt.Sprintf("127.0.0.1:%d", rtspPort), "../../testvideos/vtest.mp4")
+	for i, url := range r.cluster.URLs() {
+		r.subs[url] = subscribe(t, url, fleetPrefix, fmt.Sprintf("fleet-sub-%d", i+1))
+		r.obs[url] = observe(t, url, fmt.Sprintf("fleet-obs-%d", i+1))
+	}
+	cfgPath := filepath.Join(dir, "edge.yaml")
+	cfg := fmt.Sprintf(fleetConfig, strings.Join(r.cluster.URLs(), ", "), filepath.Join(dir, "spool"), rtspPort)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.audit = filepath.Join(dir, "audit.jsonl")
+	r.run = start(t, "edge run", "run", "--config", cfgPath, "--audit", r.audit)
+	return r
+}
+
+// boxNode waits for a heartbeat and returns the node the box is on.
+func (r *fleetRig) boxNode(t *testing.T) string {
+	t.Helper()
+	var node string
+	waitFor(t, 30*time.Second, "a heartbeat naming the box's node", func() bool {
+		for _, o := range r.obs {
+			if hb, _, ok := o.heartbeat(); ok && hb.Broker != "" {
+				node = hb.Broker
+				return true
+			}
+		}
+		return false
+	})
+	if r.cluster.Node(node) == nil {
+		t.Fatalf("heartbeat names broker %q, not a node of the cluster %v", node, r.cluster.URLs())
+	}
+	return node
+}
+
+// allDelivered waits until sub holds every event id edge wrote to its audit
+// log (duplicates allowed, none missing).
+func (r *fleetRig) allDelivered(t *testing.T, sub *subscriber, d time.Duration) int {
+	t.Helper()
+	var want []string
+	var missing []string
+	deadline := time.Now().Add(d)
+	for {
+		want = readAudit(t, r.audit)
+		evs, _ := sub.snapshot()
+		seen := map[string]bool{}
+		for _, e := range evs {
+			seen[e.ID] = true
+		}
+		missing = missing[:0]
+		for _, id := range want {
+			if !seen[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return len(want)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events never reached the subscriber: %v", len(missing), len(want), missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestFleetFailoverNATS(t *testing.T) {
+	r := startFleetRig(t)
+	waitFor(t, 120*time.Second, "a first event", func() bool { return len(readAudit(t, r.audit)) > 0 })
+	dead := r.boxNode(t)
+	var survivor string
+	for _, u := range r.cluster.URLs() {
+		if u != dead {
+			survivor = u
+			break
+		}
+	}
+	before := len(readAudit(t, r.audit))
+	r.cluster.Node(dead).Kill()
+	killed := time.Now()
+
+	var down time.Duration
+	waitFor(t, 10*time.Second, "a connection to another node within 10 s of the kill", func() bool {
+		m := failoverLog.FindStringSubmatch(r.run.out.String())
+		if m == nil {
+			return false
+		}
+		var err error
+		down, err = time.ParseDuration(m[1])
+		return err == nil
+	})
+	if down > 10*time.Second {
+		t.Errorf("reconnected %v after the connection was lost; want under 10 s", down)
+	}
+	// JetStream elects new leaders for the streams the dead node led before
+	// it takes QoS 1 publishes again: the heartbeat follows in seconds.
+	var heartbeat time.Duration
+	waitFor(t, 30*time.Second, "a heartbeat through another node", func() bool {
+		hb, at, ok := r.obs[survivor].heartbeat()
+		if ok && hb.Broker != dead && at.After(killed) {
+			heartbeat = at.Sub(killed)
+			return true
+		}
+		return false
+	})
+	t.Logf("SIGKILL of %s: connected to another node after %v, heartbeat through it %v after the kill",
+		dead, down, heartbeat.Round(time.Millisecond))
+	for _, l := range strings.Split(r.run.out.String(), "\n") {
+		if strings.Contains(l, "component=mqtt") {
+			t.Log(l) // the failover as the box saw it (shown with -v)
+		}
+	}
+
+	// Availability and the retained state are back on the surviving nodes.
+	waitFor(t, 15*time.Second, "online and lobby state on the surviving node", func() bool {
+		var st events.State
+		return string(r.obs[survivor].get(events.AvailabilityTopic(fleetPrefix))) == events.Online &&
+			json.Unmarshal(r.obs[survivor].get(events.StateTopic(fleetPrefix, "lobby")), &st) == nil && st.Status == events.StatusStreaming
+	})
+	late := observe(t, survivor, "fleet-late")
+	waitFor(t, 10*time.Second, "retained online, heartbeat and state for a new subscriber", func() bool {
+		hb, _, ok := late.heartbeat()
+		return ok && hb.Failovers >= 1 && string(late.get(events.AvailabilityTopic(fleetPrefix))) == events.Online &&
+			late.get(events.StateTopic(fleetPrefix, "lobby")) != nil
+	})
+
+	// People walk on after the failover; every event reaches the persistent
+	// subscriber on a surviving node.
+	waitFor(t, 120*time.Second, "an event after the failover", func() bool { return len(readAudit(t, r.audit)) > before })
+	n := r.allDelivered(t, r.subs[survivor], 60*time.Second)
+	t.Logf("%d events, every one delivered through the failover", n)
+}
+
+func TestFleetClusterRestartNATS(t *testing.T) {
+	r := startFleetRig(t)
+	waitFor(t, 120*time.Second, "a first event", func() bool { return len(readAudit(t, r.audit)) > 0 })
+	r.boxNode(t)
+	before := len(readAudit(t, r.audit))
+	r.cluster.KillAll()
+	down := time.Now()
+	time.Sleep(3 * time.Second) // the box spools meanwhile
+	r.cluster.RestartAll()
+	t.Logf("cluster down for %v", time.Since(down).Round(time.Millisecond))
+	restarted := time.Now()
+
+	// Observers were cut off with the cluster: make new ones.
+	var obs []*observer
+	for i, u := range r.cluster.URLs() {
+		obs = append(obs, observe(t, u, fmt.Sprintf("fleet-obs-again-%d", i+1)))
+	}
+	waitFor(t, 30*time.Second, "a fresh heartbeat after the cluster restart", func() bool {
+		for _, o := range obs {
+			if hb, at, ok := o.heartbeat(); ok && at.After(restarted) && time.Since(hb.TS) < 5*time.Second {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("box back %v after the cluster", time.Since(restarted).Round(time.Millisecond))
+	waitFor(t, 15*time.Second, "retained online and state after the restart", func() bool {
+		for _, o := range obs {
+			if string(o.get(events.AvailabilityTopic(fleetPrefix))) == events.Online && o.get(events.StateTopic(fleetPrefix, "lobby")) != nil {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, 120*time.Second, "an event after the restart", func() bool { return len(readAudit(t, r.audit)) > before })
+	// Every persistent subscriber resumed its session and got everything.
+	for url, sub := range r.subs {
+		n := r.allDelivered(t, sub, 60*time.Second)
+		t.Logf("subscriber on %s: all %d events", url, n)
+	}
+}

@@ -1,0 +1,269 @@
+// Package natstest starts a real nats-server cluster (Debian's nats-server
+// 2.9) on loopback for tests: every node with JetStream (its own store
+// directory) and an MQTT listener, so that MQTT clients see one clustered
+// broker with several nodes, as a fleet does in production. Nodes can be
+// killed (SIGKILL, as a power cut) and started again on the same ports and
+// store.
+package natstest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/syncbuf"
+)
+
+// readyTimeout bounds the wait for a node (or the whole cluster) to be
+// healthy: JetStream needs its Raft meta group to elect a leader.
+const readyTimeout = 30 * time.Second
+
+// Cluster is a running set of nodes owned by one test.
+type Cluster struct {
+	t     testing.TB
+	bin   string
+	Nodes []*Node
+}
+
+// Node is one nats-server process.
+type Node struct {
+	Name                                   string
+	ClientPort, ClusterPort, MQTTPort, Mon int
+	conf, store                            string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	out    *syncbuf.Buffer
+	exited chan struct{}
+}
+
+// Start runs an n-node cluster (use 3: Raft needs a majority to survive
+// the loss of one) and stops it when the test ends. It fails the test when
+// nats-server is not installed.
+func Start(t testing.TB, n int) *Cluster {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Fatalf("natstest: nats-server not found: run scripts/deps.sh (apt-get install nats-server): %v", err)
+	}
+	c := &Cluster{t: t, bin: bin}
+	dir := t.TempDir()
+	ports := freePorts(t, 4*n)
+	var routes []string
+	for i := range n {
+		nd := &Node{
+			Name:       fmt.Sprintf("n%d", i+1),
+			ClientPort: ports[4*i], ClusterPort: ports[4*i+1], MQTTPort: ports[4*i+2], Mon: ports[4*i+3],
+		}
+		nd.store = filepath.Join(dir, nd.Name)
+		nd.conf = filepath.Join(dir, nd.Name+".conf")
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", nd.ClusterPort))
+		c.Nodes = append(c.Nodes, nd)
+	}
+	for _, nd := range c.Nodes {
+		body := fmt.Sprintf(`server_name: %s
+listen: 127.0.0.1:%d
+http: 127.0.0.1:%d
+jetstream { store_dir: %q, max_memory_store: 64MB, max_file_store: 1GB }
+cluster { name: edgetest, listen: 127.0.0.1:%d, routes: [%s] }
+mqtt { listen: 127.0.0.1:%d }
+`, nd.Name, nd.ClientPort, nd.Mon, nd.store, nd.ClusterPort, strings.Join(routes, ", "), nd.MQTTPort)
+		if err := os.WriteFile(nd.conf, []byte(body), 0o600); err != nil {
+			t.Fatalf("natstest: %v", err)
+		}
+	}
+	t.Cleanup(c.KillAll)
+	for _, nd := range c.Nodes {
+		if err := nd.start(bin); err != nil {
+			t.Fatalf("natstest: %v", err)
+		}
+	}
+	c.WaitHealthy()
+	return c
+}
+
+// URLs are the MQTT URLs of every node, in node order.
+func (c *Cluster) URLs() []string {
+	var out []string
+	for _, nd := range c.Nodes {
+		out = append(out, nd.URL())
+	}
+	return out
+}
+
+// URL is the node's MQTT URL, tcp://127.0.0.1:PORT.
+func (nd *Node) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", nd.MQTTPort) }
+
+// Node returns the node whose MQTT URL is url, or nil.
+func (c *Cluster) Node(url string) *Node {
+	for _, nd := range c.Nodes {
+		if nd.URL() == url {
+			return nd
+		}
+	}
+	return nil
+}
+
+// Kill ends the node with SIGKILL, as a crash or power cut would: no
+// goodbye to its clients or peers.
+func (nd *Node) Kill() {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.cmd == nil {
+		return
+	}
+	_ = nd.cmd.Process.Signal(syscall.SIGKILL)
+	<-nd.exited
+	nd.cmd = nil
+}
+
+// Restart starts a killed node again with its ports and store.
+func (c *Cluster) Restart(nd *Node) {
+	c.t.Helper()
+	if err := nd.start(c.bin); err != nil {
+		c.t.Fatalf("natstest: restart %s: %v", nd.Name, err)
+	}
+}
+
+// KillAll kills every node.
+func (c *Cluster) KillAll() {
+	for _, nd := range c.Nodes {
+		nd.Kill()
+	}
+}
+
+// RestartAll starts every killed node and waits until the cluster is healthy.
+func (c *Cluster) RestartAll() {
+	c.t.Helper()
+	for _, nd := range c.Nodes {
+		if nd.running() {
+			continue
+		}
+		c.Restart(nd)
+	}
+	c.WaitHealthy()
+}
+
+// WaitHealthy waits until every running node reports healthy, JetStream
+// included.
+func (c *Cluster) WaitHealthy() {
+	c.t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for _, nd := range c.Nodes {
+		if !nd.running() {
+			continue
+		}
+		for !nd.healthy() {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("natstest: %s not healthy within %v:\n%s", nd.Name, readyTimeout, nd.Log())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// Log is what the node's current process wrote.
+func (nd *Node) Log() string {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.out == nil {
+		return ""
+	}
+	return nd.out.String()
+}
+
+// Logs is every node's log, for failure messages.
+func (c *Cluster) Logs() string {
+	var b strings.Builder
+	for _, nd := range c.Nodes {
+		fmt.Fprintf(&b, "--- %s (%s)\n%s\n", nd.Name, nd.URL(), nd.Log())
+	}
+	return b.String()
+}
+
+func (nd *Node) running() bool {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.cmd != nil
+}
+
+func (nd *Node) healthy() bool {
+	cl := http.Client{Timeout: time.Second}
+	resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", nd.Mon))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (nd *Node) start(bin string) error {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.cmd != nil {
+		return errors.New("already running")
+	}
+	out := &syncbuf.Buffer{}
+	cmd := exec.Command(bin, "-c", nd.conf)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", nd.MQTTPort)
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited before accepting MQTT on %s: %s", nd.Name, addr, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("%s did not accept MQTT on %s within %v: %s", nd.Name, addr, readyTimeout, out.String())
+		}
+	}
+	nd.cmd, nd.out, nd.exited = cmd, out, exited
+	return nil
+}
+
+// freePorts returns n distinct free loopback ports, all held open until
+// every one is chosen so that none repeats.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("natstest: find a free port: %v", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
