@@ -6,6 +6,7 @@ package main
 // without losing an event.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,6 +21,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/fleet"
 	"github.com/edgeprivacy/edge/internal/natstest"
 )
 
@@ -252,6 +254,15 @@ func TestFleetFailoverNATS(t *testing.T) {
 	waitFor(t, 120*time.Second, "an event after the failover", func() bool { return len(readAudit(t, r.audit)) > before })
 	n := r.allDelivered(t, r.subs[survivor], 60*time.Second)
 	t.Logf("%d events, every one delivered through the failover", n)
+
+	// The fleet view, from a surviving node, calls the box up.
+	rep, err := fleet.Collect(context.Background(), fleet.Options{Brokers: []string{survivor}, Root: "fleet", Wait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Boxes) != 1 || !rep.Boxes[0].Up || len(rep.Boxes[0].Cameras) != 1 || rep.Boxes[0].Cameras[0].ID != "lobby" {
+		t.Errorf("fleet status after the failover: %+v", rep.Boxes)
+	}
 }
 
 func TestFleetClusterRestartNATS(t *testing.T) {

@@ -39,6 +39,8 @@ func commands() []command {
 		{"audit", "verify [--pubkey F] PATH | export (--config F | --dir D) --from T --to T --out DIR", "check the audit chain (exit 1 names the first broken record) or export a period with a signed manifest", cmdAudit},
 		{"report", "check DIR [--pubkey FILE]", "check a verify report folder against its signed manifest: exit 0 all match, 1 names each changed, added or removed file, 2 unreadable", cmdReport},
 		{"key", "show [--key FILE]", "the device signing key's public key and fingerprint (created on first use)", cmdKey},
+		{"fleet", "status --broker URL[,URL...] [--prefix ROOT] [--json]", "one line per box and camera of a fleet; exit 1 when a box is down or a camera out of compliance", cmdFleet},
+		{"bench", "fleet --boxes N --broker URL[,URL...] [--events E]", "simulate N boxes (real publisher and spool, synthetic events) and report events/s", cmdBench},
 		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
 	}
 }
