@@ -90,8 +90,13 @@ func start(t *testing.T, name string, args ...string) *proc {
 
 // stop sends SIGTERM and waits; it returns the exit error (nil for 0).
 func (p *proc) stop(t *testing.T, wait time.Duration) error {
-	if p.cmd.ProcessState != nil {
-		return nil
+	// Reading cmd.ProcessState here would race with Wait in start's
+	// goroutine: whether it exited is what done says.
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {

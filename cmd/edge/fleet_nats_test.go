@@ -51,7 +51,8 @@ cameras:
         polygon: [[0.26, 0.22], [1, 0.12], [1, 0.95], [0.26, 0.62]]
 signage:
   - id: walkway-sign
-    purpose: pedestrian counting
+    purpose: crowd-safety
+    purpose_detail: pedestrian counting
     verified_at: 2026-01-01T00:00:00Z
     expires_at: 2099-01-01T00:00:00Z
 `
@@ -140,6 +141,19 @@ func startFleetRig(t *testing.T) *fleetRig {
 	return r
 }
 
+// produced is how many events edge wrote to its audit log; it fails the test
+// at once when edge has exited.
+func (r *fleetRig) produced(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-r.run.done:
+		r.run.done <- err
+		t.Fatalf("edge run exited (%v):\n%s", err, tail(r.run.out.String(), 30))
+	default:
+	}
+	return len(readAudit(t, r.audit))
+}
+
 // boxNode waits for a heartbeat and returns the node the box is on.
 func (r *fleetRig) boxNode(t *testing.T) string {
 	t.Helper()
@@ -191,7 +205,7 @@ func (r *fleetRig) allDelivered(t *testing.T, sub *subscriber, d time.Duration) 
 
 func TestFleetFailoverNATS(t *testing.T) {
 	r := startFleetRig(t)
-	waitFor(t, 120*time.Second, "a first event", func() bool { return len(readAudit(t, r.audit)) > 0 })
+	waitFor(t, 120*time.Second, "a first event", func() bool { return r.produced(t) > 0 })
 	dead := r.boxNode(t)
 	var survivor string
 	for _, u := range r.cluster.URLs() {
@@ -251,7 +265,7 @@ func TestFleetFailoverNATS(t *testing.T) {
 
 	// People walk on after the failover; every event reaches the persistent
 	// subscriber on a surviving node.
-	waitFor(t, 120*time.Second, "an event after the failover", func() bool { return len(readAudit(t, r.audit)) > before })
+	waitFor(t, 120*time.Second, "an event after the failover", func() bool { return r.produced(t) > before })
 	n := r.allDelivered(t, r.subs[survivor], 60*time.Second)
 	t.Logf("%d events, every one delivered through the failover", n)
 
@@ -267,7 +281,7 @@ func TestFleetFailoverNATS(t *testing.T) {
 
 func TestFleetClusterRestartNATS(t *testing.T) {
 	r := startFleetRig(t)
-	waitFor(t, 120*time.Second, "a first event", func() bool { return len(readAudit(t, r.audit)) > 0 })
+	waitFor(t, 120*time.Second, "a first event", func() bool { return r.produced(t) > 0 })
 	r.boxNode(t)
 	before := len(readAudit(t, r.audit))
 	r.cluster.KillAll()
@@ -299,7 +313,7 @@ func TestFleetClusterRestartNATS(t *testing.T) {
 		}
 		return false
 	})
-	waitFor(t, 120*time.Second, "an event after the restart", func() bool { return len(readAudit(t, r.audit)) > before })
+	waitFor(t, 120*time.Second, "an event after the restart", func() bool { return r.produced(t) > before })
 	// Every persistent subscriber resumed its session and got everything.
 	for url, sub := range r.subs {
 		n := r.allDelivered(t, sub, 60*time.Second)
