@@ -82,12 +82,26 @@ func auditEvents(path string, q EventQuery) ([]events.Event, error) {
 	return out, nil
 }
 
+// auditEvent reads the event of an "event" record: under "event" in the
+// plain log, under "data" (or "data.event") in the chained one.
 func auditEvent(line []byte) (events.Event, bool) {
 	var r struct {
 		Event *events.Event `json:"event"`
+		Data  *struct {
+			events.Event
+			Inner *events.Event `json:"event"`
+		} `json:"data"`
 	}
-	if json.Unmarshal(line, &r) != nil || r.Event == nil {
+	if json.Unmarshal(line, &r) != nil {
 		return events.Event{}, false
 	}
-	return *r.Event, true
+	switch {
+	case r.Event != nil:
+		return *r.Event, true
+	case r.Data != nil && r.Data.Inner != nil:
+		return *r.Data.Inner, true
+	case r.Data != nil && r.Data.ID != "":
+		return r.Data.Event, true
+	}
+	return events.Event{}, false
 }

@@ -2,10 +2,13 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +203,49 @@ func ids(evs []events.Event) []string {
 		out = append(out, e.ID)
 	}
 	return out
+}
+
+func TestAuditEventsBothFormats(t *testing.T) {
+	cfg, err := configs.LoadBytes([]byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	lines := `{"ts":"2026-05-01T12:00:00Z","kind":"event","event":{"id":"plain","type":"enter","camera":"a","zone":"z","ts":"2026-05-01T12:00:00Z"}}
+{"seq":2,"ts":"2026-05-01T12:01:00Z","kind":"event","prev":"x","data":{"id":"chained","type":"exit","camera":"a","zone":"z","ts":"2026-05-01T12:01:00Z"},"hash":"y"}
+{"seq":3,"ts":"2026-05-01T12:02:00Z","kind":"config","prev":"y","data":{"id":"not-an-event"},"hash":"z"}
+not json at all
+{"seq":4,"ts":"2026-05-01T12:03:00Z","kind":"event","prev":"z","data":{"event":{"id":"nested","type":"enter","camera":"b","zone":"z","ts":"2026-05-01T12:03:00Z"}},"hash":"w"}
+`
+	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := console.New(console.Config{HTTP: configs.HTTP{Addr: "127.0.0.1:0"}, Backend: &backend{cfg: cfg}, Events: console.NewEvents(1), AuditPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	get := func(q string) []string {
+		resp, err := ts.Client().Get(ts.URL + "/api/events?source=audit" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct{ Events []events.Event }
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return ids(out.Events)
+	}
+	if got := get(""); strings.Join(got, ",") != "nested,chained,plain" {
+		t.Errorf("audit events %v, want nested,chained,plain (newest first, config record skipped)", got)
+	}
+	if got := get("&camera=a&type=enter"); strings.Join(got, ",") != "plain" {
+		t.Errorf("filtered audit events %v", got)
+	}
+	if got := get("&limit=1"); strings.Join(got, ",") != "nested" {
+		t.Errorf("limit 1: %v", got)
+	}
 }

@@ -475,14 +475,16 @@ async function saveSign(ev) {
 
 // ---- audit -----------------------------------------------------------------
 
-function auditWhat(r) {
+function auditWhat(rec) {
+  // The plain log keeps the payload beside the kind, the chained one under "data".
+  const r = rec.data && typeof rec.data === "object" ? { ...rec.data, ...rec } : rec;
   if (r.change) return r.change.action;
   if (r.error) return r.error;
   if (r.config) return `${r.config.reason}: started ${r.config.started || []}, restarted ${r.config.replaced || []}, stopped ${r.config.stopped || []}`;
   if (r.event) return `${r.event.type} ${r.event.camera}/${r.event.zone} track ${r.event.track_id}`;
   if (r.masking) return `${r.masking.camera}: ${r.masking.frames_masked} of ${r.masking.frames_decoded} frames masked, ${r.masking.frames_mask_failed} failed`;
-  const { ts, kind, ...rest } = r;
-  return JSON.stringify(rest);
+  const { ts, kind, seq, prev, hash, data, ...rest } = r;
+  return JSON.stringify(data || rest);
 }
 
 async function showAudit() {
@@ -491,7 +493,7 @@ async function showAudit() {
   $("#au-off").hidden = r.data.enabled;
   $("#au-rows").replaceChildren(...r.data.records.map((rec) =>
     el("tr", { "data-kind": rec.kind }, el("td", { text: new Date(rec.ts).toLocaleString() }), el("td", { text: rec.kind }),
-      el("td", { text: (rec.change && rec.change.user) || "" }), el("td", { class: "what", text: auditWhat(rec) }))));
+      el("td", { text: ((rec.change || (rec.data && rec.data.change) || (rec.data && rec.data.user && rec.data) || {}).user) || "" }), el("td", { class: "what", text: auditWhat(rec) }))));
 }
 
 // ---- start -----------------------------------------------------------------
