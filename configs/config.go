@@ -18,7 +18,10 @@ const (
 	DefaultTransport        = "tcp"
 	DefaultFPS              = 5.0
 	DefaultWidth            = 640
-	DefaultMinScore         = 0.5
+	// DefaultMinScore is a confidence (0..1, the same scale for every
+	// detector); 0.6 is the HOG margin 0.5 this project used before scores
+	// were calibrated (see docs/detection.md).
+	DefaultMinScore = 0.6
 )
 
 // Config is the whole edge configuration of one site.
@@ -131,8 +134,8 @@ type Detect struct {
 	// Width is the width frames are scaled to for detection, 64..4096 pixels.
 	// 0 means the default, 640.
 	Width int `mapstructure:"width"`
-	// MinScore is the lowest detector confidence reported, 0..1. 0 means the
-	// default, 0.5.
+	// MinScore is the lowest detector confidence reported, 0..1, for every
+	// kind of detector. 0 means the default, 0.6.
 	MinScore float64 `mapstructure:"min_score"`
 	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
 	// needed; the default), "haar" (a cascade file in Model, e.g. Debian

@@ -479,7 +479,7 @@ cameras:
 		{"c1 enabled set", c.Cameras[0].Enabled != nil, true},
 		{"c1 fps", c.Cameras[0].Detect.FPS, 5.0},
 		{"c1 width", c.Cameras[0].Detect.Width, 640},
-		{"c1 min_score", c.Cameras[0].Detect.MinScore, 0.5},
+		{"c1 min_score", c.Cameras[0].Detect.MinScore, configs.DefaultMinScore},
 		{"c1 mask", c.Cameras[0].Mask.Color, [3]int{0, 0, 0}},
 		{"c2 enabled", c.Cameras[1].IsEnabled(), false},
 		{"c2 transport", c.Cameras[1].Transport, "udp"},

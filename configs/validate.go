@@ -250,7 +250,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 		v.add(p+".detect.width", "use 64 to 4096 pixels (default 640)", "width %d is out of range", d.Width)
 	}
 	if !(d.MinScore >= 0 && d.MinScore <= 1) {
-		v.add(p+".detect.min_score", "use a confidence between 0 and 1 (default 0.5)", "min_score %v is out of range", d.MinScore)
+		v.add(p+".detect.min_score", fmt.Sprintf("use a confidence between 0 and 1, for every detector kind (default %v)", DefaultMinScore), "min_score %v is out of range", d.MinScore)
 	}
 	switch d.Kind {
 	case "hog":

@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -39,8 +40,10 @@ type Event struct {
 	// Label is LabelPerson.
 	Label string `json:"label"`
 	// TrackID is an anonymous per-camera track number, not an identity.
-	TrackID int     `json:"track_id"`
-	Score   float64 `json:"score"`
+	TrackID int `json:"track_id"`
+	// Score is the detection's confidence, 0..1 whatever the detector
+	// (calibrated, see docs/detection.md).
+	Score float64 `json:"score"`
 	// Box is x, y, width, height normalised to 0..1 of the frame.
 	Box [4]float64 `json:"box"`
 	// TS is when the frame was captured; marshalled as RFC 3339 with
@@ -85,14 +88,22 @@ const (
 )
 
 // MarshalJSON writes TS with fractional seconds in UTC, so that events sort
-// and compare as text.
+// and compare as text, the box rounded to 4 decimals (a tenth of a pixel
+// at 4K) and the score to 3: more digits are noise, not precision.
 func (e Event) MarshalJSON() ([]byte, error) {
 	type plain Event // no methods: no recursion
+	p := plain(e)
+	for i, v := range p.Box {
+		p.Box[i] = round(v, 1e4)
+	}
+	p.Score = round(p.Score, 1e3)
 	return json.Marshal(struct {
 		plain
 		TS string `json:"ts"`
-	}{plain(e), e.TS.UTC().Format(time.RFC3339Nano)})
+	}{p, e.TS.UTC().Format(time.RFC3339Nano)})
 }
+
+func round(v, scale float64) float64 { return math.Round(v*scale) / scale }
 
 // Topic implements Message.
 func (e Event) Topic(prefix string) string { return EventsTopic(prefix, e.Camera) }

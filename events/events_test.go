@@ -165,3 +165,16 @@ func TestNewIDUniqueAndOrdered(t *testing.T) {
 		t.Fatal("ids are not time-ordered")
 	}
 }
+
+func TestEventRoundsBoxAndScore(t *testing.T) {
+	e := events.Event{ID: "x", Score: 0.87654321, Box: [4]float64{0.123456789, 1.0 / 3, 0.99999, 0.00004}, TS: time.Unix(0, 0)}
+	b, err := e.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"score":0.877`, `"box":[0.1235,0.3333,1,0]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("payload %s lacks %s", b, want)
+		}
+	}
+}

@@ -21,8 +21,9 @@ var ErrModel = errors.New("detector model unavailable")
 // was found in.
 type Box struct {
 	Rect image.Rectangle
-	// Score is the detector's confidence, in its own units (see the package
-	// documentation): comparable within one kind of detector only.
+	// Score is what the Detector returns in its own units (see the package
+	// documentation); the stage's results carry the confidence in 0..1
+	// instead (see Confidence).
 	Score float64
 }
 
@@ -48,8 +49,8 @@ type Config struct {
 	// ModelConfig is the network description for dnn (a Caffe .prototxt or
 	// a TensorFlow .pbtxt); empty when Model alone describes the network.
 	ModelConfig string
-	// MinScore drops boxes scoring below it, in the detector's units. It
-	// defaults to 0 (keep all) for hog and haar, and to 0.5 for dnn.
+	// MinScore drops boxes whose confidence (0..1, see Confidence) is below
+	// it. 0 keeps all; configs set the default.
 	MinScore float64
 	// Width is the largest width, in pixels, the crop is given to the
 	// detector at; wider crops are scaled down, narrower ones kept. It

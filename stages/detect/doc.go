@@ -11,13 +11,18 @@
 // recognition or embedding here, by design (non-biometric methods only).
 //
 //   - "hog" (default): OpenCV's HOG + linear SVM people detector. It needs
-//     no model file. Its score is the SVM margin of the best window in each
-//     grouped cluster (0 is the decision boundary, strong hits are 1..3).
+//     no model file. Its raw score is the SVM margin of the best window in
+//     each grouped cluster (0 is the decision boundary, strong hits are 1..3).
 //   - "haar": an OpenCV cascade file, for example Debian opencv-data's
 //     /usr/share/opencv4/haarcascades/haarcascade_fullbody.xml. Cascades
-//     give no confidence, so every box scores 1.
+//     give no confidence, so every raw box scores 1.
 //   - "dnn": an SSD-style network through OpenCV's dnn module (see
-//     DNNConfig). No weights ship with the project.
+//     DNNConfig). No weights ship with the project. Its raw score is the
+//     network's probability.
+//
+// The stage turns every raw score into a confidence in 0..1 (Confidence,
+// fitted as docs/detection.md describes) before min_score applies; the raw
+// value appears only in debug logs.
 //
 // A Detector is used from one goroutine at a time.
 package detect

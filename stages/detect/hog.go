@@ -40,6 +40,7 @@ type HOG struct {
 	buf         []C.EdgeHOGBox
 	stride, pad int
 	scale       float64
+	hit         float64 // the SVM margin a window needs; 0, OpenCV's default, in production
 }
 
 // NewHOG returns the default people detector.
@@ -60,7 +61,7 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 		return nil, fmt.Errorf("detect: HOG: %w", err)
 	}
 	var errBuf [256]C.char
-	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), 0, C.int(h.stride), C.int(h.pad),
+	n := C.edge_hog_detect(h.p, unsafe.Pointer(img.Ptr()), C.double(h.hit), C.int(h.stride), C.int(h.pad),
 		C.double(h.scale), hogFinalThresh, &h.buf[0], C.int(len(h.buf)), &errBuf[0], C.int(len(errBuf)))
 	if n < 0 {
 		return nil, fmt.Errorf("detect: HOG on %dx%d picture: %s", img.Cols(), img.Rows(), cMsg(&errBuf[0]))

@@ -51,6 +51,7 @@ type Stage struct {
 	closeOnce sync.Once
 
 	window    image.Point
+	kind      string      // which calibration turns raw scores into confidences
 	lastSmall image.Point // size of the last too-small crop logged
 
 	frames, analysed, detections, errs, small atomic.Uint64
@@ -69,8 +70,8 @@ func New(cfg Config) (*Stage, error) {
 	if cfg.Width < 64 {
 		return nil, fmt.Errorf("detect: width %d is below 64 pixels, the smallest useful detector input (default 640)", cfg.Width)
 	}
-	if cfg.MinScore == 0 && cfg.Kind == KindDNN {
-		cfg.MinScore = 0.5
+	if !(cfg.MinScore >= 0 && cfg.MinScore <= 1) {
+		return nil, fmt.Errorf("detect: min_score %v is outside 0..1 (it is a confidence, the same scale for every detector)", cfg.MinScore)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -85,7 +86,7 @@ func New(cfg Config) (*Stage, error) {
 			return nil, err
 		}
 	}
-	return &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det)}, nil
+	return &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), kind: kindOf(det)}, nil
 }
 
 // Stats returns the counters.
@@ -194,14 +195,18 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 	}
 	res.Active = zoneIDs(active)
 	for _, b := range boxes {
-		if b.Score < s.cfg.MinScore {
+		score := Confidence(s.kind, b.Score)
+		// The raw value is the detector's own unit; only the confidence
+		// leaves this stage.
+		s.log.Debug("detection", "frame", f.Seq(), "kind", s.kind, "raw", b.Score, "score", score)
+		if score < s.cfg.MinScore {
 			continue
 		}
 		r := place.ToFrame(b.Rect)
 		if r.Empty() {
 			continue
 		}
-		res.Boxes = append(res.Boxes, Box{Rect: r, Score: b.Score})
+		res.Boxes = append(res.Boxes, Box{Rect: r, Score: score})
 	}
 	s.detections.Add(uint64(len(res.Boxes)))
 	return res, nil
