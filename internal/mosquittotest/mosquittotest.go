@@ -38,6 +38,12 @@ func WithTLS(caFile, certFile, keyFile string, requireClientCert bool) Option {
 	}
 }
 
+// WithConfig appends lines to the broker's configuration, e.g. a
+// password_file and an acl_file.
+func WithConfig(lines string) Option {
+	return func(m *Mosquitto) { m.extra += lines + "\n" }
+}
+
 // Mosquitto is a broker process owned by one test.
 type Mosquitto struct {
 	t    testing.TB
@@ -45,6 +51,8 @@ type Mosquitto struct {
 	conf string
 	port int
 	tls  string // listener lines for TLS; empty for plain TCP
+	// extra is appended to the configuration.
+	extra string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -95,7 +103,7 @@ func startWith(t testing.TB, persistence string, opts []Option) *Mosquitto {
 	// a few.
 	for attempt := 0; ; attempt++ {
 		m.port = freePort(t)
-		body := fmt.Sprintf("%slistener %d 127.0.0.1\n%sallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", user, m.port, m.tls, persistence)
+		body := fmt.Sprintf("%slistener %d 127.0.0.1\n%sallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n%s", user, m.port, m.tls, persistence, m.extra)
 		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 			t.Fatalf("mosquittotest: write config: %v", err)
 		}

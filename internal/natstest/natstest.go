@@ -31,7 +31,19 @@ const readyTimeout = 30 * time.Second
 type Cluster struct {
 	t     testing.TB
 	bin   string
+	includes []string // files every node's configuration includes
 	Nodes []*Node
+}
+
+// Option tunes Start.
+type Option func(*Cluster)
+
+// WithInclude makes every node's configuration include the file at path
+// (copied beside it: nats-server resolves includes relative to the
+// configuration), e.g. an authorization block. Variables in it ($NAME) come
+// from the environment.
+func WithInclude(path string) Option {
+	return func(c *Cluster) { c.includes = append(c.includes, path) }
 }
 
 // Node is one nats-server process.
@@ -49,14 +61,28 @@ type Node struct {
 // Start runs an n-node cluster (use 3: Raft needs a majority to survive
 // the loss of one) and stops it when the test ends. It fails the test when
 // nats-server is not installed.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		t.Fatalf("natstest: nats-server not found: run scripts/deps.sh (apt-get install nats-server): %v", err)
 	}
 	c := &Cluster{t: t, bin: bin}
+	for _, o := range opts {
+		o(c)
+	}
 	dir := t.TempDir()
+	var extra string
+	for _, inc := range c.includes {
+		b, err := os.ReadFile(inc)
+		if err != nil {
+			t.Fatalf("natstest: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(inc)), b, 0o600); err != nil {
+			t.Fatalf("natstest: %v", err)
+		}
+		extra += fmt.Sprintf("include %q\n", filepath.Base(inc))
+	}
 	ports := freePorts(t, 4*n)
 	var routes []string
 	for i := range n {
@@ -76,7 +102,7 @@ http: 127.0.0.1:%d
 jetstream { store_dir: %q, max_memory_store: 64MB, max_file_store: 1GB }
 cluster { name: edgetest, listen: 127.0.0.1:%d, routes: [%s] }
 mqtt { listen: 127.0.0.1:%d }
-`, nd.Name, nd.ClientPort, nd.Mon, nd.store, nd.ClusterPort, strings.Join(routes, ", "), nd.MQTTPort)
+%s`, nd.Name, nd.ClientPort, nd.Mon, nd.store, nd.ClusterPort, strings.Join(routes, ", "), nd.MQTTPort, extra)
 		if err := os.WriteFile(nd.conf, []byte(body), 0o600); err != nil {
 			t.Fatalf("natstest: %v", err)
 		}
