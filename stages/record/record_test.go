@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -25,6 +26,13 @@ import (
 
 // childEnv makes the test binary a recorder process (see runChild).
 const childEnv = "EDGE_RECORD_TEST_CHILD_DIR"
+
+// readyFrames pictures (1.2 s at 25 fps, three GOPs) are fed before the
+// child prints readyLine, so the file holds well over the 10 frames checked.
+const (
+	readyFrames = 30
+	readyLine   = "recording"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
@@ -60,6 +68,11 @@ func runChild(dir string) int {
 			continue
 		}
 		feed(enc, rec, i, 40*time.Millisecond)
+		if i == readyFrames {
+			// Tells the parent that enough fragments are on disk to signal
+			// us; a fixed sleep there flaked when a loaded machine started us late.
+			fmt.Println(readyLine)
+		}
 	}
 	if err := <-done; err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -103,14 +116,38 @@ func TestSegmentCutBySignalIsPlayable(t *testing.T) {
 			cmd.Env = append(os.Environ(), childEnv+"="+dir)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(2500 * time.Millisecond)
+			ready := make(chan bool, 1)
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					if sc.Text() == readyLine {
+						ready <- true
+					}
+				}
+				close(ready)
+			}()
+			select {
+			case ok := <-ready:
+				if !ok {
+					_ = cmd.Wait()
+					t.Fatalf("recorder exited before it was ready: %s", stderr.String())
+				}
+			case <-time.After(60 * time.Second):
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("recorder not ready after 60 s: %s", stderr.String())
+			}
 			if err := cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
-			err := cmd.Wait()
+			err = cmd.Wait()
 			if c.sig == syscall.SIGTERM && err != nil {
 				t.Fatalf("recorder exited with %v: %s", err, stderr.String())
 			}
