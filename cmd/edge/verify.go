@@ -80,6 +80,13 @@ func cmdVerify(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%s: %d frames checked, %d leaked, %d detections, %d outside signed zones, %d events, %.1f frames/s\nreport: %s/report.html (signed: %s/MANIFEST.minisig, key %s)\n",
 		rep.Verdict, rep.FramesChecked, rep.FramesLeaked, rep.Detections, rep.ViolationCount, len(rep.Events), rep.ProcessingFPS, *out, *out, key.Fingerprint())
+	if o := rep.Origin; o != nil {
+		fmt.Printf("recording: started %s; camera %s, config %s, build %s, signage %s\n", o.StartTime,
+			orUnstated(o.Camera), orUnstated(o.ConfigSHA256), orUnstated(o.Revision), orUnstated(o.Signage))
+		if o.Warning != "" {
+			fmt.Printf("WARNING: %s\n", o.Warning)
+		}
+	}
 	switch rep.Verdict {
 	case verify.Pass:
 	case verify.Inconclusive:
@@ -113,4 +120,11 @@ func progressBar() func(done, total int) {
 		n := min(width, done*width/total)
 		fmt.Fprintf(os.Stderr, "\rverify [%s%s] %d/%d frames", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
 	}
+}
+
+func orUnstated(s string) string {
+	if s == "" {
+		return "not stated"
+	}
+	return s
 }

@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) error {
 	if r.outs, err = newOutputs(cfg, log); err != nil {
 		return err
 	}
+	r.outs.origin = r.recordingOrigin
 	r.publish(&loaded{path: o.ConfigPath, raw: raw, cfg: cfg})
 	var web *console.Server
 	if cfg.HTTP.Enabled() {

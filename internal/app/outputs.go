@@ -24,6 +24,8 @@ type outputs struct {
 	log  *slog.Logger
 	srv  *restream.Server // nil when no camera restreams
 	runs []func(context.Context) error
+	// origin gives a camera's recording origin tags (nil: none).
+	origin func(camera string) map[string]string
 
 	// Once started, outputs of cameras added by a reload start at once.
 	mu  sync.Mutex
@@ -62,6 +64,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		rec, err := record.New(record.Config{
 			Camera: c.ID, Dir: c.Record.Dir, Segment: time.Duration(c.Record.SegmentSeconds) * time.Second,
 			MaxBytes: c.Record.MaxBytes, MaxAge: time.Duration(c.Record.MaxDays) * 24 * time.Hour, Logger: o.log,
+			Origin: o.originOf(c.ID),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -143,4 +146,12 @@ func (o *outputs) start(ctx context.Context) (wait func(), err error) {
 			o.srv.Close()
 		}
 	}, nil
+}
+
+// originOf is the record.Config.Origin of camera id.
+func (o *outputs) originOf(id string) func() map[string]string {
+	if o.origin == nil {
+		return nil
+	}
+	return func() map[string]string { return o.origin(id) }
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/buildinfo"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
@@ -34,23 +34,10 @@ type Build struct {
 
 // CurrentBuild describes the running binary.
 func CurrentBuild() Build {
-	b := Build{Revision: "unknown", BinarySHA: "unknown", OpenCV: gocv.OpenCVVersion(), GoCV: gocv.Version(),
+	b := Build{BinarySHA: "unknown", OpenCV: gocv.OpenCVVersion(), GoCV: gocv.Version(),
 		FFmpeg: mediafile.FFmpegVersion(), MaskShift: mask.FaultInjected}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		b.Module, b.Version, b.GoVersion = bi.Main.Path, bi.Main.Version, bi.GoVersion
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				b.Revision = s.Value
-			case "vcs.time":
-				b.Time = s.Value
-			case "vcs.modified":
-				b.Dirty = s.Value == "true"
-			case "-tags":
-				b.Tags = s.Value
-			}
-		}
-	}
+	bi := buildinfo.Read()
+	b.Module, b.Version, b.GoVersion, b.Revision, b.Time, b.Dirty, b.Tags = bi.Module, bi.Version, bi.GoVersion, bi.Revision, bi.Time, bi.Dirty, bi.Tags
 	if exe, err := os.Executable(); err == nil {
 		b.BinaryPath = exe
 		if f, err := os.Open(exe); err == nil {

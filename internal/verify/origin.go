@@ -4,14 +4,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/mediafile"
-)
-
-// Metadata keys our recorder writes into every segment (MP4 user tags).
-const (
-	TagCamera     = "edge_camera"
-	TagConfigHash = "edge_config_sha256"
-	TagRevision   = "edge_revision"
-	TagSignage    = "edge_signage"
+	"github.com/edgeprivacy/edge/stages/record"
 )
 
 // Origin is what a recording says about where it came from.
@@ -32,8 +25,8 @@ type Origin struct {
 }
 
 func originOf(info mediafile.Info, configSHA string) *Origin {
-	o := &Origin{StartTime: "unknown", Format: info.Format, Camera: info.Tags[TagCamera],
-		ConfigSHA256: info.Tags[TagConfigHash], Revision: info.Tags[TagRevision], Signage: info.Tags[TagSignage]}
+	o := &Origin{StartTime: "unknown", Format: info.Format, Camera: info.Tags[record.TagCamera],
+		ConfigSHA256: info.Tags[record.TagConfigHash], Revision: info.Tags[record.TagRevision], Signage: info.Tags[record.TagSignage]}
 	if ct, ok := info.Tags["creation_time"]; ok {
 		if t, err := time.Parse(time.RFC3339Nano, ct); err == nil && !t.IsZero() && t.Year() > 1970 {
 			o.StartTime = t.UTC().Format(time.RFC3339)

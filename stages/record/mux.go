@@ -30,16 +30,19 @@ static void edge_mux_free(edge_mux *m) {
 	free(m);
 }
 
-static int edge_mux_open(edge_mux **out, const char *path, int w, int h, const uint8_t *extra, int extra_size) {
+// edge_mux_open takes ownership of meta (the file's metadata tags).
+static int edge_mux_open(edge_mux **out, const char *path, int w, int h, const uint8_t *extra, int extra_size, AVDictionary *meta) {
 	edge_mux *m = calloc(1, sizeof(edge_mux));
 	if (m == NULL) {
 		return AVERROR(ENOMEM);
 	}
 	int ret = avformat_alloc_output_context2(&m->fmt, NULL, "mp4", path);
 	if (ret < 0) {
+		av_dict_free(&meta);
 		free(m);
 		return ret;
 	}
+	m->fmt->metadata = meta;
 	m->pkt = av_packet_alloc();
 	m->st = avformat_new_stream(m->fmt, NULL);
 	if (m->pkt == NULL || m->st == NULL) {
@@ -68,7 +71,9 @@ static int edge_mux_open(edge_mux **out, const char *path, int w, int h, const u
 	// so the file stays playable up to the last fragment even if the
 	// process dies without writing the trailer.
 	AVDictionary *opts = NULL;
-	av_dict_set(&opts, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+	// use_metadata_tags writes our own keys (edge_camera, ...), which the
+	// plain MP4 tag table would drop.
+	av_dict_set(&opts, "movflags", "+frag_keyframe+empty_moov+default_base_moof+use_metadata_tags", 0);
 	ret = avformat_write_header(m->fmt, &opts);
 	av_dict_free(&opts);
 	if (ret < 0) {
@@ -109,6 +114,8 @@ static int edge_mux_close(edge_mux *m) {
 	return ret;
 }
 
+static int edge_dict_set(AVDictionary **d, const char *k, const char *v) { return av_dict_set(d, k, v, 0); }
+
 static void edge_mux_strerror(int code, char *buf, size_t n) {
 	av_strerror(code, buf, n);
 }
@@ -131,8 +138,8 @@ type muxer struct {
 }
 
 // openMuxer creates path for a w x h stream whose SPS and PPS are given in
-// Annex-B form.
-func openMuxer(path string, w, h int, paramsAnnexB []byte) (*muxer, error) {
+// Annex-B form, with the metadata tags meta.
+func openMuxer(path string, w, h int, paramsAnnexB []byte, meta map[string]string) (*muxer, error) {
 	if len(paramsAnnexB) == 0 {
 		return nil, errors.New("record: no SPS/PPS to start a file with")
 	}
@@ -147,8 +154,19 @@ func openMuxer(path string, w, h int, paramsAnnexB []byte) (*muxer, error) {
 	defer C.free(unsafe.Pointer(cpath))
 	extra := C.CBytes(paramsAnnexB)
 	defer C.free(extra)
+	var dict *C.AVDictionary
+	for k, v := range meta {
+		ck, cv := C.CString(k), C.CString(v)
+		ret := C.edge_dict_set(&dict, ck, cv)
+		C.free(unsafe.Pointer(ck))
+		C.free(unsafe.Pointer(cv))
+		if ret < 0 {
+			C.av_dict_free(&dict)
+			return nil, fmt.Errorf("record: metadata %s: %s", k, avErr(ret))
+		}
+	}
 	mx := &muxer{path: path}
-	if ret := C.edge_mux_open(&mx.m, cpath, C.int(w), C.int(h), (*C.uint8_t)(extra), C.int(len(paramsAnnexB))); ret < 0 {
+	if ret := C.edge_mux_open(&mx.m, cpath, C.int(w), C.int(h), (*C.uint8_t)(extra), C.int(len(paramsAnnexB)), dict); ret < 0 {
 		return nil, fmt.Errorf("record: create %s: %s", path, avErr(ret))
 	}
 	return mx, nil

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,7 +50,21 @@ type Config struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Origin, when set, gives the tags that name where a segment comes from
+	// (TagConfigHash, TagRevision, TagSignage); it is called as each
+	// segment starts, so a reload or a sign's expiry shows in the next one.
+	// TagCamera and creation_time are always written.
+	Origin func() map[string]string
 }
+
+// Metadata tags of every segment (MP4 user data), read back by
+// `edge verify --recording`.
+const (
+	TagCamera     = "edge_camera"
+	TagConfigHash = "edge_config_sha256"
+	TagRevision   = "edge_revision"
+	TagSignage    = "edge_signage"
+)
 
 // Stats are a Recorder's counters.
 type Stats struct {
@@ -218,9 +233,16 @@ func (w *segmentWriter) open(au media.AccessUnit) error {
 			params = append(append(params, 0, 0, 0, 1), n...)
 		}
 	}
-	name := w.r.cfg.Now().UTC().Format("20060102T150405.000Z") + ".mp4"
+	now := w.r.cfg.Now().UTC()
+	name := now.Format("20060102T150405.000Z") + ".mp4"
 	path := filepath.Join(w.r.dir, name)
-	mx, err := openMuxer(path, au.Width, au.Height, params)
+	meta := map[string]string{}
+	if w.r.cfg.Origin != nil {
+		maps.Copy(meta, w.r.cfg.Origin())
+	}
+	meta[TagCamera] = w.r.cfg.Camera
+	meta["creation_time"] = now.Format(time.RFC3339Nano)
+	mx, err := openMuxer(path, au.Width, au.Height, params, meta)
 	if err != nil {
 		return err
 	}
