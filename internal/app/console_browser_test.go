@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestConsoleInBrowser uses the console as an operator would, in headless
@@ -120,6 +122,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	var x0, y0 float64
 	if _, err := fmt.Sscanf(pts, "[%f, %f]", &x0, &y0); err != nil || strings.Count(pts, "[") != 4 || math.Abs(x0-0.55) > 0.005 || math.Abs(y0-0.15) > 0.005 {
 		t.Fatalf("the new zone's points read %q, want four starting at about [0.55, 0.15]", pts)
+	}
+	at := func(x, y float64) (float64, float64) { return rect.X + x*rect.W, rect.Y + y*rect.H }
+	x5, y5 := at(0.7, 0.3)
+	run("add a fifth point and delete it with the Delete key", chromedp.MouseClickXY(x5, y5), chromedp.KeyEvent(kb.Delete))
+	if pts := value("read the zone", chromedp.Text(chromedp.CSS(`[data-zone="zone-3"] .pts`))); strings.Count(pts, "[") != 4 {
+		t.Fatalf("after deleting the fifth point the zone has %q", pts)
+	}
+	fx, fy := at(booth[0][0], booth[0][1])
+	tx, ty := at(0.53, 0.13)
+	run("drag the first point",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, fx, fy, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (fx+tx)/2, (fy+ty)/2, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, tx, ty, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, tx, ty, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	pts = value("read the zone", chromedp.Text(chromedp.CSS(`[data-zone="zone-3"] .pts`)))
+	if _, err := fmt.Sscanf(pts, "[%f, %f]", &x0, &y0); err != nil || strings.Count(pts, "[") != 4 || math.Abs(x0-0.53) > 0.005 || math.Abs(y0-0.13) > 0.005 {
+		t.Fatalf("after dragging the first point to [0.53, 0.13] the zone reads %q", pts)
 	}
 	shot("zone-editor.png")
 
