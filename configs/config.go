@@ -98,7 +98,7 @@ type Camera struct {
 	// ID names the camera in topics and reports; ^[A-Za-z0-9_-]{1,64}$. Required.
 	ID string `mapstructure:"id"`
 	// URL is the rtsp:// or rtsps:// stream address; may carry user:password
-	// (never logged, see RedactURL). Required.
+	// (never logged, see internal/redact). Required.
 	URL string `mapstructure:"url"`
 	// Transport is the RTSP transport, "tcp" or "udp". It defaults to "tcp".
 	Transport string `mapstructure:"transport"`

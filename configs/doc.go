@@ -11,7 +11,7 @@
 // runs: a camera whose view is wholly private is refused, monitored zones
 // need registered signage, and ids are safe MQTT topic levels.
 //
-// Credentials never reach a log: RedactURL hides user:password in URLs, and
+// Credentials never reach a log: internal/redact hides user:password in URLs, and
 // Config, MQTT and Camera format themselves (String, GoString, LogValue)
 // without passwords.
 package configs

@@ -136,7 +136,7 @@ http: {username: op, password: s3cret-http}
 			t.Errorf("%q left in redacted config: %s", secret, s)
 		}
 	}
-	if !strings.Contains(s, "rtsp://***:***@127.0.0.1:8554/cam") || !strings.Contains(s, "username:op") {
+	if !strings.Contains(s, "rtsp://***@127.0.0.1:8554/cam") || !strings.Contains(s, "username:op") {
 		t.Errorf("redaction removed too much: %s", s)
 	}
 }

@@ -3,6 +3,8 @@ package configs
 import (
 	"fmt"
 	"log/slog"
+
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // DefaultHTTPAddr is where the operator console, API and metrics listen by
@@ -58,7 +60,7 @@ func (h *HTTP) validate(v *validator) {
 // String prints the HTTP settings with the password hidden.
 func (h HTTP) String() string {
 	return fmt.Sprintf("{addr:%q username:%q password:%q allow_anonymous:%t tls_cert:%q tls_key:%q}",
-		h.Addr, h.Username, secret(h.Password), h.AllowAnonymous, h.TLSCert, h.TLSKey)
+		h.Addr, h.Username, redact.Value(h.Password), h.AllowAnonymous, h.TLSCert, h.TLSKey)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -67,5 +69,5 @@ func (h HTTP) GoString() string { return "configs.HTTP" + h.String() }
 // LogValue implements slog.LogValuer without the password.
 func (h HTTP) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", h.Addr), slog.String("username", h.Username),
-		slog.String("password", secret(h.Password)), slog.Bool("tls", h.TLS()))
+		slog.String("password", redact.Value(h.Password)), slog.Bool("tls", h.TLS()))
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Defaults of the masked outputs (restream, snapshots, recordings).
@@ -141,7 +143,7 @@ func (c *Camera) validateOutputs(v *validator, p string) {
 
 // String prints the restream settings with the password hidden.
 func (r Restream) String() string {
-	return fmt.Sprintf("{addr:%q username:%q password:%q}", r.Addr, r.Username, secret(r.Password))
+	return fmt.Sprintf("{addr:%q username:%q password:%q}", r.Addr, r.Username, redact.Value(r.Password))
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -150,7 +152,7 @@ func (r Restream) GoString() string { return "configs.Restream" + r.String() }
 // LogValue implements slog.LogValuer without the password.
 func (r Restream) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("username", r.Username),
-		slog.String("password", secret(r.Password)))
+		slog.String("password", redact.Value(r.Password)))
 }
 
 // ImageOutputs names the image outputs switched on for the camera, in a

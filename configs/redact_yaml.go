@@ -4,15 +4,14 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// secretKeys are the config keys whose values are credentials.
-var secretKeys = map[string]bool{"password": true}
+	"github.com/edgeprivacy/edge/internal/redact"
+)
 
 // RedactYAML returns the config file raw as a generic document (for the
 // operator console) with every credential hidden: password values become
 // "***" and URLs lose their user:password and secret query values
-// (RedactURL). Comments are dropped.
+// (redact.URL). Comments are dropped.
 func RedactYAML(raw []byte) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
@@ -38,14 +37,14 @@ func redactNode(n *yaml.Node, key string) {
 		}
 	case yaml.ScalarNode:
 		switch {
-		case secretKeys[key] && n.Value != "":
-			n.Value, n.Tag, n.Style = "***", "!!str", 0
+		case redact.IsSecretParam(key) && n.Value != "":
+			n.Value, n.Tag, n.Style = redact.Mark, "!!str", 0
 		case strings.Contains(n.Value, "://") || strings.Contains(n.Value, "@"):
-			n.Value = RedactURL(n.Value)
+			n.Value = redact.URL(n.Value)
 		}
 	case yaml.AliasNode:
 		// An alias would expand to its anchor's value, which is redacted
 		// where it stands; drop it rather than follow it.
-		n.Kind, n.Value, n.Tag, n.Alias = yaml.ScalarNode, "***", "!!str", nil
+		n.Kind, n.Value, n.Tag, n.Alias = yaml.ScalarNode, redact.Mark, "!!str", nil
 	}
 }

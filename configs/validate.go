@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -138,18 +139,18 @@ func (m *MQTT) validate(v *validator) {
 			key = fmt.Sprintf("mqtt.brokers[%d]", i)
 		}
 		if seen[b] {
-			v.add(key, "list each node once", "broker %q is listed twice", RedactURL(b))
+			v.add(key, "list each node once", "broker %q is listed twice", redact.URL(b))
 		}
 		seen[b] = true
 		const fix = "write it like tcp://host:1883, ssl://host:8883, ws://host:80/mqtt, wss://, mqtt:// or mqtts://, or leave mqtt.broker and mqtt.brokers empty for the embedded broker"
 		u, err := url.Parse(b)
 		switch {
 		case err != nil:
-			v.add(key, fix, "broker %q is not a valid URL", RedactURL(b))
+			v.add(key, fix, "broker %q is not a valid URL", redact.URL(b))
 		case !brokerSchemes[strings.ToLower(u.Scheme)]:
-			v.add(key, fix, "broker %q has unsupported scheme %q", RedactURL(b), u.Scheme)
+			v.add(key, fix, "broker %q has unsupported scheme %q", redact.URL(b), u.Scheme)
 		case u.Hostname() == "":
-			v.add(key, fix, "broker %q has no host", RedactURL(b))
+			v.add(key, fix, "broker %q has no host", redact.URL(b))
 		}
 	}
 	if !idPattern.MatchString(m.TopicPrefix) {
@@ -231,11 +232,11 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 		v.add(p+".url", urlFix, "url is empty")
 	case err != nil:
 		// url.Parse's error repeats the input, password included.
-		v.add(p+".url", urlFix+"; percent-encode special characters in the password", "url %q is not a valid URL", RedactURL(c.URL))
+		v.add(p+".url", urlFix+"; percent-encode special characters in the password", "url %q is not a valid URL", redact.URL(c.URL))
 	case u.Scheme != "rtsp" && u.Scheme != "rtsps":
-		v.add(p+".url", urlFix, "url %q has scheme %q, want rtsp or rtsps", RedactURL(c.URL), u.Scheme)
+		v.add(p+".url", urlFix, "url %q has scheme %q, want rtsp or rtsps", redact.URL(c.URL), u.Scheme)
 	case u.Hostname() == "":
-		v.add(p+".url", urlFix, "url %q has no host", RedactURL(c.URL))
+		v.add(p+".url", urlFix, "url %q has no host", redact.URL(c.URL))
 	}
 
 	if c.Transport != "tcp" && c.Transport != "udp" {

@@ -133,23 +133,6 @@ func TestStateJSON(t *testing.T) {
 	}
 }
 
-func TestRedactReason(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"no url here", "no url here"},
-		{"rtsp://host/x failed", "rtsp://host/x failed"},
-		{"rtsp://u:p@host/x and rtsps://a@b/c", "rtsp://***@host/x and rtsps://***@b/c"},
-		{"tcp://user:p%40ss@broker:1883", "tcp://***@broker:1883"},
-		{"rtsp://u:p@ss@host/x", "rtsp://***@host/x"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := events.RedactReason(tc.in); got != tc.want {
-				t.Fatalf("got %q want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestNewIDUniqueAndOrdered(t *testing.T) {
 	const n = 1000
 	ids := make([]string, n)

@@ -3,8 +3,9 @@ package events
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
+
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Camera statuses.
@@ -63,19 +64,12 @@ type ZoneState struct {
 	Occupancy       int  `json:"occupancy"`
 }
 
-// userinfo matches the user:password@ part of a URL inside free text.
-var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@`)
-
-// RedactReason hides the userinfo of any URL in s ("rtsp://u:p@host" becomes
-// "rtsp://***@host"), so an error text can be published.
-func RedactReason(s string) string { return userinfo.ReplaceAllString(s, "${1}***@") }
-
 // MarshalJSON writes TS in UTC with fractional seconds, Drops and Zones as
 // {} and [] rather than null, and the Reason redacted.
 func (s State) MarshalJSON() ([]byte, error) {
 	type plain State
 	p := plain(s)
-	p.Reason = RedactReason(p.Reason)
+	p.Reason = redact.Text(p.Reason)
 	if p.Drops == nil {
 		p.Drops = map[string]uint64{}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -20,7 +21,7 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 	s := events.State{Camera: c.cfg.Camera, Status: events.StatusConnecting, TS: time.Now().UTC(), Drops: map[string]uint64{}}
 	if c.status != nil {
 		in := c.status()
-		s.Status, s.Reason = in.Status, events.RedactReason(in.Reason)
+		s.Status, s.Reason = in.Status, redact.Text(in.Reason)
 		if in.Codec != 0 {
 			s.Codec = in.Codec.String()
 		}

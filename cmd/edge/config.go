@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 const configUsage = "usage: edge config check [--strict] FILE"
@@ -52,7 +53,7 @@ func configCheck(w io.Writer, now time.Time, args []string) error {
 			state = "disabled"
 		}
 		fmt.Fprintf(w, "camera %s: %s, %s over %s, %d privacy zone(s), %d monitored zone(s), detect %.0f fps at %d px\n",
-			c.ID, state, configs.RedactURL(c.URL), c.Transport, privacy, monitored, c.Detect.FPS, c.Detect.Width)
+			c.ID, state, redact.URL(c.URL), c.Transport, privacy, monitored, c.Detect.FPS, c.Detect.Width)
 	}
 	warnings := 0
 	for _, s := range cfg.SignStates(now, configs.SignExpiryWarning) {

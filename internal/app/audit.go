@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -121,7 +122,7 @@ func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason s
 		Started: started, Replaced: replaced, Stopped: stopped, Signage: cfg.Signage}
 	for _, c := range cfg.Cameras {
 		ac.Cameras = append(ac.Cameras, auditCamera{
-			ID: c.ID, URL: configs.RedactURL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones,
+			ID: c.ID, URL: redact.URL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones,
 			Detector: auditDetector{Kind: c.Detect.Kind, Model: c.Detect.Model, SHA256: fileSHA256(c.Detect.Model)},
 			Restream: c.Restream, Snapshots: c.Snapshots.Enabled, Record: c.Record.Enabled,
 		})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // DefaultWait is how long Collect listens for the retained messages.
@@ -99,7 +100,7 @@ func (c *collector) connect(ctx context.Context, o Options) (paho.Client, error)
 			return nil, ctx.Err()
 		}
 		if err := tok.Error(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", configs.RedactURL(b), err))
+			errs = append(errs, fmt.Errorf("%s: %w", redact.URL(b), err))
 			continue
 		}
 		return client, nil

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 )
@@ -59,9 +59,9 @@ func Camera(ctx context.Context, cfg Config) (*Result, error) {
 	defer dec.Close()
 	res, err := probe(ctx, ing, dec, cfg.Frames, cfg.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("probe %s: %w", configs.RedactURL(cfg.URL), err)
+		return nil, fmt.Errorf("probe %s: %w", redact.URL(cfg.URL), err)
 	}
-	res.url, res.transport = configs.RedactURL(cfg.URL), cfg.Transport
+	res.url, res.transport = redact.URL(cfg.URL), cfg.Transport
 	return res, nil
 }
 

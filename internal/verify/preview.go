@@ -14,6 +14,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -177,5 +178,5 @@ func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (dec
 	if err == nil {
 		err = ctx.Err()
 	}
-	return decode.Frame{}, fmt.Errorf("camera %s (%s): no frame within %v: %w", cam.ID, configs.RedactURL(cam.URL), cfg.Timeout, err)
+	return decode.Frame{}, fmt.Errorf("camera %s (%s): no frame within %v: %w", cam.ID, redact.URL(cam.URL), cfg.Timeout, err)
 }

@@ -14,8 +14,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Print subscribes to prefix/# and writes one line per message to w until ctx is done.
@@ -36,10 +36,10 @@ func Print(ctx context.Context, brokerURL, user, password, prefix string, w io.W
 	tok := c.Connect()
 	if !tok.WaitTimeout(10*time.Second) && !c.IsConnected() {
 		// ConnectRetry keeps trying in the background; say so once.
-		fmt.Fprintf(os.Stderr, "edge watch: broker %s not reachable yet; retrying\n", configs.RedactURL(brokerURL))
+		fmt.Fprintf(os.Stderr, "edge watch: broker %s not reachable yet; retrying\n", redact.URL(brokerURL))
 	}
 	if err := tok.Error(); err != nil {
-		return fmt.Errorf("connect to %s: %w", configs.RedactURL(brokerURL), err)
+		return fmt.Errorf("connect to %s: %w", redact.URL(brokerURL), err)
 	}
 	<-ctx.Done()
 	c.Disconnect(250)

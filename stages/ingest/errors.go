@@ -9,6 +9,8 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
+
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Sentinel errors for the ways a camera connection fails. Errors from this
@@ -33,12 +35,12 @@ var (
 // classify maps a gortsplib or network error to one of the sentinels and
 // returns an error whose text has the credentials scrubbed. The original
 // error is not kept in the chain: its text may contain the password.
-func classify(err error, scrub secretScrubber) error {
+func classify(err error, scrub *redact.Scrubber) error {
 	if err == nil {
 		return nil
 	}
 	kind := kindOf(err)
-	msg := scrub.scrub(err.Error())
+	msg := scrub.Text(err.Error())
 	if kind == nil {
 		return errors.New(msg)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Statuses reported by State.
@@ -54,7 +55,7 @@ type Stats struct {
 type Ingest struct {
 	cfg   Config
 	url   *base.URL
-	scrub secretScrubber
+	scrub *redact.Scrubber
 	log   *slog.Logger
 
 	mu    sync.Mutex
@@ -72,14 +73,14 @@ func New(cfg Config) (*Ingest, error) {
 	}
 	u, err := base.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: URL %s does not parse", redact(cfg.URL))
+		return nil, fmt.Errorf("ingest: URL %s does not parse", redact.URL(cfg.URL))
 	}
 	i := &Ingest{
 		cfg:   cfg,
 		url:   u,
-		scrub: newSecretScrubber(cfg.URL),
+		scrub: scrubber(cfg.URL),
 	}
-	i.log = cfg.Logger.With("url", redact(cfg.URL))
+	i.log = cfg.Logger.With("url", redact.URL(cfg.URL))
 	i.state = State{Status: StatusConnecting, Since: time.Now()}
 	return i, nil
 }
@@ -227,7 +228,7 @@ func (i *Ingest) session(ctx context.Context, buf chan media.AccessUnit) (delive
 			i.decodeErrors.Add(1)
 		},
 		OnTransportSwitch: func(err error) {
-			i.log.Info("camera transport switched", "err", i.scrub.scrub(err.Error()))
+			i.log.Info("camera transport switched", "err", i.scrub.Text(err.Error()))
 		},
 	}
 	if err := c.Start2(); err != nil {

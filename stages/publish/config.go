@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // Defaults for Config fields left zero.
@@ -128,7 +129,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, err
 		}
 		if seen[b] {
-			return cfg, fmt.Errorf("publish: broker URL %s is listed twice (list each node once)", redactURL(b))
+			return cfg, fmt.Errorf("publish: broker URL %s is listed twice (list each node once)", redact.URL(b))
 		}
 		seen[b] = true
 	}
@@ -175,10 +176,10 @@ func checkBrokerURL(b string) error {
 	u, err := url.Parse(b)
 	if err != nil {
 		// url's error quotes the input, which may hold a password.
-		return fmt.Errorf("publish: broker URL %s does not parse (use scheme://host:port)", redactURL(b))
+		return fmt.Errorf("publish: broker URL %s does not parse (use scheme://host:port)", redact.URL(b))
 	}
 	if !brokerSchemes[strings.ToLower(u.Scheme)] || u.Host == "" {
-		return fmt.Errorf("publish: broker URL %s: want tcp://, mqtt://, ssl://, mqtts://, ws:// or wss:// with a host", redactURL(b))
+		return fmt.Errorf("publish: broker URL %s: want tcp://, mqtt://, ssl://, mqtts://, ws:// or wss:// with a host", redact.URL(b))
 	}
 	return nil
 }
@@ -214,23 +215,4 @@ func (t TLS) tlsConfig() (*tls.Config, error) {
 		c.Certificates = []tls.Certificate{pair}
 	}
 	return c, nil
-}
-
-// redactURL drops the user information (and query, which some brokers use
-// for tokens) so that a broker URL can be logged.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			raw = raw[i+1:]
-		}
-		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			raw = raw[:i]
-		}
-		return "<unparsable>" + raw
-	}
-	u.User = nil
-	u.RawQuery = ""
-	u.Fragment = ""
-	return u.String()
 }

@@ -12,6 +12,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // link is one connection to one broker node. A lost connection is never
@@ -71,9 +72,9 @@ func (p *Publisher) maintain(ctx context.Context) {
 			// once, then back off.
 			if failed%len(p.order) == 0 && failed > len(p.order) {
 				pause = bo.NextBackOff()
-				p.log.Debug("mqtt every broker node refused, backing off", "broker", redactURL(broker), "err", err, "pause", pause)
+				p.log.Debug("mqtt every broker node refused, backing off", "broker", redact.URL(broker), "err", err, "pause", pause)
 			} else {
-				p.log.Debug("mqtt connect failed, trying the next broker node", "broker", redactURL(broker), "err", err)
+				p.log.Debug("mqtt connect failed, trying the next broker node", "broker", redact.URL(broker), "err", err)
 			}
 			if !sleep(ctx, pause) {
 				return
@@ -84,13 +85,13 @@ func (p *Publisher) maintain(ctx context.Context) {
 		failed = 0
 		p.link.Store(l)
 		p.connects.Add(1)
-		attrs := []any{"broker", redactURL(broker)}
+		attrs := []any{"broker", redact.URL(broker)}
 		if !lostAt.IsZero() {
 			attrs = append(attrs, "down_for", time.Since(lostAt).Round(time.Millisecond))
 		}
 		if last != "" && last != broker {
 			n := p.failovers.Add(1)
-			p.log.Warn("mqtt failover: connected to another broker node", append(attrs, "from", redactURL(last), "failovers_total", n)...)
+			p.log.Warn("mqtt failover: connected to another broker node", append(attrs, "from", redact.URL(last), "failovers_total", n)...)
 		} else {
 			p.log.Info("mqtt connected", attrs...)
 		}
@@ -108,7 +109,7 @@ func (p *Publisher) maintain(ctx context.Context) {
 		case <-p.redial:
 			p.losses.Add(1)
 			l.client.Disconnect(disconnectQuiesce)
-			p.log.Info("mqtt reconnecting to use the reloaded TLS files", "broker", redactURL(broker))
+			p.log.Info("mqtt reconnecting to use the reloaded TLS files", "broker", redact.URL(broker))
 			continue // same node, no pause
 		}
 		if !sleep(ctx, spread(p.cfg.ConnectRetryInterval)) {
@@ -148,7 +149,7 @@ func (p *Publisher) dial(ctx context.Context, broker string) (*link, error) {
 		SetWill(events.AvailabilityTopic(p.cfg.TopicPrefix), events.Offline, p.cfg.QoS, true).
 		SetStore(noStore{}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			p.log.Warn("mqtt connection lost; events are spooled until it is back", "broker", redactURL(broker), "err", err)
+			p.log.Warn("mqtt connection lost; events are spooled until it is back", "broker", redact.URL(broker), "err", err)
 			once.Do(func() { close(l.lost) })
 		})
 	if tc := p.tls.current(); tc != nil {

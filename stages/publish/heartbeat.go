@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 )
 
 // beat sets a fresh heartbeat as the latest value of its topic.
@@ -21,7 +22,7 @@ func (p *Publisher) beat() {
 		Dropped:   p.dropped.Load() + p.spoolFull.Load(),
 	}
 	if l := p.link.Load(); l != nil {
-		hb.Broker = redactURL(l.broker)
+		hb.Broker = redact.URL(l.broker)
 	}
 	if sp := p.spool.Load(); sp != nil {
 		hb.SpoolDepth = sp.Len()

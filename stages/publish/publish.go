@@ -13,6 +13,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/internal/spool"
 )
 
@@ -159,7 +160,7 @@ func (p *Publisher) Stats() Stats {
 	}
 	if l := p.link.Load(); l != nil {
 		s.Connected = l.open()
-		s.Broker = redactURL(l.broker)
+		s.Broker = redact.URL(l.broker)
 	}
 	return s
 }
@@ -185,7 +186,7 @@ func (p *Publisher) Run(ctx context.Context, in <-chan events.Message) error {
 	p.drainQueued(sp, nil, true)
 	brokers := make([]string, len(p.order))
 	for i, b := range p.order {
-		brokers[i] = redactURL(b)
+		brokers[i] = redact.URL(b)
 	}
 	p.log.Info("mqtt connecting", "brokers", brokers, "topic_prefix", p.cfg.TopicPrefix, "spooled_events", sp.Len())
 

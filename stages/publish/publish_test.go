@@ -437,7 +437,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few failed connection attempts
 	r.stop(t)
 	out := logs.String()
-	if !strings.Contains(out, "tcp://127.0.0.1:1") {
+	if !strings.Contains(out, "tcp://***@127.0.0.1:1") {
 		t.Errorf("broker not logged (redacted): %s", out)
 	}
 	for _, secret := range []string{"urlpass", "cfgpass"} {
