@@ -15,6 +15,9 @@ const (
 	StatusError      = "error"
 	// StatusStopped: the camera was removed or disabled by a config reload.
 	StatusStopped = "stopped"
+	// StatusUnsupported: the camera streams, but pictures edge refuses
+	// (such as a size outside what it accepts); Reason says why and how to fix it.
+	StatusUnsupported = "unsupported"
 )
 
 // Signage statuses of a zone. Detection runs only where it is SignageValid.
@@ -29,9 +32,10 @@ const (
 // retained JSON on {prefix}/{camera}/state.
 type State struct {
 	Camera string `json:"camera"`
-	// Status is StatusConnecting, StatusStreaming or StatusError.
+	// Status is StatusConnecting, StatusStreaming, StatusError,
+	// StatusUnsupported or StatusStopped.
 	Status string `json:"status"`
-	// Reason explains StatusError. Payload hides any user:password in URLs
+	// Reason explains StatusError and StatusUnsupported. Payload hides any user:password in URLs
 	// it contains, but producers should redact it themselves.
 	Reason        string  `json:"reason,omitempty"`
 	Codec         string  `json:"codec"`

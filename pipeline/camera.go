@@ -285,10 +285,11 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var (
-		size       image.Point
-		lastActive []string
-		lastState  time.Time
-		occ        = map[string]int{}
+		size        image.Point
+		lastActive  []string
+		lastState   time.Time
+		lastRefused string
+		occ         = map[string]int{}
 	)
 	publishOcc := func(force bool) {
 		cur := tr.Occupancy()
@@ -352,6 +353,10 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 					c.log.Info("zone analysis changed", "zone", z.ID, "signage", z.Signage,
 						"status", c.cfg.Zones.SignageStatus(z.ID, t), "active", slices.Contains(active, z.ID))
 				}
+			} else if r := c.refused(); r != lastRefused {
+				// A stream refused (or accepted again) is said at once.
+				lastRefused = r
+				publishState(t)
 			} else if time.Since(lastState) >= c.cfg.StateEvery {
 				publishState(t)
 			}
@@ -363,6 +368,17 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 			return
 		}
 	}
+}
+
+// refused is why the current run's decoder refuses the stream, or "".
+func (c *Camera) refused() string {
+	c.mu.Lock()
+	st := c.stages
+	c.mu.Unlock()
+	if st == nil {
+		return ""
+	}
+	return st.dec.Stats().Refused
 }
 
 func (c *Camera) offer(m events.Message) {

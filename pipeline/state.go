@@ -37,6 +37,9 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 		d, m := st.dec.Stats(), st.mask.Stats()
 		s.Width, s.Height = d.Width, d.Height
 		s.FramesDecoded, s.FramesMasked = d.Decoded, m.Masked
+		if d.Refused != "" && s.Status == events.StatusStreaming {
+			s.Status, s.Reason = events.StatusUnsupported, d.Refused
+		}
 		analysed := st.detect.Stats().Analysed
 		now := time.Now()
 		c.mu.Lock()
@@ -82,6 +85,7 @@ func (c *Camera) Drops() map[string]uint64 {
 	if st != nil {
 		d, m, g := st.dec.Stats(), st.mask.Stats(), st.motion.Stats()
 		drops["decode_errors"] = d.Errors
+		drops["unsupported"] = d.Unsupported
 		drops["mask_failed"] = m.Failed
 		drops["mask_busy"] = m.Downstream
 		drops["motion_busy"] = g.Busy + st.tapBusy.Load()
@@ -92,10 +96,14 @@ func (c *Camera) Drops() map[string]uint64 {
 
 // Status is the camera's connection status (events.StatusStreaming, ...).
 func (c *Camera) Status() string {
-	if c.status == nil {
-		return events.StatusStreaming
+	status := events.StatusStreaming
+	if c.status != nil {
+		status = c.status().Status
 	}
-	return c.status().Status
+	if status == events.StatusStreaming && c.refused() != "" {
+		return events.StatusUnsupported
+	}
+	return status
 }
 
 // Counters are a camera's frame counts since its pipeline last started.

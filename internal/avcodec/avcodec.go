@@ -329,11 +329,19 @@ func (d *Decoder) PTS() int64 {
 	return int64(d.frame.best_effort_timestamp)
 }
 
-// BGRSize returns the number of bytes ToBGR writes with a tight stride.
-func (d *Decoder) BGRSize() int { return d.Width() * d.Height() * 3 }
+// BGRSlack is how many bytes past the last pixel ToBGR's buffer must
+// hold. swscale's SIMD converters write whole vectors: on narrow pictures
+// they run past the end of the last row (42 bytes at 2x2, measured), which
+// without room to spare corrupts the heap.
+const BGRSlack = 1024
+
+// BGRSize returns the buffer size ToBGR needs with a tight stride: the
+// picture and BGRSlack.
+func (d *Decoder) BGRSize() int { return d.Width()*d.Height()*3 + BGRSlack }
 
 // ToBGR converts the last received picture to packed BGR24 straight into
-// dst, row by row stride bytes apart (stride >= 3*Width). dst may be memory
+// dst, row by row stride bytes apart (stride >= 3*Width), with at least
+// BGRSlack bytes after the last pixel (see BGRSize). dst may be memory
 // owned by C, such as a gocv.Mat's data, so no Go copy is made. The
 // conversion context is rebuilt whenever size or pixel format change.
 func (d *Decoder) ToBGR(dst []byte, stride int) error {
@@ -344,11 +352,14 @@ func (d *Decoder) ToBGR(dst []byte, stride int) error {
 		return ErrNoPicture
 	}
 	w, h := d.frame.width, d.frame.height
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("avcodec: picture has no pixels (%dx%d)", w, h)
+	}
 	if stride < int(w)*3 {
 		return fmt.Errorf("avcodec: BGR stride %d is less than 3*width %d", stride, w)
 	}
-	if need := stride*(int(h)-1) + int(w)*3; len(dst) < need {
-		return fmt.Errorf("avcodec: BGR buffer holds %d bytes, %dx%d needs %d", len(dst), w, h, need)
+	if need := stride*(int(h)-1) + int(w)*3 + BGRSlack; len(dst) < need {
+		return fmt.Errorf("avcodec: BGR buffer holds %d bytes, %dx%d needs %d (the picture and BGRSlack)", len(dst), w, h, need)
 	}
 	if d.sws == nil || d.swsW != w || d.swsH != h || d.swsFmt != d.frame.format {
 		C.sws_freeContext(d.sws)

@@ -32,7 +32,11 @@ type Stats struct {
 	Decoded              uint64 // pictures sent downstream
 	Errors               uint64 // access units or pictures libavcodec rejected
 	SkippedUntilKeyframe uint64 // access units dropped while waiting for a keyframe
+	Unsupported          uint64 // pictures dropped for a size outside MinSide..MaxSide
 	Width, Height        int    // size of the last decoded picture
+	// Refused says why the stream's latest picture was dropped for its
+	// size; empty once a supported picture follows.
+	Refused string
 }
 
 // Decoder is the decode stage. Run and DecodeAU must not be used at the same
@@ -50,8 +54,10 @@ type Decoder struct {
 	seq     uint64
 	lastErr error
 
-	decoded, errs, skipped atomic.Uint64
-	width, height          atomic.Int64
+	decoded, errs, skipped, unsupported atomic.Uint64
+	width, height                       atomic.Int64
+	refused                             atomic.Pointer[string]
+	lastRefused                         [2]int // size last logged as refused
 }
 
 type recv struct {
@@ -76,13 +82,18 @@ func New(cfg Config) (*Decoder, error) {
 
 // Stats returns a snapshot of the counters.
 func (d *Decoder) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Decoded:              d.decoded.Load(),
 		Errors:               d.errs.Load(),
 		SkippedUntilKeyframe: d.skipped.Load(),
+		Unsupported:          d.unsupported.Load(),
 		Width:                int(d.width.Load()),
 		Height:               int(d.height.Load()),
 	}
+	if r := d.refused.Load(); r != nil {
+		st.Refused = *r
+	}
+	return st
 }
 
 // Run decodes access units from in and sends pictures to out until in is
@@ -123,12 +134,12 @@ func (d *Decoder) Run(ctx context.Context, in <-chan media.AccessUnit, out chan<
 // are counted and returned, and decoding resumes at the next keyframe.
 func (d *Decoder) DecodeAU(au media.AccessUnit) ([]Frame, error) {
 	var frames []Frame
-	errsBefore := d.errs.Load()
+	failed := d.failures()
 	err := d.decode(au, func(f Frame) error {
 		frames = append(frames, f)
 		return nil
 	})
-	if err == nil && d.errs.Load() != errsBefore {
+	if err == nil && d.failures() != failed {
 		err = d.lastErr
 	}
 	return frames, err
@@ -138,12 +149,19 @@ func (d *Decoder) DecodeAU(au media.AccessUnit) ([]Frame, error) {
 // stream, for tools using DecodeAU. The caller closes their Mats.
 func (d *Decoder) Flush() ([]Frame, error) {
 	var frames []Frame
+	failed := d.failures()
 	err := d.drain(func(f Frame) error {
 		frames = append(frames, f)
 		return nil
 	})
+	if err == nil && d.failures() != failed {
+		err = d.lastErr
+	}
 	return frames, err
 }
+
+// failures counts what made a picture fail to come out.
+func (d *Decoder) failures() uint64 { return d.errs.Load() + d.unsupported.Load() }
 
 // Close frees the libavcodec decoder. Run calls it on return; it is safe to
 // call more than once.

@@ -3,6 +3,7 @@ package decode
 import (
 	"errors"
 	"fmt"
+	"image"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -82,6 +83,16 @@ func (d *Decoder) receive(emit func(Frame) error, start time.Time) error {
 		if !ok {
 			return nil
 		}
+		w, h := d.dec.Width(), d.dec.Height()
+		if err := Supported(w, h); err != nil {
+			d.refuse(w, h, err)
+			continue
+		}
+		if d.refused.Load() != nil {
+			d.refused.Store(nil)
+			d.lastRefused = [2]int{}
+			d.log.Info("stream size supported again; decoding resumed", "size", fmt.Sprintf("%dx%d", w, h))
+		}
 		f, err := d.frame()
 		if err != nil {
 			d.fail(err)
@@ -102,15 +113,21 @@ func (d *Decoder) receive(emit func(Frame) error, start time.Time) error {
 // frame converts the decoder's current picture into a new Mat.
 func (d *Decoder) frame() (Frame, error) {
 	w, h := d.dec.Width(), d.dec.Height()
-	mat := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
-	data, err := mat.DataPtrUint8()
+	// swscale may write past the last pixel (avcodec.BGRSlack): convert into
+	// a Mat with spare rows and keep only the picture's rows, a continuous
+	// view of the same memory, so no copy is made.
+	spare := (avcodec.BGRSlack + w*3 - 1) / (w * 3)
+	whole := gocv.NewMatWithSize(h+spare, w, gocv.MatTypeCV8UC3)
+	data, err := whole.DataPtrUint8()
 	if err == nil {
-		err = d.dec.ToBGR(data, mat.Step())
+		err = d.dec.ToBGR(data, whole.Step())
 	}
 	if err != nil {
-		mat.Close()
+		whole.Close()
 		return Frame{}, fmt.Errorf("decode: %dx%d picture to BGR: %w", w, h, err)
 	}
+	mat := whole.Region(image.Rect(0, 0, w, h))
+	whole.Close()
 	d.width.Store(int64(w))
 	d.height.Store(int64(h))
 	pts := d.dec.PTS()
@@ -127,6 +144,22 @@ func (d *Decoder) received(pts int64) time.Time {
 		}
 	}
 	return time.Now()
+}
+
+// refuse drops a picture of an unsupported size before any conversion,
+// counts it, and logs each new size once: a stream refused for its size
+// sends such pictures 25 times a second.
+func (d *Decoder) refuse(w, h int, err error) {
+	d.unsupported.Add(1)
+	d.lastErr = err
+	if d.lastRefused != [2]int{w, h} {
+		d.lastRefused = [2]int{w, h}
+		msg := err.Error()
+		d.refused.Store(&msg)
+		d.width.Store(int64(w))
+		d.height.Store(int64(h))
+		d.log.Error("stream refused: unsupported picture size", "size", fmt.Sprintf("%dx%d", w, h), "err", err)
+	}
 }
 
 // fail counts a bitstream error and makes decoding restart at a keyframe.

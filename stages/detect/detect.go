@@ -30,6 +30,9 @@ type Box struct {
 // Detector finds people in a BGR picture. Detect must not keep or modify img.
 type Detector interface {
 	Detect(img gocv.Mat) ([]Box, error)
+	// Window is the smallest picture Detect looks at: the stage never
+	// passes a smaller one, and Detect refuses it with ErrTooSmall.
+	Window() image.Point
 	Close() error
 }
 

@@ -38,6 +38,8 @@ func (r *recorder) Detect(img gocv.Mat) ([]detect.Box, error) {
 	return r.boxes(img), nil
 }
 
+func (r *recorder) Window() image.Point { return image.Pt(1, 1) }
+
 func (r *recorder) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

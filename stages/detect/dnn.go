@@ -109,7 +109,7 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 	if d.p == nil {
 		return nil, errors.New("detect: dnn detector used after Close")
 	}
-	if err := fits(img, image.Pt(1, 1)); err != nil {
+	if err := fits(img, d.Window()); err != nil {
 		return nil, fmt.Errorf("detect: dnn: %w", err)
 	}
 	var errBuf [512]C.char
@@ -140,6 +140,9 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 	}
 	return boxes, nil
 }
+
+// Window is 1x1: OpenCV scales any picture to the network's input size.
+func (d *DNN) Window() image.Point { return image.Pt(1, 1) }
 
 // Close frees the network.
 func (d *DNN) Close() error {

@@ -13,20 +13,10 @@ import (
 // on it. The stage skips such crops and counts them.
 var ErrTooSmall = errors.New("picture smaller than the detector window")
 
-// Windowed is a Detector with a smallest picture it can look at. The stage
-// never hands a Windowed detector a smaller crop.
-type Windowed interface {
-	Window() image.Point
-}
-
-// windowOf is d's window, or 1x1 for detectors that do not say.
+// windowOf is d's window, at least 1x1.
 func windowOf(d Detector) image.Point {
-	if w, ok := d.(Windowed); ok {
-		if p := w.Window(); p.X > 0 && p.Y > 0 {
-			return p
-		}
-	}
-	return image.Pt(1, 1)
+	p := d.Window()
+	return image.Pt(max(1, p.X), max(1, p.Y))
 }
 
 // fits checks, in Go and before any cgo call, everything the C++ detectors

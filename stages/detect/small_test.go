@@ -42,7 +42,7 @@ func TestDetectorsRefuseTinyPictures(t *testing.T) {
 			m := bgr(sz[0], sz[1])
 			_, err := d.Detect(m)
 			m.Close()
-			win := d.(detect.Windowed).Window()
+			win := d.Window()
 			small := sz[0] < win.X || sz[1] < win.Y
 			if small != (err != nil) {
 				t.Errorf("%s %dx%d (window %v): err %v", kind.Kind, sz[0], sz[1], win, err)
