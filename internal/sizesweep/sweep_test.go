@@ -20,11 +20,11 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/resourceleak"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
-	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/motion"
 	"github.com/edgeprivacy/edge/stages/snapshot"
@@ -340,7 +340,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames, err := d.DecodeAU(ingest.AccessUnit{Codec: ingest.H264, NALUs: nalus, Keyframe: true, Received: t0})
+	frames, err := d.DecodeAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, Keyframe: true, Received: t0})
 	if err == nil {
 		var more []decode.Frame
 		more, err = d.Flush()
@@ -355,7 +355,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 		t.Errorf("%dx%d: decode stage gave %d pictures, err %v; Supported says %v", w, h, len(frames), err, want)
 	}
 
-	av, err := avcodec.NewDecoder(avcodec.H264, avcodec.Options{Threads: 1})
+	av, err := avcodec.NewDecoder(media.H264, avcodec.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

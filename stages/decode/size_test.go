@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/decode"
-	"github.com/edgeprivacy/edge/stages/ingest"
 )
 
 // TestUnsupportedSizeRefusedOnce: a 16x16 stream between two normal ones.
@@ -26,7 +26,7 @@ func TestUnsupportedSizeRefusedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := make(chan ingest.AccessUnit, len(small)+len(big))
+	in := make(chan media.AccessUnit, len(small)+len(big))
 	for _, au := range small {
 		in <- au
 	}
