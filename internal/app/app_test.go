@@ -295,3 +295,24 @@ func TestRunRefusesWithoutCameras(t *testing.T) {
 		t.Fatalf("Run = %v, want no camera could be started", err)
 	}
 }
+
+// TestRunHTTPFlag: --http is held to the rules of http.addr, and a port in
+// use fails the start before any camera runs.
+func TestRunHTTPFlag(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "edge.yaml")
+	writeFile(t, path, fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)))
+	err := Run(context.Background(), Options{ConfigPath: path, HTTPAddr: "0.0.0.0:0", Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "http.username") || !strings.Contains(err.Error(), "--http 0.0.0.0:0") {
+		t.Fatalf("Run with --http 0.0.0.0:0 and no credentials = %v, want the http.username problem", err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = Run(context.Background(), Options{ConfigPath: path, HTTPAddr: busy.Addr().String(), Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "--http") || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("Run on a port in use = %v, want the port named with the fix", err)
+	}
+}

@@ -37,6 +37,7 @@ func TestNeedsRestart(t *testing.T) {
 		{"restream server change needs a restart", "signage:\n", "restream: {addr: 127.0.0.1:9000}\nsignage:\n", "restream"},
 		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, signage: s1, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},
 		{"removing a camera with outputs needs a restart", "  - id: a\n", "  - id: a\n    enabled: false\n", "cameras[a]"},
+		{"console server change needs a restart", "signage:\n", "http: {addr: 127.0.0.1:9001}\nsignage:\n", "http"},
 		{"a new camera without outputs applies live", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b}\nsignage:\n", ""},
 	}
 	for _, tc := range cases {
