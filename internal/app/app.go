@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 
 	r.sink = pub
 	r.prefix = cfg.Topics()
-	r.spool = func() int { return pub.Stats().SpoolDepth }
+	r.mqtt = pub.Stats
 	if o.AuditPath != "" {
 		a, err := openAudit(o.AuditPath, pub, log)
 		if err != nil {

@@ -156,10 +156,11 @@ func (r *runner) Signs() []metrics.SignStats {
 	return out
 }
 
-// SpooledEvents implements metrics.Source.
-func (r *runner) SpooledEvents() int {
-	if r.spool == nil {
-		return 0
+// MQTT implements metrics.Source.
+func (r *runner) MQTT() metrics.MQTTStats {
+	if r.mqtt == nil {
+		return metrics.MQTTStats{}
 	}
-	return r.spool()
+	s := r.mqtt()
+	return metrics.MQTTStats{Spooled: s.SpoolDepth, Connected: s.Connected, Failovers: s.Failovers, ConnectFailures: s.ConnectFailures}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/publish"
 )
 
 // runner builds cameras from configs and keeps what must outlive a reload:
@@ -33,7 +34,7 @@ type runner struct {
 	site      *pipeline.Site
 	httpAddr  string // --http, replacing http.addr of every config loaded
 	metrics   *metrics.Metrics
-	spool     func() int             // events waiting in the MQTT spool
+	mqtt      func() publish.Stats   // the MQTT publisher's counters
 	inForce   atomic.Pointer[loaded] // a copy of the config in force, for readers on other goroutines
 	running   atomic.Bool            // cameras started, for /readyz
 	changes   chan changeReq         // console edits, applied by serve

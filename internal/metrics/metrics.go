@@ -39,8 +39,19 @@ type SignStats struct {
 type Source interface {
 	Cameras() []CameraStats
 	Signs() []SignStats
-	// SpooledEvents is the number of events waiting on disk for the broker.
-	SpooledEvents() int
+	// MQTT is the state of the connection to the broker.
+	MQTT() MQTTStats
+}
+
+// MQTTStats is the publisher's view of the broker.
+type MQTTStats struct {
+	// Spooled is the number of events waiting on disk for the broker.
+	Spooled int
+	// Connected says a broker node holds the connection now.
+	Connected bool
+	// Failovers counts connections to another node than the previous one;
+	// ConnectFailures failed connection attempts.
+	Failovers, ConnectFailures uint64
 }
 
 // Sink takes messages for MQTT without blocking (pipeline.Sink).
@@ -57,12 +68,15 @@ type Metrics struct {
 }
 
 var (
-	descDecoded = prometheus.NewDesc("edge_frames_decoded_total", "Frames decoded, since the camera's pipeline started.", []string{"camera"}, nil)
-	descMasked  = prometheus.NewDesc("edge_frames_masked_total", "Frames whose privacy zones were painted over, since the camera's pipeline started.", []string{"camera"}, nil)
-	descDropped = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
-	descUp      = prometheus.NewDesc("edge_camera_up", "1 while the camera streams, 0 otherwise.", []string{"camera"}, nil)
-	descSign    = prometheus.NewDesc("edge_signage_valid", "1 while the registered sign is valid (verified and not expired), 0 otherwise.", []string{"sign"}, nil)
-	descSpool   = prometheus.NewDesc("edge_mqtt_spooled_events", "Events waiting in the disk spool for the MQTT broker.", nil, nil)
+	descDecoded  = prometheus.NewDesc("edge_frames_decoded_total", "Frames decoded, since the camera's pipeline started.", []string{"camera"}, nil)
+	descMasked   = prometheus.NewDesc("edge_frames_masked_total", "Frames whose privacy zones were painted over, since the camera's pipeline started.", []string{"camera"}, nil)
+	descDropped  = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
+	descUp       = prometheus.NewDesc("edge_camera_up", "1 while the camera streams, 0 otherwise.", []string{"camera"}, nil)
+	descSign     = prometheus.NewDesc("edge_signage_valid", "1 while the registered sign is valid (verified and not expired), 0 otherwise.", []string{"sign"}, nil)
+	descSpool    = prometheus.NewDesc("edge_mqtt_spooled_events", "Events waiting in the disk spool for the MQTT broker.", nil, nil)
+	descMQTTUp   = prometheus.NewDesc("edge_mqtt_connected", "1 while a broker node holds the MQTT connection.", nil, nil)
+	descFailover = prometheus.NewDesc("edge_mqtt_failovers_total", "Connections made to another broker node than the previous one.", nil, nil)
+	descConnFail = prometheus.NewDesc("edge_mqtt_connect_failures_total", "Failed MQTT connection attempts.", nil, nil)
 )
 
 // New returns the metrics of an application that src describes.
@@ -122,7 +136,7 @@ func (s sink) Offer(msg events.Message) bool {
 type collector struct{ src Source }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descUp, descSign, descSpool} {
+	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descUp, descSign, descSpool, descMQTTUp, descFailover, descConnFail} {
 		ch <- d
 	}
 }
@@ -139,7 +153,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.src.Signs() {
 		ch <- prometheus.MustNewConstMetric(descSign, prometheus.GaugeValue, boolValue(s.Valid), s.ID)
 	}
-	ch <- prometheus.MustNewConstMetric(descSpool, prometheus.GaugeValue, float64(c.src.SpooledEvents()))
+	mq := c.src.MQTT()
+	ch <- prometheus.MustNewConstMetric(descSpool, prometheus.GaugeValue, float64(mq.Spooled))
+	ch <- prometheus.MustNewConstMetric(descMQTTUp, prometheus.GaugeValue, boolValue(mq.Connected))
+	ch <- prometheus.MustNewConstMetric(descFailover, prometheus.CounterValue, float64(mq.Failovers))
+	ch <- prometheus.MustNewConstMetric(descConnFail, prometheus.CounterValue, float64(mq.ConnectFailures))
 }
 
 func boolValue(b bool) float64 {

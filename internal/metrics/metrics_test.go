@@ -24,7 +24,9 @@ func (source) Cameras() []metrics.CameraStats {
 func (source) Signs() []metrics.SignStats {
 	return []metrics.SignStats{{ID: "s1", Valid: true}, {ID: "old", Valid: false}}
 }
-func (source) SpooledEvents() int { return 3 }
+func (source) MQTT() metrics.MQTTStats {
+	return metrics.MQTTStats{Spooled: 3, Connected: true, Failovers: 2, ConnectFailures: 5}
+}
 
 type discard struct{ n int }
 
@@ -105,6 +107,9 @@ func TestMetrics(t *testing.T) {
 		{"edge_signage_valid", map[string]string{"sign": "s1"}, 1},
 		{"edge_signage_valid", map[string]string{"sign": "old"}, 0},
 		{"edge_mqtt_spooled_events", map[string]string{}, 3},
+		{"edge_mqtt_connected", map[string]string{}, 1},
+		{"edge_mqtt_failovers_total", map[string]string{}, 2},
+		{"edge_mqtt_connect_failures_total", map[string]string{}, 5},
 		{"edge_events_total", map[string]string{"camera": "lobby", "zone": "door", "type": "enter"}, 2},
 		{"edge_events_total", map[string]string{"camera": "lobby", "zone": "door", "type": "exit"}, 1},
 		{"edge_zone_occupancy", map[string]string{"camera": "lobby", "zone": "door"}, 1},
