@@ -4,7 +4,7 @@ GOFLAGS  ?=
 DEMO_SECONDS ?= 0
 export DEMO_SECONDS
 
-.PHONY: deps build demo test bench vet verify-samples screenshots clean
+.PHONY: deps build demo test test-rabbitmq bench vet verify-samples screenshots clean
 
 deps:
 	bash scripts/deps.sh
@@ -25,6 +25,14 @@ demo: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -tags matprofile -timeout 20m -count=1 ./...
+
+# The fleet failover test of make test (kill -9 the broker node under edge run,
+# nothing lost) against a 3-node RabbitMQ cluster with the MQTT plugin instead of
+# NATS. Not in make test: it installs rabbitmq-server and an Erlang cluster takes
+# a minute or more to form. See docs/fleet.md.
+test-rabbitmq:
+	bash scripts/deps.sh rabbitmq-server
+	$(GO) test -race -tags 'matprofile rabbitmq' -timeout 15m -count=1 -v -run 'TestFleetFailoverRabbitMQ' ./cmd/edge
 
 bench: deps
 	$(GO) test -run='^$$' -bench=. -benchtime=3s ./...

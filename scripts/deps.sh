@@ -16,6 +16,10 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
 
+# Extra packages for heavier optional targets come as arguments
+# (make test-rabbitmq: scripts/deps.sh rabbitmq-server).
+packages+=("$@")
+
 missing=()
 for p in "${packages[@]}"; do
   # dpkg-query's status is the only reliable "installed" test; `dpkg -l` also lists removed ones.

@@ -102,33 +102,86 @@ func (o *observer) get(topic string) []byte {
 	return o.latest[topic]
 }
 
+// subscribeOnce is a persistent QoS 1 subscriber to fleetPrefix/# that
+// subscribes once, when its session is made, and relies on the session after
+// that: a SUBSCRIBE sent again on every reconnect replaces the session's
+// subscription on NATS, and is one of the requests a cluster that lost a node
+// may refuse for a while.
+func subscribeOnce(t *testing.T, url, id string) *subscriber {
+	t.Helper()
+	s := &subscriber{retained: map[string][]byte{}}
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).
+		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
+		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second).
+		SetDefaultPublishHandler(s.record(t))
+	s.client = paho.NewClient(opts)
+	if tok := s.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscriber %s connect: %v", id, tok.Error())
+	}
+	if tok := s.client.Subscribe(fleetPrefix+"/#", 1, s.record(t)); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscriber %s subscribe: %v", id, tok.Error())
+	}
+	t.Cleanup(func() { s.client.Disconnect(100) })
+	return s
+}
+
+func subID(s *subscriber) string {
+	r := s.client.OptionsReader()
+	return r.ClientID()
+}
+
+func (s *subscriber) record(t *testing.T) paho.MessageHandler {
+	return func(_ paho.Client, m paho.Message) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if strings.HasSuffix(m.Topic(), "/events") {
+			var e events.Event
+			if err := json.Unmarshal(m.Payload(), &e); err != nil {
+				t.Errorf("bad event JSON on %s: %v: %s", m.Topic(), err, m.Payload())
+				return
+			}
+			s.events = append(s.events, e)
+			return
+		}
+		s.retained[m.Topic()] = slices.Clone(m.Payload())
+	}
+}
+
 // fleetRig is a cluster, a replayed camera, persistent QoS 1 subscribers on
 // every node (made before edge starts, so that none misses an event) and a
 // running `edge run` with all three URLs.
 type fleetRig struct {
-	cluster *natstest.Cluster
+	cluster brokerNodes
 	subs    map[string]*subscriber // by node URL
 	obs     map[string]*observer
 	audit   string
 	run     *proc
 }
 
-func startFleetRig(t *testing.T) *fleetRig {
+// brokerNodes is a running broker cluster whose nodes a test can kill.
+type brokerNodes interface {
+	URLs() []string
+	Kill(url string)
+	Logs() string
+}
+
+type natsNodes struct{ *natstest.Cluster }
+
+func (n natsNodes) Kill(url string) { n.Node(url).Kill() }
+
+func startFleetRig(t *testing.T, nodes brokerNodes) *fleetRig {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("fleet test skipped in -short mode")
-	}
-	r := &fleetRig{cluster: natstest.Start(t, 3), subs: map[string]*subscriber{}, obs: map[string]*observer{}}
+	r := &fleetRig{cluster: nodes, subs: map[string]*subscriber{}, obs: map[string]*observer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("--- nats-server logs ---\n%s", tail(r.cluster.Logs(), 80))
+			t.Logf("--- broker logs ---\n%s", tail(r.cluster.Logs(), 80))
 		}
 	})
 	dir := t.TempDir()
 	rtspPort := freePort(t)
 	start(t, "edge replay", "replay", "--addr", fmt.Sprintf("127.0.0.1:%d", rtspPort), "../../testvideos/vtest.mp4")
 	for i, url := range r.cluster.URLs() {
-		r.subs[url] = subscribe(t, url, fleetPrefix, fmt.Sprintf("fleet-sub-%d", i+1))
+		r.subs[url] = subscribeOnce(t, url, fmt.Sprintf("fleet-sub-%d", i+1))
 		r.obs[url] = observe(t, url, fmt.Sprintf("fleet-obs-%d", i+1))
 	}
 	cfgPath := filepath.Join(dir, "edge.yaml")
@@ -137,7 +190,7 @@ func startFleetRig(t *testing.T) *fleetRig {
 		t.Fatal(err)
 	}
 	r.audit = filepath.Join(dir, "audit.jsonl")
-	r.run = start(t, "edge run", "run", "--config", cfgPath, "--audit", r.audit)
+	r.run = start(t, "edge run", "run", "--config", cfgPath, "--audit", r.audit, "--http", "off")
 	return r
 }
 
@@ -167,7 +220,7 @@ func (r *fleetRig) boxNode(t *testing.T) string {
 		}
 		return false
 	})
-	if r.cluster.Node(node) == nil {
+	if !slices.Contains(r.cluster.URLs(), node) {
 		t.Fatalf("heartbeat names broker %q, not a node of the cluster %v", node, r.cluster.URLs())
 	}
 	return node
@@ -197,14 +250,21 @@ func (r *fleetRig) allDelivered(t *testing.T, sub *subscriber, d time.Duration) 
 			return len(want)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events never reached the subscriber: %v", len(missing), len(want), missing)
+			t.Fatalf("%d of %d events never reached the subscriber %s: %v", len(missing), len(want), subID(sub), missing)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
 func TestFleetFailoverNATS(t *testing.T) {
-	r := startFleetRig(t)
+	if testing.Short() {
+		t.Skip("fleet test skipped in -short mode")
+	}
+	runFailover(t, startFleetRig(t, natsNodes{natstest.Start(t, 3)}))
+}
+
+// runFailover kills the node under the box and checks that nothing is lost.
+func runFailover(t *testing.T, r *fleetRig) {
 	waitFor(t, 120*time.Second, "a first event", func() bool { return r.produced(t) > 0 })
 	dead := r.boxNode(t)
 	var survivor string
@@ -215,7 +275,7 @@ func TestFleetFailoverNATS(t *testing.T) {
 		}
 	}
 	before := len(readAudit(t, r.audit))
-	r.cluster.Node(dead).Kill()
+	r.cluster.Kill(dead)
 	killed := time.Now()
 
 	var down time.Duration
@@ -280,14 +340,18 @@ func TestFleetFailoverNATS(t *testing.T) {
 }
 
 func TestFleetClusterRestartNATS(t *testing.T) {
-	r := startFleetRig(t)
+	if testing.Short() {
+		t.Skip("fleet test skipped in -short mode")
+	}
+	cluster := natstest.Start(t, 3)
+	r := startFleetRig(t, natsNodes{cluster})
 	waitFor(t, 120*time.Second, "a first event", func() bool { return r.produced(t) > 0 })
 	r.boxNode(t)
 	before := len(readAudit(t, r.audit))
-	r.cluster.KillAll()
+	cluster.KillAll()
 	down := time.Now()
 	time.Sleep(3 * time.Second) // the box spools meanwhile
-	r.cluster.RestartAll()
+	cluster.RestartAll()
 	t.Logf("cluster down for %v", time.Since(down).Round(time.Millisecond))
 	restarted := time.Now()
 
