@@ -116,4 +116,3 @@ func connect(t *testing.T, url, id, user, pw string) paho.Client {
 	t.Cleanup(func() { c.Disconnect(50) })
 	return c
 }
-

@@ -29,10 +29,10 @@ const readyTimeout = 30 * time.Second
 
 // Cluster is a running set of nodes owned by one test.
 type Cluster struct {
-	t     testing.TB
-	bin   string
+	t        testing.TB
+	bin      string
 	includes []string // files every node's configuration includes
-	Nodes []*Node
+	Nodes    []*Node
 }
 
 // Option tunes Start.
