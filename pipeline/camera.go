@@ -180,7 +180,9 @@ func (c *Camera) Run(ctx context.Context) error {
 		return err
 	}
 	st.limit = &limiter{interval: time.Duration(float64(time.Second) / c.cfg.DetectFPS), block: c.cfg.Offline}
+	c.mu.Lock() // Reconfigure may change MinScore
 	dcfg := c.cfg.Detect
+	c.mu.Unlock()
 	dcfg.Zones, dcfg.Now, dcfg.FrameTime, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.cfg.Now, frameTime, c.log, observe("detect")
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
@@ -424,6 +426,40 @@ func (c *Camera) Latest() *mask.Frame {
 		return nil
 	}
 	return c.latest.Ref()
+}
+
+// ErrPrivacyChanged is Reconfigure refusing a change of privacy zones.
+var ErrPrivacyChanged = errors.New("privacy zones changed: restart the camera")
+
+// Reconfigure applies next's monitored zones, signs and min_score to this
+// camera while it runs, without restarting any stage: ingest, decoder and
+// tracker carry on, so tracks keep their ids, people already counted in an
+// unchanged zone are not entered again, and occupancy stays. next must be
+// the same camera (its source is not used); whatever else differs in it
+// (source, detector kind, mask colour) needs a restart instead, which the
+// caller decides.
+//
+// A change of privacy zones is refused with ErrPrivacyChanged: frames
+// masked under the old zones are in flight to the outputs and the latest
+// frame, and only a restart drops them all, so nothing painted with the old
+// zones is served after the change.
+func (c *Camera) Reconfigure(next *Camera) error {
+	if !slices.EqualFunc(c.cfg.Zones.Privacy(), next.cfg.Zones.Privacy(), func(a, b zones.Zone) bool {
+		return a.ID == b.ID && slices.Equal(a.Polygon, b.Polygon)
+	}) {
+		return ErrPrivacyChanged
+	}
+	c.cfg.Zones.Replace(next.cfg.Zones)
+	c.mu.Lock()
+	c.cfg.Detect.MinScore = next.cfg.Detect.MinScore
+	st := c.stages
+	c.mu.Unlock()
+	if st != nil {
+		st.detect.SetMinScore(next.cfg.Detect.MinScore)
+	}
+	c.log.Info("camera reconfigured in place", "monitored_zones", len(next.cfg.Zones.Monitored()),
+		"privacy_zones", len(next.cfg.Zones.Privacy()), "min_score", next.cfg.Detect.MinScore)
+	return nil
 }
 
 // ID is the camera's id.

@@ -7,12 +7,22 @@ import (
 	"sync"
 )
 
-// Member is a camera of a site and the fingerprint of the settings it was
-// built from: a member whose Key changes is replaced, one whose Key stays is
-// left running untouched.
+// Member is a camera of a site and the fingerprints of the settings it was
+// built from: a member whose Key stays is left running untouched; one whose
+// Key changes but whose RestartKey stays is reconfigured in place
+// (Camera.Reconfigure: monitored zones, signs, min_score) unless its privacy
+// zones changed; any other is replaced. An empty RestartKey is Key: every change replaces.
 type Member struct {
-	Camera *Camera
-	Key    string
+	Camera     *Camera
+	Key        string
+	RestartKey string
+}
+
+func (m Member) restartKey() string {
+	if m.RestartKey == "" {
+		return m.Key
+	}
+	return m.RestartKey
 }
 
 // Site runs the cameras of one installation, each under its own supervisor,
@@ -26,9 +36,11 @@ type Site struct {
 }
 
 type member struct {
-	key    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	cam        *Camera
+	key        string
+	restartKey string
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 // NewSite returns a site with no cameras.
@@ -36,10 +48,22 @@ func NewSite(log *slog.Logger) *Site {
 	return &Site{log: log, run: map[string]*member{}}
 }
 
-// Apply makes ms the running cameras, under ctx. It returns the ids started,
-// replaced and stopped; replaced cameras have fully stopped before their
-// successors start, so two pipelines never read one camera at once.
-func (s *Site) Apply(ctx context.Context, ms []Member) (started, replaced, stopped []string) {
+// Changes says what Apply did, by camera id.
+type Changes struct {
+	// Started are new cameras.
+	Started []string
+	// Updated cameras run on, reconfigured in place.
+	Updated []string
+	// Replaced cameras were stopped and started again.
+	Replaced []string
+	// Stopped cameras are gone.
+	Stopped []string
+}
+
+// Apply makes ms the running cameras, under ctx. Replaced cameras have fully
+// stopped before their successors start, so two pipelines never read one
+// camera at once; updated ones never stop (see Member).
+func (s *Site) Apply(ctx context.Context, ms []Member) (ch Changes) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	want := map[string]Member{}
@@ -47,17 +71,27 @@ func (s *Site) Apply(ctx context.Context, ms []Member) (started, replaced, stopp
 		want[m.Camera.ID()] = m
 	}
 	for id, r := range s.run {
-		if m, ok := want[id]; ok && m.Key == r.key {
+		m, ok := want[id]
+		switch {
+		case ok && m.Key == r.key:
 			delete(want, id) // unchanged: keep it running
 			continue
+		case ok && m.restartKey() == r.restartKey:
+			if err := r.cam.Reconfigure(m.Camera); err == nil {
+				r.key = m.Key
+				delete(want, id)
+				ch.Updated = append(ch.Updated, id)
+				continue
+			}
+			// Privacy zones changed: replaced below.
 		}
 		r.cancel()
 		<-r.done
 		delete(s.run, id)
-		if _, ok := want[id]; ok {
-			replaced = append(replaced, id)
+		if ok {
+			ch.Replaced = append(ch.Replaced, id)
 		} else {
-			stopped = append(stopped, id)
+			ch.Stopped = append(ch.Stopped, id)
 		}
 	}
 	for _, m := range ms {
@@ -66,7 +100,7 @@ func (s *Site) Apply(ctx context.Context, ms []Member) (started, replaced, stopp
 			continue
 		}
 		cctx, cancel := context.WithCancel(ctx)
-		r := &member{key: m.Key, cancel: cancel, done: make(chan struct{})}
+		r := &member{cam: m.Camera, key: m.Key, restartKey: m.restartKey(), cancel: cancel, done: make(chan struct{})}
 		s.run[id] = r
 		s.wg.Add(1)
 		go func() {
@@ -74,11 +108,11 @@ func (s *Site) Apply(ctx context.Context, ms []Member) (started, replaced, stopp
 			defer close(r.done)
 			superviseOne(cctx, m.Camera, s.log.With("camera", id))
 		}()
-		if !slices.Contains(replaced, id) {
-			started = append(started, id)
+		if !slices.Contains(ch.Replaced, id) {
+			ch.Started = append(ch.Started, id)
 		}
 	}
-	return started, replaced, stopped
+	return ch
 }
 
 // Len is the number of cameras running.

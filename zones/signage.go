@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,9 +22,14 @@ func (s Sign) StatusAt(t time.Time) SignStatus {
 
 // Set is one camera's zones and signs. It decides which pixels may be
 // analysed and which zone a point belongs to; privacy always wins over
-// monitoring. A Set is immutable after NewSet and safe for concurrent use;
-// to change zones, build a new Set and swap it in.
-type Set struct {
+// monitoring. A Set is safe for concurrent use. Its zones change only as a
+// whole, by Replace, so that a reload reaches every stage holding the Set
+// (mask, motion, detect, tracker) without restarting any of them; each call
+// sees one version.
+type Set struct{ d atomic.Pointer[setData] }
+
+// setData is one immutable version of a Set.
+type setData struct {
 	privacy   []Zone
 	monitored []Zone
 	signs     map[string]Sign
@@ -42,7 +48,61 @@ type analysisKey struct {
 // Monitored are ignored; zs and signs are copied. NewSet does not validate
 // polygons: config validation does, before a Set is built.
 func NewSet(zs []Zone, signs map[string]Sign) *Set {
-	s := &Set{signs: maps.Clone(signs)}
+	set := &Set{}
+	set.d.Store(newData(zs, signs))
+	return set
+}
+
+// Replace makes next's zones and signs this Set's, at once for every user:
+// frames masked from now on are painted with next's privacy zones. next
+// itself stays usable and unchanged.
+func (s *Set) Replace(next *Set) { s.d.Store(next.d.Load()) }
+
+// Privacy returns the privacy zones, in config order.
+func (s *Set) Privacy() []Zone { return s.d.Load().Privacy() }
+
+// Monitored returns the monitored zones, in config order.
+func (s *Set) Monitored() []Zone { return s.d.Load().Monitored() }
+
+// SignageStatus returns the state at t of the sign of monitored zone
+// zoneID: SignMissing when the zone names no sign, the sign is not
+// registered, or there is no monitored zone zoneID.
+func (s *Set) SignageStatus(zoneID string, t time.Time) SignStatus {
+	return s.d.Load().SignageStatus(zoneID, t)
+}
+
+// ActiveAt returns the monitored zones whose signage is valid at t, in
+// config order: the only zones in which analysis is allowed at t.
+func (s *Set) ActiveAt(t time.Time) []Zone { return s.d.Load().ActiveAt(t) }
+
+// PrivacyMask returns the conservative mask of all privacy zones on a w x h
+// frame: the pixels to paint over. Cached per size; do not modify it.
+func (s *Set) PrivacyMask(w, h int) *Mask { return s.d.Load().PrivacyMask(w, h) }
+
+// AnalysisMask returns the pixels of a w x h frame that may be analysed at
+// t: the union of the monitored zones whose signage is valid at t, minus
+// every pixel a privacy zone touches. Cached per size and set of active
+// zones, so a sign expiring changes the mask at the next frame; do not
+// modify it.
+func (s *Set) AnalysisMask(w, h int, t time.Time) *Mask { return s.d.Load().AnalysisMask(w, h, t) }
+
+// ZonesAt returns the IDs of the monitored zones with valid signage at t
+// that contain pt (normalised), in config order; none if any privacy zone
+// contains pt, because privacy wins.
+func (s *Set) ZonesAt(pt Point, t time.Time) []string { return s.d.Load().ZonesAt(pt, t) }
+
+// Assign returns the first zone of ZonesAt(pt, t), and false if there is
+// none: the point must not be analysed or reported.
+func (s *Set) Assign(pt Point, t time.Time) (zoneID string, ok bool) {
+	return s.d.Load().Assign(pt, t)
+}
+
+// SignFor returns the registered sign of monitored zone zoneID, whose ID
+// and Purpose events carry; false if the zone or its sign is unknown.
+func (s *Set) SignFor(zoneID string) (Sign, bool) { return s.d.Load().SignFor(zoneID) }
+
+func newData(zs []Zone, signs map[string]Sign) *setData {
+	s := &setData{signs: maps.Clone(signs)}
 	var privPolys []Polygon
 	for _, z := range zs {
 		z.Polygon = slices.Clone(z.Polygon)
@@ -60,15 +120,15 @@ func NewSet(zs []Zone, signs map[string]Sign) *Set {
 }
 
 // Privacy returns the privacy zones, in config order.
-func (s *Set) Privacy() []Zone { return slices.Clone(s.privacy) }
+func (s *setData) Privacy() []Zone { return slices.Clone(s.privacy) }
 
 // Monitored returns the monitored zones, in config order.
-func (s *Set) Monitored() []Zone { return slices.Clone(s.monitored) }
+func (s *setData) Monitored() []Zone { return slices.Clone(s.monitored) }
 
 // SignageStatus returns the state at t of the sign of monitored zone
 // zoneID: SignMissing when the zone names no sign, the sign is not
 // registered, or there is no monitored zone zoneID.
-func (s *Set) SignageStatus(zoneID string, t time.Time) SignStatus {
+func (s *setData) SignageStatus(zoneID string, t time.Time) SignStatus {
 	for _, z := range s.monitored {
 		if z.ID == zoneID {
 			return s.status(z, t)
@@ -77,7 +137,7 @@ func (s *Set) SignageStatus(zoneID string, t time.Time) SignStatus {
 	return SignMissing
 }
 
-func (s *Set) status(z Zone, t time.Time) SignStatus {
+func (s *setData) status(z Zone, t time.Time) SignStatus {
 	if z.Signage == "" {
 		return SignMissing
 	}
@@ -90,7 +150,7 @@ func (s *Set) status(z Zone, t time.Time) SignStatus {
 
 // ActiveAt returns the monitored zones whose signage is valid at t, in
 // config order: the only zones in which analysis is allowed at t.
-func (s *Set) ActiveAt(t time.Time) []Zone {
+func (s *setData) ActiveAt(t time.Time) []Zone {
 	var out []Zone
 	for _, z := range s.monitored {
 		if s.status(z, t) == SignValid {
@@ -102,14 +162,14 @@ func (s *Set) ActiveAt(t time.Time) []Zone {
 
 // PrivacyMask returns the conservative mask of all privacy zones on a w x h
 // frame: the pixels to paint over. Cached per size; do not modify it.
-func (s *Set) PrivacyMask(w, h int) *Mask { return s.privMask.Get(w, h) }
+func (s *setData) PrivacyMask(w, h int) *Mask { return s.privMask.Get(w, h) }
 
 // AnalysisMask returns the pixels of a w x h frame that may be analysed at
 // t: the union of the monitored zones whose signage is valid at t, minus
 // every pixel a privacy zone touches. Cached per size and set of active
 // zones, so a sign expiring changes the mask at the next frame; do not
 // modify it.
-func (s *Set) AnalysisMask(w, h int, t time.Time) *Mask {
+func (s *setData) AnalysisMask(w, h int, t time.Time) *Mask {
 	var b strings.Builder
 	for _, z := range s.monitored {
 		if s.status(z, t) == SignValid {
@@ -133,7 +193,7 @@ func (s *Set) AnalysisMask(w, h int, t time.Time) *Mask {
 // ZonesAt returns the IDs of the monitored zones with valid signage at t
 // that contain pt (normalised), in config order; none if any privacy zone
 // contains pt, because privacy wins.
-func (s *Set) ZonesAt(pt Point, t time.Time) []string {
+func (s *setData) ZonesAt(pt Point, t time.Time) []string {
 	for _, z := range s.privacy {
 		if z.Polygon.Contains(pt) {
 			return nil
@@ -150,7 +210,7 @@ func (s *Set) ZonesAt(pt Point, t time.Time) []string {
 
 // Assign returns the first zone of ZonesAt(pt, t), and false if there is
 // none: the point must not be analysed or reported.
-func (s *Set) Assign(pt Point, t time.Time) (zoneID string, ok bool) {
+func (s *setData) Assign(pt Point, t time.Time) (zoneID string, ok bool) {
 	ids := s.ZonesAt(pt, t)
 	if len(ids) == 0 {
 		return "", false
@@ -160,7 +220,7 @@ func (s *Set) Assign(pt Point, t time.Time) (zoneID string, ok bool) {
 
 // SignFor returns the registered sign of monitored zone zoneID, whose ID
 // and Purpose events carry; false if the zone or its sign is unknown.
-func (s *Set) SignFor(zoneID string) (Sign, bool) {
+func (s *setData) SignFor(zoneID string) (Sign, bool) {
 	for _, z := range s.monitored {
 		if z.ID == zoneID {
 			sign, ok := s.signs[z.Signage]

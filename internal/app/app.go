@@ -134,11 +134,12 @@ func Run(ctx context.Context, o Options) error {
 	defer stop()
 	r.site = pipeline.NewSite(log)
 	site := r.site
-	started, _, _ := site.Apply(runCtx, r.members(cfg))
+	ch := site.Apply(runCtx, r.members(cfg))
+	started := ch.Started
 	if len(started) == 0 {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
 	}
-	r.audit.config(o.ConfigPath, raw, cfg, "start", started, nil, nil)
+	r.audit.config(o.ConfigPath, raw, cfg, "start", ch)
 	// Before the publisher runs, so that it tells these from leftovers.
 	r.announce(cfg)
 

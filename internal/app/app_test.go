@@ -77,6 +77,7 @@ type auditLine struct {
 	Config *struct {
 		Reason   string   `json:"reason"`
 		Started  []string `json:"started"`
+		Updated  []string `json:"updated"`
 		Replaced []string `json:"replaced"`
 		Stopped  []string `json:"stopped"`
 		Cameras  []struct {
@@ -152,8 +153,8 @@ func TestReload(t *testing.T) {
 	site := pipeline.NewSite(log)
 	r.site = site
 	defer func() { cancel(); site.Wait() }()
-	if started, _, _ := site.Apply(ctx, r.members(cfg)); !slices.Equal(started, []string{"a"}) {
-		t.Fatalf("started %v, want [a]", started)
+	if ch := site.Apply(ctx, r.members(cfg)); !slices.Equal(ch.Started, []string{"a"}) {
+		t.Fatalf("started %v, want [a]", ch.Started)
 	}
 	cur := &loaded{path: path, raw: raw, cfg: cfg}
 
@@ -163,6 +164,7 @@ func TestReload(t *testing.T) {
 		edit     func(string) string
 		kind     string   // the audit record written, "" for none
 		started  []string // for kind "config"
+		updated  []string
 		replaced []string
 		stopped  []string
 		rejected string // part of the rejection, for kind "config_rejected"
@@ -179,7 +181,13 @@ func TestReload(t *testing.T) {
 			kind: "config_rejected", rejected: "nope", cameras: 2},
 		{name: "a broker change needs a restart", edit: func(s string) string { return strings.Replace(s, ":1883", ":1884", 1) },
 			kind: "config_rejected", rejected: "mqtt", cameras: 2},
-		{name: "a zone edit restarts only its camera", edit: func(s string) string { return strings.Replace(s, "[[0.3, 0]", "[[0.4, 0]", 1) },
+		{name: "a zone edit reconfigures its camera in place", edit: func(s string) string { return strings.Replace(s, "[[0.3, 0]", "[[0.4, 0]", 1) },
+			kind: "config", updated: []string{"a"}, cameras: 2},
+		{name: "a min_score edit reconfigures in place", edit: func(s string) string {
+			return strings.Replace(s, "  - id: a\n", "  - id: a\n    detect: {min_score: 0.8}\n", 1)
+		},
+			kind: "config", updated: []string{"a"}, cameras: 2},
+		{name: "a URL change restarts only its camera", edit: func(s string) string { return strings.Replace(s, "/a\n", "/a2\n", 1) },
 			kind: "config", replaced: []string{"a"}, cameras: 2},
 		{name: "a removed camera stops", edit: func(s string) string { return strings.Replace(s, camB, "signage:\n", 1) },
 			kind: "config", stopped: []string{"b"}, cameras: 1},
@@ -201,8 +209,9 @@ func TestReload(t *testing.T) {
 			}
 			if st.kind == "config" {
 				c := lines[0].Config
-				if c.Reason != "reload" || !slices.Equal(c.Started, st.started) || !slices.Equal(c.Replaced, st.replaced) || !slices.Equal(c.Stopped, st.stopped) {
-					t.Fatalf("audit config %+v, want started %v replaced %v stopped %v", c, st.started, st.replaced, st.stopped)
+				if c.Reason != "reload" || !slices.Equal(c.Started, st.started) || !slices.Equal(c.Updated, st.updated) ||
+					!slices.Equal(c.Replaced, st.replaced) || !slices.Equal(c.Stopped, st.stopped) {
+					t.Fatalf("audit config %+v, want started %v updated %v replaced %v stopped %v", c, st.started, st.updated, st.replaced, st.stopped)
 				}
 				for _, cam := range c.Cameras {
 					if strings.Contains(cam.URL, "hunter2") {

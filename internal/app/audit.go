@@ -53,6 +53,7 @@ type auditConfig struct {
 	SHA256   string         `json:"sha256"`
 	Reason   string         `json:"reason"` // "start" or "reload"
 	Started  []string       `json:"started,omitempty"`
+	Updated  []string       `json:"updated,omitempty"` // reconfigured in place, not restarted
 	Replaced []string       `json:"replaced,omitempty"`
 	Stopped  []string       `json:"stopped,omitempty"`
 	Cameras  []auditCamera  `json:"cameras"`
@@ -113,13 +114,13 @@ func (a *auditLog) Offer(m events.Message) bool {
 	return a.next.Offer(m)
 }
 
-func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason string, started, replaced, stopped []string) {
+func (a *auditLog) config(path string, raw []byte, cfg *configs.Config, reason string, ch pipeline.Changes) {
 	if a == nil {
 		return
 	}
 	sum := sha256.Sum256(raw)
 	ac := &auditConfig{File: path, SHA256: hex.EncodeToString(sum[:]), Reason: reason,
-		Started: started, Replaced: replaced, Stopped: stopped, Signage: cfg.Signage}
+		Started: ch.Started, Updated: ch.Updated, Replaced: ch.Replaced, Stopped: ch.Stopped, Signage: cfg.Signage}
 	for _, c := range cfg.Cameras {
 		ac.Cameras = append(ac.Cameras, auditCamera{
 			ID: c.ID, URL: redact.URL(c.URL), Enabled: c.IsEnabled(), Zones: c.Zones,

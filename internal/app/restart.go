@@ -26,6 +26,22 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 	return string(b)
 }
 
+// restartKey fingerprints what a camera's running pipeline cannot change:
+// everything cameraKey covers except its zones, the signs they refer to and
+// min_score, which Camera.Reconfigure applies in place. The URL (with its
+// credentials), transport, detector and mask colour are in it: a change
+// there restarts the camera.
+func restartKey(cfg *configs.Config, c *configs.Camera) string {
+	live := *c
+	live.Zones = nil
+	live.Detect.MinScore = 0
+	b, _ := json.Marshal(struct {
+		Site string
+		Cam  configs.Camera
+	}{cfg.Site, live})
+	return string(b)
+}
+
 // needsRestart names the settings a reload cannot apply to a running
 // process: the MQTT connection, the restream server, and each camera's masked
 // outputs (restream, encoding, snapshots, recording), whose files and paths

@@ -138,6 +138,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		return
 	}
 	if string(newRaw) == string(cur.raw) {
+		r.log.Info("config unchanged; nothing to apply", "file", cur.path)
 		return
 	}
 	if why := needsRestart(cur.cfg, next); why != "" {
@@ -149,8 +150,8 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		cur.raw = newRaw // do not repeat the same rejection every poll
 		return
 	}
-	started, replaced, stopped := r.site.Apply(ctx, r.members(next))
-	for _, id := range stopped {
+	ch := r.site.Apply(ctx, r.members(next))
+	for _, id := range ch.Stopped {
 		// Replace its retained state, so subscribers do not go on
 		// trusting the last one.
 		r.sink.Offer(events.State{Camera: id, Status: events.StatusStopped, Reason: "removed from the config", TS: time.Now().UTC()})
@@ -159,8 +160,8 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		r.mu.Unlock()
 	}
 	r.announce(next)
-	r.log.Info("config reloaded", "started", started, "restarted", replaced, "stopped", stopped)
-	r.audit.config(cur.path, newRaw, next, "reload", started, replaced, stopped)
+	r.log.Info("config reloaded", "started", ch.Started, "updated_in_place", ch.Updated, "restarted", ch.Replaced, "stopped", ch.Stopped)
+	r.audit.config(cur.path, newRaw, next, "reload", ch)
 	cur.raw, cur.cfg = newRaw, next
 	r.publish(cur)
 }
@@ -175,7 +176,7 @@ func (r *runner) members(cfg *configs.Config) []pipeline.Member {
 			r.log.Error("camera not started", "camera", c.ID, "err", err)
 			continue
 		}
-		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c)})
+		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c), RestartKey: restartKey(cfg, c)})
 	}
 	return ms
 }

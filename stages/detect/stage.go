@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,9 @@ type Stage struct {
 	closeOnce sync.Once
 
 	window    image.Point
-	kind      string      // which calibration turns raw scores into confidences
-	lastSmall image.Point // size of the last too-small crop logged
+	kind      string        // which calibration turns raw scores into confidences
+	minScore  atomic.Uint64 // float64 bits; SetMinScore changes it while running
+	lastSmall image.Point   // size of the last too-small crop logged
 
 	frames, analysed, detections, errs, small atomic.Uint64
 	detectNs, lastNs                          atomic.Int64
@@ -86,7 +88,20 @@ func New(cfg Config) (*Stage, error) {
 			return nil, err
 		}
 	}
-	return &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), kind: kindOf(det)}, nil
+	s := &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), kind: kindOf(det)}
+	s.minScore.Store(math.Float64bits(cfg.MinScore))
+	return s, nil
+}
+
+// SetMinScore changes the lowest confidence reported, from the next frame
+// on: a reload of min_score needs no new detector. Values outside 0..1 are
+// refused (false).
+func (s *Stage) SetMinScore(v float64) bool {
+	if !(v >= 0 && v <= 1) {
+		return false
+	}
+	s.minScore.Store(math.Float64bits(v))
+	return true
 }
 
 // Stats returns the counters.
@@ -194,12 +209,13 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
 	res.Active = zoneIDs(active)
+	minScore := math.Float64frombits(s.minScore.Load())
 	for _, b := range boxes {
 		score := Confidence(s.kind, b.Score)
 		// The raw value is the detector's own unit; only the confidence
 		// leaves this stage.
 		s.log.Debug("detection", "frame", f.Seq(), "kind", s.kind, "raw", b.Score, "score", score)
-		if score < s.cfg.MinScore {
+		if score < minScore {
 			continue
 		}
 		r := place.ToFrame(b.Rect)
