@@ -202,18 +202,29 @@ func (g *Geometry) Content(zi int, bgr, prev []byte, fill [3]uint8) (ContentResu
 		offColour = offColour || absDiff(r.Fill[c], fill[c]) > FillTolerance
 	}
 	fy := 0.114*float64(r.Fill[0]) + 0.587*float64(r.Fill[1]) + 0.299*float64(r.Fill[2])
-	r.Noise = g.noise(z, bgr, fy)
+
+	// Luma minus the fill's, once for the grown bounds: every test below
+	// reads it.
+	b := z.bounds
+	bw, bh := b.Dx(), b.Dy()
+	ly := make([]float32, bw*bh)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := ly[(y-b.Min.Y)*bw:]
+		for x := b.Min.X; x < b.Max.X; x++ {
+			row[x-b.Min.X] = float32(luma(bgr, y*w+x) - fy)
+		}
+	}
+	r.Noise = g.noise(z, ly)
 
 	// Outside contrast: for each pixel of the grown bounds, the largest
 	// |luma - fill| of any pixel outside every zone within CoreDepth
 	// (separable max filter).
-	b := z.bounds
-	bw, bh := b.Dx(), b.Dy()
 	dev := make([]float32, bw*bh)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			if i := y*w + x; !g.union[i] {
-				dev[(y-b.Min.Y)*bw+x-b.Min.X] = float32(math.Abs(luma(bgr, i) - fy))
+				k := (y-b.Min.Y)*bw + x - b.Min.X
+				dev[k] = float32(math.Abs(float64(ly[k])))
 			}
 		}
 	}
@@ -240,12 +251,13 @@ func (g *Geometry) Content(zi int, bgr, prev []byte, fill [3]uint8) (ContentResu
 	for k, i := range z.Pixels.Idx {
 		o := int(i) * 3
 		r.MaxDeviation = max(r.MaxDeviation, int(absDiff(bgr[o], r.Fill[0])), int(absDiff(bgr[o+1], r.Fill[1])), int(absDiff(bgr[o+2], r.Fill[2])))
-		if e := math.Abs(luma(bgr, int(i)) - fy); e > exactSlack {
+		x, y := int(i)%w, int(i)/w
+		bk := (y-b.Min.Y)*bw + x - b.Min.X
+		e := math.Abs(float64(ly[bk]))
+		if e > exactSlack {
 			r.Exact = false
 		}
-		x, y := int(i)%w, int(i)/w
-		e := math.Abs(luma(bgr, int(i)) - fy)
-		c := float64(dev[(y-b.Min.Y)*bw+x-b.Min.X])
+		c := float64(dev[bk])
 		hard := false
 		for ch := range 3 {
 			if (z.Depth[k] > 0 && absDiff(bgr[o+ch], r.Fill[ch]) > HardBound) ||
@@ -256,7 +268,7 @@ func (g *Geometry) Content(zi int, bgr, prev []byte, fill [3]uint8) (ContentResu
 		spatial := hard || (e >= r.Noise && e > RingRatio*c)
 		temporal := false
 		if !spatial && prev != nil && z.Depth[k] == CoreDepth {
-			temporal = math.Abs(luma(bgr, int(i))-luma(prev, int(i))) >= r.Noise
+			temporal = math.Abs(float64(ly[bk])+fy-luma(prev, int(i))) >= r.Noise
 		}
 		if hard {
 			r.Hard++
@@ -288,7 +300,7 @@ func (g *Geometry) Content(zi int, bgr, prev []byte, fill [3]uint8) (ContentResu
 // the 10th percentile of the luma spread of the core's 8x8 blocks, within
 // [MinNoise, MaxNoise]. The flattest blocks stand for the fill; a scene
 // showing through raises only the blocks it covers.
-func (g *Geometry) noise(z *ZoneGeometry, bgr []byte, fy float64) float64 {
+func (g *Geometry) noise(z *ZoneGeometry, ly []float32) float64 {
 	w := g.W
 	var spreads []float64
 	b := z.bounds
@@ -303,7 +315,7 @@ func (g *Geometry) noise(z *ZoneGeometry, bgr []byte, fy float64) float64 {
 						full = false
 						break
 					}
-					v := 0.114*float64(bgr[3*i]) + 0.587*float64(bgr[3*i+1]) + 0.299*float64(bgr[3*i+2]) - fy
+					v := float64(ly[(y-b.Min.Y)*b.Dx()+x-b.Min.X])
 					s += v
 					ss += v * v
 				}
