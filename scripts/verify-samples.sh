@@ -14,7 +14,7 @@ check() { # name config camera clip start expected [--recording]
   local name=$1 cfg=$2 cam=$3 clip=$4 start=$5 want=$6 mode=${7:---video} got rc fps
   "$edge" verify --config "$cfg" --camera "$cam" "$mode" "$clip" --start "$start" --out "$out/$name" >"$out/$name.log" 2>&1
   rc=$?
-  case $rc in 0) got=PASS ;; 1) got=FAIL ;; *) got="ERROR(exit $rc)" ;; esac
+  case $rc in 0) got=PASS ;; 1) got=FAIL ;; 3) got=INCONCLUSIVE ;; *) got="ERROR(exit $rc)" ;; esac
   fps=$(sed -n 's/.*"processing_fps": \([0-9]*\.\?[0-9]\?\).*/\1/p' "$out/$name/report.json" 2>/dev/null | head -1)
   local mark=ok
   if [ "$got" != "$want" ]; then mark=UNEXPECTED; bad=1; fi

@@ -269,3 +269,57 @@ func TestOwnLowBitrate(t *testing.T) {
 		t.Errorf("checked %d frames, want 30", rep.FramesChecked)
 	}
 }
+
+// TestEveryProgram: an MPEG-TS with two programs, the second unmasked,
+// fails: every program's video is checked.
+func TestEveryProgram(t *testing.T) {
+	src := source(t)
+	cfg := writeConfig(t, zonePoly)
+	dir := t.TempDir()
+	codec := []string{"-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p", "-g", "10", "-bf", "0"}
+	masked, raw, ts := filepath.Join(dir, "masked.mp4"), filepath.Join(dir, "raw.mp4"), filepath.Join(dir, "two.ts")
+	ffmpeg(t, append(append([]string{"-i", src, "-vf", box(2, 0, "black")}, codec...), masked)...)
+	ffmpeg(t, append([]string{"-i", src}, append(codec, raw)...)...)
+	ffmpeg(t, "-i", masked, "-i", raw, "-map", "0:v", "-map", "1:v", "-c", "copy",
+		"-program", "title=lobby:st=0", "-program", "title=backdoor:st=1", "-f", "mpegts", ts)
+	rep := recordingVerdict(t, cfg, ts)
+	if rep.Verdict != verify.Fail || len(rep.Tracks) != 2 {
+		t.Fatalf("two programs, second unmasked: verdict %s, tracks %+v: %v", rep.Verdict, rep.Tracks, rep.Reasons)
+	}
+	if rep.Leaks[0].Track != rep.Tracks[1].Index {
+		t.Errorf("first leak in track %d, want the second program's %d", rep.Leaks[0].Track, rep.Tracks[1].Index)
+	}
+}
+
+// TestTruncatedRecording: a recording cut short mid-frame is judged on what
+// could be read and is never a PASS.
+func TestTruncatedRecording(t *testing.T) {
+	src := source(t)
+	cfg := writeConfig(t, zonePoly)
+	dir := t.TempDir()
+	ts := filepath.Join(dir, "rec.ts")
+	ffmpeg(t, "-i", src, "-vf", box(2, 0, "black"), "-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p", "-bf", "0", "-f", "mpegts", ts)
+	if rep := recordingVerdict(t, cfg, ts); rep.Verdict != verify.Pass {
+		t.Fatalf("whole recording: %s %v", rep.Verdict, rep.Reasons)
+	}
+	b, err := os.ReadFile(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cut inside a packet, and corrupt the payload of a middle packet.
+	cut := b[:len(b)*2/3+77]
+	for i := len(cut) / 3; i < len(cut)/3+2000 && i < len(cut); i++ {
+		if i%188 > 8 {
+			cut[i] ^= 0x5a
+		}
+	}
+	bad := filepath.Join(dir, "cut.ts")
+	if err := os.WriteFile(bad, cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := recordingVerdict(t, cfg, bad)
+	if rep.Verdict == verify.Pass {
+		t.Fatalf("a damaged recording passed: %+v", rep.Tracks)
+	}
+	t.Logf("%s: %v", rep.Verdict, rep.Reasons)
+}
