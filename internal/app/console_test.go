@@ -253,6 +253,25 @@ func TestConsoleAPI(t *testing.T) {
 				t.Errorf("filter let through %+v", e)
 			}
 		}
+		// The metrics count the same events the console keeps.
+		scrapeEnters := func() float64 {
+			_, _, b := cr.get(t, "/metrics", true)
+			p := expfmt.NewTextParser(model.UTF8Validation)
+			fams, err := p.TextToMetricFamilies(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if occ := metricValue(fams, "edge_zone_occupancy", "camera", "lobby", "zone", "walk"); occ < 0 {
+				t.Error("no edge_zone_occupancy for lobby/walk")
+			}
+			return metricValue(fams, "edge_events_total", "camera", "lobby", "zone", "walk", "type", "enter")
+		}
+		before := scrapeEnters()
+		cr.getJSON(t, "/api/events?camera=lobby&type=enter&limit=1000", &got)
+		after := scrapeEnters()
+		if n := float64(len(got.Events)); n < before || n > after || n == 0 {
+			t.Errorf("edge_events_total{type=enter} went %v..%v while the console kept %v enter events", before, after, n)
+		}
 		cr.getJSON(t, "/api/events?type=exit&zone=nowhere", &got)
 		if len(got.Events) != 0 {
 			t.Errorf("zone=nowhere matched %d events", len(got.Events))
