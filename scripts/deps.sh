@@ -8,7 +8,7 @@ packages=(
   pkg-config gcc
   libopencv-dev opencv-data opencv-doc
   libavcodec-dev libavutil-dev libswscale-dev libavformat-dev ffmpeg
-  mosquitto
+  mosquitto mosquitto-clients
   nats-server
   chromium
   minisign

@@ -133,7 +133,7 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 	st.StateTopic = state
 	st.ValueTemplate = "{{ value_json.status }}"
 	st.DeviceClass = "enum"
-	st.Options = []string{events.StatusConnecting, events.StatusStreaming, events.StatusError, events.StatusStopped}
+	st.Options = []string{events.StatusConnecting, events.StatusStreaming, events.StatusError, events.StatusStopped, events.StatusUnsupported}
 	st.JSONAttributesTopic = state
 	st.JSONAttributesTemplate = `{{ {"reason": value_json.reason | default(""), "codec": value_json.codec, "width": value_json.width, "height": value_json.height, "input_fps": value_json.input_fps, "processed_fps": value_json.processed_fps, "frames_dropped": value_json.frames_dropped} | tojson }}`
 	st.EntityCategory = "diagnostic"
