@@ -534,12 +534,12 @@ signage:
 		{"c1 encodes", c1.Encodes(), true},
 		{"c1 encode", c1.Encode, configs.Encode{BitrateKbps: 2000, FPS: 15}},
 		{"c1 record", c1.Record, configs.Record{Enabled: true, Dir: "./recordings", SegmentSeconds: 60, MaxBytes: 10 << 30, MaxDays: 7}},
-		{"c1 snapshots", c1.Snapshots, configs.Snapshots{Enabled: true, Crop: true}},
+		{"c1 snapshots", c1.Snapshots, configs.Snapshots{Enabled: true, Crop: true, RetainSeconds: 300}},
 		{"c2 restream", c2.Restream, false},
 		{"c2 encodes", c2.Encodes(), false},
 		{"c2 encode", c2.Encode, configs.Encode{BitrateKbps: 800, FPS: 10, Width: 640}},
 		{"c2 record", c2.Record, configs.Record{Dir: "/var/rec", SegmentSeconds: 30, MaxBytes: 2000000, MaxDays: 2}},
-		{"c2 snapshots", c2.Snapshots, configs.Snapshots{}},
+		{"c2 snapshots", c2.Snapshots, configs.Snapshots{RetainSeconds: 300}},
 	} {
 		t.Run(ch.name, func(t *testing.T) {
 			if ch.got != ch.want {

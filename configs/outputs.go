@@ -23,6 +23,9 @@ const (
 	DefaultSegmentSeconds = 60
 	DefaultRecordMaxBytes = 10 << 30 // 10 GiB per camera
 	DefaultRecordMaxDays  = 7
+	// DefaultSnapshotRetainSeconds is how long a retained snapshot stays on
+	// the broker: long enough to look at an enter, not to keep a gallery.
+	DefaultSnapshotRetainSeconds = 300
 )
 
 // Restream is the RTSP server of masked streams, one per `edge run`. It
@@ -58,6 +61,9 @@ type Snapshots struct {
 	// Crop cuts the snapshot to the person's box with a margin, instead of
 	// the whole (masked) frame.
 	Crop bool `mapstructure:"crop"`
+	// RetainSeconds is how long the retained snapshot stays on the broker
+	// before it is cleared (audited), 1..86400. It defaults to 300.
+	RetainSeconds int `mapstructure:"retain_seconds"`
 }
 
 // Record writes masked MP4 segments of the encoded stream.
@@ -90,6 +96,9 @@ func (c *Config) applyOutputDefaults() {
 		}
 		if cam.Encode.FPS == 0 {
 			cam.Encode.FPS = DefaultEncodeFPS
+		}
+		if cam.Snapshots.RetainSeconds == 0 {
+			cam.Snapshots.RetainSeconds = DefaultSnapshotRetainSeconds
 		}
 		r := &cam.Record
 		if r.Dir == "" {
@@ -125,6 +134,9 @@ func (c *Camera) validateOutputs(v *validator, p string) {
 	}
 	if e.Width != 0 && (e.Width < 64 || e.Width > 7680 || e.Width%2 != 0) {
 		v.add(p+".encode.width", "use an even width from 64 to 7680, or 0 to keep the camera's size", "width %d is not usable", e.Width)
+	}
+	if s := c.Snapshots.RetainSeconds; s < 1 || s > 86400 {
+		v.add(p+".snapshots.retain_seconds", "use 1 to 86400 seconds (default 300)", "retain_seconds %d is out of range", s)
 	}
 	r := c.Record
 	if !r.Enabled {

@@ -48,6 +48,9 @@ type Config struct {
 	MaxAge time.Duration
 	// Now is the clock for file names and ages. It defaults to time.Now.
 	Now func() time.Time
+	// OnDelete, when set, is told of every segment retention deletes (for
+	// the audit log); it runs on the recorder's goroutine.
+	OnDelete func(path string, bytes int64, age time.Duration)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Origin, when set, gives the tags that name where a segment comes from
@@ -84,6 +87,8 @@ type Recorder struct {
 	q      chan media.AccessUnit
 	closed bool
 	gap    atomic.Bool // a unit was dropped: skip to the next keyframe
+	paused atomic.Bool // gated off: units are refused
+	pause  chan struct{}
 
 	written, dropped, segments, deleted atomic.Uint64
 }
@@ -111,7 +116,7 @@ func New(cfg Config) (*Recorder, error) {
 			return nil, fmt.Errorf("record: camera %s: %w (record.dir)", cfg.Camera, err)
 		}
 	}
-	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan media.AccessUnit, QueueSize)}, nil
+	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan media.AccessUnit, QueueSize), pause: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the camera's folder.
@@ -122,7 +127,7 @@ func (r *Recorder) Dir() string { return r.dir }
 func (r *Recorder) WriteAU(au media.AccessUnit) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed || r.paused.Load() {
 		return
 	}
 	select {
@@ -132,6 +137,21 @@ func (r *Recorder) WriteAU(au media.AccessUnit) {
 		r.gap.Store(true)
 	}
 }
+
+// Pause stops recording: what is queued is written, the current segment is
+// finished, and units are refused until Resume. It does not wait.
+func (r *Recorder) Pause() {
+	r.mu.Lock()
+	r.paused.Store(true)
+	r.mu.Unlock()
+	select {
+	case r.pause <- struct{}{}:
+	default: // a pause is already pending
+	}
+}
+
+// Resume accepts units again; the next segment starts at a keyframe.
+func (r *Recorder) Resume() { r.paused.Store(false) }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
@@ -156,6 +176,12 @@ func (r *Recorder) Run(ctx context.Context) error {
 				w.finish()
 				return err
 			}
+		case <-r.pause:
+			if err := r.flush(w); err != nil {
+				return err
+			}
+			w.finish()
+			r.log.Info("recording paused: segment finished")
 		case <-ctx.Done():
 			for {
 				select {
@@ -169,6 +195,21 @@ func (r *Recorder) Run(ctx context.Context) error {
 					return nil
 				}
 			}
+		}
+	}
+}
+
+// flush writes what is queued.
+func (r *Recorder) flush(w *segmentWriter) error {
+	for {
+		select {
+		case au := <-r.q:
+			if err := w.write(au); err != nil {
+				w.finish()
+				return err
+			}
+		default:
+			return nil
 		}
 	}
 }
@@ -308,5 +349,8 @@ func (r *Recorder) retain() {
 		total -= s.size
 		r.deleted.Add(1)
 		r.log.Info("recording deleted by retention", "path", s.path, "too_old", old, "over_bytes", big)
+		if r.cfg.OnDelete != nil {
+			r.cfg.OnDelete(s.path, s.size, now.Sub(s.mod))
+		}
 	}
 }

@@ -184,6 +184,7 @@ type Path struct {
 	rtpBase uint32
 	start   time.Time // wall clock at PTS 0, for RTCP sender reports
 	closed  bool
+	paused  bool
 }
 
 // WriteAU implements Consumer: it packetises the access unit into RTP for
@@ -192,7 +193,7 @@ type Path struct {
 func (p *Path) WriteAU(au media.AccessUnit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.s.srv == nil {
+	if p.closed || p.paused || p.s.srv == nil {
 		return
 	}
 	if au.Keyframe {
@@ -260,6 +261,25 @@ func (p *Path) setParams(au media.AccessUnit) error {
 	p.start = time.Now().Add(-au.PTS)
 	p.log.Info("restream path ready", "path", "/"+p.name, "width", au.Width, "height", au.Height)
 	return nil
+}
+
+// Pause closes the stream, which disconnects every client, and refuses new
+// ones (404) until Resume; units written meanwhile are dropped.
+func (p *Path) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = true
+	if p.stream != nil {
+		p.stream.Close()
+		p.stream = nil
+	}
+}
+
+// Resume serves the path again from the next keyframe.
+func (p *Path) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = false
 }
 
 func (p *Path) current() (*gortsplib.ServerStream, error) {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -49,9 +50,23 @@ type Config struct {
 	Latest func() *mask.Frame
 	// Sink receives events (passed on) and snapshots. Required.
 	Sink Sink
+	// Retain is how long the retained snapshot stays on the broker before it
+	// is cleared; 0 keeps it until the next one. The one an earlier run left
+	// is cleared at start, and the current one when the snapshotter pauses.
+	Retain time.Duration
+	// OnClear, when set, is told of every clearing (for the audit log):
+	// how long the picture was shown and why it went.
+	OnClear func(shown time.Duration, reason string)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
+
+// Reasons given to OnClear.
+const (
+	ClearRetention = "retention"
+	ClearPaused    = "paused"
+	ClearStart     = "left by an earlier run"
+)
 
 // Stats are a Snapshotter's counters.
 type Stats struct {
@@ -71,9 +86,11 @@ type Snapshotter struct {
 	cfg Config
 	log *slog.Logger
 
-	mu     sync.Mutex
-	q      chan job
-	closed bool
+	mu      sync.Mutex
+	q       chan job
+	closed  bool
+	paused  bool
+	shownAt time.Time // when the retained snapshot was published; zero when none
 
 	published, dropped, failed atomic.Uint64
 }
@@ -129,7 +146,7 @@ func (s *Snapshotter) enqueue(id string, box *[4]float64) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || s.paused {
 		f.Close()
 		return false
 	}
@@ -141,6 +158,48 @@ func (s *Snapshotter) enqueue(id string, box *[4]float64) bool {
 		f.Close()
 		return false
 	}
+}
+
+// Pause stops snapshots until Resume: events pass on without one, and
+// queued pictures are dropped unpublished.
+func (s *Snapshotter) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = true
+	for done := false; !done; {
+		select {
+		case j := <-s.q:
+			j.frame.Close()
+		default:
+			done = true
+		}
+	}
+	if !s.shownAt.IsZero() {
+		s.clear(ClearPaused)
+	}
+}
+
+// clear removes the retained snapshot; call with mu held.
+func (s *Snapshotter) clear(reason string) {
+	shown := time.Duration(0)
+	if !s.shownAt.IsZero() {
+		shown = time.Since(s.shownAt)
+	}
+	s.shownAt = time.Time{}
+	if !s.cfg.Sink.Offer(events.ClearSnapshot{Camera: s.cfg.Camera}) {
+		s.log.Warn("retained snapshot not cleared: sink full", "reason", reason)
+		return
+	}
+	if s.cfg.OnClear != nil {
+		s.cfg.OnClear(shown, reason)
+	}
+}
+
+// Resume makes snapshots again.
+func (s *Snapshotter) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = false
 }
 
 // Stats returns the counters.
@@ -163,10 +222,24 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	expire := time.NewTimer(time.Hour)
+	expire.Stop()
+	defer expire.Stop()
+	if s.cfg.Retain > 0 {
+		s.mu.Lock()
+		s.clear(ClearStart)
+		s.mu.Unlock()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-expire.C:
+			s.mu.Lock()
+			if !s.shownAt.IsZero() && time.Since(s.shownAt) >= s.cfg.Retain {
+				s.clear(ClearRetention)
+			}
+			s.mu.Unlock()
 		case j := <-s.q:
 			b, err := JPEG(j.frame, j.box, s.cfg.Margin, s.cfg.Quality)
 			j.frame.Close()
@@ -175,11 +248,20 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 				s.log.Warn("snapshot not made", "event", j.eventID, "err", err)
 				continue
 			}
-			if s.cfg.Sink.Offer(events.Snapshot{Camera: s.cfg.Camera, EventID: j.eventID, JPEG: b}) {
+			s.mu.Lock()
+			switch {
+			case s.paused:
+				s.dropped.Add(1) // made before the pause, not to be shown after it
+			case s.cfg.Sink.Offer(events.Snapshot{Camera: s.cfg.Camera, EventID: j.eventID, JPEG: b}):
 				s.published.Add(1)
-			} else {
+				s.shownAt = time.Now()
+				if s.cfg.Retain > 0 {
+					expire.Reset(s.cfg.Retain)
+				}
+			default:
 				s.dropped.Add(1)
 			}
+			s.mu.Unlock()
 		}
 	}
 }

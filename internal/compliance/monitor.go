@@ -1,0 +1,322 @@
+package compliance
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/zones"
+)
+
+// Auditor takes audit records (internal/audit.Log).
+type Auditor interface {
+	Write(kind string, data any) error
+}
+
+// Sink takes MQTT messages without blocking (pipeline.Sink).
+type Sink interface {
+	Offer(m events.Message) bool
+}
+
+// Audit record kinds written by the Monitor.
+const (
+	KindSignStatus   = "sign_status"
+	KindOutputsGated = "outputs_gated"
+	KindAlert        = "alert"
+)
+
+// Config configures a Monitor.
+type Config struct {
+	// Sink receives compliance states and alerts. Required.
+	Sink Sink
+	// Audit receives sign status changes, gating and alerts; nil for none.
+	Audit Auditor
+	// Now is the clock; it defaults to time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Monitor keeps every camera's outputs in line with its sign.
+type Monitor struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	conf    *configs.Config
+	cams    map[string]*camera
+	signs   map[string]string // sign id -> last lifecycle seen
+	publish map[string]events.Compliance
+}
+
+type camera struct {
+	gate    Gate
+	outputs map[string]Pausable // by output name
+	known   bool                // gate decided at least once
+}
+
+// New returns a Monitor with no config yet: every gate is closed.
+func New(cfg Config) *Monitor {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Monitor{cfg: cfg, log: cfg.Logger, cams: map[string]*camera{}, signs: map[string]string{}, publish: map[string]events.Compliance{}}
+}
+
+// Register records a camera's pausable outputs (by name: "restream",
+// "record", "snapshots") and returns its gate, closed until the camera's
+// sign is seen valid. Registering again adds outputs to the same gate.
+func (m *Monitor) Register(cameraID string, outputs map[string]Pausable) *Gate {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.camera(cameraID)
+	for name, o := range outputs {
+		c.outputs[name] = o
+		o.Pause() // closed until decided
+	}
+	c.known = false
+	return &c.gate
+}
+
+func (m *Monitor) camera(id string) *camera {
+	c := m.cams[id]
+	if c == nil {
+		c = &camera{outputs: map[string]Pausable{}}
+		m.cams[id] = c
+	}
+	return c
+}
+
+// Apply puts cfg in force and checks it at once.
+func (m *Monitor) Apply(cfg *configs.Config) {
+	m.mu.Lock()
+	m.conf = cfg
+	m.mu.Unlock()
+	m.Check()
+}
+
+// Run checks every second until ctx is done.
+func (m *Monitor) Run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Check()
+		}
+	}
+}
+
+// Alert publishes a and writes it to the audit log.
+func (m *Monitor) Alert(a events.Alert) {
+	m.mu.Lock()
+	site := ""
+	if m.conf != nil {
+		site = m.conf.Site
+	}
+	m.mu.Unlock()
+	m.alert(site, a)
+}
+
+func (m *Monitor) alert(site string, a events.Alert) {
+	a.ID, a.Site = events.NewID(), site
+	if a.TS.IsZero() {
+		a.TS = m.cfg.Now().UTC()
+	}
+	m.audit(KindAlert, a)
+	if !m.cfg.Sink.Offer(a) {
+		m.log.Warn("alert not queued for MQTT", "type", a.Type)
+	}
+}
+
+func (m *Monitor) audit(kind string, data any) {
+	if m.cfg.Audit == nil {
+		return
+	}
+	if err := m.cfg.Audit.Write(kind, data); err != nil {
+		m.log.Error("audit record not written", "kind", kind, "err", err)
+	}
+}
+
+// signChange is the audit record of a sign's new lifecycle.
+type signChange struct {
+	Sign      string    `json:"sign"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to"`
+	ExpiresAt time.Time `json:"expires_at"`
+	UsedBy    []string  `json:"used_by,omitempty"`
+}
+
+// gating is the audit record of a camera's outputs going off or on.
+type gating struct {
+	Camera  string   `json:"camera"`
+	Outputs []string `json:"outputs"`
+	Active  bool     `json:"active"`
+	Reason  string   `json:"reason,omitempty"`
+}
+
+// Check evaluates every sign at the current time and acts on changes.
+func (m *Monitor) Check() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cfg := m.conf
+	if cfg == nil {
+		return
+	}
+	now := m.cfg.Now()
+	states := map[string]configs.SignState{}
+	for _, s := range cfg.SignStates(now, configs.SignExpiryAlert) {
+		states[s.ID] = s
+		last, seen := m.signs[s.ID]
+		if seen && last == s.Lifecycle {
+			continue
+		}
+		m.signs[s.ID] = s.Lifecycle
+		m.audit(KindSignStatus, signChange{Sign: s.ID, From: last, To: s.Lifecycle, ExpiresAt: s.Expires, UsedBy: s.UsedBy})
+		if len(s.UsedBy) == 0 {
+			continue
+		}
+		switch s.Lifecycle {
+		case configs.LifecycleExpired:
+			m.alert(cfg.Site, events.Alert{Type: events.AlertSignExpired, Sign: s.ID,
+				Message: fmt.Sprintf("sign %s expired at %s: %v are off until it is verified in place again and the config reloaded with a new expires_at",
+					s.ID, s.Expires.UTC().Format(time.RFC3339), s.UsedBy)})
+		case configs.LifecycleExpiring:
+			m.alert(cfg.Site, events.Alert{Type: events.AlertSignExpiring, Sign: s.ID,
+				Message: fmt.Sprintf("sign %s expires at %s (within 7 days): verify it in place and renew expires_at, or %v stop",
+					s.ID, s.Expires.UTC().Format(time.RFC3339), s.UsedBy)})
+		}
+	}
+	for id := range m.signs {
+		if _, ok := states[id]; !ok {
+			delete(m.signs, id) // removed from the register
+		}
+	}
+
+	running := map[string]bool{}
+	for _, c := range cfg.EnabledCameras() {
+		running[c.ID] = true
+		comp := m.compliance(c, states, now)
+		m.gate(c, comp)
+		key := comp
+		key.TS = time.Time{}
+		if last, ok := m.publish[c.ID]; ok && reflect.DeepEqual(last, key) {
+			continue
+		}
+		m.publish[c.ID] = key
+		if !m.cfg.Sink.Offer(comp) {
+			delete(m.publish, c.ID) // try again next check
+		}
+	}
+	for id, c := range m.cams {
+		if !running[id] && c.gate.Open() {
+			// A camera switched off keeps no image output running.
+			m.setGate(id, c, false, "camera removed or disabled", nil)
+		}
+	}
+	for id := range m.publish {
+		if !running[id] {
+			delete(m.publish, id)
+		}
+	}
+}
+
+// compliance builds the camera's status at now.
+func (m *Monitor) compliance(c *configs.Camera, states map[string]configs.SignState, now time.Time) events.Compliance {
+	comp := events.Compliance{Camera: c.ID, Outputs: []events.OutputStatus{}, Zones: []events.ZoneCompliance{}, TS: now.UTC()}
+	allowed, reason := false, "the camera has no sign: set cameras["+c.ID+"].signage"
+	if c.Signage != "" {
+		st, ok := states[c.Signage]
+		ss := &events.SignStatus{ID: c.Signage, Status: "missing"}
+		if ok {
+			ss = &events.SignStatus{ID: st.ID, Status: st.Lifecycle, Purpose: st.Purpose, ExpiresAt: st.Expires.UTC()}
+		}
+		comp.Sign = ss
+		switch {
+		case !ok:
+			reason = "camera sign " + c.Signage + " is not registered"
+		case st.Valid():
+			allowed, reason = true, ""
+		case st.Lifecycle == configs.LifecycleExpired:
+			reason = fmt.Sprintf("camera sign %s expired at %s: renew it (verify it in place, update expires_at) and reload", st.ID, st.Expires.UTC().Format(time.RFC3339))
+		default:
+			reason = fmt.Sprintf("camera sign %s is not valid before %s", st.ID, st.Verified.UTC().Format(time.RFC3339))
+		}
+	}
+	for _, name := range c.ImageOutputs() {
+		o := events.OutputStatus{Name: name, Active: allowed}
+		if !allowed {
+			o.Reason = reason
+		}
+		comp.Outputs = append(comp.Outputs, o)
+	}
+	for _, z := range c.Zones {
+		if zones.Kind(z.Kind) != zones.Monitored {
+			continue
+		}
+		st, ok := states[z.Signage]
+		zc := events.ZoneCompliance{ID: z.ID, Sign: events.SignStatus{ID: z.Signage, Status: "missing"}}
+		if ok {
+			zc.Sign = events.SignStatus{ID: st.ID, Status: st.Lifecycle, Purpose: st.Purpose, ExpiresAt: st.Expires.UTC()}
+			zc.Analysed = st.Valid()
+		}
+		comp.Zones = append(comp.Zones, zc)
+	}
+	return comp
+}
+
+// gate opens or closes the camera's outputs to match comp.
+func (m *Monitor) gate(c *configs.Camera, comp events.Compliance) {
+	cam := m.cams[c.ID]
+	if cam == nil {
+		return // no image outputs built for it
+	}
+	allowed, reason := true, ""
+	for _, o := range comp.Outputs {
+		if !o.Active {
+			allowed, reason = false, o.Reason
+		}
+	}
+	if len(comp.Outputs) == 0 {
+		allowed, reason = false, "no image output is switched on"
+	}
+	if cam.known && cam.gate.Open() == allowed {
+		return
+	}
+	m.setGate(c.ID, cam, allowed, reason, c.ImageOutputs())
+}
+
+func (m *Monitor) setGate(id string, cam *camera, open bool, reason string, outs []string) {
+	cam.known = true
+	cam.gate.open.Store(open)
+	names := make([]string, 0, len(cam.outputs))
+	for name, o := range cam.outputs {
+		if open {
+			o.Resume()
+		} else {
+			o.Pause()
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if outs == nil {
+		outs = names
+	}
+	m.audit(KindOutputsGated, gating{Camera: id, Outputs: outs, Active: open, Reason: reason})
+	if open {
+		m.log.Info("image outputs on: camera sign valid", "camera", id, "outputs", outs)
+	} else {
+		m.log.Warn("image outputs gated off", "camera", id, "outputs", outs, "reason", reason)
+	}
+}
