@@ -196,22 +196,16 @@ func countTypes(evs []events.Event, zone string) (enters, exits int) {
 }
 
 // readAudit returns the ids of the events edge produced, in order.
-func readAudit(t *testing.T, path string) []string {
+// readAudit returns the ids of the events in the audit folder dir, in order.
+func readAudit(t *testing.T, dir string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var ids []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(strings.NewReader(readAuditText(t, dir)))
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var r struct {
 			Kind  string        `json:"kind"`
-			Event *events.Event `json:"event"`
+			Event *events.Event `json:"data"`
 		}
 		// A line being written may be partial.
 		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Kind == "event" && r.Event != nil {
@@ -274,8 +268,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := subscribe(t, mq.URL(), "e2e", "e2e-subscriber")
-	audit := filepath.Join(dir, "audit.jsonl")
-	run := start(t, "edge run", "run", "--config", cfgPath, "--audit", audit, "--http", "127.0.0.1:0")
+	audit := filepath.Join(dir, "audit")
+	run := start(t, "edge run", "run", "--config", cfgPath, "--audit", audit, "--key", filepath.Join(dir, "key", "device.key"), "--http", "127.0.0.1:0")
 
 	// People walk through the signed walkway: at least one enter and one exit.
 	waitFor(t, 150*time.Second, "an enter and an exit in the walkway", func() bool {
@@ -391,7 +385,7 @@ func TestEndToEnd(t *testing.T) {
 		writeConfig(t, cfgPath, bad)
 		_ = run.cmd.Process.Signal(syscall.SIGHUP)
 		waitFor(t, 15*time.Second, "the rejected reload in the audit log", func() bool {
-			return strings.Contains(readFile(t, audit), `"kind":"config_rejected"`)
+			return strings.Contains(readAuditText(t, audit), `"kind":"config_rejected"`)
 		})
 		// The walkway sign expires: detection there stops, and the state says so.
 		expired := strings.Replace(string(good), "expires_at: 2099-01-01T00:00:00Z", "expires_at: 2026-01-02T00:00:00Z", 1)
@@ -418,7 +412,7 @@ func TestEndToEnd(t *testing.T) {
 		if m := len(readAudit(t, audit)); m != n {
 			t.Errorf("%d events produced after the walkway's sign expired", m-n)
 		}
-		if !strings.Contains(readFile(t, audit), `"reason":"reload"`) {
+		if !strings.Contains(readAuditText(t, audit), `"reason":"reload"`) {
 			t.Error("no config reload in the audit log")
 		}
 	})
@@ -433,6 +427,15 @@ func TestEndToEnd(t *testing.T) {
 	if out := run.out.String(); strings.Contains(out, "panic") {
 		t.Errorf("edge run panicked:\n%s", tail(out, 40))
 	}
+	// The real run's audit chain is whole, from start to the signed stop.
+	if code, out := runEdge(t, binary(t), "audit", "verify", audit); code != 0 || !strings.Contains(out, "audit chain whole") {
+		t.Errorf("edge audit verify on the run's log: exit %d\n%s", code, out)
+	}
+	for _, kind := range []string{`"kind":"start"`, `"kind":"stop"`, `"reason":"stop"`, `"kind":"sign_status"`} {
+		if !strings.Contains(readAuditText(t, audit), kind) {
+			t.Errorf("no %s record in the audit log", kind)
+		}
+	}
 
 }
 
@@ -445,6 +448,17 @@ func writeConfig(t *testing.T, path, body string) {
 	if err := os.Rename(tmp, path); err != nil { // atomic, as editors and config tools do
 		t.Fatal(err)
 	}
+}
+
+// readAuditText is every audit file in dir, in order.
+func readAuditText(t *testing.T, dir string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
+	var b strings.Builder
+	for _, f := range files {
+		b.WriteString(readFile(t, f))
+	}
+	return b.String()
 }
 
 func readFile(t *testing.T, path string) string {

@@ -22,7 +22,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	path := fs.String("config", "", "config `FILE` (YAML)")
 	embedded := fs.String("embedded-broker", broker.DefaultAddr, "listen `ADDR` of the embedded MQTT broker, used when mqtt.broker is empty")
 	print := fs.Bool("print", false, "also print what is published, as a subscriber sees it")
-	audit := fs.String("audit", "", "append config changes, every event produced and masking counts to `FILE` (JSON lines)")
+	audit := fs.String("audit", "", "tamper-evident audit log `DIR` (default: the config's audit.dir, ./state/audit)")
+	keyPath := fs.String("key", "", "device key `FILE` that signs audit checkpoints (default $EDGE_DEVICE_KEY or ~/.config/edge/device.key; created on first use)")
 	httpAddr := fs.String("http", "", "serve the operator console, API and metrics on `ADDR` instead of http.addr (default 127.0.0.1:8080; off: none)")
 	watchEvery := fs.Duration("watch-config", 2*time.Second, "check the config file for changes this often (0: only on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
@@ -42,7 +43,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		printTo = os.Stdout
 	}
 	return app.Run(ctx, app.Options{
-		ConfigPath: *path, EmbeddedBroker: *embedded, Print: printTo, AuditPath: *audit,
+		ConfigPath: *path, EmbeddedBroker: *embedded, Print: printTo, AuditDir: *audit, KeyPath: *keyPath,
 		WatchEvery: *watchEvery, Reload: hup, HTTPAddr: *httpAddr, Build: version,
 	})
 }

@@ -11,10 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/audit"
 	"github.com/edgeprivacy/edge/internal/broker"
+	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/console"
 	"github.com/edgeprivacy/edge/internal/hass"
 	"github.com/edgeprivacy/edge/internal/metrics"
@@ -33,8 +36,12 @@ type Options struct {
 	EmbeddedBroker string
 	// Print, when set, receives what is published, as a subscriber sees it.
 	Print io.Writer
-	// AuditPath, when set, is the JSON-lines audit log appended to.
-	AuditPath string
+	// AuditDir, when set, replaces the config's audit.dir: the folder of the
+	// tamper-evident audit log, which is always kept.
+	AuditDir string
+	// KeyPath is the device key that signs audit checkpoints; empty means
+	// devicekey.DefaultPath. It is created on first use.
+	KeyPath string
 	// WatchEvery is how often the config file is checked for changes; 0
 	// reloads only on Reload.
 	WatchEvery time.Duration
@@ -43,7 +50,8 @@ type Options struct {
 	// HTTPAddr, when set, replaces http.addr of the config ("off": no HTTP
 	// server); the same rules apply to it.
 	HTTPAddr string
-	// Build is the edge version, reported in the MQTT heartbeat.
+	// Build is the edge version, reported in the MQTT heartbeat and written
+	// to the audit log at start.
 	Build string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -101,20 +109,30 @@ func Run(ctx context.Context, o Options) error {
 	r.sink = pub
 	r.prefix = cfg.Topics()
 	r.mqtt = pub.Stats
-	if o.AuditPath != "" {
-		a, err := openAudit(o.AuditPath, pub, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		r.audit, r.sink = a, a
+	auditDir := cfg.Audit.Dir
+	if o.AuditDir != "" {
+		auditDir = o.AuditDir
 	}
+	a, err := openAudit(auditDir, cfg.Audit.MaxBytes, o.KeyPath, pub, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close() // the stop record and checkpoint, after everything has stopped
+	a.write(kindStart, struct {
+		Version string `json:"version"`
+		Go      string `json:"go"`
+		PID     int    `json:"pid"`
+		Config  string `json:"config"`
+	}{o.Build, goruntime.Version(), os.Getpid(), o.ConfigPath})
+	a.checkpoint(audit.ReasonStart)
+	r.audit, r.sink = a, a
+	r.mon = compliance.New(compliance.Config{Sink: pub, Audit: a, Logger: log})
 	// Events pass the metrics and the console's live list on their way to
 	// the audit log and MQTT.
 	recent := console.NewEvents(1000)
 	r.metrics = metrics.New(r)
 	r.sink = r.metrics.Sink(recent.Sink(r.sink))
-	if r.outs, err = newOutputs(cfg, log); err != nil {
+	if r.outs, err = newOutputs(cfg, log, r.mon, a); err != nil {
 		return err
 	}
 	r.outs.origin = r.recordingOrigin
@@ -123,7 +141,7 @@ func Run(ctx context.Context, o Options) error {
 	if cfg.HTTP.Enabled() {
 		// Listen before any camera starts: a port in use fails the start.
 		web, err = console.New(console.Config{HTTP: cfg.HTTP, Backend: r, Events: recent, Metrics: r.metrics.Handler(),
-			AuditPath: o.AuditPath, Logger: log})
+			AuditPath: auditDir, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -139,7 +157,10 @@ func Run(ctx context.Context, o Options) error {
 	if len(started) == 0 {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
 	}
-	r.audit.config(o.ConfigPath, raw, cfg, "start", ch)
+	r.audit.config(o.ConfigPath, raw, nil, cfg, "start", ch)
+	// Gates open only now, before any output runs: until then every image
+	// output is paused and the encoder fed nothing.
+	r.mon.Apply(cfg)
 	// Before the publisher runs, so that it tells these from leftovers.
 	r.announce(cfg)
 
@@ -160,6 +181,14 @@ func Run(ctx context.Context, o Options) error {
 		}()
 		log.Info("operator console, API and metrics", "url", web.URL(), "auth", cfg.HTTP.Username != "")
 	}
+	wg.Add(2)
+	go func() { defer wg.Done(); r.mon.Run(runCtx) }()
+	go func() {
+		defer wg.Done()
+		a.l.CheckpointEvery(runCtx, time.Duration(cfg.Audit.CheckpointMinutes)*time.Minute, func(err error) {
+			log.Error("audit checkpoint failed", "err", err)
+		})
+	}()
 	pubDone := make(chan error, 1)
 	wg.Add(1)
 	go func() {

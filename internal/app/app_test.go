@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -87,24 +88,44 @@ type auditLine struct {
 	} `json:"config"`
 }
 
-func readAuditLines(t *testing.T, path string) []auditLine {
+// readAuditLines returns the config and config_rejected records of the
+// audit folder dir, in order.
+func readAuditLines(t *testing.T, dir string) []auditLine {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
 	var out []auditLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l auditLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		out = append(out, l)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var r struct {
+				Kind string          `json:"kind"`
+				Data json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("audit line %q: %v", sc.Text(), err)
+			}
+			l := auditLine{Kind: r.Kind}
+			switch r.Kind {
+			case "config":
+				if err := json.Unmarshal(r.Data, &l.Config); err != nil {
+					t.Fatal(err)
+				}
+			case "config_rejected":
+				if err := json.Unmarshal(r.Data, &l); err != nil {
+					t.Fatal(err)
+				}
+				l.Kind = r.Kind
+			default:
+				continue
+			}
+			out = append(out, l)
+		}
+		f.Close()
 	}
 	return out
 }
@@ -139,14 +160,14 @@ func TestReload(t *testing.T) {
 	sink := &sinkRecorder{}
 	log := quietLogger()
 	r := newRunner(log, sink)
-	auditPath := filepath.Join(dir, "audit.jsonl")
-	a, err := openAudit(auditPath, sink, log)
+	auditPath := filepath.Join(dir, "audit")
+	a, err := openAudit(auditPath, 0, filepath.Join(dir, "key", "device.key"), sink, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
 	r.audit, r.sink = a, a
-	if r.outs, err = newOutputs(cfg, log); err != nil {
+	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: sink}), a); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -253,13 +274,13 @@ func TestRunReloadsOnSignal(t *testing.T) {
 	port := closedPort(t)
 	base := fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), port)
 	writeFile(t, path, base)
-	auditPath := filepath.Join(dir, "audit.jsonl")
+	auditPath := filepath.Join(dir, "audit")
 	reload := make(chan os.Signal, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, AuditPath: auditPath, Reload: reload, HTTPAddr: "127.0.0.1:0", Logger: quietLogger()})
+		done <- Run(ctx, Options{ConfigPath: path, AuditDir: auditPath, KeyPath: filepath.Join(dir, "key", "device.key"), Reload: reload, HTTPAddr: "127.0.0.1:0", Logger: quietLogger()})
 	}()
 	waitAudit := func(what string, ok func([]auditLine) bool) {
 		t.Helper()
@@ -299,7 +320,7 @@ func TestRunRefusesWithoutCameras(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, strings.Replace(fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)), "  - id: a\n", "  - id: a\n    enabled: false\n", 1))
-	err := Run(context.Background(), Options{ConfigPath: path, HTTPAddr: "off", Logger: quietLogger()})
+	err := Run(context.Background(), Options{ConfigPath: path, AuditDir: filepath.Join(dir, "audit"), KeyPath: filepath.Join(dir, "key", "device.key"), HTTPAddr: "off", Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "no camera could be started") {
 		t.Fatalf("Run = %v, want no camera could be started", err)
 	}

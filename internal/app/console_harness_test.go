@@ -83,12 +83,12 @@ func startConsoleRun(t *testing.T) *consoleRun {
 	t.Cleanup(cam.Close)
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
 	cr := &consoleRun{base: "http://" + httpAddr, cfgPath: filepath.Join(dir, "edge.yaml"),
-		auditPath: filepath.Join(dir, "audit.jsonl"), done: make(chan error, 1)}
+		auditPath: filepath.Join(dir, "audit"), done: make(chan error, 1)}
 	writeFile(t, cr.cfgPath, fmt.Sprintf(consoleConfig, filepath.Join(dir, "spool"), cam.Addr(), consoleUser, consolePass))
 	ctx, cancel := context.WithCancel(context.Background())
 	cr.cancel = cancel
 	go func() {
-		cr.done <- Run(ctx, Options{ConfigPath: cr.cfgPath, AuditPath: cr.auditPath, HTTPAddr: httpAddr,
+		cr.done <- Run(ctx, Options{ConfigPath: cr.cfgPath, AuditDir: cr.auditPath, KeyPath: filepath.Join(dir, "key", "device.key"), HTTPAddr: httpAddr,
 			EmbeddedBroker: "127.0.0.1:0", Logger: quietLogger()})
 	}()
 	t.Cleanup(func() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -39,7 +40,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	log := quietLogger()
 	r := newRunner(log, sink)
 	r.prefix = "edge"
-	if r.outs, err = newOutputs(cfg, log); err != nil {
+	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

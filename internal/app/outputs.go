@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -20,10 +21,14 @@ import (
 // server, and per camera an encoder, a recorder and a snapshotter. Each
 // runs on its own goroutine, fed only masked frames.
 type outputs struct {
-	cfg  *configs.Config
-	log  *slog.Logger
-	srv  *restream.Server // nil when no camera restreams
-	runs []func(context.Context) error
+	cfg *configs.Config
+	log *slog.Logger
+	srv *restream.Server // nil when no camera restreams
+	// mon gates every image output on its camera's sign; audit records
+	// what retention deletes (nil writes nothing).
+	mon   *compliance.Monitor
+	audit *auditLog
+	runs  []func(context.Context) error
 	// origin gives a camera's recording origin tags (nil: none).
 	origin func(camera string) map[string]string
 
@@ -33,8 +38,8 @@ type outputs struct {
 	wg  sync.WaitGroup
 }
 
-func newOutputs(cfg *configs.Config, log *slog.Logger) (*outputs, error) {
-	o := &outputs{cfg: cfg, log: log}
+func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, aud *auditLog) (*outputs, error) {
+	o := &outputs{cfg: cfg, log: log, mon: mon, audit: aud}
 	for _, c := range cfg.EnabledCameras() {
 		if c.Restream {
 			srv, err := restream.NewServer(restream.ServerConfig{
@@ -57,19 +62,34 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 	clog := o.log.With("camera", c.ID)
 	var outs []pipeline.Output
 	var consumers []restream.Consumer
+	// Every image output is paused until the monitor has seen the camera's
+	// sign valid, and again whenever it is not.
+	gated := map[string]compliance.Pausable{}
 	if c.Restream && o.srv != nil {
-		consumers = append(consumers, o.srv.Path(c.ID))
+		p := o.srv.Path(c.ID)
+		consumers = append(consumers, p)
+		gated["restream"] = p
 	}
 	if c.Record.Enabled {
+		id := c.ID
 		rec, err := record.New(record.Config{
 			Camera: c.ID, Dir: c.Record.Dir, Segment: time.Duration(c.Record.SegmentSeconds) * time.Second,
 			MaxBytes: c.Record.MaxBytes, MaxAge: time.Duration(c.Record.MaxDays) * 24 * time.Hour, Logger: o.log,
 			Origin: o.originOf(c.ID),
+			OnDelete: func(path string, size int64, age time.Duration) {
+				o.audit.write(kindRecordDeleted, struct {
+					Camera string  `json:"camera"`
+					File   string  `json:"file"`
+					Bytes  int64   `json:"bytes"`
+					AgeS   float64 `json:"age_s"`
+				}{id, path, size, sinceSeconds(age)})
+			},
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 		consumers = append(consumers, rec)
+		gated["record"] = rec
 		o.add(rec.Run)
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
@@ -85,15 +105,31 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		o.add(enc.Run)
 	}
 	if c.Snapshots.Enabled {
+		id := c.ID
 		snap, err := snapshot.New(snapshot.Config{
 			Camera: c.ID, TopicPrefix: o.cfg.Topics(), Crop: c.Snapshots.Crop,
 			Latest: latest, Sink: sink, Logger: o.log,
+			Retain: time.Duration(c.Snapshots.RetainSeconds) * time.Second,
+			OnClear: func(shown time.Duration, reason string) {
+				o.audit.write(kindSnapshotClear, struct {
+					Camera string  `json:"camera"`
+					ShownS float64 `json:"shown_s"`
+					Reason string  `json:"reason"`
+				}{id, sinceSeconds(shown), reason})
+			},
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 		sink = snap
 		o.add(snap.Run)
+		gated["snapshots"] = snap
+	}
+	if len(gated) > 0 {
+		g := o.mon.Register(c.ID, gated)
+		for i := range outs {
+			outs[i] = g.Wrap(outs[i]) // nothing is encoded off-sign
+		}
 	}
 	return sink, outs, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/compliance"
 )
 
 // TestOutputsLifecycle: outputs built before start run once started, outputs
@@ -38,7 +39,7 @@ signage:
 		t.Fatal(err)
 	}
 	log := quietLogger()
-	o, err := newOutputs(cfg, log)
+	o, err := newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestOutputsWithoutRestream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := newOutputs(cfg, quietLogger())
+	o, err := newOutputs(cfg, quietLogger(), compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -25,6 +26,7 @@ type runner struct {
 	log   *slog.Logger
 	sink  pipeline.Sink
 	audit *auditLog
+	mon   *compliance.Monitor // gates image outputs; alerts
 	outs  *outputs
 
 	pubErr error // why the publisher stopped early, if it did
@@ -135,6 +137,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 	if err != nil {
 		r.log.Error("config reload rejected; the running config stays in force", "file", cur.path, "err", err)
 		r.audit.rejected(err)
+		r.alert(events.Alert{Type: events.AlertReloadRejected, Message: "config reload rejected; the running config stays in force: fix the problems and save again", Errors: problems(err)})
 		return
 	}
 	if string(newRaw) == string(cur.raw) {
@@ -147,6 +150,7 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		err := fmt.Errorf("config %s changes %s, which a running edge cannot apply: restart edge to apply it (nothing of this change was applied)", cur.path, why)
 		r.log.Error("config reload rejected; the running config stays in force", "err", err)
 		r.audit.rejected(err)
+		r.alert(events.Alert{Type: events.AlertReloadRejected, Message: err.Error(), Errors: []string{err.Error()}})
 		cur.raw = newRaw // do not repeat the same rejection every poll
 		return
 	}
@@ -161,7 +165,11 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 	}
 	r.announce(next)
 	r.log.Info("config reloaded", "started", ch.Started, "updated_in_place", ch.Updated, "restarted", ch.Replaced, "stopped", ch.Stopped)
-	r.audit.config(cur.path, newRaw, next, "reload", ch)
+	r.audit.config(cur.path, newRaw, cur.cfg, next, "reload", ch)
+	if r.mon != nil {
+		r.mon.Apply(next) // a renewed sign reopens outputs here
+	}
+	r.alert(events.Alert{Type: events.AlertReloadAccepted, Message: fmt.Sprintf("config reloaded: started %v, updated in place %v, restarted %v, stopped %v", ch.Started, ch.Updated, ch.Replaced, ch.Stopped)})
 	cur.raw, cur.cfg = newRaw, next
 	r.publish(cur)
 }
@@ -174,6 +182,11 @@ func (r *runner) members(cfg *configs.Config) []pipeline.Member {
 		cam, err := r.build(cfg, c)
 		if err != nil {
 			r.log.Error("camera not started", "camera", c.ID, "err", err)
+			r.audit.write(kindCameraRefused, struct {
+				Camera string `json:"camera"`
+				Error  string `json:"error"`
+			}{c.ID, err.Error()})
+			r.alert(events.Alert{Type: events.AlertCameraRefused, Camera: c.ID, Message: "camera not started: " + err.Error()})
 			continue
 		}
 		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c), RestartKey: restartKey(cfg, c)})
@@ -212,6 +225,17 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 		cc.ObserveStage = r.metrics.ObserveStage
 	}
 	return pipeline.NewCamera(cc)
+}
+
+// alert publishes a through the monitor (which audits it); without a
+// monitor (tests of the runner alone) it goes to the sink.
+func (r *runner) alert(a events.Alert) {
+	if r.mon != nil {
+		r.mon.Alert(a)
+		return
+	}
+	a.ID, a.TS = events.NewID(), time.Now().UTC()
+	r.sink.Offer(a)
 }
 
 func (r *runner) setCurrent(cam *pipeline.Camera) {

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/audit"
 )
 
 // auditTail is how much of the end of the audit log the console reads: the
@@ -18,6 +19,14 @@ const auditTail = 16 << 20
 // auditRecords returns the last n records of the audit log at path (oldest
 // first) whose kind passes keep, each as it was written.
 func auditRecords(path string, n int, keep func(kind string, rec []byte) bool) ([]json.RawMessage, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		// The chained log's folder: read its newest file.
+		files, err := audit.Files(path)
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("audit log %s: no audit files (%v)", path, err)
+		}
+		path = files[len(files)-1]
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)

@@ -43,8 +43,9 @@ type Config struct {
 	Events *Events
 	// Metrics serves /metrics; nil for none.
 	Metrics http.Handler
-	// AuditPath is the audit log, read for the audit trail and past events;
-	// empty when the audit log is off.
+	// AuditPath is the audit log (a file, or the folder of the chained log,
+	// whose newest file is read), read for the audit trail and past events;
+	// empty for none.
 	AuditPath string
 	// Now is the clock signage is judged by. It defaults to time.Now.
 	Now func() time.Time
