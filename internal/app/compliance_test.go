@@ -27,6 +27,7 @@ import (
 
 const complianceConfig = `
 site: ct
+box_id: b1
 mqtt: {broker: "%s", topic_prefix: ct, spool_dir: %s}
 restream: {addr: "127.0.0.1:%d"}
 audit: {dir: %s}
@@ -190,15 +191,16 @@ func TestSignExpiresMidStream(t *testing.T) {
 	}
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, cfgAt("2099-01-01T00:00:00Z"))
-	sub := subscribeAll(t, mq.URL(), "ct")
+	prefix := events.Prefix("ct", "ct", "b1")
+	sub := subscribeAll(t, mq.URL(), prefix)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, KeyPath: filepath.Join(dir, "key", "device.key"), WatchEvery: 200 * time.Millisecond, Logger: quietLogger()})
+		done <- Run(ctx, Options{ConfigPath: path, KeyPath: filepath.Join(dir, "key", "device.key"), WatchEvery: 200 * time.Millisecond, HTTPAddr: "off", Logger: quietLogger()})
 	}()
-	topic := events.ComplianceTopic("ct", "lobby")
+	topic := events.ComplianceTopic(prefix, "lobby")
 	outputsActive := func(want bool) func() bool {
 		return func() bool {
 			c, ok := sub.compliance(topic)
