@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -86,8 +87,9 @@ type Output interface {
 
 // Camera is one camera's running pipeline.
 type Camera struct {
-	cfg CameraConfig
-	log *slog.Logger
+	cfg      CameraConfig
+	log      *slog.Logger
+	sinkFull *ratelog.Limiter
 
 	mu     sync.Mutex
 	stages *stageSet // of the current run, for state
@@ -130,6 +132,7 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 		cfg.Logger = slog.Default()
 	}
 	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera)}
+	c.sinkFull = ratelog.New(c.log, slog.LevelWarn, "MQTT queue full; message dropped")
 	if s, ok := cfg.Source.(interface{ State() ingest.State }); ok {
 		c.status = s.State
 	}
@@ -385,7 +388,7 @@ func (c *Camera) refused() string {
 
 func (c *Camera) offer(m events.Message) {
 	if !c.cfg.Sink.Offer(m) {
-		c.log.Warn("MQTT queue full; message dropped", "topic", m.Topic("{prefix}"))
+		c.sinkFull.Log("topic", m.Topic("{prefix}"))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -133,7 +134,7 @@ func (s *Stage) Close() error {
 func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Result) error {
 	defer close(out)
 	defer s.Close()
-	var lastErr string
+	failed := ratelog.New(s.log, slog.LevelError, "person detection failed; frame skipped")
 	for {
 		select {
 		case <-ctx.Done():
@@ -146,11 +147,8 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 			f.Close()
 			if err != nil {
 				s.errs.Add(1)
-				// A failing detector fails every frame: log each new reason once.
-				if err.Error() != lastErr {
-					lastErr = err.Error()
-					s.log.Error("person detection failed; frame skipped", "seq", res.Seq, "err", err)
-				}
+				// A failing detector fails every frame.
+				failed.Log("seq", res.Seq, "err", err)
 				continue
 			}
 			select {

@@ -12,6 +12,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -90,7 +91,7 @@ func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 // is done. It closes out when it returns.
 func (s *Stage) Run(ctx context.Context, in <-chan decode.Frame, out chan<- *Frame) error {
 	defer close(out)
-	var lastErr string
+	failed := ratelog.New(s.log, slog.LevelError, "privacy mask failed; frame dropped")
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,11 +102,8 @@ func (s *Stage) Run(ctx context.Context, in <-chan decode.Frame, out chan<- *Fra
 			}
 			m, err := s.Apply(f)
 			if err != nil {
-				// Fail closed: the frame is gone. Log a new reason once, not every frame.
-				if err.Error() != lastErr {
-					lastErr = err.Error()
-					s.log.Error("privacy mask failed; frame dropped", "seq", f.Seq, "err", err)
-				}
+				// Fail closed: the frame is gone.
+				failed.Log("seq", f.Seq, "err", err)
 				continue
 			}
 			if !s.send(ctx, out, m) {

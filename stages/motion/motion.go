@@ -18,6 +18,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -67,8 +68,9 @@ type Stats struct {
 
 // Gate is the motion gate stage.
 type Gate struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	failed *ratelog.Limiter
 
 	in, passed, keepalive, gated, busy, noZone atomic.Uint64
 }
@@ -111,7 +113,7 @@ func New(cfg Config) (*Gate, error) {
 	case cfg.Keepalive < 0:
 		return nil, fmt.Errorf("motion: keepalive %v is negative (default 3s)", cfg.Keepalive)
 	}
-	return &Gate{cfg: cfg, log: cfg.Logger}, nil
+	return &Gate{cfg: cfg, log: cfg.Logger, failed: ratelog.New(cfg.Logger, slog.LevelError, "motion analysis failed; frame dropped")}, nil
 }
 
 // Stats returns the counters.
@@ -148,7 +150,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			}
 			verdict, err := st.analyse(f, t)
 			if err != nil {
-				g.log.Error("motion analysis failed; frame dropped", "seq", f.Seq(), "err", err)
+				g.failed.Log("seq", f.Seq(), "err", err)
 				f.Close()
 				g.gated.Add(1)
 				continue

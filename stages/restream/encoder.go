@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -55,6 +56,7 @@ type Encoder struct {
 	closed bool
 
 	encoded, dropped, failed atomic.Uint64
+	encFailed                *ratelog.Limiter
 }
 
 // NewEncoder returns an encoder stage; the libx264 encoder itself is opened
@@ -66,7 +68,9 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Encoder{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), in: make(chan *mask.Frame, QueueSize)}, nil
+	e := &Encoder{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), in: make(chan *mask.Frame, QueueSize)}
+	e.encFailed = ratelog.New(e.log, slog.LevelWarn, "restream encode failed")
+	return e, nil
 }
 
 // Offer queues f for encoding, or drops it (closing it) when the queue is
@@ -134,7 +138,7 @@ func (e *Encoder) Run(ctx context.Context) error {
 			f.Close()
 			if err != nil {
 				e.failed.Add(1)
-				e.log.Warn("restream encode failed", "err", err)
+				e.encFailed.Log("err", err)
 			}
 		}
 	}

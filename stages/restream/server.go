@@ -21,6 +21,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/ratelog"
 )
 
 // DefaultAddr is where the server listens when ServerConfig.Addr is empty:
@@ -76,6 +77,7 @@ func (s *Server) Path(camera string) *Path {
 		return p
 	}
 	p := &Path{s: s, name: camera, log: s.log.With("camera", camera)}
+	p.rtpFailed = ratelog.New(p.log, slog.LevelWarn, "restream RTP packetisation or write failed")
 	s.paths[camera] = p
 	return p
 }
@@ -171,9 +173,10 @@ func (s *Server) stream(path string) (*gortsplib.ServerStream, error) {
 
 // Path is one camera's stream on the Server; it implements Consumer.
 type Path struct {
-	s    *Server
-	name string
-	log  *slog.Logger
+	s         *Server
+	name      string
+	log       *slog.Logger
+	rtpFailed *ratelog.Limiter
 
 	mu      sync.Mutex
 	stream  *gortsplib.ServerStream // nil until the first keyframe
@@ -207,7 +210,7 @@ func (p *Path) WriteAU(au media.AccessUnit) {
 	}
 	pkts, err := p.enc.Encode(au.NALUs)
 	if err != nil {
-		p.log.Warn("restream RTP packetisation failed", "err", err)
+		p.rtpFailed.Log("err", err)
 		return
 	}
 	ts := p.rtpBase + uint32(au.PTS.Nanoseconds()*9/100000)
@@ -215,7 +218,7 @@ func (p *Path) WriteAU(au media.AccessUnit) {
 	for _, pkt := range pkts {
 		pkt.Timestamp = ts
 		if err := p.stream.WritePacketRTPWithNTP(p.media, pkt, ntp); err != nil {
-			p.log.Warn("restream RTP write failed", "err", err)
+			p.rtpFailed.Log("err", err)
 			return
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -93,6 +94,7 @@ type Snapshotter struct {
 	shownAt time.Time // when the retained snapshot was published; zero when none
 
 	published, dropped, failed atomic.Uint64
+	notMade                    *ratelog.Limiter
 }
 
 // New checks cfg.
@@ -114,7 +116,8 @@ func New(cfg Config) (*Snapshotter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Snapshotter{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan job, QueueSize)}, nil
+	log := cfg.Logger.With("camera", cfg.Camera)
+	return &Snapshotter{cfg: cfg, log: log, q: make(chan job, QueueSize), notMade: ratelog.New(log, slog.LevelWarn, "snapshot not made")}, nil
 }
 
 // Offer implements Sink: every message goes on to the configured sink; an
@@ -245,7 +248,7 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 			j.frame.Close()
 			if err != nil {
 				s.failed.Add(1)
-				s.log.Warn("snapshot not made", "event", j.eventID, "err", err)
+				s.notMade.Log("event", j.eventID, "err", err)
 				continue
 			}
 			s.mu.Lock()
