@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/zones"
 )
 
 // Defaults applied by ApplyDefaults (and by Load) to fields left empty.
@@ -137,6 +138,21 @@ type Detect struct {
 	// MinScore is the lowest detector confidence reported, 0..1, for every
 	// kind of detector. 0 means the default, 0.6.
 	MinScore float64 `mapstructure:"min_score"`
+	// PersonHeight is how tall a standing person close to the camera is, as
+	// a fraction (0..1] of the frame height: the analysis region of a zone
+	// reaches this far above it, so the detector sees whole bodies of people
+	// whose feet are in the zone. 0 means the default,
+	// zones.DefaultPersonHeight (0.4).
+	PersonHeight float64 `mapstructure:"person_height"`
+	// TrackScore is the confidence (0..1) a detection needs to start a
+	// track; detections between MinScore and TrackScore only continue
+	// tracks (two-stage association). 0 means the default,
+	// track.DefaultHighScore (0.6), or MinScore when that is higher.
+	TrackScore float64 `mapstructure:"track_score"`
+	// HoldSeconds is how long a tracked person missed by the detector is
+	// kept before an exit is sent (an exit comes earlier when their feet
+	// leave the zone). 0 means the default, track.DefaultHold (2 s).
+	HoldSeconds float64 `mapstructure:"hold_seconds"`
 	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
 	// needed; the default), "haar" (a cascade file in Model, e.g. Debian
 	// opencv-data's haarcascade_fullbody.xml) or "dnn" (an SSD-style person
@@ -249,6 +265,9 @@ func (c *Config) ApplyDefaults() {
 		}
 		if cam.Detect.MinScore == 0 {
 			cam.Detect.MinScore = DefaultMinScore
+		}
+		if cam.Detect.PersonHeight == 0 {
+			cam.Detect.PersonHeight = zones.DefaultPersonHeight
 		}
 	}
 }

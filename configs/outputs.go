@@ -38,10 +38,6 @@ type Restream struct {
 	// viewer (RTSP basic or digest auth). The password is never logged.
 	Username string `mapstructure:"username"`
 	Password string `mapstructure:"password"`
-	// AllowAnonymous lets an address other machines can reach serve
-	// without credentials; without it such an address needs Username and
-	// Password.
-	AllowAnonymous bool `mapstructure:"allow_anonymous"`
 }
 
 // Encode tunes the H.264 encoding of a camera's masked stream, shared by its
@@ -122,7 +118,9 @@ func (c *Config) applyOutputDefaults() {
 
 func (r *Restream) validate(v *validator) {
 	checkListenAddr(v, "restream.addr", r.Addr, "127.0.0.1:8554 (0.0.0.0:8554 to serve the network)")
-	checkListenAuth(v, "restream", r.Addr, r.Username, r.Password, r.AllowAnonymous)
+	if r.Username == "" && r.Password != "" {
+		v.add("restream.username", "set restream.username too, or remove restream.password", "password set without a username")
+	}
 }
 
 func (c *Camera) validateOutputs(v *validator, p string) {
@@ -157,7 +155,7 @@ func (c *Camera) validateOutputs(v *validator, p string) {
 
 // String prints the restream settings with the password hidden.
 func (r Restream) String() string {
-	return fmt.Sprintf("{addr:%q username:%q password:%q allow_anonymous:%t}", r.Addr, r.Username, redact.Value(r.Password), r.AllowAnonymous)
+	return fmt.Sprintf("{addr:%q username:%q password:%q}", r.Addr, r.Username, redact.Value(r.Password))
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -166,7 +164,7 @@ func (r Restream) GoString() string { return "configs.Restream" + r.String() }
 // LogValue implements slog.LogValuer without the password.
 func (r Restream) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("username", r.Username),
-		slog.String("password", redact.Value(r.Password)), slog.Bool("allow_anonymous", r.AllowAnonymous))
+		slog.String("password", redact.Value(r.Password)))
 }
 
 // ImageOutputs names the image outputs switched on for the camera, in a

@@ -253,6 +253,17 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	if !(d.MinScore >= 0 && d.MinScore <= 1) {
 		v.add(p+".detect.min_score", fmt.Sprintf("use a confidence between 0 and 1, for every detector kind (default %v)", DefaultMinScore), "min_score %v is out of range", d.MinScore)
 	}
+	if !(d.PersonHeight > 0 && d.PersonHeight <= 1) {
+		v.add(p+".detect.person_height", fmt.Sprintf("use the height of a standing person near the camera as a fraction of the frame height, above 0 and at most 1 (default %v)", zones.DefaultPersonHeight), "person_height %v is out of range", d.PersonHeight)
+	}
+	if !(d.TrackScore >= 0 && d.TrackScore <= 1) {
+		v.add(p+".detect.track_score", "use a confidence between 0 and 1, at least min_score (0: the default, 0.6)", "track_score %v is out of range", d.TrackScore)
+	} else if d.TrackScore > 0 && d.TrackScore < d.MinScore {
+		v.add(p+".detect.track_score", "raise track_score to min_score or more, or lower min_score: weaker boxes than min_score are never reported", "track_score %v is below min_score %v", d.TrackScore, d.MinScore)
+	}
+	if !(d.HoldSeconds >= 0 && d.HoldSeconds <= 60) {
+		v.add(p+".detect.hold_seconds", "use 0 (the default, 2 s) to 60 seconds", "hold_seconds %v is out of range", d.HoldSeconds)
+	}
 	switch d.Kind {
 	case "hog":
 	case "haar", "dnn":

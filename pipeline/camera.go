@@ -48,6 +48,8 @@ type CameraConfig struct {
 	DetectFPS float64
 	// Detect configures the detector; Zones and Now are filled in here.
 	Detect detect.Config
+	// Track configures the tracker; Zones is filled in here.
+	Track track.Config
 	// Motion configures the gate; Zones and Now are filled in here.
 	Motion motion.Config
 	// Sink receives events, occupancy and state. Required.
@@ -286,7 +288,9 @@ func drain(aus chan media.AccessUnit, decoded chan decode.Frame, chans ...chan *
 // analytics tracks people across results, sends events, occupancy and state.
 // It returns when results is closed.
 func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, now func() time.Time) {
-	tr := track.New(track.Config{Zones: c.cfg.Zones})
+	tc := c.cfg.Track
+	tc.Zones = c.cfg.Zones
+	tr := track.New(tc)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var (

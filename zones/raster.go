@@ -324,3 +324,20 @@ func clampFloat(v float64) int {
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+// Raise returns m plus every pixel up to px rows above one of its pixels,
+// as a new mask: the space the bodies of people standing on m take in the
+// picture. px <= 0 gives a copy of m.
+func (m *Mask) Raise(px int) *Mask {
+	out := m.Union(&Mask{W: m.W, H: m.H, Rows: make([][]Span, m.H)})
+	// out covers shifts [0, done]; uniting it with itself shifted by at
+	// most done+1 rows covers a contiguous range again, so log2(px) unions do.
+	for done := 0; done < min(px, m.H); {
+		s := min(done+1, px-done)
+		up := &Mask{W: m.W, H: m.H, Rows: make([][]Span, m.H)}
+		copy(up.Rows, out.Rows[s:])
+		out = out.Union(up)
+		done += s
+	}
+	return out
+}

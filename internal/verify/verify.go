@@ -532,14 +532,15 @@ func (c *checker) result(r detect.Result, _ []track.Transition) {
 
 // besideZone reports whether a detection whose feet are in no active zone is
 // still harmless: the feet lie in no zone at all (neither privacy nor an
-// unsigned monitored one) and the box lies within the crop the detector was
-// given, the bounds of the analysis mask.
+// unsigned monitored one) and the box overlaps the crop the detector was
+// given, the bounds of the analysis region (boxes are not clipped to it, so
+// a person above or beside a zone may reach past it).
 func (c *checker) besideZone(feet zones.Point, box image.Rectangle, r detect.Result) bool {
 	if c.whereIs(feet) != "" {
 		return false
 	}
 	x0, y0, x1, y1 := c.set.AnalysisMask(r.Size.X, r.Size.Y, r.At).Bounds()
-	return box.In(image.Rect(x0, y0, x1, y1))
+	return box.Overlaps(image.Rect(x0, y0, x1, y1))
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }

@@ -16,20 +16,21 @@ const Grey = 128
 
 // Placement maps a crop back onto the frame it was cut from.
 type Placement struct {
-	// Rect is the cropped region of the frame: the analysis mask's bounds.
+	// Rect is the cropped region of the frame: the analysis region's bounds.
 	Rect image.Rectangle
 	// Size is the crop's size after scaling.
 	Size image.Point
 }
 
-// ToFrame maps r, in crop pixels, to frame pixels, clipped to p.Rect.
+// ToFrame maps r, in crop pixels, to frame pixels. It does not clip: a box
+// cut at the region's edge would move the feet of a person standing beside
+// the zone onto its edge and count them; the caller clips to the frame.
 func (p Placement) ToFrame(r image.Rectangle) image.Rectangle {
 	sx := float64(p.Rect.Dx()) / float64(p.Size.X)
 	sy := float64(p.Rect.Dy()) / float64(p.Size.Y)
 	conv := func(v int, s float64, o int) int { return o + int(float64(v)*s+0.5) }
-	out := image.Rect(conv(r.Min.X, sx, p.Rect.Min.X), conv(r.Min.Y, sy, p.Rect.Min.Y),
+	return image.Rect(conv(r.Min.X, sx, p.Rect.Min.X), conv(r.Min.Y, sy, p.Rect.Min.Y),
 		conv(r.Max.X, sx, p.Rect.Min.X), conv(r.Max.Y, sy, p.Rect.Min.Y))
-	return out.Intersect(p.Rect)
 }
 
 // Plan is where Crop would cut am's bounding box and the size it would

@@ -25,8 +25,9 @@ type Result struct {
 	Received time.Time
 	Size     image.Point // the frame's size
 	At       time.Time   // when signage was checked for this frame
-	// Boxes are in full-frame pixel coordinates, within the bounding box of
-	// the analysed pixels.
+	// Boxes are in full-frame pixel coordinates, within the frame but not
+	// clipped to the analysis region: a person counts where their feet are
+	// (the bottom centre of the box), so the box must keep its true bottom.
 	Boxes []Box
 	// Active holds the ids of the monitored zones analysed for this frame;
 	// empty when nothing could be analysed (no valid signage, or active
@@ -216,7 +217,7 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		if score < minScore {
 			continue
 		}
-		r := place.ToFrame(b.Rect)
+		r := place.ToFrame(b.Rect).Intersect(image.Rectangle{Max: res.Size})
 		if r.Empty() {
 			continue
 		}

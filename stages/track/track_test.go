@@ -72,7 +72,7 @@ func TestSingleFalseDetectionRaisesNothing(t *testing.T) {
 }
 
 func TestLostTrackExitsAfterMaxAge(t *testing.T) {
-	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour)), MaxAge: time.Second})
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour)), Hold: time.Second})
 	size := image.Pt(100, 100)
 	act := []string{"corridor"}
 	tr.Update([]track.Detection{person(20, 50)}, size, t0, act)
