@@ -19,5 +19,7 @@ func (n rabbitNodes) Kill(url string) { n.Node(url).Kill() }
 // Run by `make test-rabbitmq`, not by `make test`: an Erlang cluster takes a
 // minute or more to form.
 func TestFleetFailoverRabbitMQ(t *testing.T) {
-	runFailover(t, startFleetRig(t, rabbitNodes{rabbitmqtest.Start(t, 3)}))
+	r := startFleetRig(t, rabbitNodes{rabbitmqtest.Start(t, 3)})
+	r.retainedPerNode = true
+	runFailover(t, r)
 }
