@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -49,10 +50,18 @@ var EnvKeys = []string{
 // unknown keys, fills defaults and validates. Errors name the file; a
 // validation failure is a *ValidationError listing every problem.
 func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: read: %w", path, err)
+	}
+	defer f.Close()
+	b, err := readLimited(f)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
 	v := newViper()
-	v.SetConfigFile(path)
 	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil {
+	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", path, err)
 	}
 	return decode(v, path)
@@ -60,12 +69,35 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for YAML from a reader; errors name the source as "<input>".
 func Parse(r io.Reader) (*Config, error) {
+	b, err := readLimited(r)
+	if err != nil {
+		return nil, fmt.Errorf("config <input>: %w", err)
+	}
 	v := newViper()
 	v.SetConfigType("yaml")
-	if err := v.ReadConfig(r); err != nil {
+	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
 		return nil, fmt.Errorf("config <input>: read: %w", err)
 	}
 	return decode(v, "<input>")
+}
+
+// MaxBytes is the largest config accepted: a real one is a few kilobytes,
+// and the YAML parser holds the whole file (and more) in memory.
+const MaxBytes = 10 << 20
+
+// ErrTooLarge marks a config over MaxBytes.
+var ErrTooLarge = fmt.Errorf("larger than %d MB", MaxBytes>>20)
+
+// readLimited reads r whole, refusing more than MaxBytes before parsing.
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(b) > MaxBytes {
+		return nil, fmt.Errorf("%w: a config holds cameras, zones and signs, a few kilobytes; check the path", ErrTooLarge)
+	}
+	return b, nil
 }
 
 // LoadBytes is Parse for YAML in memory.

@@ -356,6 +356,8 @@ func polygonFix(err error) string {
 	switch {
 	case errors.Is(err, zones.ErrTooFewPoints):
 		return "give at least 3 [x, y] points around the area"
+	case errors.Is(err, zones.ErrTooManyPoints):
+		return fmt.Sprintf("simplify the outline to at most %d points", zones.MaxPoints)
 	case errors.Is(err, zones.ErrOutOfRange):
 		return "use normalised coordinates between 0 and 1 (fractions of frame width and height, not pixels)"
 	case errors.Is(err, zones.ErrZeroArea):
