@@ -733,3 +733,16 @@ func TestDefaultBoxIDIsAValidLevel(t *testing.T) {
 		t.Errorf("box id %q: want cut to 64", c.BoxID)
 	}
 }
+
+func TestUnknownKeySuggestsNearest(t *testing.T) {
+	_, err := configs.LoadBytes([]byte("site: s\nmqtt:\n  qso: 1\n  topic_prefx: edge\ncameras:\n  - id: a\n    url: rtsp://127.0.0.1/a\n    detect: {min_scor: 0.5}\n    zzzzzzzz: 1\nsitee: x\n"))
+	if err == nil {
+		t.Fatal("unknown keys accepted")
+	}
+	for _, want := range []string{"qso; did you mean qos?", "topic_prefx; did you mean topic_prefix?", "min_scor; did you mean min_score?",
+		"sitee; did you mean site?", "zzzzzzzz; remove it or fix the spelling"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

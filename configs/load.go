@@ -221,7 +221,14 @@ func decodeProblems(err error) []string {
 				msg = inner.Error()
 			}
 			if rest, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
-				out = append(out, fmt.Sprintf("%s: unknown key(s) %s; remove them or fix the spelling", key, rest))
+				valid := keysAt(de.Name())
+				for _, k := range strings.Split(rest, ", ") {
+					fix := "remove it or fix the spelling"
+					if s := Nearest(k, valid); s != "" {
+						fix = "did you mean " + s + "?"
+					}
+					out = append(out, fmt.Sprintf("%s: unknown key %s; %s", key, k, fix))
+				}
 				return
 			}
 			out = append(out, key+": "+msg)
@@ -248,4 +255,47 @@ func decodeProblems(err error) []string {
 func isJoin(err error) bool {
 	_, ok := err.(interface{ Unwrap() []error })
 	return ok
+}
+
+// keysAt lists the keys the file may have at path (mapstructure's name of a
+// level: "", "mqtt", "cameras[0].detect"), for suggestions.
+func keysAt(path string) []string {
+	t := reflect.TypeOf(Config{})
+	if path != "" {
+		for _, part := range strings.Split(path, ".") {
+			if i := strings.IndexByte(part, '['); i >= 0 {
+				part = part[:i]
+			}
+			f, ok := fieldByKey(t, part)
+			if !ok {
+				return nil
+			}
+			t = f.Type
+			for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer || t.Kind() == reflect.Array {
+				t = t.Elem()
+			}
+		}
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for i := range t.NumField() {
+		if k := t.Field(i).Tag.Get("mapstructure"); k != "" && k != "-" {
+			keys = append(keys, strings.Split(k, ",")[0])
+		}
+	}
+	return keys
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := range t.NumField() {
+		if strings.Split(t.Field(i).Tag.Get("mapstructure"), ",")[0] == key {
+			return t.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
 }

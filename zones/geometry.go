@@ -56,21 +56,23 @@ func (p Polygon) Area() float64 {
 // coordinate in 0..1, simple (no crossing or touching edges, no repeated
 // vertex) and with a non-zero area. The error wraps one of ErrTooFewPoints,
 // ErrOutOfRange, ErrSelfIntersect or ErrZeroArea and names the offending
-// point or edges (edge i runs from point i to point i+1).
+// point or edges, counted from 1 as a person reads the list (edge i runs
+// from point i to point i+1, the last edge back to point 1). It says what
+// is wrong, not how to fix it: the caller knows where the polygon came from.
 func (p Polygon) Validate() error {
 	n := len(p)
 	if n < 3 {
-		return fmt.Errorf("%w: got %d, draw at least a triangle", ErrTooFewPoints, n)
+		return fmt.Errorf("%w: got %d", ErrTooFewPoints, n)
 	}
 	if n > MaxPoints {
 		return fmt.Errorf("%w: got %d", ErrTooManyPoints, n)
 	}
 	for i, pt := range p {
 		if !inUnit(pt.X) {
-			return fmt.Errorf("%w: point %d has x=%v, use normalised coordinates in [0,1]", ErrOutOfRange, i, pt.X)
+			return fmt.Errorf("%w: point %d has x=%v", ErrOutOfRange, i+1, pt.X)
 		}
 		if !inUnit(pt.Y) {
-			return fmt.Errorf("%w: point %d has y=%v, use normalised coordinates in [0,1]", ErrOutOfRange, i, pt.Y)
+			return fmt.Errorf("%w: point %d has y=%v", ErrOutOfRange, i+1, pt.Y)
 		}
 	}
 	// All points on one line is a zero-area mistake, whatever edges it
@@ -81,7 +83,7 @@ func (p Polygon) Validate() error {
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
 			if p[i] == p[j] {
-				return fmt.Errorf("%w: points %d and %d are both (%v,%v); remove the duplicate", ErrSelfIntersect, i, j, p[i].X, p[i].Y)
+				return fmt.Errorf("%w: points %d and %d are both (%v, %v)", ErrSelfIntersect, i+1, j+1, p[i].X, p[i].Y)
 			}
 		}
 	}
@@ -100,12 +102,12 @@ func (p Polygon) Validate() error {
 					shared, x, y = a, b, c
 				}
 				if orient(x, shared, y) == 0 && dot(x, shared, y) > 0 {
-					return fmt.Errorf("%w: edges %d and %d overlap (the outline folds back at a vertex)", ErrSelfIntersect, i, j)
+					return fmt.Errorf("%w: edges %d and %d overlap (the outline folds back at a vertex)", ErrSelfIntersect, i+1, j+1)
 				}
 				continue
 			}
 			if segmentsIntersect(a, b, c, d) {
-				return fmt.Errorf("%w: edges %d and %d cross; reorder the points so the outline does not cross itself", ErrSelfIntersect, i, j)
+				return fmt.Errorf("%w: edges %d and %d cross", ErrSelfIntersect, i+1, j+1)
 			}
 		}
 	}
@@ -147,7 +149,7 @@ func ParsePolygon(v [][]float64) (Polygon, error) {
 	p := make(Polygon, len(v))
 	for i, xy := range v {
 		if len(xy) != 2 {
-			return nil, fmt.Errorf("%w: point %d has %d numbers, write it as [x, y]", ErrBadPoint, i, len(xy))
+			return nil, fmt.Errorf("%w: point %d has %d numbers", ErrBadPoint, i+1, len(xy))
 		}
 		p[i] = Point{X: xy[0], Y: xy[1]}
 	}

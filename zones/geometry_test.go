@@ -29,17 +29,17 @@ func TestValidate(t *testing.T) {
 		{"non-convex L", poly(0, 0, 0.5, 0, 0.5, 0.5, 1, 0.5, 1, 1, 0, 1), nil, nil},
 		{"empty", nil, zones.ErrTooFewPoints, []string{"got 0"}},
 		{"two points", poly(0, 0, 1, 1), zones.ErrTooFewPoints, []string{"got 2"}},
-		{"x above 1", poly(0, 0, 1.5, 0, 0.5, 1), zones.ErrOutOfRange, []string{"point 1", "x=1.5"}},
-		{"y negative", poly(0, 0, 1, 0, 0.5, -0.25), zones.ErrOutOfRange, []string{"point 2", "y=-0.25"}},
-		{"NaN", poly(0, 0, 1, 0, math.NaN(), 1), zones.ErrOutOfRange, []string{"point 2", "NaN"}},
-		{"Inf", poly(math.Inf(1), 0, 1, 0, 0.5, 1), zones.ErrOutOfRange, []string{"point 0", "+Inf"}},
+		{"x above 1", poly(0, 0, 1.5, 0, 0.5, 1), zones.ErrOutOfRange, []string{"point 2", "x=1.5"}},
+		{"y negative", poly(0, 0, 1, 0, 0.5, -0.25), zones.ErrOutOfRange, []string{"point 3", "y=-0.25"}},
+		{"NaN", poly(0, 0, 1, 0, math.NaN(), 1), zones.ErrOutOfRange, []string{"point 3", "NaN"}},
+		{"Inf", poly(math.Inf(1), 0, 1, 0, 0.5, 1), zones.ErrOutOfRange, []string{"point 1", "+Inf"}},
 		{"collinear", poly(0, 0, 0.5, 0.5, 1, 1), zones.ErrZeroArea, nil},
 		{"collinear quad", poly(0, 0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75), zones.ErrZeroArea, nil},
 		{"tiny", poly(0.5, 0.5, 0.50001, 0.5, 0.5, 0.50001), zones.ErrZeroArea, []string{"area"}},
-		{"bowtie", poly(0, 0, 1, 1, 1, 0, 0, 1), zones.ErrSelfIntersect, []string{"edges 0 and 2"}},
-		{"repeated vertex", poly(0, 0, 0.5, 0.5, 1, 0, 1, 1, 0.5, 0.5, 0, 1), zones.ErrSelfIntersect, []string{"points 1 and 4"}},
-		{"vertex touches edge", poly(0, 0, 1, 0, 1, 1, 0.5, 0, 0, 1), zones.ErrSelfIntersect, []string{"edges 0 and 2"}},
-		{"spike folds back", poly(0, 0, 1, 0, 1, 1, 1, 0.5), zones.ErrSelfIntersect, []string{"edges 1 and 2"}},
+		{"bowtie", poly(0, 0, 1, 1, 1, 0, 0, 1), zones.ErrSelfIntersect, []string{"edges 1 and 3"}},
+		{"repeated vertex", poly(0, 0, 0.5, 0.5, 1, 0, 1, 1, 0.5, 0.5, 0, 1), zones.ErrSelfIntersect, []string{"points 2 and 5"}},
+		{"vertex touches edge", poly(0, 0, 1, 0, 1, 1, 0.5, 0, 0, 1), zones.ErrSelfIntersect, []string{"edges 1 and 3"}},
+		{"spike folds back", poly(0, 0, 1, 0, 1, 1, 1, 0.5), zones.ErrSelfIntersect, []string{"edges 2 and 3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,8 +70,8 @@ func TestParsePolygon(t *testing.T) {
 		msg  string
 	}{
 		{"ok", [][]float64{{0, 0}, {1, 0}, {0, 1}}, nil, ""},
-		{"short pair", [][]float64{{0, 0}, {1}, {0, 1}}, zones.ErrBadPoint, "point 1 has 1 numbers"},
-		{"long pair", [][]float64{{0, 0}, {1, 0}, {0, 1, 2}}, zones.ErrBadPoint, "point 2 has 3 numbers"},
+		{"short pair", [][]float64{{0, 0}, {1}, {0, 1}}, zones.ErrBadPoint, "point 2 has 1 numbers"},
+		{"long pair", [][]float64{{0, 0}, {1, 0}, {0, 1, 2}}, zones.ErrBadPoint, "point 3 has 3 numbers"},
 		{"invalid polygon", [][]float64{{0, 0}, {1, 0}}, zones.ErrTooFewPoints, ""},
 	}
 	for _, tt := range tests {

@@ -39,6 +39,9 @@ func configCheck(w io.Writer, now time.Time, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckFiles(); err != nil {
+		return fmt.Errorf("config %s: files it refers to: %w", rest[1], err)
+	}
 	for _, c := range cfg.Cameras {
 		privacy, monitored := 0, 0
 		for _, z := range c.Zones {

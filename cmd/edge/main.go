@@ -42,6 +42,8 @@ func commands() []command {
 		{"fleet", "status --broker URL[,URL...] [--prefix ROOT] [--json]", "one line per box and camera of a fleet; exit 1 when a box is down or a camera out of compliance", cmdFleet},
 		{"bench", "fleet --boxes N --broker URL[,URL...] [--events E]", "simulate N boxes (real publisher and spool, synthetic events) and report events/s", cmdBench},
 		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
+		{"version", "", "version, VCS revision, Go, OpenCV and FFmpeg of this binary (also edge --version)", cmdVersion},
+		{"help", "[COMMAND]", "this list, or a command's flags", nil},
 	}
 }
 
@@ -57,12 +59,20 @@ func main() {
 }
 
 func run(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage()
-		return 2
-	}
 	if mask.FaultInjected {
 		version += "+maskshift-BROKEN-MASK"
+	}
+	switch {
+	case len(args) == 0 || args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && len(args) == 1):
+		usage()
+		return 2
+	case args[0] == "--version" || args[0] == "-version" || args[0] == "-V":
+		printVersion(os.Stdout)
+		return 0
+	case args[0] == "help":
+		// edge help COMMAND is edge COMMAND -h: every command's flag set
+		// prints its own usage.
+		args = []string{args[1], "-h"}
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,7 +82,7 @@ func run(args []string) int {
 	// shutdown that hangs.
 	go func() { <-ctx.Done(); stop() }()
 	for _, c := range commands() {
-		if c.name != args[0] {
+		if c.name != args[0] || c.run == nil {
 			continue
 		}
 		err := c.run(ctx, args[1:])
@@ -89,7 +99,7 @@ func run(args []string) int {
 		}
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "edge: unknown command %q\n", args[0])
+	fmt.Fprintf(os.Stderr, "edge: unknown command %q%s\n\n", args[0], didYouMean(args[0], commandNames()))
 	usage()
 	return 2
 }
@@ -101,4 +111,12 @@ func logLevel() slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
 }
