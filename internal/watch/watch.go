@@ -5,8 +5,11 @@ package watch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -18,32 +21,78 @@ import (
 	"github.com/edgeprivacy/edge/internal/redact"
 )
 
-// Print subscribes to prefix/# and writes one line per message to w until ctx is done.
+// Print subscribes to prefix/# and writes one line per message to w until
+// ctx is done; what happens to the connection goes to stderr (see Watch).
 func Print(ctx context.Context, brokerURL, user, password, prefix string, w io.Writer) error {
+	return Watch(ctx, brokerURL, user, password, prefix, w, os.Stderr)
+}
+
+// Watch is Print with the connection's news (unreachable, connected, lost)
+// written to status as it happens: a terminal that stays silent must mean
+// that nothing is published, never that the broker is gone.
+func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, status io.Writer) error {
 	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(status, "edge watch: "+format+"\n", args...)
+	}
+	name := redact.URL(brokerURL)
 	opts := paho.NewClientOptions().AddBroker(brokerURL).
 		SetClientID(fmt.Sprintf("edge-watch-%d", time.Now().UnixNano())).
 		SetUsername(user).SetPassword(password).
+		SetConnectTimeout(3*time.Second).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(5*time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
+			say("connected to %s, subscribed to %s/#", name, prefix)
 			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
 				mu.Lock()
 				defer mu.Unlock()
 				fmt.Fprintln(w, Describe(prefix, m.Topic(), m.Payload()))
 			})
+		}).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			say("connection to %s lost (%v); reconnecting, messages published meanwhile are missed unless retained", name, err)
 		})
 	c := paho.NewClient(opts)
+	// paho retries silently; a plain dial tells at once whether anything
+	// listens there at all.
+	if err := dial(brokerURL); err != nil {
+		say("broker %s not reachable (%v); retrying every second", name, err)
+	}
 	tok := c.Connect()
 	if !tok.WaitTimeout(10*time.Second) && !c.IsConnected() {
-		// ConnectRetry keeps trying in the background; say so once.
-		fmt.Fprintf(os.Stderr, "edge watch: broker %s not reachable yet; retrying\n", redact.URL(brokerURL))
+		say("still no connection to %s; check --broker, the network, username and password", name)
 	}
 	if err := tok.Error(); err != nil {
-		return fmt.Errorf("connect to %s: %w", redact.URL(brokerURL), err)
+		return fmt.Errorf("connect to %s: %w", name, err)
 	}
 	<-ctx.Done()
 	c.Disconnect(250)
 	return nil
+}
+
+// dial opens and closes a TCP connection to the broker's host and port.
+func dial(brokerURL string) error {
+	u, err := url.Parse(brokerURL)
+	if err != nil {
+		return errors.New("the URL does not parse")
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := map[string]string{"tcp": "1883", "mqtt": "1883", "ssl": "8883", "tls": "8883", "mqtts": "8883", "ws": "80", "wss": "443"}[u.Scheme]
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	conn, err := net.DialTimeout("tcp", host, 2*time.Second)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			return op.Err
+		}
+		return err
+	}
+	return conn.Close()
 }
 
 // Describe renders one message for a person reading a terminal.
