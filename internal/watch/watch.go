@@ -41,9 +41,9 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 	opts := paho.NewClientOptions().AddBroker(brokerURL).
 		SetClientID(fmt.Sprintf("edge-watch-%d", time.Now().UnixNano())).
 		SetUsername(user).SetPassword(password).
-		SetConnectTimeout(3*time.Second).
+		SetConnectTimeout(3 * time.Second).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(5*time.Second).
+		SetMaxReconnectInterval(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
 			say("connected to %s, subscribed to %s/#", name, prefix)
 			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
