@@ -5,14 +5,12 @@ package watch
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -38,6 +36,9 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 		fmt.Fprintf(status, "edge watch: "+format+"\n", args...)
 	}
 	name := redact.URL(brokerURL)
+	// failing is set once a failed attempt was reported, so that paho's
+	// retries every second are reported once per outage, not each time.
+	var failing atomic.Bool
 	opts := paho.NewClientOptions().AddBroker(brokerURL).
 		SetClientID(fmt.Sprintf("edge-watch-%d", time.Now().UnixNano())).
 		SetUsername(user).SetPassword(password).
@@ -45,6 +46,7 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
+			failing.Store(false)
 			say("connected to %s, subscribed to %s/#", name, prefix)
 			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
 				mu.Lock()
@@ -54,13 +56,24 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			say("connection to %s lost (%v); reconnecting, messages published meanwhile are missed unless retained", name, err)
+		}).
+		// paho retries silently: say at the first failed attempt that
+		// nothing answers there.
+		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
+			var reason error
+			switch n := n.(type) {
+			case paho.ConnectionNotificationBrokerFailed:
+				reason = n.Reason
+			case paho.ConnectionNotificationFailed:
+				reason = n.Reason
+			default:
+				return
+			}
+			if !failing.Swap(true) {
+				say("broker %s not reachable (%v); retrying every second", name, redact.Text(fmt.Sprint(reason)))
+			}
 		})
 	c := paho.NewClient(opts)
-	// paho retries silently; a plain dial tells at once whether anything
-	// listens there at all.
-	if err := dial(brokerURL); err != nil {
-		say("broker %s not reachable (%v); retrying every second", name, err)
-	}
 	tok := c.Connect()
 	if !tok.WaitTimeout(10*time.Second) && !c.IsConnected() {
 		say("still no connection to %s; check --broker, the network, username and password", name)
@@ -71,28 +84,6 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 	<-ctx.Done()
 	c.Disconnect(250)
 	return nil
-}
-
-// dial opens and closes a TCP connection to the broker's host and port.
-func dial(brokerURL string) error {
-	u, err := url.Parse(brokerURL)
-	if err != nil {
-		return errors.New("the URL does not parse")
-	}
-	host := u.Host
-	if u.Port() == "" {
-		port := map[string]string{"tcp": "1883", "mqtt": "1883", "ssl": "8883", "tls": "8883", "mqtts": "8883", "ws": "80", "wss": "443"}[u.Scheme]
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	conn, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Err != nil {
-			return op.Err
-		}
-		return err
-	}
-	return conn.Close()
 }
 
 // Describe renders one message for a person reading a terminal.
@@ -129,6 +120,9 @@ func Describe(prefix, topic string, payload []byte) string {
 		}
 		return fmt.Sprintf("%-10s camera=%s %s%s %dx%d in=%.1ffps analysed=%.1ffps masked=%d dropped=%d zones[%s]",
 			"STATE", s.Camera, s.Status, reason, s.Width, s.Height, s.InputFPS, s.ProcessedFPS, s.FramesMasked, s.FramesDropped, strings.Join(zs, " "))
+	case strings.HasSuffix(rest, "/snapshot") && len(payload) == 0:
+		// An empty retained message deletes the kept picture.
+		return fmt.Sprintf("%-10s camera=%s cleared (no picture kept)", "SNAPSHOT", strings.TrimSuffix(rest, "/snapshot"))
 	case strings.HasSuffix(rest, "/snapshot"):
 		// A masked JPEG; the event it belongs to is named in its comment.
 		event := ""

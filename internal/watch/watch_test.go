@@ -18,6 +18,7 @@ func TestDescribe(t *testing.T) {
 		{"edge/available", "offline", []string{"AVAILABLE", "offline"}},
 		{"edge/lobby/snapshot", "\xff\xd8\xff\xfe\x00,event=01a20848-bd60-761e-87fd-16d807156d8f\xff\xd9",
 			[]string{"SNAPSHOT", "camera=lobby", "masked JPEG", "event=01a20848-bd60-761e-87fd-16d807156d8f"}},
+		{"edge/lobby/snapshot", "", []string{"SNAPSHOT", "camera=lobby", "cleared"}},
 		{"edge/lobby/events", `not json`, []string{"EVENT?"}},
 	}
 	for _, tc := range cases {
