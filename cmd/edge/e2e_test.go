@@ -9,10 +9,13 @@ import (
 
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -289,6 +292,24 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if e.TS.IsZero() || e.ID == "" {
 				t.Errorf("event without id or time: %+v", e)
+			}
+		}
+	})
+
+	t.Run("the binary serves the console, health and metrics on --http", func(t *testing.T) {
+		m := regexp.MustCompile(`operator console, API and metrics" url=(http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(run.out.String())
+		if m == nil {
+			t.Fatalf("edge run did not log the console's address:\n%s", tail(run.out.String(), 30))
+		}
+		for path, want := range map[string]string{"healthz": "ok", "readyz": "ready", "metrics": `edge_frames_masked_total{camera="lobby"}`, "": "<title>edge console</title>"} {
+			resp, err := http.Get(m[1] + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+				t.Errorf("GET /%s: %d, want 200 with %q", path, resp.StatusCode, want)
 			}
 		}
 	})

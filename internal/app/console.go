@@ -101,8 +101,11 @@ func (r *runner) applyChange(ctx context.Context, cur *loaded, req changeReq) er
 
 // writeAtomic replaces path with b so that a reader (edge's own reload, an
 // editor) sees the old file or the new one, never half of one. The file
-// keeps its permission bits.
+// keeps its permission bits; a symbolic link keeps pointing at it.
 func writeAtomic(path string, b []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // renaming over the link would replace the link, not the file
+	}
 	mode := os.FileMode(0o640)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
