@@ -3,6 +3,7 @@ package configs
 import (
 	"net"
 	"strconv"
+	"strings"
 )
 
 // Listen-address rules shared by every server edge runs (the RTSP restream,
@@ -41,12 +42,23 @@ func IsLoopback(addr string) bool {
 func checkListenAuth(v *validator, section, addr, username, password string, allowAnonymous bool) {
 	switch {
 	case username != "" && password == "":
-		v.add(section+".password", "set "+section+".password (or the environment variable for it), or remove "+section+".username",
+		v.add(section+".password", "set "+section+".password, or the environment variable "+envName(section+".password")+" to keep it out of the file; or remove "+section+".username",
 			"username %q has an empty password", username)
 	case username == "" && password != "":
 		v.add(section+".username", "set "+section+".username too, or remove "+section+".password", "password set without a username")
-	case username == "" && !allowAnonymous && !IsLoopback(addr):
+	case username == "" && !allowAnonymous && !IsLoopback(addr) && validHostPort(addr):
 		v.add(section+".username", "set "+section+".username and "+section+".password, listen on 127.0.0.1, or set "+section+".allow_anonymous: true if the network is trusted",
 			"%s listens on %q, reachable from other machines, without authentication", section, addr)
 	}
+}
+
+// envName is the environment variable that overrides key (see EnvKeys).
+func envName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// validHostPort: a malformed address is checkListenAddr's to report.
+func validHostPort(addr string) bool {
+	_, _, err := net.SplitHostPort(addr)
+	return err == nil
 }

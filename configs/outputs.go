@@ -38,6 +38,10 @@ type Restream struct {
 	// viewer (RTSP basic or digest auth). The password is never logged.
 	Username string `mapstructure:"username"`
 	Password string `mapstructure:"password"`
+	// AllowAnonymous lets an address other machines can reach serve
+	// without credentials; without it such an address needs Username and
+	// Password.
+	AllowAnonymous bool `mapstructure:"allow_anonymous"`
 }
 
 // Encode tunes the H.264 encoding of a camera's masked stream, shared by its
@@ -118,9 +122,7 @@ func (c *Config) applyOutputDefaults() {
 
 func (r *Restream) validate(v *validator) {
 	checkListenAddr(v, "restream.addr", r.Addr, "127.0.0.1:8554 (0.0.0.0:8554 to serve the network)")
-	if r.Username == "" && r.Password != "" {
-		v.add("restream.username", "set restream.username too, or remove restream.password", "password set without a username")
-	}
+	checkListenAuth(v, "restream", r.Addr, r.Username, r.Password, r.AllowAnonymous)
 }
 
 func (c *Camera) validateOutputs(v *validator, p string) {
@@ -155,7 +157,7 @@ func (c *Camera) validateOutputs(v *validator, p string) {
 
 // String prints the restream settings with the password hidden.
 func (r Restream) String() string {
-	return fmt.Sprintf("{addr:%q username:%q password:%q}", r.Addr, r.Username, redact.Value(r.Password))
+	return fmt.Sprintf("{addr:%q username:%q password:%q allow_anonymous:%t}", r.Addr, r.Username, redact.Value(r.Password), r.AllowAnonymous)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -164,7 +166,7 @@ func (r Restream) GoString() string { return "configs.Restream" + r.String() }
 // LogValue implements slog.LogValuer without the password.
 func (r Restream) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("username", r.Username),
-		slog.String("password", redact.Value(r.Password)))
+		slog.String("password", redact.Value(r.Password)), slog.Bool("allow_anonymous", r.AllowAnonymous))
 }
 
 // ImageOutputs names the image outputs switched on for the camera, in a

@@ -62,6 +62,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Username == "" && cfg.Password != "" {
 		return nil, errors.New("restream: password set without username; set restream.username too, or remove restream.password")
 	}
+	if cfg.Username != "" && cfg.Password == "" {
+		// An empty password would let in anyone who knows the name.
+		return nil, fmt.Errorf("restream: username %q has an empty password; set restream.password (or EDGE_RESTREAM_PASSWORD), or remove restream.username", cfg.Username)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
