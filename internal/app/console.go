@@ -38,6 +38,14 @@ func (r *runner) ConfigFile() (string, []byte) {
 // Latest returns a reference to the camera's newest masked frame, or nil.
 func (r *runner) Latest(camera string) *mask.Frame { return r.latest(camera) }
 
+// ViewAllowed is the compliance monitor's rule for the camera's pictures.
+func (r *runner) ViewAllowed(camera string) (bool, string) {
+	if r.mon == nil {
+		return false, "no compliance monitor"
+	}
+	return r.mon.ImagesAllowed(camera)
+}
+
 // Ready is nil while cameras are running.
 func (r *runner) Ready() error {
 	if !r.running.Load() {

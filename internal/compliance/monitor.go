@@ -235,25 +235,9 @@ func (m *Monitor) Check() {
 // compliance builds the camera's status at now.
 func (m *Monitor) compliance(c *configs.Camera, states map[string]configs.SignState, now time.Time) events.Compliance {
 	comp := events.Compliance{Camera: c.ID, Outputs: []events.OutputStatus{}, Zones: []events.ZoneCompliance{}, TS: now.UTC()}
-	allowed, reason := false, "the camera has no sign: set cameras["+c.ID+"].signage"
-	if c.Signage != "" {
-		st, ok := states[c.Signage]
-		ss := &events.SignStatus{ID: c.Signage, Status: "missing"}
-		if ok {
-			ss = &events.SignStatus{ID: st.ID, Status: st.Lifecycle, Purpose: st.Purpose, ExpiresAt: st.Expires.UTC()}
-		}
-		comp.Sign = ss
-		switch {
-		case !ok:
-			reason = "camera sign " + c.Signage + " is not registered"
-		case st.Valid():
-			allowed, reason = true, ""
-		case st.Lifecycle == configs.LifecycleExpired:
-			reason = fmt.Sprintf("camera sign %s expired at %s: renew it (verify it in place, update expires_at) and reload", st.ID, st.Expires.UTC().Format(time.RFC3339))
-		default:
-			reason = fmt.Sprintf("camera sign %s is not valid before %s", st.ID, st.Verified.UTC().Format(time.RFC3339))
-		}
-	}
+	var allowed bool
+	var reason string
+	allowed, reason, comp.Sign = cameraSign(c, states)
 	for _, name := range c.ImageOutputs() {
 		o := events.OutputStatus{Name: name, Active: allowed}
 		if !allowed {
@@ -274,6 +258,52 @@ func (m *Monitor) compliance(c *configs.Camera, states map[string]configs.SignSt
 		comp.Zones = append(comp.Zones, zc)
 	}
 	return comp
+}
+
+// cameraSign is the rule for every picture of a camera: allowed only while
+// the camera's own registered sign is valid; reason says why not.
+func cameraSign(c *configs.Camera, states map[string]configs.SignState) (allowed bool, reason string, ss *events.SignStatus) {
+	if c.Signage == "" {
+		return false, "the camera has no sign: set cameras[" + c.ID + "].signage", nil
+	}
+	st, ok := states[c.Signage]
+	ss = &events.SignStatus{ID: c.Signage, Status: "missing"}
+	if ok {
+		ss = &events.SignStatus{ID: st.ID, Status: st.Lifecycle, Purpose: st.Purpose, ExpiresAt: st.Expires.UTC()}
+	}
+	switch {
+	case !ok:
+		return false, "camera sign " + c.Signage + " is not registered", ss
+	case st.Valid():
+		return true, "", ss
+	case st.Lifecycle == configs.LifecycleExpired:
+		return false, fmt.Sprintf("camera sign %s expired at %s: renew it (verify it in place, update expires_at) and reload", st.ID, st.Expires.UTC().Format(time.RFC3339)), ss
+	default:
+		return false, fmt.Sprintf("camera sign %s is not valid before %s", st.ID, st.Verified.UTC().Format(time.RFC3339)), ss
+	}
+}
+
+// ImagesAllowed reports whether a picture of the camera may leave the box
+// now (the operator console's view): the camera's sign must be valid, by the
+// rule that gates its restream, recordings and snapshots. It fails closed
+// before the first config and for an unknown or disabled camera.
+func (m *Monitor) ImagesAllowed(cameraID string) (bool, string) {
+	m.mu.Lock()
+	cfg := m.conf
+	m.mu.Unlock()
+	if cfg == nil {
+		return false, "no config in force yet"
+	}
+	c, ok := cfg.Camera(cameraID)
+	if !ok || !c.IsEnabled() {
+		return false, "camera " + cameraID + " is not running"
+	}
+	states := map[string]configs.SignState{}
+	for _, s := range cfg.SignStates(m.cfg.Now(), configs.SignExpiryAlert) {
+		states[s.ID] = s
+	}
+	allowed, reason, _ := cameraSign(c, states)
+	return allowed, reason
 }
 
 // gate opens or closes the camera's outputs to match comp.

@@ -156,3 +156,40 @@ func TestMonitorWithoutConfigKeepsGatesClosed(t *testing.T) {
 		t.Fatal("gate opened without a config")
 	}
 }
+
+// TestImagesAllowed is the console view's gate: the camera sign's rule,
+// whatever outputs are on, closed before any config.
+func TestImagesAllowed(t *testing.T) {
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	m := compliance.New(compliance.Config{Sink: &sink{}, Audit: &auditor{}, Now: func() time.Time { return now }})
+	if ok, why := m.ImagesAllowed("a"); ok || why == "" {
+		t.Fatalf("before any config: %v %q, want closed with a reason", ok, why)
+	}
+	src := strings.Replace(cfgText, "    restream: true\n", "", 1) // no image output: the view still follows the sign
+	src = strings.Replace(src, "cameras:\n", "cameras:\n  - {id: b, url: rtsp://127.0.0.1:8554/b}\n  - {id: c, url: rtsp://127.0.0.1:8554/c, enabled: false, signage: cam}\n", 1)
+	cfg, err := configs.LoadBytes([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Apply(cfg)
+	cases := []struct {
+		cam  string
+		at   time.Time
+		ok   bool
+		want string
+	}{
+		{"a", now, true, ""},
+		{"a", time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), false, "expired"},
+		{"a", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), false, "not valid before"},
+		{"b", now, false, "has no sign"},
+		{"c", now, false, "not running"},
+		{"nope", now, false, "not running"},
+	}
+	for _, c := range cases {
+		now = c.at
+		ok, why := m.ImagesAllowed(c.cam)
+		if ok != c.ok || !strings.Contains(why, c.want) {
+			t.Errorf("camera %s at %s: %v %q, want %v %q", c.cam, c.at.Format(time.DateOnly), ok, why, c.ok, c.want)
+		}
+	}
+}

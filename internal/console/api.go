@@ -157,27 +157,6 @@ func (s *Server) signView(cfg *configs.Config, sg configs.Sign, now time.Time) s
 	return v
 }
 
-// viewAllowed is the gate on every picture the console serves: like the
-// restream, recordings and snapshots, the console view is image collection,
-// allowed only while the camera's own registered sign is valid.
-func viewAllowed(cfg *configs.Config, c *configs.Camera, now time.Time) (bool, string) {
-	if c.Signage == "" {
-		return false, fmt.Sprintf("camera %s has no sign: register the sign announcing it and set cameras[%s].signage", c.ID, c.ID)
-	}
-	sg, ok := cfg.SignMap()[c.Signage]
-	if !ok {
-		return false, fmt.Sprintf("camera sign %q is not registered", c.Signage)
-	}
-	switch st := sg.StatusAt(now); st {
-	case zones.SignValid:
-		return true, ""
-	case zones.SignExpired:
-		return false, fmt.Sprintf("camera sign %q expired on %s: renew it (check it in place and set a new expires_at)", sg.ID, sg.ExpiresAt.UTC().Format(time.DateOnly))
-	default:
-		return false, fmt.Sprintf("camera sign %q is %s until %s", sg.ID, st, sg.VerifiedAt.UTC().Format(time.RFC3339))
-	}
-}
-
 func (s *Server) cameraView(cfg *configs.Config, c *configs.Camera, now time.Time) cameraView {
 	v := cameraView{ID: c.ID, Enabled: c.IsEnabled(), Status: events.StatusStopped, Outputs: c.ImageOutputs(), MaskColor: c.Mask.Color, Zones: []zoneView{}}
 	if v.Outputs == nil {
@@ -194,7 +173,7 @@ func (s *Server) cameraView(cfg *configs.Config, c *configs.Camera, now time.Tim
 		sv := s.signView(cfg, cfg.Signage[i], now)
 		v.Signage = &sv
 	}
-	v.ViewAllowed, v.ViewReason = viewAllowed(cfg, c, now)
+	v.ViewAllowed, v.ViewReason = s.cfg.Backend.ViewAllowed(c.ID)
 	signs := cfg.SignMap()
 	for _, z := range c.Zones {
 		zv := zoneView{ID: z.ID, Kind: z.Kind, Signage: z.Signage, Polygon: z.Polygon}
@@ -244,7 +223,7 @@ func (s *Server) frame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such camera", http.StatusNotFound)
 		return
 	}
-	if ok, why := viewAllowed(cfg, c, s.cfg.Now()); !ok {
+	if ok, why := s.cfg.Backend.ViewAllowed(c.ID); !ok {
 		http.Error(w, why, http.StatusForbidden)
 		return
 	}

@@ -30,6 +30,12 @@ func (b *backend) Config() *configs.Config      { return b.cfg }
 func (b *backend) ConfigFile() (string, []byte) { return "edge.yaml", []byte("site: s\n") }
 func (b *backend) Latest(string) *mask.Frame    { return nil }
 func (b *backend) Ready() error                 { return nil }
+func (b *backend) ViewAllowed(id string) (bool, string) {
+	if c, ok := b.cfg.Camera(id); ok && c.Signage != "" {
+		return true, ""
+	}
+	return false, "no sign"
+}
 func (b *backend) Change(_ context.Context, _, _ string, _ func([]byte) ([]byte, error)) error {
 	b.changes++
 	return nil

@@ -30,6 +30,10 @@ type Backend interface {
 	ConfigFile() (path string, raw []byte)
 	// Ready is nil once the application runs its cameras.
 	Ready() error
+	// ViewAllowed reports whether a picture of the camera may be shown now
+	// (its sign is valid, the rule that gates every image output), and if
+	// not, why.
+	ViewAllowed(camera string) (bool, string)
 }
 
 // Config configures a Server.
