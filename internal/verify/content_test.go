@@ -135,6 +135,7 @@ func TestContentLeaks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // one ffmpeg and one verify per case: two cases use both cores
 			rec := filepath.Join(t.TempDir(), "rec.mp4")
 			ffmpeg(t, append(append([]string{"-i", src, "-vf", tc.filter}, tc.codec...), rec)...)
 			rep := recordingVerdict(t, cfg, rec)

@@ -45,6 +45,9 @@ type Report struct {
 	// Start is the wall-clock time given to the first frame; signage is
 	// judged at Start plus each frame's timestamp.
 	Start time.Time `json:"start"`
+	// StartSource says where Start came from: "given", or the time verify
+	// ran. A recording's own start time is in Origin.
+	StartSource string `json:"start_source"`
 	// Origin is what a recording says about where it came from (recording
 	// mode only).
 	Origin *Origin `json:"origin,omitempty"`
@@ -336,7 +339,7 @@ type lane struct {
 
 func (r *Report) view() view {
 	v := view{Report: r, Recording: r.Mode == ModeRecording}
-	v.FirstFrame = r.Start.UTC().Format("2006-01-02 15:04:05Z07:00") + " (given)"
+	v.FirstFrame = r.Start.UTC().Format("2006-01-02 15:04:05Z07:00") + " (" + r.StartSource + ")"
 	if v.Recording {
 		v.FirstFrame = "unknown (the recording names no start time)"
 		if r.Origin != nil && r.Origin.StartTime != "unknown" {

@@ -80,8 +80,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	startSource := "given"
 	if cfg.Start.IsZero() {
-		cfg.Start = time.Now().UTC()
+		cfg.Start, startSource = time.Now().UTC(), "the time verify ran (no start given)"
 	}
 	if cfg.Samples == 0 {
 		cfg.Samples = DefaultSamples
@@ -111,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{
 		Tool: "edge verify", Version: cfg.Version, Build: CurrentBuild(), Mode: mode, GeneratedAt: time.Now().UTC(),
-		Camera: cam.ID, Site: conf.Site, Start: cfg.Start,
+		Camera: cam.ID, Site: conf.Site, Start: cfg.Start, StartSource: startSource,
 		Check: LeakRule{Fill: fillRGB(cc.MaskColor)},
 	}
 	if rep.Config, err = hashFile(cfg.ConfigPath); err != nil {

@@ -228,6 +228,7 @@ func TestRecording(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(scenarios, tc.name)
 			cfgPath := filepath.Join(dir, "config.yaml")
 			raw := filepath.Join(dir, "clip.mp4")
