@@ -332,7 +332,9 @@ func TestRunHTTPFlag(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)))
-	err := Run(context.Background(), Options{ConfigPath: path, HTTPAddr: "0.0.0.0:0", Logger: quietLogger()})
+	state := func() (string, string) { return filepath.Join(t.TempDir(), "audit"), filepath.Join(t.TempDir(), "key", "device.key") }
+	auditDir, keyPath := state()
+	err := Run(context.Background(), Options{ConfigPath: path, AuditDir: auditDir, KeyPath: keyPath, HTTPAddr: "0.0.0.0:0", Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "http.username") || !strings.Contains(err.Error(), "--http 0.0.0.0:0") {
 		t.Fatalf("Run with --http 0.0.0.0:0 and no credentials = %v, want the http.username problem", err)
 	}
@@ -341,7 +343,8 @@ func TestRunHTTPFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	err = Run(context.Background(), Options{ConfigPath: path, HTTPAddr: busy.Addr().String(), Logger: quietLogger()})
+	auditDir, keyPath = state()
+	err = Run(context.Background(), Options{ConfigPath: path, AuditDir: auditDir, KeyPath: keyPath, HTTPAddr: busy.Addr().String(), Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "--http") || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("Run on a port in use = %v, want the port named with the fix", err)
 	}
