@@ -332,7 +332,9 @@ func TestRunHTTPFlag(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)))
-	state := func() (string, string) { return filepath.Join(t.TempDir(), "audit"), filepath.Join(t.TempDir(), "key", "device.key") }
+	state := func() (string, string) {
+		return filepath.Join(t.TempDir(), "audit"), filepath.Join(t.TempDir(), "key", "device.key")
+	}
 	auditDir, keyPath := state()
 	err := Run(context.Background(), Options{ConfigPath: path, AuditDir: auditDir, KeyPath: keyPath, HTTPAddr: "0.0.0.0:0", Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "http.username") || !strings.Contains(err.Error(), "--http 0.0.0.0:0") {
