@@ -22,6 +22,7 @@ const isolationConfig = `
 site: iso
 box_id: b1
 mqtt: {broker: "%s", topic_prefix: iso, spool_dir: %s}
+audit: {dir: %s}
 cameras:
   - id: hall
     url: %s
@@ -62,7 +63,7 @@ func TestDegenerateCameraStopsOnlyItself(t *testing.T) {
 	if !strings.Contains(hallURL, "vtest") {
 		hallURL, tinyURL = tinyURL, hallURL
 	}
-	writeFile(t, path, fmt.Sprintf(isolationConfig, mq.URL(), filepath.Join(dir, "spool"), hallURL, tinyURL))
+	writeFile(t, path, fmt.Sprintf(isolationConfig, mq.URL(), filepath.Join(dir, "spool"), filepath.Join(dir, "audit"), hallURL, tinyURL))
 	prefix := events.Prefix("iso", "iso", "b1")
 
 	var mu sync.Mutex
