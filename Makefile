@@ -4,7 +4,7 @@ GOFLAGS  ?=
 DEMO_SECONDS ?= 0
 export DEMO_SECONDS
 
-.PHONY: deps build demo test test-rabbitmq bench vet verify-samples screenshots clean
+.PHONY: install deps build demo test test-rabbitmq bench vet verify-samples screenshots clean
 
 deps:
 	bash scripts/deps.sh
@@ -49,3 +49,17 @@ screenshots: deps
 
 clean:
 	rm -rf bin
+
+# Installs the binary, the systemd unit (configs/edge.service) and the example
+# config, and creates the dedicated system user; DESTDIR stages a package.
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 bin/edge $(DESTDIR)$(PREFIX)/bin/edge
+	install -D -m 0644 configs/edge.service $(DESTDIR)/etc/systemd/system/edge.service
+	install -d -m 0750 $(DESTDIR)/etc/edge $(DESTDIR)/var/lib/edge
+	test -e $(DESTDIR)/etc/edge/edge.yaml || install -m 0640 configs/example.yaml $(DESTDIR)/etc/edge/edge.yaml
+	if [ -z "$(DESTDIR)" ]; then \
+		id edge >/dev/null 2>&1 || useradd --system --home-dir /var/lib/edge --shell /usr/sbin/nologin edge; \
+		chown -R edge:edge /var/lib/edge; chgrp -R edge /etc/edge; \
+		systemctl daemon-reload; \
+	fi
