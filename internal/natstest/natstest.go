@@ -25,7 +25,7 @@ import (
 
 // readyTimeout bounds the wait for a node (or the whole cluster) to be
 // healthy: JetStream needs its Raft meta group to elect a leader.
-const readyTimeout = 30 * time.Second
+const readyTimeout = 90 * time.Second
 
 // Cluster is a running set of nodes owned by one test.
 type Cluster struct {
