@@ -11,7 +11,6 @@ import (
 
 // Defaults applied by ApplyDefaults (and by Load) to fields left empty.
 const (
-	DefaultTopicPrefix = "edge"
 	// DefaultHeartbeatSeconds is the period of {prefix}/heartbeat.
 	DefaultHeartbeatSeconds = 15
 	DefaultQoS              = 1
@@ -227,7 +226,7 @@ type Sign struct {
 // defaults. It is idempotent. It does not touch MQTT.QoS (0 is valid).
 func (c *Config) ApplyDefaults() {
 	if c.MQTT.TopicPrefix == "" {
-		c.MQTT.TopicPrefix = DefaultTopicPrefix
+		c.MQTT.TopicPrefix = events.DefaultTopicPrefix
 	}
 	if c.BoxID == "" && c.Site != "" {
 		c.BoxID = defaultBoxID(c.Site)

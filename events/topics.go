@@ -21,6 +21,10 @@ import (
 // '.' to '/' and both refuse or re-route other characters, so a level holding
 // '.', ' ', '+' or '#' would land elsewhere on a clustered broker.
 
+// DefaultTopicPrefix is the topic root when mqtt.topic_prefix is not set:
+// configs fills it in, and the publisher and the tools that subscribe use it.
+const DefaultTopicPrefix = "edge"
+
 // TopicLevel is what one topic level (root, site, box, camera, zone) must
 // look like.
 var TopicLevel = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkPipeline720p(b *testing.B) {
 		n := 0
 		cam, err := pipeline.NewCamera(pipeline.CameraConfig{
 			Site: "bench", Camera: "c720", Source: pipeline.FileSource{Path: clip}, Zones: scene(start.Add(time.Hour)),
-			Sink: &collect{}, Offline: true, Start: start, DetectFPS: 5,
+			Sink: &collect{}, Offline: true, Start: start, DetectFPS: 5, Detect: detect.Config{Width: 640},
 			OnMasked: func(*mask.Frame) { n++ },
 		})
 		if err != nil {

@@ -44,7 +44,7 @@ type CameraConfig struct {
 	Zones *zones.Set
 	// MaskColor is the privacy fill as B, G, R.
 	MaskColor [3]uint8
-	// DetectFPS caps analysed frames per second of stream time. It defaults to 5.
+	// DetectFPS caps analysed frames per second of stream time. Required.
 	DetectFPS float64
 	// Detect configures the detector; Zones and Now are filled in here.
 	Detect detect.Config
@@ -120,9 +120,8 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 		return nil, fmt.Errorf("pipeline: camera %s has no zone set", cfg.Camera)
 	case cfg.Sink == nil:
 		return nil, fmt.Errorf("pipeline: camera %s has no sink", cfg.Camera)
-	}
-	if cfg.DetectFPS <= 0 {
-		cfg.DetectFPS = 5
+	case !(cfg.DetectFPS > 0):
+		return nil, fmt.Errorf("pipeline: camera %s: detect fps %v is not positive (detect.fps; configs fills in its default)", cfg.Camera, cfg.DetectFPS)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -14,6 +14,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/resourceleak"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -80,7 +81,7 @@ func runClip(t *testing.T, set *zones.Set, seconds time.Duration) run {
 	defer cancel()
 	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
 		Site: "test", Camera: "lobby", Source: pipeline.FileSource{Path: clip}, Zones: set,
-		Sink: sink, Offline: true, Start: start, DetectFPS: 3,
+		Sink: sink, Offline: true, Start: start, DetectFPS: 3, Detect: detect.Config{Width: 640},
 		OnMasked: func(f *mask.Frame) {
 			r.frames++
 			if f.PTS() > seconds {
@@ -195,7 +196,7 @@ func (panicSource) Run(context.Context, chan<- media.AccessUnit) error { panic("
 // with an error for the supervisor to restart, instead of the process.
 func TestStagePanicFailsOnlyThisCamera(t *testing.T) {
 	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
-		Camera: "buggy", Source: panicSource{}, Zones: scene(start.Add(time.Hour)), Sink: &collect{},
+		Camera: "buggy", Source: panicSource{}, Zones: scene(start.Add(time.Hour)), Sink: &collect{}, DetectFPS: 5, Detect: detect.Config{Width: 640},
 	})
 	if err != nil {
 		t.Fatal(err)

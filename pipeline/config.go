@@ -1,10 +1,18 @@
 package pipeline
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/stages/ingest"
+	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/publish"
+	"github.com/edgeprivacy/edge/stages/record"
+	"github.com/edgeprivacy/edge/stages/restream"
+	"github.com/edgeprivacy/edge/stages/snapshot"
 	"github.com/edgeprivacy/edge/stages/track"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -36,4 +44,56 @@ func FromConfig(conf *configs.Config, cam *configs.Camera) (CameraConfig, error)
 		Track: track.Config{HighScore: high,
 			Hold: time.Duration(cam.Detect.HoldSeconds * float64(time.Second))},
 	}, nil
+}
+
+// The rest of this file maps the config to every other stage, so that each
+// setting is translated (and each default taken from configs) in one place.
+
+// IngestConfig is the RTSP source of cam.
+func IngestConfig(cam *configs.Camera, log *slog.Logger) ingest.Config {
+	return ingest.Config{URL: cam.URL, Transport: cam.Transport, Logger: log.With("camera", cam.ID)}
+}
+
+// RestreamServerConfig is the RTSP server of masked streams.
+func RestreamServerConfig(conf *configs.Config, log *slog.Logger) restream.ServerConfig {
+	return restream.ServerConfig{Addr: conf.Restream.Addr, Username: conf.Restream.Username, Password: conf.Restream.Password, Logger: log}
+}
+
+// RecordConfig is cam's recorder; origin is stamped into every segment.
+func RecordConfig(cam *configs.Camera, origin func() map[string]string, log *slog.Logger) record.Config {
+	r := cam.Record
+	return record.Config{
+		Camera: cam.ID, Dir: r.Dir, Segment: time.Duration(r.SegmentSeconds) * time.Second,
+		MaxBytes: r.MaxBytes, MaxAge: time.Duration(r.MaxDays) * 24 * time.Hour, Logger: log, Origin: origin,
+	}
+}
+
+// EncoderConfig is cam's encoder of masked frames, feeding consumers.
+func EncoderConfig(cam *configs.Camera, consumers []restream.Consumer, log *slog.Logger) restream.EncoderConfig {
+	return restream.EncoderConfig{
+		Camera: cam.ID, Consumers: consumers, Logger: log,
+		Encode: encode.Config{OutWidth: cam.Encode.Width, FPS: cam.Encode.FPS, BitrateKbps: cam.Encode.BitrateKbps},
+	}
+}
+
+// SnapshotConfig is cam's snapshotter, passing messages on to sink.
+func SnapshotConfig(conf *configs.Config, cam *configs.Camera, latest func() *mask.Frame, sink Sink, log *slog.Logger) snapshot.Config {
+	return snapshot.Config{
+		Camera: cam.ID, TopicPrefix: conf.Topics(), Crop: cam.Snapshots.Crop, Latest: latest, Sink: sink, Logger: log,
+		Retain: time.Duration(cam.Snapshots.RetainSeconds) * time.Second,
+	}
+}
+
+// PublishConfig is the MQTT publisher of conf, connecting to brokers (the
+// configured ones, or the embedded broker's URL). owned are the retained
+// topic filters the publisher clears and re-publishes; build names this binary.
+func PublishConfig(conf *configs.Config, brokers, owned []string, build string, log *slog.Logger) publish.Config {
+	m := conf.MQTT
+	return publish.Config{
+		Brokers: brokers, ClientID: m.ClientID, Username: m.Username, Password: m.Password,
+		TLS: publish.TLS{CA: m.TLS.CA, Cert: m.TLS.Cert, Key: m.TLS.Key},
+		QoS: byte(m.QoS), TopicPrefix: conf.Topics(), SpoolDir: m.SpoolDir, Logger: log,
+		Owned: owned, Site: conf.Site, Box: conf.BoxID, Build: build,
+		HeartbeatInterval: time.Duration(m.HeartbeatSeconds) * time.Second,
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/fleet"
 )
 
@@ -24,7 +24,7 @@ func cmdFleet(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("fleet status", flag.ContinueOnError)
 	brokers := fs.String("broker", "tcp://127.0.0.1:1883", "broker `URL`s, comma-separated, tried in order")
-	root := fs.String("prefix", configs.DefaultTopicPrefix, "topic root (mqtt.topic_prefix of the boxes)")
+	root := fs.String("prefix", events.DefaultTopicPrefix, "topic root (mqtt.topic_prefix of the boxes)")
 	user := fs.String("username", "", "broker username (password from EDGE_MQTT_PASSWORD)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	wait := fs.Duration("wait", fleet.DefaultWait, "how long to collect retained messages")
@@ -66,7 +66,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	brokers := fs.String("broker", "tcp://127.0.0.1:1883", "broker `URL`s, comma-separated: every box gets all of them")
 	nEvents := fs.Int("events", 100, "events per box")
 	rate := fs.Float64("rate", 0, "events per second per box (0: as fast as they are taken)")
-	root := fs.String("prefix", configs.DefaultTopicPrefix, "topic root")
+	root := fs.String("prefix", events.DefaultTopicPrefix, "topic root")
 	site := fs.String("site", "bench", "site of every simulated box")
 	hold := fs.Duration("hold", 0, "keep the boxes up this long after delivery (to run edge fleet status)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up waiting for delivery after this long")

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 
+	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/watch"
 )
 
@@ -13,7 +14,7 @@ import (
 func cmdWatch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	brokerURL := fs.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
-	prefix := fs.String("prefix", "edge", "topic prefix: the root (every box) or root/site/box (one box)")
+	prefix := fs.String("prefix", events.DefaultTopicPrefix, "topic prefix: the root (every box) or root/site/box (one box)")
 	user := fs.String("username", "", "broker username")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -94,14 +94,7 @@ func Run(ctx context.Context, o Options) error {
 		log.Info("embedded MQTT broker started (mqtt.broker is empty)", "url", b.URL())
 	}
 
-	pub, err := publish.New(publish.Config{
-		Brokers: brokers, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
-		TLS: publish.TLS{CA: cfg.MQTT.TLS.CA, Cert: cfg.MQTT.TLS.Cert, Key: cfg.MQTT.TLS.Key},
-		QoS: byte(cfg.MQTT.QoS), TopicPrefix: cfg.Topics(), SpoolDir: cfg.MQTT.SpoolDir, Logger: log,
-		Owned: hass.Owned(cfg, cfg.Topics()),
-		Site:  cfg.Site, Box: cfg.BoxID, Build: o.Build,
-		HeartbeatInterval: time.Duration(cfg.MQTT.HeartbeatSeconds) * time.Second,
-	})
+	pub, err := publish.New(pipeline.PublishConfig(cfg, brokers, hass.Owned(cfg, cfg.Topics()), o.Build, log))
 	if err != nil {
 		return err
 	}

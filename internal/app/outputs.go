@@ -9,7 +9,6 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/compliance"
-	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/record"
@@ -42,9 +41,7 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 	o := &outputs{cfg: cfg, log: log, mon: mon, audit: aud}
 	for _, c := range cfg.EnabledCameras() {
 		if c.Restream {
-			srv, err := restream.NewServer(restream.ServerConfig{
-				Addr: cfg.Restream.Addr, Username: cfg.Restream.Username, Password: cfg.Restream.Password, Logger: log,
-			})
+			srv, err := restream.NewServer(pipeline.RestreamServerConfig(cfg, log))
 			if err != nil {
 				return nil, err
 			}
@@ -72,19 +69,16 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 	}
 	if c.Record.Enabled {
 		id := c.ID
-		rec, err := record.New(record.Config{
-			Camera: c.ID, Dir: c.Record.Dir, Segment: time.Duration(c.Record.SegmentSeconds) * time.Second,
-			MaxBytes: c.Record.MaxBytes, MaxAge: time.Duration(c.Record.MaxDays) * 24 * time.Hour, Logger: o.log,
-			Origin: o.originOf(c.ID),
-			OnDelete: func(path string, size int64, age time.Duration) {
-				o.audit.write(kindRecordDeleted, struct {
-					Camera string  `json:"camera"`
-					File   string  `json:"file"`
-					Bytes  int64   `json:"bytes"`
-					AgeS   float64 `json:"age_s"`
-				}{id, path, size, sinceSeconds(age)})
-			},
-		})
+		rcfg := pipeline.RecordConfig(c, o.originOf(c.ID), o.log)
+		rcfg.OnDelete = func(path string, size int64, age time.Duration) {
+			o.audit.write(kindRecordDeleted, struct {
+				Camera string  `json:"camera"`
+				File   string  `json:"file"`
+				Bytes  int64   `json:"bytes"`
+				AgeS   float64 `json:"age_s"`
+			}{id, path, size, sinceSeconds(age)})
+		}
+		rec, err := record.New(rcfg)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -94,10 +88,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
 	if len(consumers) > 0 {
-		enc, err := restream.NewEncoder(restream.EncoderConfig{
-			Camera: c.ID, Consumers: consumers, Logger: o.log,
-			Encode: encode.Config{OutWidth: c.Encode.Width, FPS: c.Encode.FPS, BitrateKbps: c.Encode.BitrateKbps},
-		})
+		enc, err := restream.NewEncoder(pipeline.EncoderConfig(c, consumers, o.log))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -106,18 +97,15 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 	}
 	if c.Snapshots.Enabled {
 		id := c.ID
-		snap, err := snapshot.New(snapshot.Config{
-			Camera: c.ID, TopicPrefix: o.cfg.Topics(), Crop: c.Snapshots.Crop,
-			Latest: latest, Sink: sink, Logger: o.log,
-			Retain: time.Duration(c.Snapshots.RetainSeconds) * time.Second,
-			OnClear: func(shown time.Duration, reason string) {
-				o.audit.write(kindSnapshotClear, struct {
-					Camera string  `json:"camera"`
-					ShownS float64 `json:"shown_s"`
-					Reason string  `json:"reason"`
-				}{id, sinceSeconds(shown), reason})
-			},
-		})
+		scfg := pipeline.SnapshotConfig(o.cfg, c, latest, sink, o.log)
+		scfg.OnClear = func(shown time.Duration, reason string) {
+			o.audit.write(kindSnapshotClear, struct {
+				Camera string  `json:"camera"`
+				ShownS float64 `json:"shown_s"`
+				Reason string  `json:"reason"`
+			}{id, sinceSeconds(shown), reason})
+		}
+		snap, err := snapshot.New(scfg)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -199,7 +199,7 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 	if err != nil {
 		return nil, err
 	}
-	src, err := ingest.New(ingest.Config{URL: c.URL, Transport: c.Transport, Logger: r.log.With("camera", c.ID)})
+	src, err := ingest.New(pipeline.IngestConfig(c, r.log))
 	if err != nil {
 		return nil, err
 	}

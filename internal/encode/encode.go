@@ -148,10 +148,8 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultFPS         = 15.0
-	DefaultBitrateKbps = 2000
-	DefaultGOP         = 2 * time.Second
-	DefaultPreset      = "ultrafast"
+	DefaultGOP    = 2 * time.Second
+	DefaultPreset = "ultrafast"
 )
 
 // ErrClosed is returned by methods called after Close.
@@ -164,9 +162,9 @@ type Config struct {
 	// OutWidth downscales to this width, keeping the aspect ratio (the
 	// height is rounded to even). 0 keeps the input size. Never upscales.
 	OutWidth int
-	// FPS is the nominal frame rate, for rate control. It defaults to 15.
+	// FPS is the nominal frame rate, for rate control. Required.
 	FPS float64
-	// BitrateKbps is the target (and VBV maximum) bitrate. It defaults to 2000.
+	// BitrateKbps is the target (and VBV maximum) bitrate. Required.
 	BitrateKbps int
 	// GOP is the keyframe interval; a client joining waits at most this
 	// long for a picture. It defaults to 2 s.
@@ -205,11 +203,8 @@ func New(cfg Config) (*Encoder, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 {
 		return nil, fmt.Errorf("encode: picture size %dx%d: width and height must be positive and even for YUV 4:2:0", cfg.Width, cfg.Height)
 	}
-	if cfg.FPS <= 0 {
-		cfg.FPS = DefaultFPS
-	}
-	if cfg.BitrateKbps <= 0 {
-		cfg.BitrateKbps = DefaultBitrateKbps
+	if !(cfg.FPS > 0) || cfg.BitrateKbps <= 0 {
+		return nil, fmt.Errorf("encode: frame rate %v and bitrate %d kbit/s must be positive (encode.fps, encode.bitrate_kbps; configs fills in their defaults)", cfg.FPS, cfg.BitrateKbps)
 	}
 	if cfg.GOP <= 0 {
 		cfg.GOP = DefaultGOP

@@ -37,8 +37,8 @@ func TestEncodeDecode(t *testing.T) {
 		wantW, wantH int
 		wantKeys     int
 	}{
-		{"same size, 1 s GOP", encode.Config{Width: 320, Height: 240, FPS: 10, GOP: time.Second}, 25, 320, 240, 3},
-		{"downscaled", encode.Config{Width: 640, Height: 360, OutWidth: 320, FPS: 15}, 10, 320, 180, 1},
+		{"same size, 1 s GOP", encode.Config{Width: 320, Height: 240, FPS: 10, GOP: time.Second, BitrateKbps: 2000}, 25, 320, 240, 3},
+		{"downscaled", encode.Config{Width: 640, Height: 360, OutWidth: 320, FPS: 15, BitrateKbps: 2000}, 10, 320, 180, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestEncodeDecode(t *testing.T) {
 }
 
 func TestForceKeyAndPTS(t *testing.T) {
-	enc, err := encode.New(encode.Config{Width: 64, Height: 64, FPS: 10})
+	enc, err := encode.New(encode.Config{Width: 64, Height: 64, FPS: 10, BitrateKbps: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +156,8 @@ func TestErrors(t *testing.T) {
 	}{
 		{"odd size", encode.Config{Width: 63, Height: 64}},
 		{"no size", encode.Config{}},
+		{"no rate", encode.Config{Width: 64, Height: 64, BitrateKbps: 2000}},
+		{"no bitrate", encode.Config{Width: 64, Height: 64, FPS: 10}},
 		{"unknown preset", encode.Config{Width: 64, Height: 64, Preset: "warp-speed"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,7 +167,7 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	enc, err := encode.New(encode.Config{Width: 64, Height: 64})
+	enc, err := encode.New(encode.Config{Width: 64, Height: 64, FPS: 10, BitrateKbps: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}

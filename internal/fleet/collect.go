@@ -11,7 +11,6 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/redact"
 )
@@ -42,7 +41,7 @@ func Collect(ctx context.Context, o Options) (*Report, error) {
 		return nil, errors.New("fleet: no broker URL (pass --broker URL)")
 	}
 	if o.Root == "" {
-		o.Root = configs.DefaultTopicPrefix
+		o.Root = events.DefaultTopicPrefix
 	}
 	if !events.TopicLevel.MatchString(o.Root) {
 		return nil, fmt.Errorf("fleet: topic root %q: use one level of letters, digits, '_' or '-' (mqtt.topic_prefix)", o.Root)

@@ -145,7 +145,9 @@ func fileFrame(ctx context.Context, path string, n int, log *slog.Logger) (decod
 func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (decode.Frame, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	ing, err := ingest.New(ingest.Config{URL: cam.URL, Transport: cam.Transport, Once: true, Logger: cfg.Logger})
+	icfg := pipeline.IngestConfig(cam, cfg.Logger)
+	icfg.Once = true
+	ing, err := ingest.New(icfg)
 	if err != nil {
 		return decode.Frame{}, err
 	}

@@ -91,7 +91,7 @@ func TestHOGFindsPeopleInVtest(t *testing.T) {
 	set := floorSet(floor, t0.Add(time.Hour), privacy)
 	const n = 20
 	frames := masked(t, set, readVtest(t, n, 20))
-	res, st := runStage(t, detect.Config{Zones: set, Now: func() time.Time { return t0 }}, frames)
+	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Now: func() time.Time { return t0 }}, frames)
 	if len(res) != n {
 		t.Fatalf("got %d results for %d frames", len(res), n)
 	}
@@ -147,7 +147,7 @@ func TestSignageGatesDetection(t *testing.T) {
 				return []detect.Box{{Rect: image.Rect(0, 0, img.Cols(), img.Rows()), Score: 1}}
 			}}
 			frames := masked(t, tc.set, readVtest(t, 3, 1))
-			res, _ := runStage(t, detect.Config{Zones: tc.set, Detector: rec, Now: func() time.Time { return t0 }}, frames)
+			res, _ := runStage(t, detect.Config{Zones: tc.set, Detector: rec, Width: 640, Now: func() time.Time { return t0 }}, frames)
 			if len(res) != 3 {
 				t.Fatalf("got %d results, want one per frame (3)", len(res))
 			}
@@ -169,7 +169,7 @@ func TestSignageGatesDetection(t *testing.T) {
 func TestExpiredSignWithHOG(t *testing.T) {
 	set := floorSet(rect(0, 0.2, 1, 1), t0.Add(-time.Second))
 	frames := masked(t, set, readVtest(t, 4, 25))
-	res, st := runStage(t, detect.Config{Zones: set, Now: func() time.Time { return t0 }}, frames)
+	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Now: func() time.Time { return t0 }}, frames)
 	for _, r := range res {
 		if len(r.Boxes) != 0 || len(r.Active) != 0 {
 			t.Errorf("seq %d: %d boxes, active %v; want none with an expired sign", r.Seq, len(r.Boxes), r.Active)
@@ -281,16 +281,16 @@ func TestNewDetector(t *testing.T) {
 		wantErr error  // nil: must build
 		wantMsg string // part of the error
 	}{
-		{"default is hog", detect.Config{}, nil, ""},
-		{"hog", detect.Config{Kind: "hog"}, nil, ""},
-		{"haar fullbody", detect.Config{Kind: "haar", Model: "/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml"}, nil, ""},
-		{"haar missing", detect.Config{Kind: "haar", Model: filepath.Join(dir, "none.xml")}, detect.ErrModel, "none.xml"},
-		{"haar not a cascade", detect.Config{Kind: "haar", Model: junk}, detect.ErrModel, "cascade XML"},
-		{"dnn no model", detect.Config{Kind: "dnn"}, detect.ErrModel, "detect.model"},
-		{"dnn model missing", detect.Config{Kind: "dnn", Model: filepath.Join(dir, "MobileNetSSD_deploy.caffemodel")}, detect.ErrModel, "MobileNetSSD_deploy.caffemodel"},
-		{"dnn config missing", detect.Config{Kind: "dnn", Model: junk, ModelConfig: filepath.Join(dir, "deploy.prototxt")}, detect.ErrModel, "deploy.prototxt"},
-		{"dnn unreadable", detect.Config{Kind: "dnn", Model: junk}, detect.ErrModel, "cannot read network"},
-		{"unknown kind", detect.Config{Kind: "face"}, nil, "unknown detector kind"},
+		{"default is hog", detect.Config{Width: 640}, nil, ""},
+		{"hog", detect.Config{Kind: "hog", Width: 640}, nil, ""},
+		{"haar fullbody", detect.Config{Kind: "haar", Model: "/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml", Width: 640}, nil, ""},
+		{"haar missing", detect.Config{Kind: "haar", Model: filepath.Join(dir, "none.xml"), Width: 640}, detect.ErrModel, "none.xml"},
+		{"haar not a cascade", detect.Config{Kind: "haar", Model: junk, Width: 640}, detect.ErrModel, "cascade XML"},
+		{"dnn no model", detect.Config{Kind: "dnn", Width: 640}, detect.ErrModel, "detect.model"},
+		{"dnn model missing", detect.Config{Kind: "dnn", Model: filepath.Join(dir, "MobileNetSSD_deploy.caffemodel"), Width: 640}, detect.ErrModel, "MobileNetSSD_deploy.caffemodel"},
+		{"dnn config missing", detect.Config{Kind: "dnn", Model: junk, ModelConfig: filepath.Join(dir, "deploy.prototxt"), Width: 640}, detect.ErrModel, "deploy.prototxt"},
+		{"dnn unreadable", detect.Config{Kind: "dnn", Model: junk, Width: 640}, detect.ErrModel, "cannot read network"},
+		{"unknown kind", detect.Config{Kind: "face", Width: 640}, nil, "unknown detector kind"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

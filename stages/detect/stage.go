@@ -68,11 +68,8 @@ func New(cfg Config) (*Stage, error) {
 	if cfg.Zones == nil {
 		return nil, errors.New("detect: no zone set given (build one with zones.NewSet)")
 	}
-	if cfg.Width == 0 {
-		cfg.Width = 640
-	}
 	if cfg.Width < 64 {
-		return nil, fmt.Errorf("detect: width %d is below 64 pixels, the smallest useful detector input (default 640)", cfg.Width)
+		return nil, fmt.Errorf("detect: width %d is below 64 pixels, the smallest useful detector input (detect.width; configs fills in its default)", cfg.Width)
 	}
 	if !(cfg.MinScore >= 0 && cfg.MinScore <= 1) {
 		return nil, fmt.Errorf("detect: min_score %v is outside 0..1 (it is a confidence, the same scale for every detector)", cfg.MinScore)

@@ -17,7 +17,6 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultTopicPrefix          = "edge"
 	DefaultSpoolMaxBytes        = 64 << 20
 	DefaultQueueSize            = 1024
 	DefaultPublishTimeout       = 10 * time.Second
@@ -137,7 +136,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("publish: QoS %d: use 0, 1 or 2", cfg.QoS)
 	}
 	if cfg.TopicPrefix == "" {
-		cfg.TopicPrefix = DefaultTopicPrefix
+		cfg.TopicPrefix = events.DefaultTopicPrefix
 	}
 	if !events.ValidPrefix(cfg.TopicPrefix) {
 		return cfg, fmt.Errorf("publish: topic prefix %q: every level must be 1 to 64 letters, digits, '_' or '-' (no wildcards, no empty levels, no leading or trailing /)", cfg.TopicPrefix)

@@ -56,7 +56,7 @@ func TestResolutionChangeCutsSegment(t *testing.T) {
 	go func() { done <- rec.Run(ctx) }()
 	i := 0
 	for _, sz := range [][2]int{{320, 240}, {160, 120}} {
-		enc, err := encode.New(encode.Config{Width: sz[0], Height: sz[1], FPS: 10, GOP: time.Second})
+		enc, err := encode.New(encode.Config{Width: sz[0], Height: sz[1], FPS: 10, GOP: time.Second, BitrateKbps: 2000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestRecordingModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := encode.New(encode.Config{Width: 160, Height: 120, FPS: 10})
+	enc, err := encode.New(encode.Config{Width: 160, Height: 120, FPS: 10, BitrateKbps: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}

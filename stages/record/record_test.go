@@ -53,7 +53,7 @@ func runChild(dir string) int {
 	}
 	done := make(chan error, 1)
 	go func() { done <- rec.Run(ctx) }()
-	enc, err := encode.New(encode.Config{Width: 320, Height: 240, FPS: 25, GOP: 400 * time.Millisecond})
+	enc, err := encode.New(encode.Config{Width: 320, Height: 240, FPS: 25, GOP: 400 * time.Millisecond, BitrateKbps: 2000})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -197,7 +197,7 @@ func TestSegmentsAndRetention(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			enc, err := encode.New(encode.Config{Width: 320, Height: 240, FPS: 10, GOP: time.Second})
+			enc, err := encode.New(encode.Config{Width: 320, Height: 240, FPS: 10, GOP: time.Second, BitrateKbps: 2000})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,7 +108,7 @@ func encodeAll(b *testing.B, aus []media.AccessUnit) int {
 		m := f.Mat()
 		if enc == nil {
 			var err error
-			if enc, err = encode.New(encode.Config{Width: m.Cols(), Height: m.Rows(), FPS: 25, Threads: 1}); err != nil {
+			if enc, err = encode.New(encode.Config{Width: m.Cols(), Height: m.Rows(), FPS: 25, Threads: 1, BitrateKbps: 2000}); err != nil {
 				b.Fatal(err)
 			}
 		}

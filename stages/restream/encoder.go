@@ -62,6 +62,9 @@ type Encoder struct {
 // NewEncoder returns an encoder stage; the libx264 encoder itself is opened
 // at the first frame, when the picture size is known.
 func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
+	if !(cfg.Encode.FPS > 0) || cfg.Encode.BitrateKbps <= 0 {
+		return nil, fmt.Errorf("restream: camera %s: encode fps %v and bitrate %d kbit/s must be positive (configs fills in their defaults)", cfg.Camera, cfg.Encode.FPS, cfg.Encode.BitrateKbps)
+	}
 	if len(cfg.Consumers) == 0 {
 		return nil, fmt.Errorf("restream: camera %s: encoder has no consumers (add the restream path or a recorder)", cfg.Camera)
 	}
@@ -221,9 +224,6 @@ type ptsClock struct {
 const maxGap = 5 * time.Second
 
 func (c *ptsClock) next(in time.Duration, fps float64) time.Duration {
-	if fps <= 0 {
-		fps = encode.DefaultFPS
-	}
 	if !c.have {
 		c.have, c.lastIn, c.offset = true, in, -in
 		c.out = 0

@@ -19,6 +19,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/zones"
@@ -79,7 +80,7 @@ func TestRestreamIsMasked(t *testing.T) {
 	}
 	set := zones.NewSet([]zones.Zone{{ID: "shop", Kind: zones.Privacy, Polygon: zones.Polygon{{X: 0, Y: 0}, {X: 0.25, Y: 0}, {X: 0.25, Y: 1}, {X: 0, Y: 1}}}}, nil)
 	pc, err := pipeline.NewCamera(pipeline.CameraConfig{
-		Camera: "lobby", Source: src, Zones: set, Sink: discard{}, DetectFPS: 1,
+		Camera: "lobby", Source: src, Zones: set, Sink: discard{}, DetectFPS: 1, Detect: detect.Config{Width: 640},
 		Outputs: []pipeline.Output{enc}, Logger: quiet(),
 	})
 	if err != nil {

@@ -24,10 +24,6 @@ import (
 	"github.com/edgeprivacy/edge/internal/ratelog"
 )
 
-// DefaultAddr is where the server listens when ServerConfig.Addr is empty:
-// loopback, so that nothing is exposed until an operator says so.
-const DefaultAddr = "127.0.0.1:8554"
-
 // ServerConfig configures the restream Server.
 type ServerConfig struct {
 	// Addr is the RTSP (TCP) listen address; port 0 picks a free one (see
@@ -57,7 +53,7 @@ type Server struct {
 // NewServer checks cfg.
 func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Addr == "" {
-		cfg.Addr = DefaultAddr
+		return nil, errors.New("restream: no listen address (restream.addr; configs fills in its default)")
 	}
 	if cfg.Username == "" && cfg.Password != "" {
 		return nil, errors.New("restream: password set without username; set restream.username too, or remove restream.password")
