@@ -1,10 +1,12 @@
 # Two commands matter: `make demo` and `make test`. Both install what is missing first.
 GO       ?= go
 GOFLAGS  ?=
+# scripts/deps.sh installs the pinned golangci-lint here.
+GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 DEMO_SECONDS ?= 0
 export DEMO_SECONDS
 
-.PHONY: install deps build demo test test-rabbitmq bench vet verify-samples screenshots clean
+.PHONY: install deps build demo test test-rabbitmq bench vet lint verify-samples screenshots clean
 
 deps:
 	bash scripts/deps.sh
@@ -21,9 +23,11 @@ build: deps
 demo: build
 	bash scripts/demo.sh
 
-# The tests: vet, then every package with the race detector and the Mat-leak profile.
+# The tests: vet and the linters (.golangci.yml), then every package with the
+# race detector and the Mat-leak profile.
 test: deps
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
 	$(GO) test -race -tags matprofile -timeout 20m -count=1 ./...
 
 # The fleet failover test of make test (kill -9 the broker node under edge run,
@@ -33,6 +37,9 @@ test: deps
 test-rabbitmq:
 	bash scripts/deps.sh rabbitmq-server
 	$(GO) test -race -tags 'matprofile rabbitmq' -timeout 15m -count=1 -v -run 'TestFleetFailoverRabbitMQ' ./cmd/edge
+
+lint: deps
+	$(GOLANGCI_LINT) run ./...
 
 bench: deps
 	$(GO) test -run='^$$' -bench=. -benchtime=3s ./...

@@ -207,7 +207,10 @@ func decodeProblems(err error) []string {
 	var out []string
 	var walk func(error)
 	walk = func(err error) {
-		if de, ok := err.(*mapstructure.DecodeError); ok {
+		// The tree is walked here, join by join: errors.As would stop at the
+		// first DecodeError of a joined set and hide the others.
+		if de, ok := err.(*mapstructure.DecodeError); ok { //nolint:errorlint // see above
+
 			key := de.Name()
 			if key == "" {
 				key = "(top level)"

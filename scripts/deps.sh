@@ -54,3 +54,13 @@ else
   echo "deps.sh: Go is not installed; install Go 1.22 or newer (https://go.dev/doc/install)" >&2
   exit 1
 fi
+
+# golangci-lint, pinned (make test runs it), built from its Go module into
+# $(go env GOPATH)/bin, where the Makefile looks for it. Reinstalled only
+# when that binary is missing or another version.
+lint_version=v2.15.0
+lint_bin="$(go env GOPATH)/bin/golangci-lint"
+if ! "$lint_bin" version 2>/dev/null | grep -q "version ${lint_version#v} \|version ${lint_version} "; then
+  echo "deps.sh: installing golangci-lint $lint_version into $(dirname "$lint_bin")" >&2
+  GOBIN="$(dirname "$lint_bin")" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$lint_version"
+fi

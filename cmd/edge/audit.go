@@ -86,7 +86,7 @@ func auditExport(w io.Writer, args []string) error {
 	from, ferr := parseTime(*fromS)
 	to, terr := parseTime(*toS)
 	if fs.NArg() != 0 || *out == "" || (*cfgPath == "") == (*dir == "") || ferr != nil || terr != nil || to.Before(from) {
-		return &exitError{2, fmt.Errorf("%s (%v)", auditUsage, errors.Join(ferr, terr))}
+		return &exitError{2, fmt.Errorf("%s (%w)", auditUsage, errors.Join(ferr, terr))}
 	}
 	if *cfgPath != "" {
 		cfg, err := configs.Load(*cfgPath)

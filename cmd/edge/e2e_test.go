@@ -48,7 +48,7 @@ func binary(t *testing.T) string {
 		edgeBin = filepath.Join(dir, "edge")
 		out, err := exec.Command("go", "build", "-o", edgeBin, ".").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -88,7 +87,7 @@ var (
 func decode(line []byte) (Record, error) {
 	var r Record
 	if err := json.Unmarshal(line, &r); err != nil {
-		return r, fmt.Errorf("%w: %v", errSyntax, err)
+		return r, fmt.Errorf("%w: %w", errSyntax, err)
 	}
 	suffix := hashKey + r.Hash + `"}`
 	if len(r.Hash) != 64 || !bytes.HasSuffix(line, []byte(suffix)) {
@@ -100,5 +99,3 @@ func decode(line []byte) (Record, error) {
 	}
 	return r, nil
 }
-
-func seqString(n uint64) string { return strconv.FormatUint(n, 10) }

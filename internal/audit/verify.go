@@ -66,7 +66,7 @@ func Paths(path string) ([]string, error) {
 func Verify(paths []string, pin *minisign.PublicKey) (Summary, error) {
 	var s Summary
 	var prev string
-	var key *minisign.PublicKey = pin
+	key := pin
 	for _, p := range paths {
 		s.Files++
 		name := filepath.Base(p)

@@ -132,6 +132,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.srv.Shutdown(sctx); err != nil {
 		s.srv.Close()
 	}
-	<-errc
+	<-errc //nolint:errcheck // Wait's error after Close is only the close: asked to stop, nothing to report
 	return nil
 }

@@ -183,7 +183,7 @@ func newCounter(broker, filter string) (*counter, error) {
 		SetClientID(fmt.Sprintf("edge-bench-counter-%d", time.Now().UnixNano())).
 		SetCleanSession(true).SetOrderMatters(false).SetConnectTimeout(10 * time.Second))
 	if tok := c.client.Connect(); !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
-		return nil, fmt.Errorf("fleet bench: subscriber connect to %s: %v", broker, tok.Error())
+		return nil, fmt.Errorf("fleet bench: subscriber connect to %s: %w", broker, tok.Error())
 	}
 	tok := c.client.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
 		var ev struct {
@@ -201,7 +201,7 @@ func newCounter(broker, filter string) (*counter, error) {
 	})
 	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
 		c.client.Disconnect(0)
-		return nil, fmt.Errorf("fleet bench: subscribe %s: %v", filter, tok.Error())
+		return nil, fmt.Errorf("fleet bench: subscribe %s: %w", filter, tok.Error())
 	}
 	return c, nil
 }

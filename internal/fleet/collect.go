@@ -64,7 +64,7 @@ func Collect(ctx context.Context, o Options) (*Report, error) {
 	}
 	tok := client.SubscribeMultiple(filters, c.receive)
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		return nil, fmt.Errorf("fleet: subscribe under %s/: %v", o.Root, tok.Error())
+		return nil, fmt.Errorf("fleet: subscribe under %s/: %w", o.Root, tok.Error())
 	}
 	t := time.NewTimer(o.Wait)
 	defer t.Stop()

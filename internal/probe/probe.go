@@ -103,10 +103,10 @@ func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want in
 	for res.decoded < want {
 		select {
 		case <-ctx.Done():
-			finish()
+			_ = finish() // the error returned says why probing stopped
 			return nil, ctx.Err()
 		case <-timer.C:
-			finish()
+			_ = finish() // the error returned says why probing stopped
 			st := ing.State()
 			switch {
 			case res.aus == 0 && st.Reason != "":

@@ -64,8 +64,8 @@ func play(t *testing.T, url string, transport gortsplib.Transport, d time.Durati
 	if err != nil {
 		return nil, err
 	}
-	c := gortsplib.Client{Transport: &transport, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
-	if err := c.Start(u.Scheme, u.Host); err != nil {
+	c := gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &transport, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+	if err := c.Start2(); err != nil {
 		return nil, err
 	}
 	defer c.Close()
@@ -432,8 +432,8 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	tcp := gortsplib.TransportTCP
-	c := gortsplib.Client{Transport: &tcp}
-	if err := c.Start(u.Scheme, u.Host); err != nil {
+	c := gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &tcp}
+	if err := c.Start2(); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()

@@ -102,7 +102,7 @@ func Open(dir string, maxBytes int64, opts ...Option) (*Spool, error) {
 		return nil, fmt.Errorf("spool: create directory %s: %w (check spool_dir and its permissions)", dir, err)
 	}
 	if err := s.recover(); err != nil {
-		s.closeFiles()
+		_ = s.closeFiles() // the recovery error is the one to report
 		return nil, err
 	}
 	return s, nil

@@ -173,7 +173,7 @@ func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (dec
 		for _, f := range frames[1:] {
 			f.Mat.Close()
 		}
-		finish()
+		_ = finish() // the frame is in hand; how the stream ended does not matter
 		return frames[0], nil
 	}
 	err = finish()

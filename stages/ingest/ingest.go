@@ -159,7 +159,7 @@ func (i *Ingest) loop(ctx context.Context, buf chan media.AccessUnit) error {
 		i.setStatus(StatusConnecting, i.State().Reason)
 		delivered, err := i.session(ctx, buf)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // cancelled: the session's error is only the cancellation
 		}
 		if err == nil {
 			err = errors.New("stream ended")

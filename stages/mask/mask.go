@@ -140,7 +140,7 @@ func Paint(m gocv.Mat, set *zones.Set, color [3]uint8) error {
 	}
 	data, err := m.DataPtrUint8()
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnmaskable, err)
+		return fmt.Errorf("%w: %w", ErrUnmaskable, err)
 	}
 	if len(data) != w*h*3 {
 		return fmt.Errorf("%w: picture holds %d bytes, want %d", ErrUnmaskable, len(data), w*h*3)

@@ -118,7 +118,7 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		s.Close()
-		<-errc
+		<-errc //nolint:errcheck // Wait's error after Close is only the close: asked to stop, nothing to report
 		return nil
 	case err := <-errc:
 		s.Close()
