@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -24,7 +25,7 @@ func TestReconfigureAddingZoneKeepsTrack(t *testing.T) {
 
 	sink := &collect{}
 	base := pipeline.CameraConfig{Site: "test", Camera: "walk", Source: pipeline.FileSource{Path: walk}, Sink: sink,
-		Offline: true, Start: start, DetectFPS: 5}
+		Offline: true, Start: start, DetectFPS: 5, Detect: detect.Config{Width: 640}}
 	cfg := base
 	cfg.Zones = zones.NewSet([]zones.Zone{floor}, signs)
 	next := base
@@ -88,7 +89,7 @@ func TestReconfigureRefusesPrivacyChange(t *testing.T) {
 	floor := zones.Zone{ID: "floor", Kind: zones.Monitored, Signage: "s", Polygon: poly(0, 0, 1, 0, 1, 1, 0, 1)}
 	door := zones.Zone{ID: "door", Kind: zones.Privacy, Polygon: poly(0, 0, 0.2, 0, 0.2, 1, 0, 1)}
 	build := func(zs ...zones.Zone) *pipeline.Camera {
-		c, err := pipeline.NewCamera(pipeline.CameraConfig{Camera: "c", Source: pipeline.FileSource{}, Sink: &collect{}, Zones: zones.NewSet(zs, signs)})
+		c, err := pipeline.NewCamera(pipeline.CameraConfig{Camera: "c", Source: pipeline.FileSource{}, Sink: &collect{}, Zones: zones.NewSet(zs, signs), DetectFPS: 5, Detect: detect.Config{Width: 640}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/payloadschema"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -45,7 +46,7 @@ func TestClipPayloadsMatchDocumentedSchema(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			cfg := pipeline.CameraConfig{Site: "test", Camera: "cam", Source: pipeline.FileSource{Path: c.path}, Zones: set(),
-				Sink: sink, Offline: true, Start: start, DetectFPS: 3}
+				Sink: sink, Offline: true, Start: start, DetectFPS: 3, Detect: detect.Config{Width: 640}}
 			if c.upTo > 0 {
 				cfg.OnMasked = func(f *mask.Frame) {
 					if f.PTS() > c.upTo {

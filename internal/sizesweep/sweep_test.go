@@ -236,7 +236,7 @@ func TestSizeSweepStages(t *testing.T) {
 	}
 	stages := map[string]*detect.Stage{}
 	for kind, d := range dets {
-		st, err := detect.New(detect.Config{Kind: kind, Logger: quiet, Zones: set, Now: func() time.Time { return t0 }, Detector: keepOpen{d}})
+		st, err := detect.New(detect.Config{Kind: kind, Width: 640, Logger: quiet, Zones: set, Now: func() time.Time { return t0 }, Detector: keepOpen{d}})
 		if err != nil {
 			t.Fatal(err)
 		}

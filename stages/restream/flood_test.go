@@ -9,6 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -21,7 +22,7 @@ import (
 // logged "restream encode failed"; now 100 frames give one line.
 func TestOneWarningForAStreamOfBadFrames(t *testing.T) {
 	var logs syncbuf.Buffer
-	enc, err := restream.NewEncoder(restream.EncoderConfig{Camera: "cam", Consumers: []restream.Consumer{nullConsumer{}},
+	enc, err := restream.NewEncoder(restream.EncoderConfig{Camera: "cam", Consumers: []restream.Consumer{nullConsumer{}}, Encode: encode.Config{FPS: 15, BitrateKbps: 2000},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
