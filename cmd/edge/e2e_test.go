@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/mosquittotest"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
@@ -55,16 +55,6 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return edgeBin
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // proc is a child process whose output is kept for the failure message.
@@ -263,7 +253,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	mq := mosquittotest.StartPersistent(t)
 	dir := t.TempDir()
-	rtspPort := freePort(t)
+	rtspPort := freeport.TCP(t)
 	start(t, "edge replay", "replay", "--addr", fmt.Sprintf("127.0.0.1:%d", rtspPort), "../../testvideos/vtest.mp4")
 
 	cfgPath := filepath.Join(dir, "edge.yaml")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/fleet"
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/natstest"
 )
 
@@ -181,7 +182,7 @@ func startFleetRig(t *testing.T, nodes brokerNodes) *fleetRig {
 		}
 	})
 	dir := t.TempDir()
-	rtspPort := freePort(t)
+	rtspPort := freeport.TCP(t)
 	start(t, "edge replay", "replay", "--addr", fmt.Sprintf("127.0.0.1:%d", rtspPort), "../../testvideos/vtest.mp4")
 	for i, url := range r.cluster.URLs() {
 		r.subs[url] = subscribeOnce(t, url, fmt.Sprintf("fleet-sub-%d", i+1))

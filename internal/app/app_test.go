@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -35,17 +36,6 @@ cameras:
 signage:
   - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `
-
-// closedPort is a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 type sinkRecorder struct {
 	mu   sync.Mutex
@@ -151,7 +141,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
-	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), closedPort(t))
+	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), freeport.TCP(t))
 	writeFile(t, path, base)
 	raw, cfg, err := loadConfig(path)
 	if err != nil {
@@ -271,7 +261,7 @@ func TestReload(t *testing.T) {
 func TestRunReloadsOnSignal(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
-	port := closedPort(t)
+	port := freeport.TCP(t)
 	base := fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), port)
 	writeFile(t, path, base)
 	auditPath := filepath.Join(dir, "audit")
@@ -319,7 +309,7 @@ func TestRunReloadsOnSignal(t *testing.T) {
 func TestRunRefusesWithoutCameras(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
-	writeFile(t, path, strings.Replace(fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)), "  - id: a\n", "  - id: a\n    enabled: false\n", 1))
+	writeFile(t, path, strings.Replace(fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), freeport.TCP(t)), "  - id: a\n", "  - id: a\n    enabled: false\n", 1))
 	err := Run(context.Background(), Options{ConfigPath: path, AuditDir: filepath.Join(dir, "audit"), KeyPath: filepath.Join(dir, "key", "device.key"), HTTPAddr: "off", Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "no camera could be started") {
 		t.Fatalf("Run = %v, want no camera could be started", err)
@@ -331,7 +321,7 @@ func TestRunRefusesWithoutCameras(t *testing.T) {
 func TestRunHTTPFlag(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
-	writeFile(t, path, fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), closedPort(t)))
+	writeFile(t, path, fmt.Sprintf(appConfig, "", filepath.Join(dir, "spool"), freeport.TCP(t)))
 	state := func() (string, string) {
 		return filepath.Join(t.TempDir(), "audit"), filepath.Join(t.TempDir(), "key", "device.key")
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/audit"
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/mosquittotest"
 	"github.com/edgeprivacy/edge/internal/replay"
@@ -184,7 +185,7 @@ func TestSignExpiresMidStream(t *testing.T) {
 	defer cam.Close()
 	mq := mosquittotest.Start(t)
 	dir := t.TempDir()
-	port := closedPort(t)
+	port := freeport.TCP(t)
 	auditDir, recDir := filepath.Join(dir, "audit"), filepath.Join(dir, "rec")
 	cfgAt := func(expires string) string {
 		return fmt.Sprintf(complianceConfig, mq.URL(), filepath.Join(dir, "spool"), port, auditDir, cam.URLs()[0], recDir, expires)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/replay"
 )
@@ -81,7 +82,7 @@ func startConsoleRun(t *testing.T) *consoleRun {
 		t.Fatal(err)
 	}
 	t.Cleanup(cam.Close)
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))
 	cr := &consoleRun{base: "http://" + httpAddr, cfgPath: filepath.Join(dir, "edge.yaml"),
 		auditPath: filepath.Join(dir, "audit"), done: make(chan error, 1)}
 	writeFile(t, cr.cfgPath, fmt.Sprintf(consoleConfig, filepath.Join(dir, "spool"), cam.Addr(), consoleUser, consolePass))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -30,7 +31,7 @@ func (s *sinkRecorder) discoveries() []events.Discovery {
 func TestReloadFollowsDiscovery(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
-	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), closedPort(t))
+	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), freeport.TCP(t))
 	writeFile(t, path, base)
 	raw, cfg, err := loadConfig(path)
 	if err != nil {

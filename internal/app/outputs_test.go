@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/freeport"
 )
 
 // TestOutputsLifecycle: outputs built before start run once started, outputs
@@ -18,7 +19,7 @@ import (
 // until every output has ended, and wait returns only after all of them.
 func TestOutputsLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	port := closedPort(t)
+	port := freeport.TCP(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cfg, err := configs.LoadBytes([]byte(fmt.Sprintf(`
 site: s

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,36 +126,6 @@ func (p *pipe) stop(t *testing.T) {
 			}
 		}
 	})
-}
-
-// freeUDPPair finds an even UDP port whose successor is free too, as RTSP
-// over UDP needs an RTP/RTCP pair on the server.
-func freeUDPPair(t *testing.T) int {
-	t.Helper()
-	for range 100 {
-		a, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.LocalAddr().(*net.UDPAddr).Port
-		a.Close()
-		if port%2 != 0 || port >= 65535 {
-			continue
-		}
-		a, err1 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		b, err2 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if a != nil {
-			a.Close()
-		}
-		if b != nil {
-			b.Close()
-		}
-		if err1 == nil && err2 == nil {
-			return port
-		}
-	}
-	t.Fatal("no free UDP port pair on 127.0.0.1")
-	return 0
 }
 
 // clipInfo is what ffprobe says about a clip's video stream.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -36,7 +37,7 @@ func TestLoopback(t *testing.T) {
 		infos[c.name] = probe(t, c.path)
 		paths = append(paths, c.path)
 	}
-	rtpPort := freeUDPPair(t)
+	rtpPort := freeport.UDPPair(t)
 	srv, err := replay.New(replay.Config{
 		Addr:           "127.0.0.1:0",
 		Paths:          paths,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
@@ -102,7 +103,7 @@ func startWith(t testing.TB, persistence string, opts []Option) *Mosquitto {
 	// A free port can be taken between our probe and mosquitto's bind; try
 	// a few.
 	for attempt := 0; ; attempt++ {
-		m.port = freePort(t)
+		m.port = freeport.TCP(t)
 		body := fmt.Sprintf("%slistener %d 127.0.0.1\n%sallow_anonymous true\n%slog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n%s", user, m.port, m.tls, persistence, m.extra)
 		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 			t.Fatalf("mosquittotest: write config: %v", err)
@@ -129,15 +130,6 @@ func find() (string, error) {
 		}
 	}
 	return "", errors.New("mosquitto not found in PATH or " + fmt.Sprint(candidates))
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("mosquittotest: find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // start launches the process and waits until the port accepts connections.

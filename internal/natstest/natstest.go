@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
@@ -83,7 +84,7 @@ func Start(t testing.TB, n int, opts ...Option) *Cluster {
 		}
 		extra += fmt.Sprintf("include %q\n", filepath.Base(inc))
 	}
-	ports := freePorts(t, 4*n)
+	ports := freeport.TCPs(t, 4*n)
 	var routes []string
 	for i := range n {
 		nd := &Node{
@@ -270,26 +271,4 @@ func (nd *Node) start(bin string) error {
 	}
 	nd.cmd, nd.out, nd.exited = cmd, out, exited
 	return nil
-}
-
-// freePorts returns n distinct free loopback ports, all held open until
-// every one is chosen so that none repeats.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("natstest: find a free port: %v", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

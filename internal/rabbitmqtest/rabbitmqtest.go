@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
@@ -63,7 +64,7 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	c := &Cluster{t: t, dir: dir}
 	t.Cleanup(c.KillAll)
-	ports := freePorts(t, 3*n)
+	ports := freeport.TCPs(t, 3*n)
 	for i := range n {
 		nd := &Node{Name: fmt.Sprintf("edgetest%d@localhost", i+1), MQTTPort: ports[3*i], dir: filepath.Join(dir, fmt.Sprint(i+1))}
 		if err := os.MkdirAll(nd.dir, 0o755); err != nil {
@@ -226,24 +227,4 @@ func chownRabbit(t testing.TB, dir string) {
 	if err != nil {
 		t.Fatalf("rabbitmqtest: %v", err)
 	}
-}
-
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

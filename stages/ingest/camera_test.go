@@ -19,6 +19,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/rtp"
 
+	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/media"
 )
 
@@ -143,7 +144,7 @@ func startCamera(t *testing.T, opts cameraOpts) *camera {
 		Listen:      func(string, string) (net.Listener, error) { return ln, nil },
 	}
 	if opts.udp {
-		rtpPort := freeUDPPair(t)
+		rtpPort := freeport.UDPPair(t)
 		c.server.UDPRTPAddress = fmt.Sprintf("127.0.0.1:%d", rtpPort)
 		c.server.UDPRTCPAddress = fmt.Sprintf("127.0.0.1:%d", rtpPort+1)
 	}
@@ -330,34 +331,4 @@ func stripNALUs(aus [][][]byte, match func([]byte) bool) [][][]byte {
 		out = append(out, keep)
 	}
 	return out
-}
-
-// freeUDPPair finds an even port whose successor is free too, as RTSP over
-// UDP needs an RTP/RTCP pair.
-func freeUDPPair(t *testing.T) int {
-	t.Helper()
-	for try := 0; try < 100; try++ {
-		a, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.LocalAddr().(*net.UDPAddr).Port
-		a.Close()
-		if port%2 != 0 || port >= 65535 {
-			continue
-		}
-		a, err1 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		b, err2 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if a != nil {
-			a.Close()
-		}
-		if b != nil {
-			b.Close()
-		}
-		if err1 == nil && err2 == nil {
-			return port
-		}
-	}
-	t.Fatal("no free UDP port pair")
-	return 0
 }
