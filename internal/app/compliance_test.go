@@ -99,10 +99,9 @@ func subscribeAll(t *testing.T, url, prefix string) *mqttLog {
 
 // viewer is a real RTSP client playing the restream.
 type viewer struct {
-	c       *gortsplib.Client
-	packets sync.WaitGroup
-	n       chan struct{}
-	done    chan error
+	c    *gortsplib.Client
+	n    chan struct{}
+	done chan error
 }
 
 // watchRestream plays url; it returns an error while the path refuses.
@@ -114,8 +113,8 @@ func watchRestream(url string) (*viewer, error) {
 	tcp := gortsplib.TransportTCP
 	// A read timeout longer than the wait for the disconnection below, so
 	// that a starved stream cannot pass for a closed one.
-	c := &gortsplib.Client{Transport: &tcp, ReadTimeout: 20 * time.Second, WriteTimeout: 5 * time.Second}
-	if err := c.Start(u.Scheme, u.Host); err != nil {
+	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &tcp, ReadTimeout: 20 * time.Second, WriteTimeout: 5 * time.Second}
+	if err := c.Start2(); err != nil {
 		return nil, err
 	}
 	desc, _, err := c.Describe(u)

@@ -23,7 +23,7 @@ func auditRecords(path string, n int, keep func(kind string, rec []byte) bool) (
 		// The chained log's folder: read its newest file.
 		files, err := audit.Files(path)
 		if err != nil || len(files) == 0 {
-			return nil, fmt.Errorf("audit log %s: no audit files (%v)", path, err)
+			return nil, fmt.Errorf("audit log %s: no audit files (%w)", path, err)
 		}
 		path = files[len(files)-1]
 	}

@@ -370,7 +370,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 	}
 	ok, err := av.Receive()
 	if !ok || err != nil {
-		tl.add("decode", fmt.Errorf("no picture: %v", err))
+		tl.add("decode", fmt.Errorf("no picture: %w", err))
 		return nil
 	}
 	buf := make([]byte, av.BGRSize())
@@ -422,7 +422,7 @@ func sweepEncode(t *testing.T, f *mask.Frame, tl *tally) {
 		if outW >= m.Cols() {
 			continue // OutWidth never scales up: the same encoder again
 		}
-		enc, err := encode.New(encode.Config{Width: m.Cols(), Height: m.Rows(), OutWidth: outW})
+		enc, err := encode.New(encode.Config{Width: m.Cols(), Height: m.Rows(), OutWidth: outW, FPS: 10, BitrateKbps: 2000})
 		even := m.Cols()%2 == 0 && m.Rows()%2 == 0
 		if even && err != nil {
 			t.Errorf("%dx%d: encoder refused an even size: %v", m.Cols(), m.Rows(), err)
