@@ -720,6 +720,20 @@ func TestBrokers(t *testing.T) {
 			t.Errorf("brokers = %v", got)
 		}
 	})
+	t.Run("list from the environment under an empty mqtt section", func(t *testing.T) {
+		// `mqtt:` with nothing under it is a null in YAML; it once won over the
+		// environment in about half of the loads (map order inside viper).
+		t.Setenv("EDGE_MQTT_BROKERS", "tcp://e1:1883,tcp://e2:1883")
+		for i := range 40 {
+			c, err := configs.LoadBytes([]byte("site: s1\nmqtt:\ncameras:\n  - id: c1\n    url: rtsp://127.0.0.1/x\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.MQTT.BrokerList(); len(got) != 2 || got[1] != "tcp://e2:1883" {
+				t.Fatalf("load %d: brokers = %v, want the two from EDGE_MQTT_BROKERS", i, got)
+			}
+		}
+	})
 	t.Run("passwords stay out of String", func(t *testing.T) {
 		m := configs.MQTT{Brokers: []string{"tcp://u:s3cret@n1:1883"}}
 		if s := fmt.Sprint(m) + fmt.Sprintf("%#v", m); strings.Contains(s, "s3cret") {

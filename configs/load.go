@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix is the prefix of environment overrides: key mqtt.broker is
@@ -59,9 +60,8 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	v := newViper()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
+	v, err := read(b)
+	if err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", path, err)
 	}
 	return decode(v, path)
@@ -73,12 +73,56 @@ func Parse(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config <input>: %w", err)
 	}
-	v := newViper()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
+	v, err := read(b)
+	if err != nil {
 		return nil, fmt.Errorf("config <input>: read: %w", err)
 	}
 	return decode(v, "<input>")
+}
+
+// read parses YAML into a fresh viper. A key the environment may override,
+// or one above it, written with nothing after it (`mqtt:` alone is a null)
+// is dropped first: viper kept the null beside the override of a key under
+// it, and which of the two won depended on map order, so EDGE_MQTT_BROKERS
+// applied in about half the loads.
+func read(b []byte) (*viper.Viper, error) {
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	dropEnvNulls(m, "")
+	v := newViper()
+	if err := v.MergeConfigMap(m); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// dropEnvNulls removes from m (at key path prefix) the null values of keys
+// that are, or hold, an environment-overridable key.
+func dropEnvNulls(m map[string]any, prefix string) {
+	for k, val := range m {
+		path := strings.ToLower(prefix + k)
+		if !envPath(path) {
+			continue
+		}
+		switch x := val.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropEnvNulls(x, path+".")
+		}
+	}
+}
+
+// envPath reports whether path is one of EnvKeys or a section above one.
+func envPath(path string) bool {
+	for _, k := range EnvKeys {
+		if k == path || strings.HasPrefix(k, path+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxBytes is the largest config accepted: a real one is a few kilobytes,
