@@ -6,25 +6,25 @@ import (
 	"math"
 )
 
-// Sentinel errors returned (wrapped) by Polygon.Validate and ParsePolygon.
 // MaxPoints is the most points a polygon may have. Checking that edges do
 // not cross costs the square of the count: 200,000 points kept `edge
 // config check` busy for two minutes. A zone drawn by hand or traced in
 // the console needs tens.
 const MaxPoints = 1000
 
+// Sentinel errors returned (wrapped) by Polygon.Validate and ParsePolygon.
 var (
-	// ErrTooFewPoints: a polygon needs at least three points.
+	// ErrTooFewPoints means a polygon needs at least three points.
 	ErrTooFewPoints = errors.New("polygon has fewer than 3 points")
-	// ErrOutOfRange: a coordinate lies outside 0..1 or is NaN/Inf.
+	// ErrOutOfRange means a coordinate lies outside 0..1 or is NaN/Inf.
 	ErrOutOfRange = errors.New("coordinate outside 0..1")
-	// ErrZeroArea: the polygon encloses (almost) nothing, e.g. collinear points.
+	// ErrZeroArea means the polygon encloses (almost) nothing, e.g. collinear points.
 	ErrZeroArea = errors.New("polygon has zero area")
-	// ErrSelfIntersect: two edges cross or touch, or a vertex repeats.
+	// ErrSelfIntersect means two edges cross or touch, or a vertex repeats.
 	ErrSelfIntersect = errors.New("polygon intersects itself")
-	// ErrBadPoint: a point in the input is not exactly two numbers.
+	// ErrBadPoint means a point in the input is not exactly two numbers.
 	ErrBadPoint = errors.New("point is not a pair of numbers")
-	// ErrTooManyPoints: a polygon has more than MaxPoints points.
+	// ErrTooManyPoints means a polygon has more than MaxPoints points.
 	ErrTooManyPoints = fmt.Errorf("polygon has more than %d points", MaxPoints)
 )
 
