@@ -31,18 +31,19 @@ func cmdVerify(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "report `DIR` (report.json, report.html, sample JPEGs)")
 	start := fs.String("start", "", "wall-clock `TIME` (RFC 3339) of the first frame, for judging signage; default now")
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
+	truth := fs.String("truth", "", "ground-truth `FILE` (JSON, docs/accuracy.md): score the run's events against it (precision, recall, enters per visit, occupancy MAE, entry latency) in the report")
 	keyPath := fs.String("key", "", "device key `FILE` that signs the report folder (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key; created on first use)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	usage := errors.New("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N]")
+	usage := errors.New("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N] [--truth FILE]")
 	if *cfgPath == "" || *camera == "" || *out == "" || (*video == "") == (*recording == "") || fs.NArg() != 0 {
 		fs.Usage()
 		return &exitError{2, usage}
 	}
 	cfg := verify.Config{
 		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
-		Samples: *samples, Version: version,
+		Samples: *samples, Version: version, Truth: *truth,
 	}
 	if *samples == 0 {
 		cfg.Samples = -1
@@ -86,6 +87,10 @@ func cmdVerify(ctx context.Context, args []string) error {
 		if o.Warning != "" {
 			fmt.Printf("WARNING: %s\n", o.Warning)
 		}
+	}
+	if a := rep.Accuracy; a != nil {
+		fmt.Printf("accuracy (%s, first %.1f s): %d visits, %d enters, precision %.2f, recall %.2f, enters per visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), entry latency p50 %.2f s p90 %.2f s\n",
+			a.Truth, a.Seconds, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
 	}
 	switch rep.Verdict {
 	case verify.Pass:

@@ -83,6 +83,8 @@ type Report struct {
 	Violations       []Violation  `json:"violations,omitempty"`
 	Zones            []*ZoneStats `json:"zones"`
 	Events           []Event      `json:"events"`
+	// Accuracy scores the events against a ground truth (--truth).
+	Accuracy *Accuracy `json:"accuracy,omitempty"`
 
 	DurationSeconds float64  `json:"duration_s"` // stream time of the last frame checked
 	ElapsedSeconds  float64  `json:"elapsed_s"`

@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/groundtruth"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
@@ -66,6 +67,10 @@ type Config struct {
 	Samples int
 	// Version is the tool version written into the report.
 	Version string
+	// Truth, when set, is a ground-truth file (internal/groundtruth): the
+	// run's events are scored against it and the figures go into the
+	// report (Accuracy). Pipeline mode only.
+	Truth string
 	// Progress, when set, is called after each checked frame with the count
 	// so far and the total expected (0 when unknown).
 	Progress func(done, total int)
@@ -93,6 +98,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	conf, err := configs.Load(cfg.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	var truth *groundtruth.Truth
+	if cfg.Truth != "" {
+		if cfg.Recording != "" {
+			return nil, fmt.Errorf("%w: --truth scores a run of --video through the pipeline; a recording has no events", ErrInput)
+		}
+		if truth, err = groundtruth.Load(cfg.Truth); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		if truth.Camera != "" && truth.Camera != cfg.Camera {
+			return nil, fmt.Errorf("%w: ground truth %s was labelled for camera %q, not %q", ErrInput, cfg.Truth, truth.Camera, cfg.Camera)
+		}
 	}
 	cam, ok := conf.Camera(cfg.Camera)
 	if !ok {
@@ -183,6 +200,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.ProcessingFPS = float64(rep.FramesChecked) / rep.ElapsedSeconds
 	}
 	c.finish()
+	if truth != nil {
+		rep.Accuracy = scoreRun(cfg.Truth, truth, rep.Events)
+	}
 	if rep.images, err = c.Samples(sampleQuality); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,207 @@
+package groundtruth
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// EntryWindow is how close (seconds) an enter event must come to a labelled
+// entry to count as finding that visit.
+const EntryWindow = 1.5
+
+// sampleStep is the occupancy sampling period, in seconds.
+const sampleStep = 0.1
+
+// Event is an enter or exit a run produced, at T seconds from the clip's
+// start; Occupancy is the zone's count after it.
+type Event struct {
+	T         float64
+	Type      string // "enter" or "exit"
+	Zone      string
+	Track     int
+	Occupancy int
+}
+
+// Scores are a run's figures against a truth.
+type Scores struct {
+	Visits  int `json:"visits"`  // labelled visits
+	Enters  int `json:"enters"`  // enter events within the labelled span
+	Matched int `json:"matched"` // enters within EntryWindow of a labelled entry, one per visit
+	Found   int `json:"found"`   // visits with at least one enter during them
+	// Precision is Matched / Enters; Recall is Matched / Visits.
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	// EntersPerVisit is the enters that fell within a visit (from
+	// EntryWindow before its entry to its exit) per visit found: 1 is
+	// ideal, more means tracks split and the person entered again.
+	EntersPerVisit float64 `json:"enters_per_visit"`
+	// OccupancyMAE is the mean absolute difference between the labelled and
+	// the reported count of people, per zone, sampled every 0.1 s.
+	OccupancyMAE  float64 `json:"occupancy_mae"`
+	TrueOccupancy float64 `json:"true_mean_occupancy"`
+	RunOccupancy  float64 `json:"run_mean_occupancy"`
+	// LatencyP50 and LatencyP90 are percentiles of (enter event - labelled
+	// entry) over the matched visits that began after the clip did.
+	LatencyP50 float64 `json:"entry_latency_p50_s"`
+	LatencyP90 float64 `json:"entry_latency_p90_s"`
+	// Seconds is the span scored.
+	Seconds float64 `json:"duration_s"`
+}
+
+// Score scores events against t. Events at or after t.Seconds are ignored.
+func Score(t *Truth, events []Event) Scores {
+	s := Scores{Visits: len(t.Visits), Seconds: t.Seconds}
+	var enters []Event
+	for _, e := range events {
+		if e.T < t.Seconds && e.Type == "enter" {
+			enters = append(enters, e)
+		}
+	}
+	s.Enters = len(enters)
+
+	// One enter per visit, closest first: ties broken by order, so the
+	// score is reproducible.
+	type pair struct {
+		dt   float64
+		v, e int
+	}
+	var pairs []pair
+	for vi, v := range t.Visits {
+		for ei, e := range enters {
+			if e.Zone == v.Zone && math.Abs(e.T-v.Enter) <= EntryWindow {
+				pairs = append(pairs, pair{math.Abs(e.T - v.Enter), vi, ei})
+			}
+		}
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int {
+		switch {
+		case a.dt < b.dt:
+			return -1
+		case a.dt > b.dt:
+			return 1
+		}
+		return 0
+	})
+	usedV, usedE := map[int]bool{}, map[int]bool{}
+	var lat []float64
+	for _, p := range pairs {
+		if usedV[p.v] || usedE[p.e] {
+			continue
+		}
+		usedV[p.v], usedE[p.e] = true, true
+		s.Matched++
+		if v := t.Visits[p.v]; v.Enter > 0 {
+			lat = append(lat, enters[p.e].T-v.Enter)
+		}
+	}
+	if s.Enters > 0 {
+		s.Precision = float64(s.Matched) / float64(s.Enters)
+	}
+	if s.Visits > 0 {
+		s.Recall = float64(s.Matched) / float64(s.Visits)
+	} else if s.Enters == 0 {
+		s.Precision, s.Recall = 1, 1
+	}
+
+	// Enters per visit: each enter goes to the visit of its zone whose
+	// entry it is nearest, among those it falls within.
+	per := make([]int, len(t.Visits))
+	for _, e := range enters {
+		best, bd := -1, math.Inf(1)
+		for vi, v := range t.Visits {
+			if v.Zone != e.Zone || e.T < v.Enter-EntryWindow || e.T > v.Exit {
+				continue
+			}
+			if d := math.Abs(e.T - v.Enter); d < bd {
+				best, bd = vi, d
+			}
+		}
+		if best >= 0 {
+			per[best]++
+		}
+	}
+	n := 0
+	for _, c := range per {
+		if c > 0 {
+			s.Found++
+			n += c
+		}
+	}
+	if s.Found > 0 {
+		s.EntersPerVisit = float64(n) / float64(s.Found)
+	}
+
+	s.OccupancyMAE, s.TrueOccupancy, s.RunOccupancy = occupancy(t, events)
+	s.LatencyP50, s.LatencyP90 = percentile(lat, 0.5), percentile(lat, 0.9)
+	return s
+}
+
+// occupancy samples the labelled and the reported count of every zone that
+// appears in either, and returns the mean absolute error and both means
+// (per zone).
+func occupancy(t *Truth, events []Event) (mae, truth, run float64) {
+	zs := map[string]bool{}
+	for _, v := range t.Visits {
+		zs[v.Zone] = true
+	}
+	for _, e := range events {
+		zs[e.Zone] = true
+	}
+	byZone := map[string][]Event{}
+	for _, e := range events {
+		byZone[e.Zone] = append(byZone[e.Zone], e)
+	}
+	samples := 0
+	names := make([]string, 0, len(zs))
+	for z := range zs {
+		names = append(names, z)
+	}
+	sort.Strings(names)
+	for _, z := range names {
+		evs := byZone[z]
+		slices.SortStableFunc(evs, func(a, b Event) int {
+			switch {
+			case a.T < b.T:
+				return -1
+			case a.T > b.T:
+				return 1
+			}
+			return 0
+		})
+		k, cur := 0, 0
+		for i := 0; float64(i)*sampleStep < t.Seconds; i++ {
+			ts := float64(i) * sampleStep
+			for k < len(evs) && evs[k].T <= ts {
+				cur = evs[k].Occupancy
+				k++
+			}
+			want := 0
+			for _, v := range t.Visits {
+				if v.Zone == z && v.Enter <= ts && ts < v.Exit {
+					want++
+				}
+			}
+			mae += math.Abs(float64(cur - want))
+			truth += float64(want)
+			run += float64(cur)
+			samples++
+		}
+	}
+	if samples == 0 {
+		return 0, 0, 0
+	}
+	n := float64(samples)
+	return mae / n, truth / n, run / n
+}
+
+// percentile is the p-quantile of v by the nearest-rank method; 0 for none.
+func percentile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	i := int(math.Ceil(p*float64(len(v)))) - 1
+	return v[min(max(i, 0), len(v)-1)]
+}

@@ -1,0 +1,91 @@
+package groundtruth_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/edgeprivacy/edge/internal/groundtruth"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestScoreHandChecked: three labelled visits over 10 s; the run finds the
+// first at once, splits the second into two tracks, misses the third and
+// raises one false enter. Every figure is worked out by hand below.
+func TestScoreHandChecked(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 10, Visits: []groundtruth.Visit{
+		{Zone: "w", Person: "a", Enter: 0, Exit: 4},  // there from the start
+		{Zone: "w", Person: "b", Enter: 2, Exit: 8},  // split into two tracks
+		{Zone: "w", Person: "c", Enter: 6, Exit: 10}, // missed
+	}}
+	ev := []groundtruth.Event{
+		{T: 0.5, Type: "enter", Zone: "w", Track: 1, Occupancy: 1},
+		{T: 3, Type: "enter", Zone: "w", Track: 2, Occupancy: 2}, // b, 1 s late
+		{T: 4, Type: "exit", Zone: "w", Track: 1, Occupancy: 1},
+		{T: 5, Type: "exit", Zone: "w", Track: 2, Occupancy: 0},   // b lost
+		{T: 6, Type: "enter", Zone: "w", Track: 3, Occupancy: 1},  // b again; nearest c's entry: matches c
+		{T: 9, Type: "enter", Zone: "x", Track: 4, Occupancy: 1},  // false, in another zone
+		{T: 12, Type: "enter", Zone: "w", Track: 5, Occupancy: 2}, // after the labelled span: ignored
+	}
+	s := groundtruth.Score(truth, ev)
+	// Enters in span: 4. Matched: a (0.5, dt .5), b (3, dt 1), c (6, dt 0) = 3.
+	if s.Visits != 3 || s.Enters != 4 || s.Matched != 3 {
+		t.Fatalf("visits %d enters %d matched %d, want 3 4 3", s.Visits, s.Enters, s.Matched)
+	}
+	if !near(s.Precision, 0.75) || !near(s.Recall, 1) {
+		t.Errorf("precision %v recall %v, want 0.75 1", s.Precision, s.Recall)
+	}
+	// Enters per visit: 0.5->a, 3->b, 6->c (nearest entry): 3 enters / 3 visits.
+	if s.Found != 3 || !near(s.EntersPerVisit, 1) {
+		t.Errorf("found %d, enters per visit %v, want 3, 1", s.Found, s.EntersPerVisit)
+	}
+	// Latency over b (1 s) and c (0 s); a began before the clip.
+	if !near(s.LatencyP50, 0) || !near(s.LatencyP90, 1) {
+		t.Errorf("latency p50 %v p90 %v, want 0 and 1", s.LatencyP50, s.LatencyP90)
+	}
+	// Occupancy of w per 0.1 s sample (100 samples), truth vs run:
+	// [0,0.5): 1 vs 0 -> 5 samples off by 1; [0.5,2): 1 vs 1; [2,3): 2 vs 1 -> 10;
+	// [3,4): 2 vs 2; [4,5): 1 vs 1; [5,6): 1 vs 0 -> 10; [6,8): 2 vs 1 -> 20;
+	// [8,10): 1 vs 1. w: 45 off. x (100 samples): [9,10): 0 vs 1 -> 10 off.
+	// MAE = 55 / 200.
+	if !near(s.OccupancyMAE, 55.0/200) {
+		t.Errorf("occupancy MAE %v, want %v", s.OccupancyMAE, 55.0/200)
+	}
+	// True mean: w has 4+6+4 = 14 person-seconds over 10 s, x none: 1.4/2 = 0.7.
+	if !near(s.TrueOccupancy, 0.7) {
+		t.Errorf("true mean occupancy %v, want 0.7", s.TrueOccupancy)
+	}
+}
+
+func TestSplitTrackCountsTwiceForTheVisit(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 20, Visits: []groundtruth.Visit{{Zone: "w", Enter: 1, Exit: 15}}}
+	s := groundtruth.Score(truth, []groundtruth.Event{
+		{T: 1.2, Type: "enter", Zone: "w", Occupancy: 1},
+		{T: 6, Type: "exit", Zone: "w", Occupancy: 0},
+		{T: 9, Type: "enter", Zone: "w", Occupancy: 1},
+	})
+	if s.Matched != 1 || !near(s.Precision, 0.5) || !near(s.EntersPerVisit, 2) {
+		t.Errorf("matched %d precision %v enters/visit %v, want 1 0.5 2", s.Matched, s.Precision, s.EntersPerVisit)
+	}
+}
+
+func TestLoadRejectsBadTruth(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"not json":      `{`,
+		"no span":       `{"visits": []}`,
+		"exit before":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 4}]}`,
+		"past the span": `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 11}]}`,
+		"no zone":       `{"duration_s": 10, "visits": [{"enter_s": 1, "exit_s": 2}]}`,
+	} {
+		p := filepath.Join(dir, "t.json")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := groundtruth.Load(p); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

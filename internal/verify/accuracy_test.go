@@ -1,0 +1,62 @@
+package verify_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/verify"
+)
+
+// TestAccuracyOnLabelledClip runs testvideos/vtest.mp4 through the
+// production stages with configs/demo.yaml and scores the events against
+// the hand-labelled truth. An offline run never drops frames and HOG is
+// deterministic, so the figures are the same on every machine; the test
+// holds the floor measured when the truth was labelled (docs/accuracy.md),
+// well below the issue's targets (precision and recall 0.9, 1.1 enters per
+// visit, occupancy MAE 0.5): raise the floors as counting improves.
+func TestAccuracyOnLabelledClip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the 45 s clip through HOG")
+	}
+	rep, err := verify.Run(context.Background(), verify.Config{
+		ConfigPath: "../../configs/demo.yaml", Camera: "lobby", Video: "../../testvideos/vtest.mp4",
+		Truth: "../../testvideos/vtest.truth.json", Samples: -1, Version: "test",
+		Start: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Accuracy
+	if a == nil {
+		t.Fatal("no accuracy in the report")
+	}
+	t.Logf("vtest: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
+		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
+	// Measured (Dec 2026): precision 0.33, recall 0.83, 3.75 enters per
+	// visit, MAE 1.87.
+	if a.Visits != 12 || a.Precision < 0.3 || a.Recall < 0.8 || a.EntersPerVisit > 4 || a.OccupancyMAE > 1.95 {
+		t.Errorf("counting accuracy fell below the measured floor (precision >= 0.30, recall >= 0.80, enters per visit <= 4, MAE <= 1.95)")
+	}
+}
+
+func TestTruthInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(other, []byte(`{"camera": "gate", "duration_s": 10, "visits": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]verify.Config{
+		"missing file":     {Truth: filepath.Join(dir, "nosuch.json"), Video: "../../testvideos/vtest.mp4"},
+		"another camera":   {Truth: other, Video: "../../testvideos/vtest.mp4"},
+		"with a recording": {Truth: "../../testvideos/vtest.truth.json", Recording: "../../testvideos/vtest.mp4"},
+	} {
+		cfg.ConfigPath, cfg.Camera = "../../configs/demo.yaml", "lobby"
+		if _, err := verify.Run(context.Background(), cfg); !errors.Is(err, verify.ErrInput) {
+			t.Errorf("%s: err %v, want ErrInput", name, err)
+		}
+	}
+}
