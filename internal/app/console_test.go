@@ -184,13 +184,17 @@ func TestConsoleAPI(t *testing.T) {
 		}
 		scrape()
 		d0 := metricValue(fams, "edge_frames_decoded_total", "camera", "lobby")
+		t0 := time.Now()
 		time.Sleep(2 * time.Second)
 		scrape()
+		elapsed := time.Since(t0).Seconds()
 		d1 := metricValue(fams, "edge_frames_decoded_total", "camera", "lobby")
 		m1 := metricValue(fams, "edge_frames_masked_total", "camera", "lobby")
-		// The clip plays at 10 fps: 2 s add about 20 frames.
-		if got := d1 - d0; got < 12 || got > 30 {
-			t.Errorf("decoded %v frames in 2 s of a 10 fps clip", got)
+		// The clip plays at 10 fps: 2 s add about 20 frames. A decoder that
+		// fell behind on a loaded machine may catch up on a few queued ones
+		// (31 were seen), so the ceiling allows a backlog but not a second stream.
+		if got := d1 - d0; got < 12 || got > 10*elapsed+15 {
+			t.Errorf("decoded %v frames in %.1f s of a 10 fps clip", got, elapsed)
 		}
 		failed := metricValue(fams, "edge_frames_dropped_total", "camera", "lobby", "reason", "mask_failed")
 		if m1+failed > d1 || m1 < d1-3 {
