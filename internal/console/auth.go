@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 type userKey struct{}
@@ -43,11 +44,16 @@ func (s *Server) guard(h http.Handler) http.Handler {
 				return
 			}
 			user = u
-		} else if !want.AllowAnonymous && !loopbackHost(r.Host) {
-			// Only loopback serves without credentials; a page elsewhere
-			// that resolves its own name to 127.0.0.1 (DNS rebinding)
-			// arrives with its own name in Host.
-			http.Error(w, "this console answers only to localhost, 127.0.0.1 or [::1] without credentials", http.StatusMisdirectedRequest)
+		} else if !anonymousHost(r.Host, want.AllowAnonymous) {
+			// A page elsewhere that resolves its own name to this box (DNS
+			// rebinding) arrives with that name in Host, so without
+			// credentials no name but localhost is answered, even with
+			// allow_anonymous: there an address typed as digits is.
+			msg := "without credentials this console answers only to localhost, 127.0.0.1 or [::1]"
+			if want.AllowAnonymous {
+				msg = "without credentials this console answers only to an IP address or localhost (a name could be a DNS-rebinding page); open it by address or set http.username and http.password"
+			}
+			http.Error(w, msg, http.StatusMisdirectedRequest)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -67,16 +73,20 @@ func (s *Server) guard(h http.Handler) http.Handler {
 	})
 }
 
-func loopbackHost(hostport string) bool {
+// anonymousHost reports whether a request without credentials may be
+// answered under the Host it names: loopback always, any IP address too when
+// anonymous access is allowed, never another name.
+func anonymousHost(hostport string, allowAnonymous bool) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if host == "localhost" {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || allowAnonymous)
 }
 
 func sameOrigin(origin, host string) bool {

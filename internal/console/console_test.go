@@ -114,9 +114,26 @@ func TestAnonymousOnlyOnLoopbackNames(t *testing.T) {
 }
 
 func TestAllowAnonymous(t *testing.T) {
-	ts, _, _ := server(t, configs.HTTP{AllowAnonymous: true})
-	if got := request(t, ts, http.MethodGet, "/api/cameras", "edge.lan:8080", "", ""); got != http.StatusOK {
-		t.Errorf("allow_anonymous from edge.lan: %d", got)
+	ts, b, _ := server(t, configs.HTTP{AllowAnonymous: true})
+	cases := []struct {
+		host string
+		want int
+	}{
+		{"192.168.1.10:8080", http.StatusOK},
+		{"[fd00::10]:8080", http.StatusOK},
+		{"[::1]", http.StatusOK},
+		{"localhost", http.StatusOK},
+		// A name may be a page that rebound its own name to this box.
+		{"edge.lan:8080", http.StatusMisdirectedRequest},
+		{"attacker.example:8080", http.StatusMisdirectedRequest},
+	}
+	for _, c := range cases {
+		if got := request(t, ts, http.MethodGet, "/api/cameras", c.host, "", ""); got != c.want {
+			t.Errorf("allow_anonymous, Host %q: %d, want %d", c.host, got, c.want)
+		}
+	}
+	if got := request(t, ts, http.MethodPut, "/api/cameras/a/zones", "attacker.example:8080", "", ""); got != http.StatusMisdirectedRequest || b.changes != 0 {
+		t.Errorf("change through a rebound name with allow_anonymous: %d, %d changes", got, b.changes)
 	}
 }
 
