@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,6 +182,30 @@ func TestNarrowZone(t *testing.T) {
 				t.Errorf("zone verdict %s (%q), want %s with a reason", pc.Verdict, pc.Reason, tc.want)
 			}
 		})
+	}
+}
+
+// TestNoPrivacyZone: with every privacy zone deleted from the config, an
+// unmasked recording is INCONCLUSIVE, never PASS.
+func TestNoPrivacyZone(t *testing.T) {
+	src := source(t)
+	p := writeConfig(t, zonePoly)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := "      - id: private\n        kind: privacy\n        polygon: " + zonePoly + "\n"
+	if !strings.Contains(string(b), zone) {
+		t.Fatal("the privacy zone is not in the config as expected")
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), zone, "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(t.TempDir(), "rec.mp4")
+	ffmpeg(t, "-i", src, "-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p", rec)
+	rep := recordingVerdict(t, p, rec)
+	if rep.Verdict != verify.Inconclusive || !strings.Contains(strings.Join(rep.Reasons, " "), "no privacy zone") {
+		t.Fatalf("verdict %s %v, want INCONCLUSIVE naming the missing privacy zone", rep.Verdict, rep.Reasons)
 	}
 }
 

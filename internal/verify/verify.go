@@ -789,6 +789,16 @@ func (c *checker) finish() {
 	if r.FramesChecked == 0 {
 		inconclusive = append(inconclusive, "no frame could be decoded and checked")
 	}
+	if len(c.privacy) == 0 {
+		// With no privacy zone a recording check looks at nothing, and a
+		// PASS could be had by deleting every zone from the config.
+		const none = "the camera has no privacy zone in this config: no pixel was checked for privacy"
+		if r.Mode == ModeRecording {
+			inconclusive = append(inconclusive, none+"; give the config that recorded it")
+		} else {
+			r.Notes = append(r.Notes, none+"; only detections against signage were checked")
+		}
+	}
 	for _, t := range r.Tracks {
 		switch {
 		case t.Error != "":
