@@ -12,6 +12,7 @@ rows=()
 bad=0
 check() { # name config camera clip start expected [--recording]
   local name=$1 cfg=$2 cam=$3 clip=$4 start=$5 want=$6 mode=${7:---video} got rc fps
+  rm -rf "${out:?}/$name" # verify refuses a report folder that is not empty
   "$edge" verify --config "$cfg" --camera "$cam" "$mode" "$clip" --start "$start" --out "$out/$name" >"$out/$name.log" 2>&1
   rc=$?
   case $rc in 0) got=PASS ;; 1) got=FAIL ;; 3) got=INCONCLUSIVE ;; *) got="ERROR(exit $rc)" ;; esac

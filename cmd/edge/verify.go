@@ -58,6 +58,10 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if isTerminal(os.Stderr) {
 		cfg.Progress = progressBar()
 	}
+	// Refuse a used folder before the run, not after minutes of checking.
+	if err := verify.FreshOutDir(*out); err != nil {
+		return &exitError{2, err}
+	}
 	rep, err := verify.Run(ctx, cfg)
 	if cfg.Progress != nil {
 		fmt.Fprint(os.Stderr, "\r\033[K")

@@ -120,6 +120,24 @@ func TestVerifyCatchesShiftedMask(t *testing.T) {
 	}
 	// Even with a broken mask, the report's sample frames hold no private pixel.
 	checkJPEGs(t, out, filepath.Join(doorway, "config.yaml"), "corridor-cam")
+
+	// A report shows a site: no file readable by others.
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm()&0o027 != 0 {
+			t.Errorf("%s: mode %v, want 0640 or tighter", e.Name(), fi.Mode().Perm())
+		}
+	}
+	// The seal signs every file in the folder, so a used folder is refused
+	// before anything else in it could be signed as this report.
+	code, text = runEdge(t, bin, "verify", "--config", filepath.Join(doorway, "config.yaml"), "--camera", "corridor-cam",
+		"--video", filepath.Join(doorway, "clip.mp4"), "--out", out, "--start", "2026-03-01T12:00:00Z")
+	if code != 2 || !strings.Contains(text, "not empty") {
+		t.Errorf("verify into a used folder: exit %d, want 2 naming the folder as not empty:\n%s", code, text)
+	}
 }
 
 func checkJPEGs(t *testing.T, dir, cfgPath, camID string) {

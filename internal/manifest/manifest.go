@@ -21,6 +21,7 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
 // File names in a sealed folder.
@@ -61,11 +62,11 @@ func Seal(dir string, inputs []Input, key *devicekey.Key) error {
 		fmt.Fprintf(&b, "%s  %s\n", sum, f)
 	}
 	msg := []byte(b.String())
-	if err := os.WriteFile(filepath.Join(dir, Name), msg, 0o644); err != nil {
+	if err := privfile.WriteFile(filepath.Join(dir, Name), msg); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	sig := key.SignWithComment(msg, "edge report "+filepath.Base(dir)+" key "+key.Fingerprint())
-	if err := os.WriteFile(filepath.Join(dir, Signature), sig, 0o644); err != nil {
+	if err := privfile.WriteFile(filepath.Join(dir, Signature), sig); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
@@ -190,6 +191,13 @@ func listFiles(dir string) ([]string, error) {
 }
 
 func hashFile(path string) (string, error) {
+	// Lstat first: a link to an identical copy would pass the hash today
+	// and show whatever its target holds tomorrow.
+	if fi, err := os.Lstat(path); err != nil {
+		return "", fmt.Errorf("manifest: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("manifest: %s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("manifest: %w", err)

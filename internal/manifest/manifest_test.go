@@ -54,6 +54,15 @@ func TestCheck(t *testing.T) {
 			write(t, dir, manifest.Name, strings.Replace(string(b), "report.json", "report.jsom", 1))
 		}, false, []string{"MANIFEST: signature does not match", "added: report.json", "removed: report.jsom"}},
 		{"other key", func(*testing.T, string) {}, true, []string{"MANIFEST: signature does not match"}},
+		{"sample swapped for a link to an identical copy", func(t *testing.T, dir string) {
+			// Same bytes today, whatever the target holds tomorrow.
+			elsewhere := filepath.Join(t.TempDir(), "copy.jpg")
+			write(t, filepath.Dir(elsewhere), "copy.jpg", "jpeg")
+			rm(t, dir, "sample-t0-000001.jpg")
+			if err := os.Symlink(elsewhere, filepath.Join(dir, "sample-t0-000001.jpg")); err != nil {
+				t.Fatal(err)
+			}
+		}, false, []string{"changed: sample-t0-000001.jpg"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,14 +5,18 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
 // Modes of a run.
@@ -263,17 +267,38 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ts": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.0Z07:00") },
 }).Parse(reportTemplate))
 
+// FreshOutDir refuses a report folder that already holds anything: the
+// seal signs every file in the folder, so a file put there before (or a
+// sample left by an earlier run) would be signed as part of this report.
+func FreshOutDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("report folder %s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("report folder %s is not empty (%s, ...): give a new folder, since everything in it would be signed as this report", dir, entries[0].Name())
+	}
+	return nil
+}
+
 // Write puts report.json, report.html and the sample JPEGs in dir, which
-// is created if needed.
+// is created if needed and must be empty (FreshOutDir). Files are 0640 in a
+// 0750 folder (privfile): a report shows masked pictures of a site.
 func (r *Report) Write(dir string) error {
 	samples := r.images
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := FreshOutDir(dir); err != nil {
+		return err
+	}
+	if err := privfile.MkdirAll(dir); err != nil {
 		return fmt.Errorf("report directory %s: %w", dir, err)
 	}
 	r.Samples = r.Samples[:0]
 	for _, s := range samples {
 		name := fmt.Sprintf("sample-t%d-%06d.jpg", s.Track, s.Frame)
-		if err := os.WriteFile(filepath.Join(dir, name), s.JPEG, 0o644); err != nil {
+		if err := privfile.WriteFile(filepath.Join(dir, name), s.JPEG); err != nil {
 			return fmt.Errorf("write sample: %w", err)
 		}
 		r.Samples = append(r.Samples, Sample{Frame: s.Frame, Track: s.Track, PTSSeconds: s.PTS.Seconds(), File: name, Detections: s.Detections,
@@ -283,14 +308,14 @@ func (r *Report) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
+	if err := privfile.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n')); err != nil {
 		return fmt.Errorf("write report.json: %w", err)
 	}
 	var html bytes.Buffer
 	if err := tmpl.Execute(&html, r.view()); err != nil {
 		return fmt.Errorf("render report.html: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.html"), html.Bytes(), 0o644); err != nil {
+	if err := privfile.WriteFile(filepath.Join(dir, "report.html"), html.Bytes()); err != nil {
 		return fmt.Errorf("write report.html: %w", err)
 	}
 	return nil
