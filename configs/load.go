@@ -2,6 +2,7 @@ package configs
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,14 @@ var EnvKeys = []string{
 // Load reads the YAML file at path, applies environment overrides, rejects
 // unknown keys, fills defaults and validates. Errors name the file; a
 // validation failure is a *ValidationError listing every problem.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return LoadContext(context.Background(), path) }
+
+// LoadContext is Load that gives up soon after ctx is done (SIGTERM during
+// the load of a large config), with an error wrapping ErrStopped. Validation
+// checks ctx between cameras and zones; the YAML parse cannot be
+// interrupted, so it is left to finish on its own goroutine and its result
+// is dropped.
+func LoadContext(ctx context.Context, path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", path, err)
@@ -60,11 +68,46 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	v, err := read(b)
+	v, err := readContext(ctx, b)
+	if errors.Is(err, ErrStopped) {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", path, err)
 	}
-	return decode(v, path)
+	return decode(ctx, v, path)
+}
+
+// ErrStopped marks a load abandoned because its context was done.
+var ErrStopped = errors.New("loading stopped before the config was fully checked")
+
+// stopped is the error for a load cut short by ctx, naming the cause (the
+// signal, for a context from signal.NotifyContext).
+func stopped(ctx context.Context) error {
+	return fmt.Errorf("%w: %w", ErrStopped, context.Cause(ctx))
+}
+
+// readContext is read on its own goroutine, so that a caller whose ctx is
+// done need not wait for the parse of a large file.
+func readContext(ctx context.Context, b []byte) (*viper.Viper, error) {
+	if ctx.Err() != nil {
+		return nil, stopped(ctx)
+	}
+	type result struct {
+		v   *viper.Viper
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned parse does not block
+	go func() {
+		v, err := read(b)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return nil, stopped(ctx)
+	}
 }
 
 // Parse is Load for YAML from a reader; errors name the source as "<input>".
@@ -77,7 +120,7 @@ func Parse(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config <input>: read: %w", err)
 	}
-	return decode(v, "<input>")
+	return decode(context.Background(), v, "<input>")
 }
 
 // read parses YAML into a fresh viper. A key the environment may override,
@@ -163,13 +206,16 @@ func newViper() *viper.Viper {
 	return v
 }
 
-func decode(v *viper.Viper, name string) (*Config, error) {
+func decode(ctx context.Context, v *viper.Viper, name string) (*Config, error) {
 	var c Config
 	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
 		return nil, &DecodeError{File: name, Problems: decodeProblems(err), err: err}
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("config %s: %w", name, stopped(ctx))
+	}
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := c.ValidateContext(ctx); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil

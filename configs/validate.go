@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -78,7 +79,13 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-type validator struct{ problems []Problem }
+type validator struct {
+	problems []Problem
+	ctx      context.Context // nil: never stopped
+}
+
+// stopped reports whether the caller gave up (its ctx is done).
+func (v *validator) stopped() bool { return v.ctx != nil && v.ctx.Err() != nil }
 
 func (v *validator) add(path, fix, format string, args ...any) {
 	v.problems = append(v.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...), Fix: fix})
@@ -95,8 +102,13 @@ func label(list string, i int, id string) string {
 
 // Validate checks the whole configuration and reports every problem at once
 // as a *ValidationError, or nil. Call it after ApplyDefaults.
-func (c *Config) Validate() error {
-	v := &validator{}
+func (c *Config) Validate() error { return c.ValidateContext(context.Background()) }
+
+// ValidateContext is Validate that stops between cameras and between zones
+// once ctx is done, returning an error wrapping ErrStopped: a large config
+// (many cameras, 1,000-point polygons) takes seconds to check.
+func (c *Config) ValidateContext(ctx context.Context) error {
+	v := &validator{ctx: ctx}
 	if !idPattern.MatchString(c.Site) {
 		v.add("site", "set site to a name for this installation; "+idFix, "site %q is not a valid id", c.Site)
 	}
@@ -118,7 +130,13 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i := range c.Cameras {
+		if ctx.Err() != nil {
+			return stopped(ctx)
+		}
 		c.Cameras[i].validate(v, i, seen, signs)
+	}
+	if ctx.Err() != nil {
+		return stopped(ctx)
 	}
 	if len(v.problems) == 0 {
 		return nil
@@ -300,11 +318,14 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	zseen := map[string]bool{}
 	var privacy []zones.Polygon
 	for j := range c.Zones {
+		if v.stopped() {
+			return // ValidateContext reports it
+		}
 		if poly, ok := c.Zones[j].validate(v, p, j, zseen, signs); ok && zones.Kind(c.Zones[j].Kind) == zones.Privacy {
 			privacy = append(privacy, poly)
 		}
 	}
-	if len(privacy) > 0 {
+	if len(privacy) > 0 && !v.stopped() {
 		if cov := zones.Coverage(privacy); cov >= MaxPrivacyCoverage || math.IsNaN(cov) {
 			v.add(p+".zones",
 				"remove the camera, or narrow the privacy zones if the view really includes public space",

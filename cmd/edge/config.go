@@ -18,11 +18,11 @@ const configUsage = "usage: edge config check [--strict] FILE"
 // cmdConfig is `edge config check [--strict] FILE`: the problems and exit 1,
 // or a line per camera and per sign; signs expiring within 30 days, expired
 // or not yet valid are warnings (exit 0, or 1 with --strict).
-func cmdConfig(_ context.Context, args []string) error {
-	return configCheck(os.Stdout, time.Now(), args)
+func cmdConfig(ctx context.Context, args []string) error {
+	return configCheck(ctx, os.Stdout, time.Now(), args)
 }
 
-func configCheck(w io.Writer, now time.Time, args []string) error {
+func configCheck(ctx context.Context, w io.Writer, now time.Time, args []string) error {
 	strict := false
 	var rest []string
 	for _, a := range args {
@@ -35,7 +35,7 @@ func configCheck(w io.Writer, now time.Time, args []string) error {
 	if len(rest) != 2 || rest[0] != "check" || strings.HasPrefix(rest[1], "-") {
 		return &exitError{2, errors.New(configUsage)}
 	}
-	cfg, err := configs.Load(rest[1])
+	cfg, err := configs.LoadContext(ctx, rest[1])
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +45,7 @@ signage:
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := configCheck(&out, now, []string{"check", path}); err != nil {
+	if err := configCheck(context.Background(), &out, now, []string{"check", path}); err != nil {
 		t.Fatalf("warnings must not fail without --strict: %v", err)
 	}
 	for id, s := range signs {
@@ -52,7 +53,7 @@ signage:
 			t.Errorf("sign %s: want line containing %q in:\n%s", id, s.want, out.String())
 		}
 	}
-	err := configCheck(&bytes.Buffer{}, now, []string{"check", "--strict", path})
+	err := configCheck(context.Background(), &bytes.Buffer{}, now, []string{"check", "--strict", path})
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "4 sign warning(s)") {
 		t.Fatalf("--strict: got %v, want exit 1 naming 4 warnings", err)
@@ -60,7 +61,7 @@ signage:
 
 	t.Run("strict fails on a lone pending sign, passes on valid ones", func(t *testing.T) {
 		later := now.Add(-200 * 24 * time.Hour) // before "future" was verified: then only it warns
-		err := configCheck(&bytes.Buffer{}, later, []string{"--strict", "check", path})
+		err := configCheck(context.Background(), &bytes.Buffer{}, later, []string{"--strict", "check", path})
 		if !errors.As(err, &ee) || !strings.Contains(err.Error(), "sign warning") {
 			t.Fatalf("got %v", err)
 		}
@@ -76,12 +77,12 @@ signage:
 		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := configCheck(&bytes.Buffer{}, now, []string{"check", "--strict", p}); err != nil {
+		if err := configCheck(context.Background(), &bytes.Buffer{}, now, []string{"check", "--strict", p}); err != nil {
 			t.Fatalf("valid signs with --strict: %v", err)
 		}
 	})
 	t.Run("usage", func(t *testing.T) {
-		err := configCheck(&bytes.Buffer{}, now, []string{"check"})
+		err := configCheck(context.Background(), &bytes.Buffer{}, now, []string{"check"})
 		if !errors.As(err, &ee) || ee.code != 2 {
 			t.Fatalf("got %v, want usage with exit 2", err)
 		}

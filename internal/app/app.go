@@ -74,7 +74,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r := newRunner(log, nil)
 	r.httpAddr = o.HTTPAddr
-	raw, cfg, err := r.load(o.ConfigPath)
+	raw, cfg, err := r.load(ctx, o.ConfigPath)
 	if err != nil {
 		return err
 	}

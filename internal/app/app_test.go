@@ -143,7 +143,7 @@ func TestReload(t *testing.T) {
 	path := filepath.Join(dir, "edge.yaml")
 	base := fmt.Sprintf(appConfig, "tcp://127.0.0.1:1883", filepath.Join(dir, "spool"), freeport.TCP(t))
 	writeFile(t, path, base)
-	raw, cfg, err := loadConfig(path)
+	raw, cfg, err := loadConfig(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

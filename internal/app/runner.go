@@ -133,7 +133,7 @@ func (r *runner) publish(cur *loaded) {
 // changed, and changes nothing a running process cannot apply; cur then
 // holds it. A rejected config is logged and audited, and nothing of it applied.
 func (r *runner) reload(ctx context.Context, cur *loaded) {
-	newRaw, next, err := r.load(cur.path)
+	newRaw, next, err := r.load(ctx, cur.path)
 	if err != nil {
 		r.log.Error("config reload rejected; the running config stays in force", "file", cur.path, "err", err)
 		r.audit.rejected(err)
@@ -254,18 +254,18 @@ func (r *runner) latest(id string) *mask.Frame {
 	return cam.Latest()
 }
 
-func loadConfig(path string) ([]byte, *configs.Config, error) {
+func loadConfig(ctx context.Context, path string) ([]byte, *configs.Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := configs.Load(path)
+	cfg, err := configs.LoadContext(ctx, path)
 	return raw, cfg, err
 }
 
 // load is loadConfig with the command line's overrides applied and checked.
-func (r *runner) load(path string) ([]byte, *configs.Config, error) {
-	raw, cfg, err := loadConfig(path)
+func (r *runner) load(ctx context.Context, path string) ([]byte, *configs.Config, error) {
+	raw, cfg, err := loadConfig(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
