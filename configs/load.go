@@ -46,6 +46,7 @@ var EnvKeys = []string{
 	"http.addr",
 	"http.username",
 	"http.password",
+	"audit.dir",
 }
 
 // Load reads the YAML file at path, applies environment overrides, rejects

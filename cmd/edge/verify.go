@@ -33,6 +33,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
 	truth := fs.String("truth", "", "ground-truth `FILE` (JSON, docs/accuracy.md): score the run's events against it (precision, recall, enters per visit, occupancy MAE, entry latency) in the report")
 	keyPath := fs.String("key", "", "device key `FILE` that signs the report folder (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key; created on first use)")
+	auditDir := fs.String("audit", "", "audit log `DIR` that records the report (default: the config's audit.dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,6 +96,9 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if a := rep.Accuracy; a != nil {
 		fmt.Printf("accuracy (%s, first %.1f s): %d visits, %d enters, precision %.2f, recall %.2f, enters per visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), entry latency p50 %.2f s p90 %.2f s\n",
 			a.Truth, a.Seconds, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
+	}
+	if err := rep.Audit(*auditDir, *out, key); err != nil {
+		return &exitError{2, fmt.Errorf("report written and sealed, but not recorded in the audit log: %w", err)}
 	}
 	switch rep.Verdict {
 	case verify.Pass:

@@ -30,7 +30,7 @@ func runEdge(t *testing.T, bin string, args ...string) (int, string) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	// Reports are signed: tests sign with a throwaway key, never the
 	// user's own.
-	cmd.Env = append(os.Environ(), "EDGE_DEVICE_KEY="+testKeyPath(t))
+	cmd.Env = append(os.Environ(), "EDGE_DEVICE_KEY="+testKeyPath(t), "EDGE_AUDIT_DIR="+filepath.Join(filepath.Dir(testKeyPath(t)), "audit"))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {
@@ -50,7 +50,9 @@ var (
 )
 
 // testKeyPath is a device key path in a temporary folder, shared by every
-// run of the binary in this test process.
+// run of the binary in this test process. Its folder also holds the audit
+// log that edge verify records reports in (EDGE_AUDIT_DIR), so that no test
+// writes ./state/audit in the source tree.
 func testKeyPath(t *testing.T) string {
 	t.Helper()
 	keyOnce.Do(func() {

@@ -52,6 +52,9 @@ type Config struct {
 // concurrent use.
 type Log struct {
 	cfg Config
+	// lock is flocked around every append, so that another process
+	// (`edge verify` recording a report) may append to the same chain.
+	lock *os.File
 
 	mu    sync.Mutex
 	f     *os.File
@@ -91,20 +94,13 @@ func Open(cfg Config) (*Log, error) {
 	if err := privfile.MkdirAll(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("audit folder %s: %w", cfg.Dir, err)
 	}
-	l := &Log{cfg: cfg, index: 1, prev: Genesis}
-	files, err := Files(cfg.Dir)
+	lock, err := openLock(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("audit folder %s: %w", cfg.Dir, err)
+		return nil, err
 	}
-	if n := len(files); n > 0 {
-		if _, err := fmt.Sscanf(filepath.Base(files[n-1]), "audit-%06d.jsonl", &l.index); err != nil {
-			return nil, fmt.Errorf("audit file %s: %w", files[n-1], err)
-		}
-		if err := l.recover(files); err != nil {
-			return nil, err
-		}
-	}
-	if err := l.openFile(); err != nil {
+	l := &Log{cfg: cfg, lock: lock, index: 1, prev: Genesis}
+	if err := l.locked(func() error { return nil }); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	return l, nil
@@ -165,14 +161,16 @@ func (l *Log) Write(kind string, data any) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.append(kind, l.cfg.Now(), func(uint64, time.Time, string) json.RawMessage { return raw })
+	return l.locked(func() error {
+		return l.append(kind, l.cfg.Now(), func(uint64, time.Time, string) json.RawMessage { return raw })
+	})
 }
 
 // Checkpoint appends a checkpoint signed with the device key.
 func (l *Log) Checkpoint(reason string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.checkpoint(reason)
+	return l.locked(func() error { return l.checkpoint(reason) })
 }
 
 func (l *Log) checkpoint(reason string) error {
@@ -248,7 +246,7 @@ func (l *Log) CheckpointEvery(ctx context.Context, d time.Duration, onErr func(e
 			l.mu.Lock()
 			var err error
 			if l.since > 0 && l.f != nil {
-				err = l.checkpoint(ReasonPeriodic)
+				err = l.locked(func() error { return l.checkpoint(ReasonPeriodic) })
 			}
 			l.mu.Unlock()
 			if err != nil && onErr != nil {
@@ -267,6 +265,10 @@ func (l *Log) Close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
+	if cerr := l.lock.Close(); err == nil {
+		err = cerr
+	}
+	l.lock = nil
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
@@ -37,6 +38,9 @@ const (
 
 // Report is what a verify run found; it is written as report.json.
 type Report struct {
+	// audit is the config's audit log, where Audit records the report.
+	audit configs.Audit
+
 	Tool        string    `json:"tool"`
 	Version     string    `json:"version"`
 	Build       Build     `json:"build"`

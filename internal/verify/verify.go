@@ -131,6 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Tool: "edge verify", Version: cfg.Version, Build: CurrentBuild(), Mode: mode, GeneratedAt: time.Now().UTC(),
 		Camera: cam.ID, Site: conf.Site, Start: cfg.Start, StartSource: startSource,
 		Check: LeakRule{Fill: fillRGB(cc.MaskColor)},
+		audit: conf.Audit,
 	}
 	if rep.Config, err = hashFile(cfg.ConfigPath); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
