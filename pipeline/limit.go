@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
@@ -24,30 +25,26 @@ func (l *limiter) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *ma
 	var last time.Duration
 	first := true
 	for {
-		select {
-		case <-ctx.Done():
+		f, ok := flow.Recv(ctx, in)
+		if !ok {
 			return nil
-		case f, ok := <-in:
-			if !ok {
-				return nil
-			}
-			pts := f.PTS()
-			// A PTS that goes backwards is a new stream (reconnect, loop): start over.
-			if !first && pts >= last && pts-last < l.interval {
-				l.skipped.Add(1)
-				f.Close()
-				continue
-			}
-			switch mask.Send(ctx, out, f, l.block) {
-			case mask.Cancelled:
-				return nil
-			case mask.Dropped:
-				// The detector is still on an older frame: keep only the latest.
-				l.busy.Add(1)
-				continue
-			}
-			first, last = false, pts
-			l.passed.Add(1)
 		}
+		pts := f.PTS()
+		// A PTS that goes backwards is a new stream (reconnect, loop): start over.
+		if !first && pts >= last && pts-last < l.interval {
+			l.skipped.Add(1)
+			f.Close()
+			continue
+		}
+		switch mask.Send(ctx, out, f, l.block) {
+		case mask.Cancelled:
+			return nil
+		case mask.Dropped:
+			// The detector is still on an older frame: keep only the latest.
+			l.busy.Add(1)
+			continue
+		}
+		first, last = false, pts
+		l.passed.Add(1)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -134,26 +135,20 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 	defer s.Close()
 	failed := ratelog.New(s.log, slog.LevelError, "person detection failed; frame skipped")
 	for {
-		select {
-		case <-ctx.Done():
+		f, ok := flow.Recv(ctx, in)
+		if !ok {
 			return nil
-		case f, ok := <-in:
-			if !ok {
-				return nil
-			}
-			res, err := s.Process(f)
-			f.Close()
-			if err != nil {
-				s.errs.Add(1)
-				// A failing detector fails every frame.
-				failed.Log("seq", res.Seq, "err", err)
-				continue
-			}
-			select {
-			case out <- res:
-			case <-ctx.Done():
-				return nil
-			}
+		}
+		res, err := s.Process(f)
+		f.Close()
+		if err != nil {
+			s.errs.Add(1)
+			// A failing detector fails every frame.
+			failed.Log("seq", res.Seq, "err", err)
+			continue
+		}
+		if !flow.Send(ctx, out, res) {
+			return nil
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/zones"
@@ -93,22 +94,18 @@ func (s *Stage) Run(ctx context.Context, in <-chan decode.Frame, out chan<- *Fra
 	defer close(out)
 	failed := ratelog.New(s.log, slog.LevelError, "privacy mask failed; frame dropped")
 	for {
-		select {
-		case <-ctx.Done():
+		f, ok := flow.Recv(ctx, in)
+		if !ok {
 			return nil
-		case f, ok := <-in:
-			if !ok {
-				return nil
-			}
-			m, err := s.Apply(f)
-			if err != nil {
-				// Fail closed: the frame is gone.
-				failed.Log("seq", f.Seq, "err", err)
-				continue
-			}
-			if !s.send(ctx, out, m) {
-				return nil
-			}
+		}
+		m, err := s.Apply(f)
+		if err != nil {
+			// Fail closed: the frame is gone.
+			failed.Log("seq", f.Seq, "err", err)
+			continue
+		}
+		if !s.send(ctx, out, m) {
+			return nil
 		}
 	}
 }

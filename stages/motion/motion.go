@@ -18,6 +18,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -136,57 +137,53 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 	defer st.close()
 	var lastPass, lastMotion time.Time
 	for {
-		select {
-		case <-ctx.Done():
+		f, ok := flow.Recv(ctx, in)
+		if !ok {
 			return nil
-		case f, ok := <-in:
-			if !ok {
-				return nil
-			}
-			g.in.Add(1)
-			t := g.cfg.Now()
-			if g.cfg.FrameTime != nil {
-				t = g.cfg.FrameTime(f)
-			}
-			verdict, err := st.analyse(f, t)
-			if err != nil {
-				g.failed.Log("seq", f.Seq(), "err", err)
-				f.Close()
-				g.gated.Add(1)
-				continue
-			}
-			keep, byKeepalive := false, false
-			switch {
-			case verdict == noZone:
-				// Nothing may be analysed, so nothing passes; the difference
-				// baseline restarts when a zone becomes active again.
-				g.noZone.Add(1)
-			case verdict == moved:
-				keep, lastMotion = true, t
-			case !lastMotion.IsZero() && t.Sub(lastMotion) < g.cfg.Hangover:
-				keep = true
-			case lastPass.IsZero() || t.Sub(lastPass) >= g.cfg.Keepalive:
-				keep, byKeepalive = true, true
-			default:
-				g.gated.Add(1)
-			}
-			if !keep {
-				f.Close()
-				continue
-			}
-			switch mask.Send(ctx, out, f, g.cfg.Block) {
-			case mask.Cancelled:
-				return nil
-			case mask.Dropped:
-				g.busy.Add(1)
-				continue
-			}
-			g.passed.Add(1)
-			if byKeepalive {
-				g.keepalive.Add(1)
-			}
-			lastPass = t
 		}
+		g.in.Add(1)
+		t := g.cfg.Now()
+		if g.cfg.FrameTime != nil {
+			t = g.cfg.FrameTime(f)
+		}
+		verdict, err := st.analyse(f, t)
+		if err != nil {
+			g.failed.Log("seq", f.Seq(), "err", err)
+			f.Close()
+			g.gated.Add(1)
+			continue
+		}
+		keep, byKeepalive := false, false
+		switch {
+		case verdict == noZone:
+			// Nothing may be analysed, so nothing passes; the difference
+			// baseline restarts when a zone becomes active again.
+			g.noZone.Add(1)
+		case verdict == moved:
+			keep, lastMotion = true, t
+		case !lastMotion.IsZero() && t.Sub(lastMotion) < g.cfg.Hangover:
+			keep = true
+		case lastPass.IsZero() || t.Sub(lastPass) >= g.cfg.Keepalive:
+			keep, byKeepalive = true, true
+		default:
+			g.gated.Add(1)
+		}
+		if !keep {
+			f.Close()
+			continue
+		}
+		switch mask.Send(ctx, out, f, g.cfg.Block) {
+		case mask.Cancelled:
+			return nil
+		case mask.Dropped:
+			g.busy.Add(1)
+			continue
+		}
+		g.passed.Add(1)
+		if byKeepalive {
+			g.keepalive.Add(1)
+		}
+		lastPass = t
 	}
 }
 
