@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strings"
 	"sync"
 
 	"github.com/bluenviron/gortsplib/v4"
-	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
-	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
+
+	"github.com/edgeprivacy/edge/internal/rtspserver"
 )
 
 // DefaultAddr is where the server listens when Config.Addr is empty:
@@ -33,7 +31,8 @@ type Config struct {
 	UDPRTPAddress  string
 	UDPRTCPAddress string
 	// Username and Password, when Username is set, are required from
-	// clients (RTSP basic or digest auth).
+	// clients (RTSP Basic or Digest auth, checked by internal/rtspserver).
+	// A Username with an empty Password is refused.
 	Username string
 	Password string
 	// Logger receives connection and loop events. It defaults to discarding.
@@ -46,6 +45,7 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	clips []*clip
+	rtsp  *rtspserver.Server
 
 	// mu guards streams and addr, which RTSP handlers read. It is never
 	// held while waiting for gortsplib, whose handlers take it.
@@ -54,7 +54,6 @@ type Server struct {
 	addr    string
 
 	life      sync.Mutex // serialises Start and Close
-	srv       *gortsplib.Server
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	started   bool
@@ -70,22 +69,27 @@ func New(cfg Config) (*Server, error) {
 	if (cfg.UDPRTPAddress == "") != (cfg.UDPRTCPAddress == "") {
 		return nil, errors.New("replay: set both UDPRTPAddress and UDPRTCPAddress, or neither for TCP only")
 	}
-	if cfg.Username == "" && cfg.Password != "" {
-		return nil, errors.New("replay: Password set without Username; set both or neither")
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	clips, err := scan(cfg.Paths)
+	s := &Server{cfg: cfg, log: log, streams: map[string]*gortsplib.ServerStream{}}
+	var err error
+	s.rtsp, err = rtspserver.New(rtspserver.Config{
+		Name: "replay", Addr: cfg.Addr, UDPRTPAddress: cfg.UDPRTPAddress, UDPRTCPAddress: cfg.UDPRTCPAddress,
+		Auth: rtspserver.Credentials{User: cfg.Username, Password: cfg.Password}, Lookup: s.lookup, Logger: log,
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range clips {
+	if s.clips, err = scan(cfg.Paths); err != nil {
+		return nil, err
+	}
+	for _, c := range s.clips {
 		log.Debug("replay clip", "path", c.path, "name", c.name, "codec", c.params.codec,
 			"width", c.width, "height", c.height, "frames", c.frames, "length", c.length)
 	}
-	return &Server{cfg: cfg, log: log, clips: clips, streams: map[string]*gortsplib.ServerStream{}}, nil
+	return s, nil
 }
 
 // Start listens and starts streaming every clip. Clients are answered
@@ -97,24 +101,8 @@ func (s *Server) Start() error {
 		return errors.New("replay: server already started or closed; create a new one with New")
 	}
 	s.started = true
-
-	var listening string
-	s.srv = &gortsplib.Server{
-		Handler:        &handler{s: s},
-		RTSPAddress:    s.cfg.Addr,
-		UDPRTPAddress:  s.cfg.UDPRTPAddress,
-		UDPRTCPAddress: s.cfg.UDPRTCPAddress,
-		// Wrapping Listen is how we learn the port when Addr asks for port 0.
-		Listen: func(network, address string) (net.Listener, error) {
-			l, err := net.Listen(network, address)
-			if err == nil {
-				listening = l.Addr().String()
-			}
-			return l, err
-		},
-	}
-	if err := s.srv.Start(); err != nil {
-		return fmt.Errorf("replay: listen on %s: %w", s.cfg.Addr, err)
+	if err := s.rtsp.Start(); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -122,7 +110,7 @@ func (s *Server) Start() error {
 	var streamers []*streamer
 	for _, c := range s.clips {
 		st := &gortsplib.ServerStream{
-			Server: s.srv,
+			Server: s.rtsp.Inner(),
 			Desc: &description.Session{Medias: []*description.Media{{
 				Type:    description.MediaTypeVideo,
 				Formats: []format.Format{c.format()},
@@ -151,30 +139,18 @@ func (s *Server) Start() error {
 	}
 	// Publishing the address last makes Addr() != "" mean "ready to play".
 	s.mu.Lock()
-	s.addr = listening
+	s.addr = s.rtsp.Addr()
 	s.mu.Unlock()
-	s.log.Info("replay serving", "addr", listening, "streams", len(s.clips))
+	s.log.Info("replay serving", "addr", s.addr, "streams", len(s.clips))
 	return nil
 }
 
+// Wait blocks until the RTSP server stops and returns why.
+func (s *Server) Wait() error { return s.rtsp.Wait() }
+
 // Run starts the server and serves until ctx is cancelled or the server
 // fails; it closes the server before returning.
-func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(); err != nil {
-		return err
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Wait() }()
-	select {
-	case <-ctx.Done():
-		s.Close()
-		<-errc //nolint:errcheck // Wait's error after Close is only the close: asked to stop, nothing to report
-		return nil
-	case err := <-errc:
-		s.Close()
-		return fmt.Errorf("replay: server stopped: %w", err)
-	}
-}
+func (s *Server) Run(ctx context.Context) error { return rtspserver.Run(ctx, "replay", s) }
 
 // Close stops streaming and listening and disconnects clients.
 // It is safe to call more than once and before Start.
@@ -199,9 +175,7 @@ func (s *Server) closeLocked() {
 		for _, st := range streams {
 			st.Close()
 		}
-		if s.srv != nil {
-			s.srv.Close()
-		}
+		s.rtsp.Close()
 	})
 }
 
@@ -222,77 +196,19 @@ func (s *Server) URLs() []string {
 	if addr == "" {
 		addr = s.cfg.Addr
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err == nil {
-		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-			host = "127.0.0.1"
-		}
-		addr = net.JoinHostPort(host, port)
-	}
 	urls := make([]string, len(s.clips))
 	for i, c := range s.clips {
-		urls[i] = "rtsp://" + addr + "/" + c.name
+		urls[i] = rtspserver.PlayURL(addr, c.name)
 	}
 	return urls
 }
 
-// lookup finds the stream for a request path.
-func (s *Server) lookup(path string) *gortsplib.ServerStream {
+// lookup finds the stream for a request path (rtspserver.Config.Lookup).
+func (s *Server) lookup(path string) (*gortsplib.ServerStream, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.streams[strings.TrimPrefix(path, "/")]
-}
-
-// handler answers RTSP requests; it is separate from Server so the
-// gortsplib callbacks are not part of Server's API.
-type handler struct {
-	s *Server
-}
-
-// OnConnOpen implements gortsplib.ServerHandlerOnConnOpen.
-func (h *handler) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
-	h.s.log.Debug("replay client connected", "remote", ctx.Conn.NetConn().RemoteAddr())
-}
-
-// OnConnClose implements gortsplib.ServerHandlerOnConnClose.
-func (h *handler) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
-	h.s.log.Debug("replay client disconnected", "remote", ctx.Conn.NetConn().RemoteAddr(), "reason", ctx.Error)
-}
-
-// authorize checks credentials; a nil response means the request may go on.
-func (h *handler) authorize(conn *gortsplib.ServerConn, req *base.Request) (*base.Response, error) {
-	if h.s.cfg.Username == "" || conn.VerifyCredentials(req, h.s.cfg.Username, h.s.cfg.Password) {
-		return nil, nil
+	if st := s.streams[path]; st != nil {
+		return st, nil
 	}
-	return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
-}
-
-// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
-func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := h.authorize(ctx.Conn, ctx.Request); res != nil {
-		return res, nil, err
-	}
-	st := h.s.lookup(ctx.Path)
-	if st == nil {
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, fmt.Errorf("no video named %q", ctx.Path)
-	}
-	return &base.Response{StatusCode: base.StatusOK}, st, nil
-}
-
-// OnSetup implements gortsplib.ServerHandlerOnSetup.
-func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := h.authorize(ctx.Conn, ctx.Request); res != nil {
-		return res, nil, err
-	}
-	st := h.s.lookup(ctx.Path)
-	if st == nil {
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, fmt.Errorf("no video named %q", ctx.Path)
-	}
-	return &base.Response{StatusCode: base.StatusOK}, st, nil
-}
-
-// OnPlay implements gortsplib.ServerHandlerOnPlay.
-func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
-	h.s.log.Debug("replay client playing", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr())
-	return &base.Response{StatusCode: base.StatusOK}, nil
+	return nil, fmt.Errorf("no video named %q", path)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -257,7 +258,9 @@ func TestServeAuth(t *testing.T) {
 		wantErr bool
 	}{
 		{"no credentials", "", true},
+		{"wrong user", "inspecto:s3cret@", true},
 		{"wrong password", "inspector:nope@", true},
+		{"empty password", "inspector:@", true},
 		{"right credentials", "inspector:s3cret@", false},
 	}
 	for _, tc := range cases {
@@ -274,6 +277,27 @@ func TestServeAuth(t *testing.T) {
 			}
 			if len(ses.frames) == 0 {
 				t.Errorf("no frames received with valid credentials")
+			}
+		})
+	}
+	// ffmpeg answers the Digest challenge (it prefers Digest to Basic).
+	if _, err := exec.LookPath("ffprobe"); err != nil {
+		t.Fatalf("ffprobe is needed (scripts/deps.sh installs it): %v", err)
+	}
+	for _, tc := range cases {
+		t.Run("ffprobe "+tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name",
+				"-of", "csv=p=0", "rtsp://"+tc.user+s.Addr()+"/tiny-h264").CombinedOutput()
+			if tc.wantErr {
+				if err == nil || !strings.Contains(string(out), "401") {
+					t.Fatalf("ffprobe: err %v, output %q; want 401", err, out)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(out), "h264") {
+				t.Fatalf("ffprobe with valid credentials: err %v, output %q", err, out)
 			}
 		})
 	}

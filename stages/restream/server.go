@@ -7,21 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
-	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
-	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
+	"github.com/edgeprivacy/edge/internal/rtspserver"
 )
 
 // ServerConfig configures the restream Server.
@@ -41,13 +38,12 @@ type ServerConfig struct {
 // There is one per `edge run`. Paths exist only for cameras registered with
 // Path; anything else is answered 404.
 type Server struct {
-	cfg ServerConfig
-	log *slog.Logger
-	srv *gortsplib.Server
+	cfg  ServerConfig
+	log  *slog.Logger
+	rtsp *rtspserver.Server
 
 	mu    sync.RWMutex
 	paths map[string]*Path
-	addr  string
 }
 
 // NewServer checks cfg.
@@ -65,7 +61,16 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, paths: map[string]*Path{}}, nil
+	s := &Server{cfg: cfg, log: cfg.Logger, paths: map[string]*Path{}}
+	var err error
+	s.rtsp, err = rtspserver.New(rtspserver.Config{
+		Name: "restream", Addr: cfg.Addr, Auth: rtspserver.Credentials{User: cfg.Username, Password: cfg.Password},
+		Lookup: s.stream, Fix: "free the port or change restream.addr", Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Path registers camera and returns its path, the Consumer that the
@@ -84,54 +89,22 @@ func (s *Server) Path(camera string) *Path {
 
 // Start listens.
 func (s *Server) Start() error {
-	var listening string
-	s.srv = &gortsplib.Server{
-		Handler:     &handler{s: s},
-		RTSPAddress: s.cfg.Addr,
-		// Wrapping Listen is how we learn the port when Addr asks for port 0.
-		Listen: func(network, address string) (net.Listener, error) {
-			l, err := net.Listen(network, address)
-			if err == nil {
-				listening = l.Addr().String()
-			}
-			return l, err
-		},
+	if err := s.rtsp.Start(); err != nil {
+		return err
 	}
-	if err := s.srv.Start(); err != nil {
-		return fmt.Errorf("restream: listen on %s: %w (free the port or change restream.addr)", s.cfg.Addr, err)
-	}
-	s.mu.Lock()
-	s.addr = listening
-	s.mu.Unlock()
-	s.log.Info("restream serving masked streams", "addr", listening, "auth", s.cfg.Username != "")
+	s.log.Info("restream serving masked streams", "addr", s.rtsp.Addr(), "auth", s.cfg.Username != "")
 	return nil
 }
 
+// Wait blocks until the server stops and returns why.
+func (s *Server) Wait() error { return s.rtsp.Wait() }
+
 // Run starts the server and serves until ctx is done (nil) or the server
 // fails; it closes the server before returning.
-func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(); err != nil {
-		return err
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Wait() }()
-	select {
-	case <-ctx.Done():
-		s.Close()
-		<-errc //nolint:errcheck // Wait's error after Close is only the close: asked to stop, nothing to report
-		return nil
-	case err := <-errc:
-		s.Close()
-		return fmt.Errorf("restream: server stopped: %w", err)
-	}
-}
+func (s *Server) Run(ctx context.Context) error { return rtspserver.Run(ctx, "restream", s) }
 
 // Addr is the address listened on, with the real port; empty before Start.
-func (s *Server) Addr() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.addr
-}
+func (s *Server) Addr() string { return s.rtsp.Addr() }
 
 // URL is the rtsp:// address of camera's masked stream, without credentials.
 func (s *Server) URL(camera string) string {
@@ -139,12 +112,7 @@ func (s *Server) URL(camera string) string {
 	if addr == "" {
 		addr = s.cfg.Addr
 	}
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-	}
-	return "rtsp://" + addr + "/" + camera
+	return rtspserver.PlayURL(addr, camera)
 }
 
 // Close disconnects clients and stops listening. Safe to call more than once.
@@ -155,15 +123,14 @@ func (s *Server) Close() {
 	for _, p := range paths {
 		p.close()
 	}
-	if s.srv != nil {
-		s.srv.Close()
-	}
+	s.rtsp.Close()
 }
 
-// stream returns the live stream of a request path, if it has one.
+// stream returns the live stream of a request path, if it has one
+// (rtspserver.Config.Lookup).
 func (s *Server) stream(path string) (*gortsplib.ServerStream, error) {
 	s.mu.RLock()
-	p := s.paths[strings.TrimPrefix(path, "/")]
+	p := s.paths[path]
 	s.mu.RUnlock()
 	if p == nil {
 		return nil, fmt.Errorf("no restreamed camera named %q", path)
@@ -196,7 +163,7 @@ type Path struct {
 func (p *Path) WriteAU(au media.AccessUnit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.paused || p.s.srv == nil {
+	if p.closed || p.paused || p.s.rtsp.Inner() == nil {
 		return
 	}
 	if au.Keyframe {
@@ -248,7 +215,7 @@ func (p *Path) setParams(au media.AccessUnit) error {
 	}
 	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: append([]byte(nil), sps...), PPS: append([]byte(nil), pps...)}
 	media := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
-	st := &gortsplib.ServerStream{Server: p.s.srv, Desc: &description.Session{Medias: []*description.Media{media}}}
+	st := &gortsplib.ServerStream{Server: p.s.rtsp.Inner(), Desc: &description.Session{Medias: []*description.Media{media}}}
 	if err := st.Initialize(); err != nil {
 		return err
 	}
@@ -302,45 +269,4 @@ func (p *Path) close() {
 		p.stream.Close()
 		p.stream = nil
 	}
-}
-
-// handler answers RTSP requests; kept apart so that gortsplib's callbacks
-// are not part of Server's API.
-type handler struct{ s *Server }
-
-// authorize checks credentials; a nil response lets the request go on.
-func (h *handler) authorize(conn *gortsplib.ServerConn, req *base.Request) (*base.Response, error) {
-	if h.s.cfg.Username == "" || conn.VerifyCredentials(req, h.s.cfg.Username, h.s.cfg.Password) {
-		return nil, nil
-	}
-	return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
-}
-
-func (h *handler) lookup(conn *gortsplib.ServerConn, req *base.Request, path string) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := h.authorize(conn, req); res != nil {
-		return res, nil, err
-	}
-	st, err := h.s.stream(path)
-	if err != nil {
-		// 404 both for unknown cameras and for ones without a picture yet:
-		// players retry, and nothing else could be served anyway.
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, err
-	}
-	return &base.Response{StatusCode: base.StatusOK}, st, nil
-}
-
-// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
-func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	return h.lookup(ctx.Conn, ctx.Request, ctx.Path)
-}
-
-// OnSetup implements gortsplib.ServerHandlerOnSetup.
-func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	return h.lookup(ctx.Conn, ctx.Request, ctx.Path)
-}
-
-// OnPlay implements gortsplib.ServerHandlerOnPlay.
-func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
-	h.s.log.Debug("restream client playing", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr())
-	return &base.Response{StatusCode: base.StatusOK}, nil
 }
