@@ -77,6 +77,7 @@ func (Compliance) isMessage() {}
 const (
 	AlertSignExpired    = "sign_expired"
 	AlertSignExpiring   = "sign_expiring"
+	AlertSignPending    = "sign_not_yet_valid"
 	AlertReloadAccepted = "reload_accepted"
 	AlertReloadRejected = "reload_rejected"
 	AlertCameraRefused  = "camera_refused"

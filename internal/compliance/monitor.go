@@ -192,6 +192,12 @@ func (m *Monitor) Check() {
 			m.alert(cfg.Site, events.Alert{Type: events.AlertSignExpired, Sign: s.ID,
 				Message: fmt.Sprintf("sign %s expired at %s: %v are off until it is verified in place again and the config reloaded with a new expires_at",
 					s.ID, s.Expires.UTC().Format(time.RFC3339), s.UsedBy)})
+		case configs.LifecyclePending:
+			// A sign put up ahead of time is not an error, but what it
+			// gates stays off: say so rather than leave an operator guessing.
+			m.alert(cfg.Site, events.Alert{Type: events.AlertSignPending, Sign: s.ID,
+				Message: fmt.Sprintf("sign %s is not valid before %s (verified_at): %v stay off until then",
+					s.ID, s.Verified.UTC().Format(time.RFC3339), s.UsedBy)})
 		case configs.LifecycleExpiring:
 			m.alert(cfg.Site, events.Alert{Type: events.AlertSignExpiring, Sign: s.ID,
 				Message: fmt.Sprintf("sign %s expires at %s (within 7 days): verify it in place and renew expires_at, or %v stop",
