@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/latency"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -98,6 +99,10 @@ type Camera struct {
 	fps    fpsWindow
 	latest *mask.Frame // the newest masked frame, for snapshots on request
 	status func() ingest.State
+
+	// Latency from a unit's arrival to its masked frame and to its detection
+	// result, across restarts (see Stats).
+	maskLatency, resultLatency latency.Histogram
 }
 
 type stageSet struct {
@@ -235,6 +240,9 @@ func (c *Camera) Run(ctx context.Context) error {
 		defer close(tapped)
 		for f := range masked {
 			lastPTS.Store(int64(f.PTS()))
+			if at := f.Received(); !at.IsZero() {
+				c.maskLatency.Observe(time.Since(at))
+			}
 			if c.cfg.OnMasked != nil {
 				c.cfg.OnMasked(f)
 			}
@@ -330,6 +338,9 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 				return
 			}
 			size = r.Size
+			if !r.Received.IsZero() {
+				c.resultLatency.Observe(time.Since(r.Received))
+			}
 			dets := make([]track.Detection, len(r.Boxes))
 			for i, b := range r.Boxes {
 				dets[i] = track.Detection{Rect: b.Rect, Score: b.Score}

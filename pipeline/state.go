@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/latency"
 	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/zones"
@@ -121,4 +122,49 @@ func (c *Camera) Counters() Counters {
 	}
 	m := st.mask.Stats()
 	return Counters{Decoded: st.dec.Stats().Decoded, Masked: m.Masked, MaskFailed: m.Failed}
+}
+
+// Stats are a camera's counters for benchmarks: frame counts and drops of
+// the current run, detection requests, and latency histograms since the
+// camera was created (take the difference of two reads for a window).
+type Stats struct {
+	// Received are access units from the source (0 for a source without counts).
+	Received uint64
+	Decoded  uint64
+	Masked   uint64
+	// Drops are by reason, as Drops returns them.
+	Drops map[string]uint64
+	// MotionEvaluated are masked frames the motion gate looked at;
+	// MotionPassed those it sent on for detection.
+	MotionEvaluated, MotionPassed uint64
+	// DetectRequested are frames offered to the detector after the detect.fps
+	// cap; DetectServed those it analysed; DetectSkipped those it did not
+	// (busy, or nothing analysable in the frame).
+	DetectRequested, DetectServed, DetectSkipped uint64
+	// MaskLatency is from a unit's arrival to its masked frame;
+	// ResultLatency from arrival to its detection result, the moment events
+	// are made.
+	MaskLatency, ResultLatency latency.Snapshot
+}
+
+// Stats returns the camera's counters (zero counts before the first run).
+func (c *Camera) Stats() Stats {
+	s := Stats{Drops: c.Drops(), MaskLatency: c.maskLatency.Snapshot(), ResultLatency: c.resultLatency.Snapshot()}
+	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
+		s.Received = src.Stats().Received
+	}
+	c.mu.Lock()
+	st := c.stages
+	c.mu.Unlock()
+	if st == nil {
+		return s
+	}
+	g, d := st.motion.Stats(), st.detect.Stats()
+	s.Decoded, s.Masked = st.dec.Stats().Decoded, st.mask.Stats().Masked
+	s.MotionEvaluated, s.MotionPassed = g.In, g.Passed
+	busy := st.limit.busy.Load()
+	s.DetectRequested = st.limit.passed.Load() + busy
+	s.DetectServed = d.Analysed
+	s.DetectSkipped = busy + (d.Frames - d.Analysed)
+	return s
 }

@@ -53,6 +53,9 @@ type Options struct {
 	// Build is the edge version, reported in the MQTT heartbeat and written
 	// to the audit log at start.
 	Build string
+	// OnCamera, when set, is called each time a camera's pipeline starts or
+	// restarts (edge bench reads its Stats). It must return at once.
+	OnCamera func(*pipeline.Camera)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -74,6 +77,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r := newRunner(log, nil)
 	r.httpAddr = o.HTTPAddr
+	r.onCamera = o.OnCamera
 	raw, cfg, err := r.load(ctx, o.ConfigPath)
 	if err != nil {
 		return err

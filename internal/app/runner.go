@@ -35,6 +35,7 @@ type runner struct {
 	discovery []events.Discovery // the Home Assistant configs last announced
 	site      *pipeline.Site
 	httpAddr  string // --http, replacing http.addr of every config loaded
+	onCamera  func(*pipeline.Camera)
 	metrics   *metrics.Metrics
 	mqtt      func() publish.Stats   // the MQTT publisher's counters
 	inForce   atomic.Pointer[loaded] // a copy of the config in force, for readers on other goroutines
@@ -220,7 +221,12 @@ func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera
 		r.mu.Unlock()
 	}
 	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
-	cc.OnStart = func(cam *pipeline.Camera) { r.setCurrent(cam) }
+	cc.OnStart = func(cam *pipeline.Camera) {
+		r.setCurrent(cam)
+		if r.onCamera != nil {
+			r.onCamera(cam)
+		}
+	}
 	if r.metrics != nil {
 		cc.ObserveStage = r.metrics.ObserveStage
 	}
