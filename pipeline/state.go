@@ -127,6 +127,7 @@ func (c *Camera) Counters() Counters {
 // Stats are a camera's counters for benchmarks: frame counts and drops of
 // the current run, detection requests, and latency histograms since the
 // camera was created (take the difference of two reads for a window).
+// Masked <= Decoded <= Received always holds within one read.
 type Stats struct {
 	// Received are access units from the source (0 for a source without counts).
 	Received uint64
@@ -150,17 +151,22 @@ type Stats struct {
 // Stats returns the camera's counters (zero counts before the first run).
 func (c *Camera) Stats() Stats {
 	s := Stats{Drops: c.Drops(), MaskLatency: c.maskLatency.Snapshot(), ResultLatency: c.resultLatency.Snapshot()}
-	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
-		s.Received = src.Stats().Received
-	}
+	// Read downstream first, so that masked <= decoded <= received holds
+	// however the frames move meanwhile.
 	c.mu.Lock()
 	st := c.stages
 	c.mu.Unlock()
+	if st != nil {
+		s.Masked = st.mask.Stats().Masked
+		s.Decoded = st.dec.Stats().Decoded
+	}
+	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
+		s.Received = src.Stats().Received
+	}
 	if st == nil {
 		return s
 	}
 	g, d := st.motion.Stats(), st.detect.Stats()
-	s.Decoded, s.Masked = st.dec.Stats().Decoded, st.mask.Stats().Masked
 	s.MotionEvaluated, s.MotionPassed = g.In, g.Passed
 	busy := st.limit.busy.Load()
 	s.DetectRequested = st.limit.passed.Load() + busy

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/bench"
 	"github.com/edgeprivacy/edge/internal/fleet"
 )
 
@@ -59,7 +60,7 @@ func cmdFleet(ctx context.Context, args []string) error {
 // broker list; prints events per second and whether every event arrived.
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "fleet" {
-		return &exitError{2, errors.New("usage: edge bench fleet --boxes N --broker URL[,URL...] [--events E] [--rate R] [--hold D]")}
+		return bench.Main(ctx, args, os.Stdout, os.Stderr) // edge bench --cameras N ...: internal/bench
 	}
 	fs := flag.NewFlagSet("bench fleet", flag.ContinueOnError)
 	boxes := fs.Int("boxes", 10, "how many boxes to simulate")

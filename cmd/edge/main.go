@@ -40,7 +40,7 @@ func commands() []command {
 		{"report", "check DIR [--pubkey FILE]", "check a verify report folder against its signed manifest: exit 0 all match, 1 names each changed, added or removed file, 2 unreadable", cmdReport},
 		{"key", "show [--key FILE]", "the device signing key's public key and fingerprint (created on first use)", cmdKey},
 		{"fleet", "status --broker URL[,URL...] [--prefix ROOT] [--json]", "one line per box and camera of a fleet; exit 1 when a box is down or a camera out of compliance", cmdFleet},
-		{"bench", "fleet --boxes N --broker URL[,URL...] [--events E]", "simulate N boxes (real publisher and spool, synthetic events) and report events/s", cmdBench},
+		{"bench", "[--clip F] [--cameras N] [--seconds S] [--outputs] [--find-max] [--json] | fleet --boxes N --broker URL[,URL...]", "serve a clip as N cameras through the pipeline and report what the box sustains (docs/performance.md); fleet: simulate N boxes and report events/s", cmdBench},
 		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
 		{"version", "", "version, VCS revision, Go, OpenCV and FFmpeg of this binary (also edge --version)", cmdVersion},
 		{"help", "[COMMAND]", "this list, or a command's flags", nil},

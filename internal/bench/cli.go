@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Main is `edge bench [--clip FILE] [--cameras N] [--seconds S] [--outputs]
+// [--find-max] [--json]`: it prints the report (text, or one JSON object)
+// to stdout, and a progress line to stderr when stderr is a terminal.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.StringVar(&o.Clip, "clip", DefaultClip, "video `FILE` served as every camera (MP4 or MPEG-TS, H.264 or H.265)")
+	fs.IntVar(&o.Cameras, "cameras", 1, "cameras to run (with --find-max: where the ramp starts)")
+	fs.Float64Var(&o.Seconds, "seconds", 20, "measured window per run, after every camera has started")
+	fs.BoolVar(&o.Outputs, "outputs", false, "also run each camera's restream, snapshots and recording")
+	findMax := fs.Bool("find-max", false, "ramp the camera count up to the largest the box sustains")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "how long every camera must have been masking before the window opens")
+	fs.DurationVar(&o.SampleRSSEvery, "rss-every", 0, "record the process's RSS this often (soak runs, e.g. 1m)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelError
+	if os.Getenv("EDGE_LOG_LEVEL") != "" {
+		_ = level.UnmarshalText([]byte(os.Getenv("EDGE_LOG_LEVEL")))
+	}
+	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("component", "bench")
+	var progress io.Writer
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		progress, o.Progress = f, f
+	}
+	var r *Report
+	var err error
+	if *findMax {
+		r, err = FindMax(ctx, o, progress)
+	} else {
+		r, err = Run(ctx, o)
+	}
+	if r == nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if e := enc.Encode(r); e != nil {
+			return e
+		}
+	} else if e := r.WriteText(stdout); e != nil {
+		return e
+	}
+	return err
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
