@@ -11,37 +11,55 @@ import (
 	"github.com/edgeprivacy/edge/internal/audit"
 )
 
-// auditTail is how much of the end of the audit log the console reads: the
-// trail view and past events are about recent days, and a long log must not
-// make a request slow.
+// auditTail is how much of the end of the audit log the console reads,
+// across its files: the trail view and past events are about recent days,
+// and a long log must not make a request slow.
 const auditTail = 16 << 20
 
 // auditRecords returns the last n records of the audit log at path (oldest
-// first) whose kind passes keep, each as it was written.
+// first) whose kind passes keep, each as it was written. path is one file,
+// or the chained log's folder: its files are read newest first, so records
+// before a rotation are found, until n are found or auditTail bytes read.
 func auditRecords(path string, n int, keep func(kind string, rec []byte) bool) ([]json.RawMessage, error) {
+	files := []string{path}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		// The chained log's folder: read its newest file.
-		files, err := audit.Files(path)
+		files, err = audit.Files(path)
 		if err != nil || len(files) == 0 {
 			return nil, fmt.Errorf("audit log %s: no audit files (%w)", path, err)
 		}
-		path = files[len(files)-1]
 	}
+	var out []json.RawMessage
+	budget := int64(auditTail)
+	for i := len(files) - 1; i >= 0 && len(out) < n && budget > 0; i-- {
+		recs, read, err := tailRecords(files[i], n-len(out), budget, keep)
+		if err != nil {
+			return nil, err
+		}
+		budget -= read
+		out = append(recs, out...)
+	}
+	return out, nil
+}
+
+// tailRecords returns the last n records passing keep among the last limit
+// bytes of the file at path, and how many bytes it read.
+func tailRecords(path string, n int, limit int64, keep func(kind string, rec []byte) bool) ([]json.RawMessage, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, 0, fmt.Errorf("audit log: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, 0, fmt.Errorf("audit log: %w", err)
 	}
+	read := fi.Size()
 	skipFirst := false
-	if fi.Size() > auditTail {
-		if _, err := f.Seek(fi.Size()-auditTail, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
+	if read > limit {
+		if _, err := f.Seek(read-limit, io.SeekStart); err != nil {
+			return nil, 0, fmt.Errorf("audit log: %w", err)
 		}
-		skipFirst = true // starts mid-record
+		read, skipFirst = limit, true // starts mid-record
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -65,9 +83,9 @@ func auditRecords(path string, n int, keep func(kind string, rec []byte) bool) (
 		ring = append(ring, json.RawMessage(append([]byte(nil), line...)))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, 0, fmt.Errorf("audit log %s: %w", path, err)
 	}
-	return ring, nil
+	return ring, read, nil
 }
 
 // auditEvents returns the events in the audit log that match q, newest first.
