@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/audit"
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/manifest"
 )
 
 // TestAuditCommands: verify says whole (0), then names the record whose byte
@@ -60,10 +61,9 @@ func TestAuditCommands(t *testing.T) {
 	if err := auditExport(&out, []string{"--dir", dir, "--key", keyPath, "--from", from, "--to", to, "--out", exp}); err != nil {
 		t.Fatal(err)
 	}
-	mb, _ := os.ReadFile(filepath.Join(exp, audit.ExportManifest))
-	sig, _ := os.ReadFile(filepath.Join(exp, audit.ExportSignature))
-	if err := devicekey.Verify(key.PublicKey(), mb, sig); err != nil || !strings.Contains(string(mb), `"records": 10`) {
-		t.Fatalf("export manifest %s: %v", mb, err)
+	info, _ := os.ReadFile(filepath.Join(exp, audit.ExportInfo))
+	if res, err := manifest.Check(exp, key.PublicKey()); err != nil || !res.OK() || !strings.Contains(string(info), `"records": 10`) {
+		t.Fatalf("export %s sealed: %+v %v", info, res, err)
 	}
 	if err := auditVerify(&out, []string{filepath.Join(exp, audit.ExportRecords)}); err != nil {
 		t.Fatalf("exported records: %v", err)

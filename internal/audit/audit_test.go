@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/audit"
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/manifest"
 )
 
 func newKey(t *testing.T) *devicekey.Key {
@@ -270,10 +271,12 @@ func TestExport(t *testing.T) {
 	if m.Records != 11 || m.FirstSeq != 10 || m.LastSeq != 20 {
 		t.Fatalf("manifest %+v, want records 10..20", m)
 	}
-	mb, _ := os.ReadFile(filepath.Join(out, audit.ExportManifest))
-	sig, _ := os.ReadFile(filepath.Join(out, audit.ExportSignature))
-	if err := devicekey.Verify(key.PublicKey(), mb, sig); err != nil {
-		t.Fatalf("manifest signature: %v", err)
+	res, err := manifest.Check(out, key.PublicKey())
+	if err != nil || !res.OK() {
+		t.Fatalf("export seal: %+v %v", res, err)
+	}
+	if len(res.Inputs) != 1 || res.Inputs[0].Role != "audit-head" || res.Inputs[0].SHA256 != m.Source.Head || m.Source.Head == "" {
+		t.Fatalf("manifest inputs %+v: want the source chain's head %s", res.Inputs, m.Source.Head)
 	}
 	rec, _ := os.ReadFile(filepath.Join(out, audit.ExportRecords))
 	if h := sha256.Sum256(rec); hex.EncodeToString(h[:]) != m.SHA256 {
@@ -283,8 +286,19 @@ func TestExport(t *testing.T) {
 	if err != nil || s.Records != 11 {
 		t.Fatalf("the excerpt does not verify on its own: %+v %v", s, err)
 	}
-	mb[10] ^= 1
-	if devicekey.Verify(key.PublicKey(), mb, sig) == nil {
-		t.Fatal("a changed manifest still verifies")
+	if p, err := audit.Paths(out); err != nil || len(p) != 1 || filepath.Base(p[0]) != audit.ExportRecords {
+		t.Fatalf("Paths of the export folder = %v, %v; want its records", p, err)
+	}
+	// The seal signs whatever the folder holds: a used folder is refused.
+	if _, err := audit.Export(paths, from, to, out, key); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("export into a used folder: %v", err)
+	}
+	// A changed exported record breaks the seal and the excerpt's chain.
+	rec[len(rec)/2] ^= 1
+	if err := os.WriteFile(filepath.Join(out, audit.ExportRecords), rec, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := manifest.Check(out, key.PublicKey()); err != nil || res.OK() || len(res.Changed) != 1 {
+		t.Fatalf("changed records: %+v %v", res, err)
 	}
 }

@@ -38,10 +38,12 @@ type Summary struct {
 	// Uncovered counts the records after the last checkpoint: they could be
 	// cut off without trace.
 	Uncovered int `json:"uncovered"`
+	// Head is the hash of the last record.
+	Head string `json:"head,omitempty"`
 }
 
 // Paths expands a verify argument: a folder means its audit files in
-// order; a file is itself.
+// order, or an export folder's records; a file is itself.
 func Paths(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -49,6 +51,9 @@ func Paths(path string) ([]string, error) {
 	}
 	if !fi.IsDir() {
 		return []string{path}, nil
+	}
+	if isExport(path) {
+		return []string{filepath.Join(path, ExportRecords)}, nil
 	}
 	files, err := Files(path)
 	if err == nil && len(files) == 0 {
@@ -100,7 +105,7 @@ func Verify(paths []string, pin *minisign.PublicKey) (Summary, error) {
 			}
 			s.Records++
 			s.Uncovered++
-			s.LastSeq, prev = r.Seq, r.Hash
+			s.LastSeq, prev, s.Head = r.Seq, r.Hash, r.Hash
 			return nil
 		})
 		if err != nil {
