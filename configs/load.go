@@ -76,7 +76,7 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", path, err)
 	}
-	return decode(ctx, v, path)
+	return decode(ctx, v, path, b)
 }
 
 // ErrStopped marks a load abandoned because its context was done.
@@ -121,7 +121,7 @@ func Parse(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config <input>: read: %w", err)
 	}
-	return decode(context.Background(), v, "<input>")
+	return decode(context.Background(), v, "<input>", b)
 }
 
 // read parses YAML into a fresh viper. A key the environment may override,
@@ -132,6 +132,9 @@ func Parse(r io.Reader) (*Config, error) {
 func read(b []byte) (*viper.Viper, error) {
 	var m map[string]any
 	if err := yaml.Unmarshal(b, &m); err != nil {
+		if isSyntax(err) {
+			return nil, locateSyntax(b, err)
+		}
 		return nil, err
 	}
 	dropEnvNulls(m, "")
@@ -207,16 +210,21 @@ func newViper() *viper.Viper {
 	return v
 }
 
-func decode(ctx context.Context, v *viper.Viper, name string) (*Config, error) {
+// decode fills a Config from v; src, the YAML v was read from, locates
+// the problems of a config that fails.
+func decode(ctx context.Context, v *viper.Viper, name string, src []byte) (*Config, error) {
 	var c Config
 	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
-		return nil, &DecodeError{File: name, Problems: decodeProblems(err), err: err}
+		return nil, &DecodeError{File: name, Problems: decodeProblems(err, sourceTree(src)), err: err}
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("config %s: %w", name, stopped(ctx))
 	}
 	c.ApplyDefaults()
 	if err := c.ValidateContext(ctx); err != nil {
+		if ve := (*ValidationError)(nil); errors.As(err, &ve) && ctx.Err() == nil {
+			locateProblems(src, ve)
+		}
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil
@@ -293,9 +301,25 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.err }
 
 // decodeProblems flattens mapstructure's joined errors into one readable
-// line per key.
-func decodeProblems(err error) []string {
-	var out []string
+// line per key, each with its position under root (the file's YAML; nil
+// for none), in the order of the file.
+func decodeProblems(err error, root *yaml.Node) []string {
+	type problem struct {
+		pos  position
+		text string
+	}
+	var out []problem
+	add := func(path, key, text string) {
+		var pos position
+		if n, ok := locate(root, path, true); ok && key != "" {
+			if k := mapKey(n, key); k != nil {
+				pos = position{k.Line, k.Column}
+			}
+		} else if ok {
+			pos = position{n.Line, n.Column}
+		}
+		out = append(out, problem{pos, text})
+	}
 	var walk func(error)
 	walk = func(err error) {
 		// The tree is walked here, join by join: errors.As would stop at the
@@ -321,11 +345,11 @@ func decodeProblems(err error) []string {
 					if s := Nearest(k, valid); s != "" {
 						fix = "did you mean " + s + "?"
 					}
-					out = append(out, fmt.Sprintf("%s: unknown key %s; %s", key, k, fix))
+					add(de.Name(), k, fmt.Sprintf("%s: unknown key %s; %s", key, k, fix))
 				}
 				return
 			}
-			out = append(out, key+": "+msg)
+			add(de.Name(), "", key+": "+msg)
 			return
 		}
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -339,11 +363,21 @@ func decodeProblems(err error) []string {
 			walk(u)
 			return
 		}
-		out = append(out, err.Error())
+		out = append(out, problem{text: err.Error()})
 	}
 	walk(err)
-	sort.Strings(out)
-	return out
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.pos != b.pos {
+			return a.pos.line < b.pos.line || (a.pos.line == b.pos.line && a.pos.col < b.pos.col)
+		}
+		return a.text < b.text
+	})
+	lines := make([]string, len(out))
+	for i, p := range out {
+		lines[i] = p.pos.String() + p.text
+	}
+	return lines
 }
 
 func isJoin(err error) bool {

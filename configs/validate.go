@@ -47,11 +47,16 @@ type Problem struct {
 	Msg string
 	// Fix says how to put it right.
 	Fix string
+	// Point is the offending point of a polygon (counted from 1), or 0.
+	Point int
+	// Line and Column locate the key (or the point) in the file loaded,
+	// 1-based; 0 when unknown (a config not loaded from YAML).
+	Line, Column int
 }
 
 // String renders the problem on one line.
 func (p Problem) String() string {
-	s := p.Path + ": " + p.Msg
+	s := position{p.Line, p.Column}.String() + p.Path + ": " + p.Msg
 	if p.Fix != "" {
 		s += "; fix: " + p.Fix
 	}
@@ -368,6 +373,9 @@ func (z *Zone) validate(v *validator, cam string, j int, seen map[string]bool, s
 	poly, err := zones.ParsePolygon(z.Polygon)
 	if err != nil {
 		v.add(p+".polygon", polygonFix(err), "%v", err)
+		if pe := (*zones.PointError)(nil); errors.As(err, &pe) {
+			v.problems[len(v.problems)-1].Point = pe.Point
+		}
 		return nil, false
 	}
 	return poly, true

@@ -38,6 +38,19 @@ const minArea = 1e-9
 // absorbs the rounding of a point computed to lie on the edge.
 const edgeTol = 1e-12
 
+// PointError is a polygon error at one point, so that a config error can
+// point at its line.
+type PointError struct {
+	// Point is the offending point, counted from 1.
+	Point int
+	err   error
+}
+
+func (e *PointError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error, which wraps one of the Err values.
+func (e *PointError) Unwrap() error { return e.err }
+
 // Area returns the polygon's absolute area in normalised units (shoelace
 // formula). It is meaningful only for simple polygons.
 func (p Polygon) Area() float64 {
@@ -69,10 +82,10 @@ func (p Polygon) Validate() error {
 	}
 	for i, pt := range p {
 		if !inUnit(pt.X) {
-			return fmt.Errorf("%w: point %d has x=%v", ErrOutOfRange, i+1, pt.X)
+			return &PointError{Point: i + 1, err: fmt.Errorf("%w: point %d has x=%v", ErrOutOfRange, i+1, pt.X)}
 		}
 		if !inUnit(pt.Y) {
-			return fmt.Errorf("%w: point %d has y=%v", ErrOutOfRange, i+1, pt.Y)
+			return &PointError{Point: i + 1, err: fmt.Errorf("%w: point %d has y=%v", ErrOutOfRange, i+1, pt.Y)}
 		}
 	}
 	// All points on one line is a zero-area mistake, whatever edges it
@@ -83,7 +96,7 @@ func (p Polygon) Validate() error {
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
 			if p[i] == p[j] {
-				return fmt.Errorf("%w: points %d and %d are both (%v, %v)", ErrSelfIntersect, i+1, j+1, p[i].X, p[i].Y)
+				return &PointError{Point: j + 1, err: fmt.Errorf("%w: points %d and %d are both (%v, %v)", ErrSelfIntersect, i+1, j+1, p[i].X, p[i].Y)}
 			}
 		}
 	}
@@ -149,7 +162,7 @@ func ParsePolygon(v [][]float64) (Polygon, error) {
 	p := make(Polygon, len(v))
 	for i, xy := range v {
 		if len(xy) != 2 {
-			return nil, fmt.Errorf("%w: point %d has %d numbers", ErrBadPoint, i+1, len(xy))
+			return nil, &PointError{Point: i + 1, err: fmt.Errorf("%w: point %d has %d numbers", ErrBadPoint, i+1, len(xy))}
 		}
 		p[i] = Point{X: xy[0], Y: xy[1]}
 	}
