@@ -21,6 +21,14 @@ const (
 	DefaultQueueSize            = 1024
 	DefaultPublishTimeout       = 10 * time.Second
 	DefaultConnectRetryInterval = time.Second
+	// DefaultConnectTimeout is half of nats-server's 4 s internal request
+	// time-out. While its cluster elects a new leader for the session
+	// stream, a node holds a CONNECT for those 4 s and then closes it, and
+	// takes no other CONNECT of that client meanwhile; giving up after 2 s
+	// and trying the other survivor makes a fresh attempt every 2 s, so the
+	// box is connected at most about 2 s after the election (see
+	// docs/fleet.md).
+	DefaultConnectTimeout       = 2 * time.Second
 	DefaultMaxReconnectInterval = 10 * time.Second
 	DefaultDrainTimeout         = 5 * time.Second
 	DefaultHeartbeatInterval    = 15 * time.Second
@@ -83,6 +91,11 @@ type Config struct {
 	// PublishTimeout bounds the wait for one PUBACK (and for writing a
 	// packet); after it the publish is retried. It defaults to 10 s.
 	PublishTimeout time.Duration
+	// ConnectTimeout bounds one connection attempt (dial, TLS, CONNECT to
+	// CONNACK) in the first two rounds over the nodes after a loss; it
+	// doubles every two rounds after that, up to PublishTimeout, so that a
+	// slow link still gets through. It defaults to 2 s.
+	ConnectTimeout time.Duration
 	// ConnectRetryInterval is the first pause before a reconnection (and
 	// between failed attempts, doubling from there), randomised by +-50% so
 	// that the boxes of a fleet do not reconnect in step. It defaults to 1 s.
@@ -160,6 +173,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.QueueSize, DefaultQueueSize)
 	setDefault(&cfg.PublishTimeout, DefaultPublishTimeout)
 	setDefault(&cfg.ConnectRetryInterval, DefaultConnectRetryInterval)
+	setDefault(&cfg.ConnectTimeout, DefaultConnectTimeout)
 	setDefault(&cfg.MaxReconnectInterval, DefaultMaxReconnectInterval)
 	setDefault(&cfg.DrainTimeout, DefaultDrainTimeout)
 	setDefault(&cfg.HeartbeatInterval, DefaultHeartbeatInterval)

@@ -41,8 +41,9 @@ func brokerOrder(brokers []string, clientID string) []string {
 // maintain keeps one link up until ctx is done: it dials the nodes in the
 // box's order and moves to the next node after a failed attempt or a lost
 // connection. Between nodes it waits only a short random spread (so that the
-// boxes that lost one node do not all land on the next at once); after every
-// node failed in turn it waits a capped, jittered, exponential back-off. A
+// boxes that lost one node do not all land on the next at once); once every
+// node failed quickRounds times in a row it waits a capped, jittered,
+// exponential back-off and gives each attempt longer (connectTimeout). A
 // connection to another node than the last one is a failover, logged and
 // counted.
 func (p *Publisher) maintain(ctx context.Context) {
@@ -58,7 +59,7 @@ func (p *Publisher) maintain(ctx context.Context) {
 	var lostAt time.Time
 	for ctx.Err() == nil {
 		broker := p.order[next%len(p.order)]
-		l, err := p.dial(ctx, broker)
+		l, err := p.dial(ctx, broker, connectTimeout(p.cfg.ConnectTimeout, p.cfg.PublishTimeout, failed/(quickRounds*len(p.order))))
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -67,10 +68,10 @@ func (p *Publisher) maintain(ctx context.Context) {
 			failed++
 			next++
 			pause := spread(p.cfg.ConnectRetryInterval)
-			// The first round that fails often meets a cluster electing new
-			// leaders after a node died (seconds): go round once more at
-			// once, then back off.
-			if failed%len(p.order) == 0 && failed > len(p.order) {
+			// The first rounds that fail often meet a cluster electing new
+			// leaders after a node died (4 to 9 s on nats-server 2.9): go
+			// on at once, then back off.
+			if failed%len(p.order) == 0 && failed >= quickRounds*len(p.order) {
 				pause = bo.NextBackOff()
 				p.log.Debug("mqtt every broker node refused, backing off", "broker", redact.URL(broker), "err", err, "pause", pause)
 			} else {
@@ -118,6 +119,29 @@ func (p *Publisher) maintain(ctx context.Context) {
 	}
 }
 
+// connectTimeout is the time-out of one attempt after doubled runs of
+// quickRounds failed rounds: short at first, so that an attempt that a node
+// holds because it cannot serve yet is given up for the next node
+// (nats-server holds a CONNECT for 4 s while its cluster elects a stream
+// leader), then doubling up to ceiling, so that a slow link gets through.
+func connectTimeout(first, ceiling time.Duration, doubled int) time.Duration {
+	d := first
+	for range doubled {
+		if d >= ceiling {
+			break
+		}
+		d *= 2
+	}
+	return min(d, ceiling)
+}
+
+// quickRounds is how many rounds over the nodes a box makes after a loss
+// with the short connect time-out and no back-off: three rounds of 2 s
+// attempts on the two survivors of a three-node cluster last about 12 s,
+// longer than nats-server 2.9 takes to elect new stream leaders (at most
+// about 9 s), so a box is connected about 2 s after the election at worst.
+const quickRounds = 3
+
 // spread is a random pause in [0, d/4): enough to spread a fleet's
 // reconnections over time, short enough to fail over in well under a second.
 func spread(d time.Duration) time.Duration {
@@ -128,7 +152,7 @@ func spread(d time.Duration) time.Duration {
 }
 
 // dial makes one connection attempt to broker.
-func (p *Publisher) dial(ctx context.Context, broker string) (*link, error) {
+func (p *Publisher) dial(ctx context.Context, broker string, timeout time.Duration) (*link, error) {
 	l := &link{broker: broker, lost: make(chan struct{})}
 	var once sync.Once
 	o := paho.NewClientOptions().
@@ -142,7 +166,11 @@ func (p *Publisher) dial(ctx context.Context, broker string) (*link, error) {
 		// maintain reconnects, to another node and with jitter.
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
-		SetConnectTimeout(p.cfg.PublishTimeout).
+		SetConnectTimeout(timeout).
+		// MQTT 3.1.1 only: paho otherwise tries 3.1 after a failed attempt,
+		// which doubles the time a node that holds the CONNECT costs (and
+		// nats-server logs an error for every 3.1 attempt).
+		SetProtocolVersion(4).
 		SetWriteTimeout(p.cfg.PublishTimeout).
 		SetKeepAlive(p.cfg.KeepAlive).
 		SetPingTimeout(p.cfg.KeepAlive/2).

@@ -12,3 +12,6 @@ func SetNotConnectedWarn(d time.Duration) (restore func()) {
 
 // BrokerOrder exposes the per-box order of the broker nodes.
 var BrokerOrder = brokerOrder
+
+// ConnectTimeout exposes the time-out of one connection attempt.
+var ConnectTimeout = connectTimeout

@@ -3,6 +3,8 @@ package publish_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -227,5 +229,63 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.Rename(to+".tmp", to); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConnectHeldByNode: a node accepts the TCP connection but holds the
+// CONNECT without an answer, as a nats-server node does for 4 s while its
+// cluster elects a stream leader after losing a node. The box gives it up
+// after its connect time-out and connects to the next node, instead of
+// waiting for the publish time-out.
+func TestConnectHeldByNode(t *testing.T) {
+	mq := mosquittotest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- struct{}{}
+			go func() { _, _ = io.Copy(io.Discard, c) }() // reads the CONNECT, never answers
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	held := "tcp://" + ln.Addr().String()
+	cfg := config(t, "", "")
+	cfg.Broker = ""
+	cfg.Brokers = []string{held, mq.URL()}
+	for i := 0; publish.BrokerOrder(cfg.Brokers, cfg.ClientID)[0] != held; i++ {
+		cfg.ClientID = fmt.Sprintf("edge-held-%d", i) // one whose order tries the held node first
+	}
+	cfg.PublishTimeout = 5 * time.Second
+	cfg.ConnectTimeout = 300 * time.Millisecond
+	began := time.Now()
+	r := start(t, cfg, nil)
+	r.waitConnected(t)
+	took := time.Since(began)
+	if s := r.Stats(); s.Broker != mq.URL() {
+		t.Fatalf("connected to %s, want %s", s.Broker, mq.URL())
+	}
+	select {
+	case <-accepted:
+	default:
+		t.Fatal("the holding node was never tried")
+	}
+	if took > 2*time.Second {
+		t.Errorf("connected %v after the start; want the held attempt given up after the 300 ms connect time-out, not the 5 s publish time-out", took)
+	}
+}
+
+func TestConnectTimeoutGrows(t *testing.T) {
+	for doubled, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		if got := publish.ConnectTimeout(2*time.Second, 10*time.Second, doubled); got != want {
+			t.Errorf("connect time-out after %d doublings: %v, want %v", doubled, got, want)
+		}
 	}
 }
