@@ -154,13 +154,25 @@ type Detect struct {
 	HoldSeconds float64 `mapstructure:"hold_seconds"`
 	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
 	// needed; the default), "haar" (a cascade file in Model, e.g. Debian
-	// opencv-data's haarcascade_fullbody.xml) or "dnn" (an SSD-style person
-	// detector: weights in Model, network description in ModelConfig).
+	// opencv-data's haarcascade_fullbody.xml) or "dnn" (a person detector
+	// network read by OpenCV: SSD-style, or YOLOv5/YOLOv8 ONNX exports; see
+	// ModelFormat).
 	Kind string `mapstructure:"kind"`
 	// Model is the cascade (haar) or weights file (dnn).
 	Model string `mapstructure:"model"`
-	// ModelConfig is the network description for dnn (.prototxt or .pbtxt).
+	// ModelConfig is the network description for dnn (.prototxt or .pbtxt);
+	// empty for ONNX, whose file describes the network.
 	ModelConfig string `mapstructure:"model_config"`
+	// ModelFormat is how a dnn network's output is laid out: "ssd" (OpenCV's
+	// DetectionOutput, [1,1,N,7]; the default), "yolov5" ([1,N,85]) or
+	// "yolov8" ([1,84,N]), the ONNX exports docs/detection.md describes.
+	ModelFormat string `mapstructure:"model_format"`
+	// InputSize is a dnn network's input [width, height] in pixels. Absent
+	// ([0, 0]) means the format's default: 300x300 for ssd, 640x640 for yolo.
+	InputSize [2]int `mapstructure:"input_size"`
+	// PersonClass is the class id of person in a dnn network's labels. 0
+	// means the format's default: 15 (VOC) for ssd, 0 (COCO) for yolo.
+	PersonClass int `mapstructure:"person_class"`
 	// ModelDeclaration is required for a model that is not a known person
 	// detector (models are identified by content, see internal/modelid): what
 	// it detects and who vouches for it. It is written to the audit log.

@@ -1,8 +1,10 @@
 package configs
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/edgeprivacy/edge/internal/modelid"
@@ -59,5 +61,39 @@ func (d *Detect) validateModel(v *validator, p string) {
 		v.add(p+".detect.model_declaration.detects", useFix, "declared target %q is not people", decl.Detects)
 	case strings.TrimSpace(decl.DeclaredBy) == "":
 		v.add(p+".detect.model_declaration.declared_by", "name who vouches for the model (name and role or contact); it goes to the audit log", "declaration has no author")
+	}
+}
+
+// The layouts of a dnn network's output (detect.model_format); the
+// detector decodes them (stages/detect).
+var modelFormats = []string{"ssd", "yolov5", "yolov8"}
+
+// validateNetwork checks the settings that describe a dnn network: they
+// mean nothing to hog or haar, so they are refused there rather than ignored.
+func (d *Detect) validateNetwork(v *validator, p string) {
+	set := d.ModelFormat != "" || d.InputSize != [2]int{} || d.PersonClass != 0
+	if d.Kind != "dnn" {
+		if set {
+			v.add(p+".detect", "remove model_format, input_size and person_class, or use kind: dnn", "model_format, input_size and person_class describe a dnn network, but kind is %q", d.Kind)
+		}
+		return
+	}
+	if d.ModelFormat != "" && !slices.Contains(modelFormats, d.ModelFormat) {
+		v.add(p+".detect.model_format", fmt.Sprintf("use one of %s: ssd for OpenCV DetectionOutput [1,1,N,7], yolov5 for [1,N,85], yolov8 for [1,84,N] (docs/detection.md)", strings.Join(modelFormats, ", ")),
+			"unknown model format %q", d.ModelFormat)
+	}
+	if in := d.InputSize; in != [2]int{} && (in[0] < 1 || in[1] < 1 || in[0] > 4096 || in[1] > 4096) {
+		v.add(p+".detect.input_size", "write the network's fixed input as [width, height], 1..4096 each, e.g. [640, 640]; leave it out for the format's default", "input size %v is not [width, height]", d.InputSize)
+	}
+	switch {
+	case d.PersonClass < 0:
+		v.add(p+".detect.person_class", "use the class id of person in the network's labels (COCO YOLO: 0, VOC SSD: 15, COCO TensorFlow SSD: 1)", "person class %d is negative", d.PersonClass)
+	case d.PersonClass > 1000:
+		v.add(p+".detect.person_class", "use the class id of person in the network's labels (COCO YOLO: 0, VOC SSD: 15, COCO TensorFlow SSD: 1)", "person class %d is beyond any label set", d.PersonClass)
+	}
+	// Saying ssd by default of an ONNX export, nearly always a YOLO one,
+	// would fail at start with a less helpful message.
+	if strings.EqualFold(filepath.Ext(d.Model), ".onnx") && d.ModelFormat == "" {
+		v.add(p+".detect.model_format", "declare the layout of the ONNX network's output: yolov5, yolov8 or ssd (docs/detection.md)", "an ONNX model needs model_format")
 	}
 }

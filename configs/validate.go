@@ -311,6 +311,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	default:
 		v.add(p+".detect.kind", "use hog (default), haar or dnn", "unknown detector kind %q", d.Kind)
 	}
+	d.validateNetwork(v, p)
 	for k, x := range c.Mask.Color {
 		if x < 0 || x > 255 {
 			v.add(p+".mask.color", "write it as [r, g, b] with each component 0..255", "component %d is %d, out of range", k, x)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"image"
 	"log/slog"
 	"time"
 
@@ -40,10 +41,19 @@ func FromConfig(conf *configs.Config, cam *configs.Camera) (CameraConfig, error)
 		MaskColor: [3]uint8{uint8(cam.Mask.Color[2]), uint8(cam.Mask.Color[1]), uint8(cam.Mask.Color[0])},
 		DetectFPS: cam.Detect.FPS,
 		Detect: detect.Config{Kind: cam.Detect.Kind, Model: cam.Detect.Model, ModelConfig: cam.Detect.ModelConfig,
-			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width},
+			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width, DNN: dnnConfig(&cam.Detect)},
 		Track: track.Config{HighScore: high,
 			Hold: time.Duration(cam.Detect.HoldSeconds * float64(time.Second))},
 	}, nil
+}
+
+// dnnConfig is the network description of d (zero fields: the format's defaults).
+func dnnConfig(d *configs.Detect) detect.DNNConfig {
+	c := detect.DNNConfig{Format: d.ModelFormat, PersonClass: d.PersonClass}
+	if d.InputSize != [2]int{} {
+		c.InputSize = image.Pt(d.InputSize[0], d.InputSize[1])
+	}
+	return c
 }
 
 // The rest of this file maps the config to every other stage, so that each

@@ -16,9 +16,11 @@
 //   - "haar": an OpenCV cascade file, for example Debian opencv-data's
 //     /usr/share/opencv4/haarcascades/haarcascade_fullbody.xml. Cascades
 //     give no confidence, so every raw box scores 1.
-//   - "dnn": an SSD-style network through OpenCV's dnn module (see
-//     DNNConfig). No weights ship with the project. Its raw score is the
-//     network's probability.
+//   - "dnn": a network through OpenCV's dnn module (see DNNConfig): an
+//     SSD-style DetectionOutput, or a YOLOv5- or YOLOv8-style ONNX export
+//     decoded here (person class only, score floor, NMS, letterbox undone).
+//     No weights ship with the project. Its raw score is the network's
+//     probability.
 //
 // The stage turns every raw score into a confidence in 0..1 (Confidence,
 // fitted as docs/detection.md describes) before min_score applies; the raw
