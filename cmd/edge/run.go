@@ -21,7 +21,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	path := fs.String("config", "", "config `FILE` (YAML)")
 	embedded := fs.String("embedded-broker", broker.DefaultAddr, "listen `ADDR` of the embedded MQTT broker, used when mqtt.broker is empty")
-	print := fs.Bool("print", false, "also print what is published, as a subscriber sees it")
+	print := fs.Bool("print", false, "also print each event published, as a subscriber sees it (edge watch shows every message)")
 	audit := fs.String("audit", "", "tamper-evident audit log `DIR` (default: the config's audit.dir, ./state/audit)")
 	keyPath := fs.String("key", "", "device key `FILE` that signs audit checkpoints (default $EDGE_DEVICE_KEY or ~/.config/edge/device.key; created on first use)")
 	httpAddr := fs.String("http", "", "serve the operator console, API and metrics on `ADDR` instead of http.addr (default 127.0.0.1:8080; off: none)")

@@ -34,7 +34,8 @@ type Options struct {
 	// EmbeddedBroker is the listen address of the embedded MQTT broker, used
 	// when the config's mqtt.broker is empty. It defaults to broker.DefaultAddr.
 	EmbeddedBroker string
-	// Print, when set, receives what is published, as a subscriber sees it.
+	// Print, when set, receives each event published, one line each, as a
+	// subscriber sees it, and nothing else (edge watch shows every message).
 	Print io.Writer
 	// AuditDir, when set, replaces the config's audit.dir: the folder of the
 	// tamper-evident audit log, which is always kept.
@@ -196,7 +197,7 @@ func Run(ctx context.Context, o Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := watch.Print(runCtx, brokers[0], cfg.MQTT.Username, cfg.MQTT.Password, cfg.Topics(), o.Print); err != nil {
+			if err := watch.Events(runCtx, brokers[0], cfg.MQTT.Username, cfg.MQTT.Password, cfg.Topics(), o.Print); err != nil {
 				log.Error("printing events stopped", "err", err)
 			}
 		}()

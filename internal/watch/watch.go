@@ -29,6 +29,22 @@ func Print(ctx context.Context, brokerURL, user, password, prefix string, w io.W
 // written to status as it happens: a terminal that stays silent must mean
 // that nothing is published, never that the broker is gone.
 func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, status io.Writer) error {
+	return watch(ctx, brokerURL, user, password, prefix, w, status, nil)
+}
+
+// Events writes one line per event published under prefix to w until ctx
+// is done, and nothing else: no state, occupancy, heartbeat, compliance or
+// connection news (`edge run --print`, the demo's terminal; `edge watch`
+// shows every message).
+func Events(ctx context.Context, brokerURL, user, password, prefix string, w io.Writer) error {
+	return watch(ctx, brokerURL, user, password, prefix, w, io.Discard, IsEvent)
+}
+
+// IsEvent reports whether topic is a camera's events topic.
+func IsEvent(topic string) bool { return strings.HasSuffix(topic, "/events") }
+
+// watch is Watch printing only the topics only accepts (all for nil).
+func watch(ctx context.Context, brokerURL, user, password, prefix string, w, status io.Writer, only func(topic string) bool) error {
 	var mu sync.Mutex
 	say := func(format string, args ...any) {
 		mu.Lock()
@@ -49,6 +65,9 @@ func Watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 			failing.Store(false)
 			say("connected to %s, subscribed to %s/#", name, prefix)
 			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
+				if only != nil && !only(m.Topic()) {
+					return
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				fmt.Fprintln(w, Describe(prefix, m.Topic(), m.Payload()))
