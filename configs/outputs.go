@@ -50,8 +50,9 @@ type Encode struct {
 	// BitrateKbps is the target bitrate, MinEncodeBitrate..50000. It
 	// defaults to 2000.
 	BitrateKbps int `mapstructure:"bitrate_kbps"`
-	// FPS is the nominal frame rate for rate control, 0 < fps <= 60. It
-	// defaults to 15; frames come at the camera's own rate.
+	// FPS is the fallback frame rate, 0 < fps <= 60: the encoder codes and
+	// announces the camera's own rate, read from its first two frames'
+	// timestamps, and uses FPS only when those show none. It defaults to 15.
 	FPS float64 `mapstructure:"fps"`
 	// Width downscales to this width (aspect kept); 0 keeps the camera's
 	// size. 64..7680 and even when set.

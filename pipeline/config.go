@@ -8,6 +8,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/stages/detect"
+	encodestage "github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
@@ -78,10 +79,10 @@ func RecordConfig(cam *configs.Camera, origin func() map[string]string, log *slo
 	}
 }
 
-// EncoderConfig is cam's encoder of masked frames, feeding consumers.
-func EncoderConfig(cam *configs.Camera, consumers []restream.Consumer, log *slog.Logger) restream.EncoderConfig {
-	return restream.EncoderConfig{
-		Camera: cam.ID, Consumers: consumers, Logger: log,
+// EncoderConfig is cam's encoder stage of masked frames.
+func EncoderConfig(cam *configs.Camera, log *slog.Logger) encodestage.Config {
+	return encodestage.Config{
+		Camera: cam.ID, Logger: log,
 		Encode: encode.Config{OutWidth: cam.Encode.Width, FPS: cam.Encode.FPS, BitrateKbps: cam.Encode.BitrateKbps},
 	}
 }

@@ -9,7 +9,9 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
@@ -58,13 +60,17 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *mask.Frame) (pipeline.Sink, []pipeline.Output, error) {
 	clog := o.log.With("camera", c.ID)
 	var outs []pipeline.Output
-	var consumers []restream.Consumer
+	// The encoder's units go to equal consumers, each behind its own
+	// queue in the fan-out: a slow disk never holds back the restream.
+	var consumers []func(context.Context) error
+	fan := encode.NewFanout(clog)
 	// Every image output is paused until the monitor has seen the camera's
 	// sign valid, and again whenever it is not.
 	gated := map[string]compliance.Pausable{}
 	if c.Restream && o.srv != nil {
 		p := o.srv.Path(c.ID)
-		consumers = append(consumers, p)
+		units := fan.Add("restream", restream.QueueSize)
+		consumers = append(consumers, func(ctx context.Context) error { return p.Run(ctx, units) })
 		gated["restream"] = p
 	}
 	if c.Record.Enabled {
@@ -82,18 +88,27 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		if err != nil {
 			return nil, nil, err
 		}
-		consumers = append(consumers, rec)
+		units := fan.Add("record", record.QueueSize)
+		consumers = append(consumers, func(ctx context.Context) error { return rec.Run(ctx, units) })
 		gated["record"] = rec
-		o.add(rec.Run)
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
 	if len(consumers) > 0 {
-		enc, err := restream.NewEncoder(pipeline.EncoderConfig(c, consumers, o.log))
+		enc, err := encode.New(pipeline.EncoderConfig(c, o.log))
 		if err != nil {
 			return nil, nil, err
 		}
-		outs = append(outs, enc)
-		o.add(enc.Run)
+		in := encode.NewInput(clog)
+		units := make(chan media.AccessUnit, 1)
+		outs = append(outs, in)
+		o.add(func(ctx context.Context) error {
+			defer in.Close()
+			return enc.Run(ctx, in.Frames(), units)
+		})
+		o.add(func(ctx context.Context) error { return fan.Run(ctx, units) })
+		for _, run := range consumers {
+			o.add(run)
+		}
 	}
 	if c.Snapshots.Enabled {
 		id := c.ID

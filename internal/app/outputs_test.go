@@ -56,8 +56,8 @@ signage:
 	if len(outs) != 1 || gotSink != sink {
 		t.Fatalf("camera outputs = %d (want the encoder), sink replaced = %v (want not: no snapshots)", len(outs), gotSink != sink)
 	}
-	if len(o.runs) != 2 {
-		t.Fatalf("%d output runs waiting for start, want 2 (recorder, encoder)", len(o.runs))
+	if len(o.runs) != 4 {
+		t.Fatalf("%d output runs waiting for start, want 4 (encoder, fan-out, restream path, recorder)", len(o.runs))
 	}
 
 	var early, late atomic.Int32

@@ -198,10 +198,19 @@ type Encoder struct {
 	forceKey bool
 }
 
+// CheckSize refuses a picture size libx264 cannot take: YUV 4:2:0 needs
+// positive, even widths and heights.
+func CheckSize(w, h int) error {
+	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
+		return fmt.Errorf("encode: picture size %dx%d: width and height must be positive and even for YUV 4:2:0", w, h)
+	}
+	return nil
+}
+
 // New opens libx264 for cfg.
 func New(cfg Config) (*Encoder, error) {
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 {
-		return nil, fmt.Errorf("encode: picture size %dx%d: width and height must be positive and even for YUV 4:2:0", cfg.Width, cfg.Height)
+	if err := CheckSize(cfg.Width, cfg.Height); err != nil {
+		return nil, err
 	}
 	if !(cfg.FPS > 0) || cfg.BitrateKbps <= 0 {
 		return nil, fmt.Errorf("encode: frame rate %v and bitrate %d kbit/s must be positive (encode.fps, encode.bitrate_kbps; configs fills in their defaults)", cfg.FPS, cfg.BitrateKbps)

@@ -37,7 +37,8 @@ func TestRecordingOrigin(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rec.Run(ctx) }()
+	units := make(chan media.AccessUnit, record.QueueSize)
+	go func() { done <- rec.Run(ctx, units) }()
 	enc, err := encode.New(encode.Config{Width: clipW, Height: clipH, FPS: 10, BitrateKbps: 1000, GOP: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestRecordingOrigin(t *testing.T) {
 			if err := nalus.Unmarshal(p.Data); err != nil {
 				t.Fatal(err)
 			}
-			rec.WriteAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: clipW, Height: clipH})
+			units <- media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: clipW, Height: clipH}
 		}
 	}
 	for deadline := time.Now().Add(10 * time.Second); rec.Stats().Written < n && time.Now().Before(deadline); {

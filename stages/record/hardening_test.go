@@ -16,11 +16,10 @@ import (
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/record"
-	"github.com/edgeprivacy/edge/stages/restream"
 )
 
 // feedSized encodes picture i of a w x h stream and hands its units to c.
-func feedSized(t *testing.T, enc *encode.Encoder, c restream.Consumer, i, w, h int) {
+func feedSized(t *testing.T, enc *encode.Encoder, c chan<- media.AccessUnit, i, w, h int) {
 	t.Helper()
 	pic := make([]byte, w*h*3)
 	for j := range pic {
@@ -35,7 +34,7 @@ func feedSized(t *testing.T, enc *encode.Encoder, c restream.Consumer, i, w, h i
 		if err := nalus.Unmarshal(p.Data); err != nil {
 			t.Fatal(err)
 		}
-		c.WriteAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: w, Height: h})
+		c <- media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: w, Height: h}
 	}
 }
 
@@ -53,7 +52,8 @@ func TestResolutionChangeCutsSegment(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rec.Run(ctx) }()
+	units := make(chan media.AccessUnit, record.QueueSize)
+	go func() { done <- rec.Run(ctx, units) }()
 	i := 0
 	for _, sz := range [][2]int{{320, 240}, {160, 120}} {
 		enc, err := encode.New(encode.Config{Width: sz[0], Height: sz[1], FPS: 10, GOP: time.Second, BitrateKbps: 2000})
@@ -61,7 +61,7 @@ func TestResolutionChangeCutsSegment(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k := 0; k < 15; k++ {
-			feedSized(t, enc, rec, i, sz[0], sz[1])
+			feedSized(t, enc, units, i, sz[0], sz[1])
 			i++
 			for deadline := time.Now().Add(5 * time.Second); rec.Stats().Written+rec.Stats().Dropped < uint64(i) && time.Now().Before(deadline); {
 				time.Sleep(time.Millisecond)
@@ -112,9 +112,10 @@ func TestRecordingModes(t *testing.T) {
 	defer enc.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rec.Run(ctx) }()
+	units := make(chan media.AccessUnit, record.QueueSize)
+	go func() { done <- rec.Run(ctx, units) }()
 	for i := 0; i < 5; i++ {
-		feedSized(t, enc, rec, i, 160, 120)
+		feedSized(t, enc, units, i, 160, 120)
 	}
 	for deadline := time.Now().Add(5 * time.Second); rec.Stats().Written < 5 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)

@@ -2,8 +2,9 @@
 // <dir>/<camera>/<start time>.mp4, and keeps the folder within a byte and
 // an age limit by deleting the oldest segments.
 //
-// It takes access units from the restream encoder (restream.Consumer), so
-// a recording holds exactly the masked pictures viewers see. Files are
+// It reads access units from the camera's encoder stage (through
+// stages/encode's Fanout, beside the restream), so a recording holds exactly
+// the masked pictures viewers see. Files are
 // fragmented MP4 (a fragment per keyframe): on SIGTERM the current file is
 // finished with its trailer, and even a process killed outright leaves a
 // file playable up to its last fragment.
@@ -19,7 +20,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +30,8 @@ import (
 )
 
 // QueueSize is how many access units may wait for the disk (about 8 s at
-// 15 fps) before the recorder drops and waits for the next keyframe.
+// 15 fps): the size of the recorder's queue in the Fanout, which drops and
+// waits for the next keyframe when it is full.
 const QueueSize = 120
 
 // Config configures a Recorder.
@@ -72,7 +73,7 @@ const (
 // Stats are a Recorder's counters.
 type Stats struct {
 	Written  uint64 // access units written
-	Dropped  uint64 // access units dropped (queue full, or waiting for a keyframe after a drop)
+	Dropped  uint64 // access units not written: before the first keyframe, or at a size change
 	Segments uint64 // files finished
 	Deleted  uint64 // files deleted by retention
 }
@@ -83,10 +84,6 @@ type Recorder struct {
 	dir string
 	log *slog.Logger
 
-	mu     sync.Mutex // orders WriteAU against the end of Run
-	q      chan media.AccessUnit
-	closed bool
-	gap    atomic.Bool // a unit was dropped: skip to the next keyframe
 	paused atomic.Bool // gated off: units are refused
 	pause  chan struct{}
 
@@ -116,34 +113,16 @@ func New(cfg Config) (*Recorder, error) {
 			return nil, fmt.Errorf("record: camera %s: %w (record.dir)", cfg.Camera, err)
 		}
 	}
-	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), q: make(chan media.AccessUnit, QueueSize), pause: make(chan struct{}, 1)}, nil
+	return &Recorder{cfg: cfg, dir: dir, log: cfg.Logger.With("camera", cfg.Camera), pause: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the camera's folder.
 func (r *Recorder) Dir() string { return r.dir }
 
-// WriteAU implements restream.Consumer: it queues au for the disk, or drops
-// it when the queue is full; it never blocks.
-func (r *Recorder) WriteAU(au media.AccessUnit) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed || r.paused.Load() {
-		return
-	}
-	select {
-	case r.q <- au:
-	default:
-		r.dropped.Add(1)
-		r.gap.Store(true)
-	}
-}
-
-// Pause stops recording: what is queued is written, the current segment is
-// finished, and units are refused until Resume. It does not wait.
+// Pause stops recording: the current segment is finished and units are
+// dropped unwritten until Resume. It does not wait.
 func (r *Recorder) Pause() {
-	r.mu.Lock()
 	r.paused.Store(true)
-	r.mu.Unlock()
 	select {
 	case r.pause <- struct{}{}:
 	default: // a pause is already pending
@@ -158,52 +137,46 @@ func (r *Recorder) Stats() Stats {
 	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load()}
 }
 
-// Run writes queued access units until ctx is done, then writes what is
-// still queued, finishes the current file and returns nil. It returns an
-// error only when a file cannot be created or written.
-func (r *Recorder) Run(ctx context.Context) error {
+// Run writes access units from in until in is closed or ctx is done, then
+// writes what is still queued, finishes the current file and returns nil.
+// It returns an error only when a file cannot be created or written.
+// While paused, units are dropped unwritten.
+func (r *Recorder) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 	w := &segmentWriter{r: r}
-	defer func() {
-		r.mu.Lock()
-		r.closed = true
-		r.mu.Unlock()
-	}()
 	r.retain()
 	for {
 		select {
-		case au := <-r.q:
+		case au, ok := <-in:
+			if !ok {
+				w.finish()
+				return nil
+			}
 			if err := w.write(au); err != nil {
 				w.finish()
 				return err
 			}
 		case <-r.pause:
-			if err := r.flush(w); err != nil {
+			if err := r.flush(w, in); err != nil {
 				return err
 			}
 			w.finish()
 			r.log.Info("recording paused: segment finished")
 		case <-ctx.Done():
-			for {
-				select {
-				case au := <-r.q:
-					if err := w.write(au); err != nil {
-						w.finish()
-						return err
-					}
-				default:
-					w.finish()
-					return nil
-				}
-			}
+			err := r.flush(w, in)
+			w.finish()
+			return err
 		}
 	}
 }
 
-// flush writes what is queued.
-func (r *Recorder) flush(w *segmentWriter) error {
+// flush writes what is queued in in, without waiting for more.
+func (r *Recorder) flush(w *segmentWriter, in <-chan media.AccessUnit) error {
 	for {
 		select {
-		case au := <-r.q:
+		case au, ok := <-in:
+			if !ok {
+				return nil
+			}
 			if err := w.write(au); err != nil {
 				w.finish()
 				return err
@@ -227,8 +200,8 @@ type segmentWriter struct {
 
 func (w *segmentWriter) write(au media.AccessUnit) error {
 	r := w.r
-	if r.gap.Swap(false) {
-		w.waitKey = true
+	if r.paused.Load() {
+		return nil // the segment is finished by Run; the next one starts at a keyframe
 	}
 	if w.mx == nil || w.waitKey {
 		if !au.Keyframe {

@@ -21,7 +21,6 @@ import (
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/record"
-	"github.com/edgeprivacy/edge/stages/restream"
 )
 
 // childEnv makes the test binary a recorder process (see runChild).
@@ -52,7 +51,8 @@ func runChild(dir string) int {
 		return 1
 	}
 	done := make(chan error, 1)
-	go func() { done <- rec.Run(ctx) }()
+	units := make(chan media.AccessUnit, record.QueueSize)
+	go func() { done <- rec.Run(ctx, units) }()
 	enc, err := encode.New(encode.Config{Width: 320, Height: 240, FPS: 25, GOP: 400 * time.Millisecond, BitrateKbps: 2000})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -67,7 +67,7 @@ func runChild(dir string) int {
 		case <-ctx.Done():
 			continue
 		}
-		feed(enc, rec, i, 40*time.Millisecond)
+		feed(enc, units, i, 40*time.Millisecond)
 		if i == readyFrames {
 			// Tells the parent that enough fragments are on disk to signal
 			// us; a fixed sleep there flaked when a loaded machine started us late.
@@ -81,7 +81,7 @@ func runChild(dir string) int {
 	return 0
 }
 
-func feed(enc *encode.Encoder, c restream.Consumer, i int, step time.Duration) {
+func feed(enc *encode.Encoder, c chan<- media.AccessUnit, i int, step time.Duration) {
 	pic := make([]byte, 320*240*3)
 	for j := range pic {
 		pic[j] = byte(j/3 + i*7)
@@ -95,7 +95,7 @@ func feed(enc *encode.Encoder, c restream.Consumer, i int, step time.Duration) {
 		if err := nalus.Unmarshal(p.Data); err != nil {
 			panic(err)
 		}
-		c.WriteAU(media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: 320, Height: 240})
+		c <- media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: 320, Height: 240}
 	}
 }
 
@@ -204,10 +204,11 @@ func TestSegmentsAndRetention(t *testing.T) {
 			defer enc.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- rec.Run(ctx) }()
+			units := make(chan media.AccessUnit, record.QueueSize)
+			go func() { done <- rec.Run(ctx, units) }()
 			for i := 0; i < 50; i++ {
 				frame.Store(int64(i))
-				feed(enc, rec, i, 100*time.Millisecond)
+				feed(enc, units, i, 100*time.Millisecond)
 				// Let the writer keep up, so nothing is dropped, and age the
 				// finished files on the fake clock.
 				for deadline := time.Now().Add(5 * time.Second); rec.Stats().Written+rec.Stats().Dropped < uint64(i+1) && time.Now().Before(deadline); {

@@ -135,10 +135,6 @@ func ffmpegRun(b *testing.B, args ...string) time.Duration {
 	return time.Since(start)
 }
 
-type nullConsumer struct{}
-
-func (nullConsumer) WriteAU(media.AccessUnit) {}
-
 // BenchmarkCameras720p15 finds how many 720p cameras at 15 fps this machine
 // restreams masked without a drop: N live pipelines (decode -> mask ->
 // encoder stage, paced at 15 fps for 8 s) run at once, N rising until a
@@ -170,14 +166,16 @@ func runCameras(b *testing.B, aus []media.AccessUnit, n int, d time.Duration) ui
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			enc, err := restream.NewEncoder(restream.EncoderConfig{Camera: fmt.Sprint("cam", c), Consumers: []restream.Consumer{nullConsumer{}},
-				Encode: encode.Config{FPS: 15, BitrateKbps: 2000}, Logger: quiet()})
-			if err != nil {
-				b.Error(err)
-				return
-			}
+			in, enc, fan := encoderStage(b, fmt.Sprint("cam", c), 15)
+			units := fan.Add("null", restream.QueueSize)
+			encoded := make(chan media.AccessUnit, 1)
 			encDone := make(chan struct{})
-			go func() { defer close(encDone); _ = enc.Run(ctx) }()
+			go func() { defer close(encDone); defer in.Close(); _ = enc.Run(ctx, in.Frames(), encoded) }()
+			go func() { _ = fan.Run(ctx, encoded) }()
+			go func() {
+				for range units {
+				}
+			}()
 			ds, ms := pipe(ctx, b, func(in chan<- media.AccessUnit) {
 				tick := time.NewTicker(time.Second / 15)
 				defer tick.Stop()
@@ -197,10 +195,10 @@ func runCameras(b *testing.B, aus []media.AccessUnit, n int, d time.Duration) ui
 						mu.Unlock()
 					}
 				}
-			}, false, enc.Offer)
+			}, false, in.Offer)
 			<-encDone
 			mu.Lock()
-			drops += ds.Errors + ds.SkippedUntilKeyframe + ms.Downstream + ms.Failed + enc.Stats().Dropped
+			drops += ds.Errors + ds.SkippedUntilKeyframe + ms.Downstream + ms.Failed + in.Dropped() + fan.Dropped("null")
 			mu.Unlock()
 		}()
 	}

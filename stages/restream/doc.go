@@ -1,11 +1,9 @@
-// Package restream encodes a camera's masked frames to H.264 and serves them
-// over RTSP, so that live viewers, NVRs and recorders get the picture with
-// its privacy zones already painted over.
+// Package restream serves cameras' masked, encoded streams over RTSP, so
+// that live viewers, NVRs and recorders get the picture with its privacy
+// zones already painted over.
 //
-// Only *mask.Frame values reach the encoder, so the unmasked stream cannot
-// be served from here: the compiler rules it out. The Encoder is an output
-// of the camera pipeline (pipeline.Output) with a queue of two frames; when
-// encoding falls behind it drops frames and counts them, it never slows
-// ingest or analysis. Its access units go to Consumers: a Server path (RTSP)
-// and, optionally, a recorder (stages/record).
+// A Path is one consumer of a camera's encoder stage (stages/encode), beside
+// the recorder: it reads access units from its own queue in the encoder's
+// Fanout and never slows the encoder, the recorder or ingest. The server's
+// lifecycle and credential check are internal/rtspserver's.
 package restream

@@ -14,12 +14,14 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/events"
-	"github.com/edgeprivacy/edge/internal/encode"
+	x264 "github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/zones"
@@ -67,13 +69,9 @@ func TestRestreamIsMasked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	enc, err := restream.NewEncoder(restream.EncoderConfig{
-		Camera: "lobby", Encode: encode.Config{FPS: 10, BitrateKbps: 1500},
-		Consumers: []restream.Consumer{path}, Logger: quiet(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, enc, fan := encoderStage(t, "lobby", 15)
+	units := fan.Add("restream", restream.QueueSize)
+	encoded := make(chan media.AccessUnit, 1)
 	src, err := ingest.New(ingest.Config{URL: camURL, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +79,7 @@ func TestRestreamIsMasked(t *testing.T) {
 	set := zones.NewSet([]zones.Zone{{ID: "shop", Kind: zones.Privacy, Polygon: zones.Polygon{{X: 0, Y: 0}, {X: 0.25, Y: 0}, {X: 0.25, Y: 1}, {X: 0, Y: 1}}}}, nil)
 	pc, err := pipeline.NewCamera(pipeline.CameraConfig{
 		Camera: "lobby", Source: src, Zones: set, Sink: discard{}, DetectFPS: 1, Detect: detect.Config{Width: 640},
-		Outputs: []pipeline.Output{enc}, Logger: quiet(),
+		Outputs: []pipeline.Output{in}, Logger: quiet(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,11 +87,17 @@ func TestRestreamIsMasked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = pc.Run(ctx) }()
-	go func() { defer wg.Done(); _ = enc.Run(ctx) }()
 	defer wg.Wait()
 	defer cancel()
+	for _, run := range []func() error{
+		func() error { return pc.Run(ctx) },
+		func() error { defer in.Close(); return enc.Run(ctx, in.Frames(), encoded) },
+		func() error { return fan.Run(ctx, encoded) },
+		func() error { return path.Run(ctx, units) },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = run() }()
+	}
 
 	dir := t.TempDir()
 	url := strings.Replace(srv.URL("lobby"), "rtsp://", "rtsp://viewer:s3cret@", 1)
@@ -105,6 +109,22 @@ func TestRestreamIsMasked(t *testing.T) {
 		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", bad).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "401") {
 			t.Fatalf("ffprobe with a wrong password: err %v, output %q; want 401", err, out)
+		}
+	})
+	// The camera sends 10 fps; encode.fps says 15 (the default). Players
+	// must be told the camera's rate, in the SDP's SPS as in the timestamps.
+	t.Run("frame rate follows the camera", func(t *testing.T) {
+		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=r_frame_rate,avg_frame_rate",
+			"-of", "csv=p=0", url).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ffprobe: %v: %s", err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != "10/1,10/1" {
+			t.Errorf("restream r_frame_rate,avg_frame_rate = %q, want 10/1,10/1 (the camera's)", got)
+		}
+		file, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries", "stream=r_frame_rate,avg_frame_rate", "-of", "csv=p=0", masked).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(file)) != "10/1,10/1" {
+			t.Errorf("capture of the restream: %q (%v), want 10/1,10/1", file, err)
 		}
 	})
 	t.Run("unknown camera 404", func(t *testing.T) {
@@ -136,10 +156,21 @@ func TestRestreamIsMasked(t *testing.T) {
 		})
 	}
 	st := enc.Stats()
-	t.Logf("encoder: %+v", st)
+	t.Logf("encoder: %+v, input dropped %d, restream queue dropped %d", st, in.Dropped(), fan.Dropped("restream"))
 	if st.Encoded == 0 || st.Failed != 0 {
 		t.Errorf("encoder stats %+v", st)
 	}
+}
+
+// encoderStage is a camera's encoder stage as edge run builds it, with the
+// nominal rate fps.
+func encoderStage(t testing.TB, camera string, fps float64) (*encode.Input, *encode.Encoder, *encode.Fanout) {
+	t.Helper()
+	enc, err := encode.New(encode.Config{Camera: camera, Encode: x264.Config{FPS: fps, BitrateKbps: 1500}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encode.NewInput(quiet()), enc, encode.NewFanout(quiet())
 }
 
 // capture records 4 s of url with the ffmpeg CLI, retrying while the path

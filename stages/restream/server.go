@@ -16,6 +16,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/internal/rtspserver"
@@ -73,8 +74,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
-// Path registers camera and returns its path, the Consumer that the
-// camera's Encoder writes to. Register every path before Start.
+// Path registers camera and returns its path, which plays the units of the
+// camera's encoder stage (Path.Run). Register every path before Start.
 func (s *Server) Path(camera string) *Path {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,7 +139,13 @@ func (s *Server) stream(path string) (*gortsplib.ServerStream, error) {
 	return p.current()
 }
 
-// Path is one camera's stream on the Server; it implements Consumer.
+// QueueSize is how many access units may wait for a path (2 s at 15 fps):
+// its queue in the encoder's Fanout. Writing a unit takes microseconds, so
+// it fills only when the process stalls.
+const QueueSize = 30
+
+// Path is one camera's stream on the Server, a consumer of the camera's
+// encoded units.
 type Path struct {
 	s         *Server
 	name      string
@@ -157,10 +164,22 @@ type Path struct {
 	paused  bool
 }
 
-// WriteAU implements Consumer: it packetises the access unit into RTP for
-// every client playing the path. Writing never waits for a client: each has
-// its own queue in gortsplib, which drops when full.
-func (p *Path) WriteAU(au media.AccessUnit) {
+// Run plays the units from in until in is closed or ctx is done; it returns
+// nil.
+func (p *Path) Run(ctx context.Context, in <-chan media.AccessUnit) error {
+	for {
+		au, ok := flow.Recv(ctx, in)
+		if !ok {
+			return nil
+		}
+		p.write(au)
+	}
+}
+
+// write packetises the access unit into RTP for every client playing the
+// path. It never waits for a client: each has its own queue in gortsplib,
+// which drops when full.
+func (p *Path) write(au media.AccessUnit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || p.paused || p.s.rtsp.Inner() == nil {
@@ -270,3 +289,6 @@ func (p *Path) close() {
 		p.stream = nil
 	}
 }
+
+// errNoStream is returned for paths whose camera has not sent a keyframe yet.
+var errNoStream = errors.New("no picture yet")
