@@ -6,7 +6,7 @@ GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 DEMO_SECONDS ?= 0
 export DEMO_SECONDS
 
-.PHONY: install deps build demo test test-rabbitmq bench vet lint verify-samples screenshots clean
+.PHONY: install deps build demo test test-rabbitmq bench bench-cameras soak vet lint verify-samples screenshots clean
 
 deps:
 	bash scripts/deps.sh
@@ -43,6 +43,15 @@ lint: deps
 
 bench: deps
 	$(GO) test -run='^$$' -bench=. -benchtime=3s ./...
+
+# How many cameras this box sustains (edge bench --find-max) on vtest.mp4 and on
+# a 720p @ 15 fps clip made from it; reports in out/. See docs/performance.md.
+bench-cameras: build
+	bash scripts/bench-cameras.sh
+
+# A 10-minute soak benchmark (not a test): 8 cameras, RSS every minute, out/soak.json.
+soak: build
+	SOAK=1 bash scripts/bench-cameras.sh
 
 # Runs edge verify on every scenario clip (and vtest.mp4 with the demo config)
 # and fails on any verdict other than the expected one.
