@@ -32,11 +32,11 @@ test: deps
 
 # The fleet failover test of make test (kill -9 the broker node under edge run,
 # nothing lost) against a 3-node RabbitMQ cluster with the MQTT plugin instead of
-# NATS. Not in make test: it installs rabbitmq-server and an Erlang cluster takes
+# NATS, and the RabbitMQ ACL example of docs/acl on one node. Not in make test: it installs rabbitmq-server and an Erlang cluster takes
 # a minute or more to form. See docs/fleet.md.
 test-rabbitmq:
 	bash scripts/deps.sh rabbitmq-server
-	$(GO) test -race -tags 'matprofile rabbitmq' -timeout 15m -count=1 -v -run 'TestFleetFailoverRabbitMQ' ./cmd/edge
+	$(GO) test -race -tags 'matprofile rabbitmq' -timeout 15m -count=1 -v -run 'TestFleetFailoverRabbitMQ|TestACLExampleRabbitMQ' ./cmd/edge ./internal/fleet
 
 lint: deps
 	$(GOLANGCI_LINT) run ./...

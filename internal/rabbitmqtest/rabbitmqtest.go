@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,10 +46,23 @@ type Node struct {
 	out *syncbuf.Buffer
 }
 
+// Option tunes Start.
+type Option func(*options)
+
+type options struct{ anonymous bool }
+
+// WithoutAnonymous makes MQTT clients log in as a RabbitMQ user
+// (mqtt.allow_anonymous = false), as a fleet broker with ACLs does.
+func WithoutAnonymous() Option { return func(o *options) { o.anonymous = false } }
+
 // Start runs n nodes, joins them into one cluster and stops them when the
 // test ends. It skips nothing: a missing rabbitmq-server fails the test.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
+	o := options{anonymous: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if _, err := exec.LookPath("rabbitmq-server"); err != nil {
 		t.Fatalf("rabbitmqtest: rabbitmq-server not found (make test-rabbitmq installs it): %v", err)
 	}
@@ -71,7 +85,7 @@ func Start(t testing.TB, n int) *Cluster {
 			t.Fatal(err)
 		}
 		conf := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\nmqtt.listeners.tcp.default = 127.0.0.1:%d\n"+
-			"mqtt.allow_anonymous = true\nmqtt.durable_queue_type = quorum\nloopback_users = none\n", ports[3*i+1], nd.MQTTPort)
+			"mqtt.allow_anonymous = %t\nmqtt.durable_queue_type = quorum\nloopback_users = none\n", ports[3*i+1], nd.MQTTPort, o.anonymous)
 		write(t, filepath.Join(nd.dir, "rabbitmq.conf"), conf)
 		write(t, filepath.Join(nd.dir, "enabled_plugins"), "[rabbitmq_mqtt].\n")
 		nd.env = append(os.Environ(),
@@ -189,6 +203,10 @@ func (nd *Node) waitMQTT(t testing.TB) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// Env is the environment that makes rabbitmqctl (and scripts that call it)
+// talk to this node.
+func (nd *Node) Env() []string { return slices.Clone(nd.env) }
 
 func (c *Cluster) ctl(nd *Node, args ...string) {
 	c.t.Helper()
