@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"image"
 	"log/slog"
 	"time"
@@ -25,7 +26,13 @@ import (
 // run analyses exactly what production would. The caller sets Source, Sink,
 // Outputs and the hooks.
 func FromConfig(conf *configs.Config, cam *configs.Camera) (CameraConfig, error) {
-	zl, err := cam.ZoneList()
+	return FromConfigContext(context.Background(), conf, cam)
+}
+
+// FromConfigContext is FromConfig that gives up once ctx is done (the zones'
+// polygons are checked again here, which takes a while for large ones).
+func FromConfigContext(ctx context.Context, conf *configs.Config, cam *configs.Camera) (CameraConfig, error) {
+	zl, err := cam.ZoneListContext(ctx)
 	if err != nil {
 		return CameraConfig{}, err
 	}

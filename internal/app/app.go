@@ -150,7 +150,12 @@ func Run(ctx context.Context, o Options) error {
 	defer stop()
 	r.site = pipeline.NewSite(log)
 	site := r.site
-	ch := site.Apply(runCtx, r.members(cfg))
+	log.Info("building cameras", "cameras", len(cfg.EnabledCameras()))
+	ms, err := r.members(runCtx, cfg)
+	if err != nil {
+		return err
+	}
+	ch := site.Apply(runCtx, ms)
 	started := ch.Started
 	if len(started) == 0 {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")

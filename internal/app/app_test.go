@@ -164,7 +164,7 @@ func TestReload(t *testing.T) {
 	site := pipeline.NewSite(log)
 	r.site = site
 	defer func() { cancel(); site.Wait() }()
-	if ch := site.Apply(ctx, r.members(cfg)); !slices.Equal(ch.Started, []string{"a"}) {
+	if ch := site.Apply(ctx, mustMembers(t, ctx, r, cfg)); !slices.Equal(ch.Started, []string{"a"}) {
 		t.Fatalf("started %v, want [a]", ch.Started)
 	}
 	cur := &loaded{path: path, raw: raw, cfg: cfg}

@@ -48,7 +48,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	site := pipeline.NewSite(log)
 	r.site = site
 	defer func() { cancel(); site.Wait() }()
-	site.Apply(ctx, r.members(cfg))
+	site.Apply(ctx, mustMembers(t, ctx, r, cfg))
 	r.announce(cfg)
 	cur := &loaded{path: path, raw: raw, cfg: cfg}
 	first := len(sink.discoveries())

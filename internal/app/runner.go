@@ -155,7 +155,12 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		cur.raw = newRaw // do not repeat the same rejection every poll
 		return
 	}
-	ch := r.site.Apply(ctx, r.members(next))
+	ms, err := r.members(ctx, next)
+	if err != nil {
+		r.log.Warn("config reload abandoned", "err", err)
+		return
+	}
+	ch := r.site.Apply(ctx, ms)
 	for _, id := range ch.Stopped {
 		// Replace its retained state, so subscribers do not go on
 		// trusting the last one.
@@ -176,11 +181,23 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 }
 
 // members builds a pipeline for every enabled camera of cfg; a camera that
-// cannot be built is reported and left out.
-func (r *runner) members(cfg *configs.Config) []pipeline.Member {
+// cannot be built is reported and left out. Building checks every polygon
+// again, a second or so per camera with large zones: once ctx is done
+// (SIGTERM) it stops and returns an error saying how far it got.
+func (r *runner) members(ctx context.Context, cfg *configs.Config) ([]pipeline.Member, error) {
 	var ms []pipeline.Member
-	for _, c := range cfg.EnabledCameras() {
-		cam, err := r.build(cfg, c)
+	cams := cfg.EnabledCameras()
+	for i, c := range cams {
+		stop := func() error {
+			return fmt.Errorf("%w: stopped while building cameras (%d of %d built): %w", configs.ErrStopped, i, len(cams), context.Cause(ctx))
+		}
+		if ctx.Err() != nil {
+			return nil, stop()
+		}
+		cam, err := r.build(ctx, cfg, c)
+		if errors.Is(err, configs.ErrStopped) {
+			return nil, stop()
+		}
 		if err != nil {
 			r.log.Error("camera not started", "camera", c.ID, "err", err)
 			r.audit.write(kindCameraRefused, struct {
@@ -192,11 +209,11 @@ func (r *runner) members(cfg *configs.Config) []pipeline.Member {
 		}
 		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c), RestartKey: restartKey(cfg, c)})
 	}
-	return ms
+	return ms, nil
 }
 
-func (r *runner) build(cfg *configs.Config, c *configs.Camera) (*pipeline.Camera, error) {
-	cc, err := pipeline.FromConfig(cfg, c)
+func (r *runner) build(ctx context.Context, cfg *configs.Config, c *configs.Camera) (*pipeline.Camera, error) {
+	cc, err := pipeline.FromConfigContext(ctx, cfg, c)
 	if err != nil {
 		return nil, err
 	}
