@@ -49,12 +49,12 @@ func (h *onMessage) WithGroup(string) slog.Handler      { return h }
 func TestStopWhileBuildingCameras(t *testing.T) {
 	const cams = 3
 	var b strings.Builder
-	b.WriteString("site: s\nmqtt:\n  broker: tcp://127.0.0.1:1\ncameras:\n")
+	dir := t.TempDir()
+	fmt.Fprintf(&b, "site: s\nmqtt:\n  broker: tcp://127.0.0.1:1\n  spool_dir: %s\ncameras:\n", filepath.Join(dir, "spool"))
 	for c := range cams {
 		fmt.Fprintf(&b, "  - id: cam%d\n    url: rtsp://127.0.0.1:1/c%d\n    zones:\n", c, c)
 		fmt.Fprintf(&b, "      - {id: z, kind: privacy, polygon: [[0, 0], [0.2, 0], [0.2, 1], [0, 1]]}\n")
 	}
-	dir := t.TempDir()
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, b.String())
 
