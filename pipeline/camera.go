@@ -68,9 +68,11 @@ type CameraConfig struct {
 	// OnMasked, when set, sees every frame that leaves the mask stage (verify
 	// checks each one). It must not keep the frame beyond the call.
 	OnMasked func(*mask.Frame)
-	// Outputs receive every masked frame (restream, recordings, snapshots).
-	// Each gets its own reference and must never block: a busy output drops
-	// the frame (closing it) and counts the drop itself.
+	// Outputs receive every masked frame (the encoder of restream and
+	// recordings, the snapshot output). Each gets its own reference and
+	// must never block: a busy output drops the frame (closing it) and
+	// counts the drop itself. One that is a Resetter is reset when a run
+	// ends.
 	Outputs []Output
 	// OnStart, when set, is called each time the pipeline (re)starts.
 	OnStart func(*Camera)
@@ -88,6 +90,13 @@ type Output interface {
 	Offer(f *mask.Frame)
 }
 
+// Resetter is an Output that keeps a frame beyond Offer (the snapshot
+// output keeps the newest). Reset is called when a run of the camera ends,
+// so that nothing masked under the zones of that run is served after it.
+type Resetter interface {
+	Reset()
+}
+
 // Camera is one camera's running pipeline.
 type Camera struct {
 	cfg      CameraConfig
@@ -97,7 +106,6 @@ type Camera struct {
 	mu     sync.Mutex
 	stages *stageSet // of the current run, for state
 	fps    fpsWindow
-	latest *mask.Frame // the newest masked frame, for snapshots on request
 	status func() ingest.State
 
 	// Latency from a unit's arrival to its masked frame and to its detection
@@ -249,7 +257,6 @@ func (c *Camera) Run(ctx context.Context) error {
 			for _, o := range c.cfg.Outputs {
 				o.Offer(f.Ref())
 			}
-			c.setLatest(f)
 			// Live: analysis must not hold back the outputs, which have had
 			// this frame already; a busy motion stage misses it instead.
 			if mask.Send(ctx, tapped, f, c.cfg.Offline) == mask.Dropped {
@@ -267,7 +274,11 @@ func (c *Camera) Run(ctx context.Context) error {
 	wg.Wait()
 	// Frames still queued when the stages stopped are ours to free.
 	drain(aus, decoded, masked, tapped, moving, limited)
-	c.setLatest(nil)
+	for _, o := range c.cfg.Outputs {
+		if r, ok := o.(Resetter); ok {
+			r.Reset()
+		}
+	}
 	close(errs)
 	return <-errs
 }
@@ -419,32 +430,6 @@ func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
 	}
 }
 
-// setLatest keeps a reference to f as the newest masked frame (nil to let go).
-func (c *Camera) setLatest(f *mask.Frame) {
-	if f != nil {
-		f = f.Ref()
-	}
-	c.mu.Lock()
-	old := c.latest
-	c.latest = f
-	c.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-}
-
-// Latest returns a reference to the newest masked frame, or nil before the
-// first one. The caller must Close it. It is masked like every other frame:
-// snapshots taken from it cannot hold a private pixel.
-func (c *Camera) Latest() *mask.Frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.latest == nil {
-		return nil
-	}
-	return c.latest.Ref()
-}
-
 // ErrPrivacyChanged is Reconfigure refusing a change of privacy zones.
 var ErrPrivacyChanged = errors.New("privacy zones changed: restart the camera")
 
@@ -457,8 +442,8 @@ var ErrPrivacyChanged = errors.New("privacy zones changed: restart the camera")
 // caller decides.
 //
 // A change of privacy zones is refused with ErrPrivacyChanged: frames
-// masked under the old zones are in flight to the outputs and the latest
-// frame, and only a restart drops them all, so nothing painted with the old
+// masked under the old zones are in flight to the outputs and held by the
+// snapshot output, and only a restart drops them all, so nothing painted with the old
 // zones is served after the change.
 func (c *Camera) Reconfigure(next *Camera) error {
 	if !slices.EqualFunc(c.cfg.Zones.Privacy(), next.cfg.Zones.Privacy(), func(a, b zones.Zone) bool {

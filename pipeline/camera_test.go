@@ -16,6 +16,7 @@ import (
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/snapshot"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -206,5 +207,67 @@ func TestStagePanicFailsOnlyThisCamera(t *testing.T) {
 	err = cam.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "panic: source bug") {
 		t.Fatalf("Run = %v, want the source's panic as an error", err)
+	}
+}
+
+// TestSnapshotOutputHoldsTheNewestFrame: the snapshot output is offered
+// every masked frame (frames move forward into it; nothing reads back from
+// the camera), holds the newest, masked, and is emptied when the run ends,
+// so a restart under other zones serves nothing painted with the old ones.
+func TestSnapshotOutputHoldsTheNewestFrame(t *testing.T) {
+	latest := snapshot.NewLatest()
+	check := privacycheck.NewCache([]privacycheck.Polygon{{{0, 0}, {0.25, 0}, {0.25, 1}, {0, 1}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var seen, checked int
+	cam, err := pipeline.NewCamera(pipeline.CameraConfig{
+		Camera: "lobby", Source: pipeline.FileSource{Path: clip}, Zones: scene(start.Add(time.Hour)),
+		Sink: &collect{}, Offline: true, Start: start, DetectFPS: 1, Detect: detect.Config{Width: 640},
+		Outputs: []pipeline.Output{latest},
+		// OnMasked sees each frame just before the outputs get it: the
+		// output holds the one before.
+		OnMasked: func(f *mask.Frame) {
+			seen++
+			prev := latest.Frame()
+			switch {
+			case seen == 1 && prev != nil:
+				t.Error("the snapshot output held a frame before the first")
+			case seen > 1 && prev == nil:
+				t.Errorf("frame %d: the snapshot output holds nothing", f.Seq())
+			case seen > 1:
+				if prev.Seq() >= f.Seq() {
+					t.Errorf("the snapshot output holds frame %d at frame %d", prev.Seq(), f.Seq())
+				}
+				sz := prev.Size()
+				m := prev.Mat()
+				data, err := m.DataPtrUint8()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res, err := privacycheck.Check(data, check.Get(sz.X, sz.Y), [3]uint8{}, 0); err != nil || res.Leaked > 0 {
+					t.Errorf("held frame %d leaks %d private pixels (%v)", prev.Seq(), res.Leaked, err)
+				}
+				checked++
+			}
+			if prev != nil {
+				prev.Close()
+			}
+			if seen == 10 {
+				cancel()
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cam.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if checked < 5 {
+		t.Fatalf("only %d held frames checked", checked)
+	}
+	if f := latest.Frame(); f != nil {
+		f.Close()
+		t.Error("the snapshot output still holds a frame after the run ended")
 	}
 }

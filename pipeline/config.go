@@ -11,7 +11,6 @@ import (
 	"github.com/edgeprivacy/edge/stages/detect"
 	encodestage "github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/ingest"
-	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
@@ -94,10 +93,11 @@ func EncoderConfig(cam *configs.Camera, log *slog.Logger) encodestage.Config {
 	}
 }
 
-// SnapshotConfig is cam's snapshotter, passing messages on to sink.
-func SnapshotConfig(conf *configs.Config, cam *configs.Camera, latest func() *mask.Frame, sink Sink, log *slog.Logger) snapshot.Config {
+// SnapshotConfig is cam's snapshotter, taking pictures from frames (the
+// camera's snapshot output) and passing messages on to sink.
+func SnapshotConfig(conf *configs.Config, cam *configs.Camera, frames *snapshot.Latest, sink Sink, log *slog.Logger) snapshot.Config {
 	return snapshot.Config{
-		Camera: cam.ID, TopicPrefix: conf.Topics(), Crop: cam.Snapshots.Crop, Latest: latest, Sink: sink, Logger: log,
+		Camera: cam.ID, TopicPrefix: conf.Topics(), Crop: cam.Snapshots.Crop, Frames: frames, Sink: sink, Logger: log,
 		Retain: time.Duration(cam.Snapshots.RetainSeconds) * time.Second,
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/encode"
-	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/stages/snapshot"
@@ -54,12 +53,13 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 	return o, nil
 }
 
-// camera builds c's outputs. It returns the sink the camera must use (the
-// snapshotter wraps it, to see enter events) and the pipeline outputs.
-// latest must return the camera's newest masked frame once it runs.
-func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *mask.Frame) (pipeline.Sink, []pipeline.Output, error) {
+// camera builds c's outputs: the sink the camera must use (the snapshotter
+// wraps it, to see enter events), the pipeline outputs, and the snapshot
+// output every camera has (the console's picture is taken from it too).
+func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink) (builtOutputs, error) {
 	clog := o.log.With("camera", c.ID)
 	var outs []pipeline.Output
+	latest := snapshot.NewLatest()
 	// The encoder's units go to equal consumers, each behind its own
 	// queue in the fan-out: a slow disk never holds back the restream.
 	var consumers []func(context.Context) error
@@ -86,7 +86,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		}
 		rec, err := record.New(rcfg)
 		if err != nil {
-			return nil, nil, err
+			return builtOutputs{}, err
 		}
 		units := fan.Add("record", record.QueueSize)
 		consumers = append(consumers, func(ctx context.Context) error { return rec.Run(ctx, units) })
@@ -96,7 +96,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 	if len(consumers) > 0 {
 		enc, err := encode.New(pipeline.EncoderConfig(c, o.log))
 		if err != nil {
-			return nil, nil, err
+			return builtOutputs{}, err
 		}
 		in := encode.NewInput(clog)
 		units := make(chan media.AccessUnit, 1)
@@ -122,7 +122,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 		}
 		snap, err := snapshot.New(scfg)
 		if err != nil {
-			return nil, nil, err
+			return builtOutputs{}, err
 		}
 		sink = snap
 		o.add(snap.Run)
@@ -134,7 +134,10 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink, latest func() *m
 			outs[i] = g.Wrap(outs[i]) // nothing is encoded off-sign
 		}
 	}
-	return sink, outs, nil
+	// Not gated: snapshots are paused by the monitor and the console asks
+	// it before serving, and a picture must be ready the moment a sign is.
+	outs = append(outs, latest)
+	return builtOutputs{sink: sink, outputs: outs, latest: latest}, nil
 }
 
 // add runs fn now if the outputs have started, or at start otherwise.

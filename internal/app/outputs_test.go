@@ -12,6 +12,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/freeport"
+	"github.com/edgeprivacy/edge/pipeline"
 )
 
 // TestOutputsLifecycle: outputs built before start run once started, outputs
@@ -49,12 +50,12 @@ signage:
 	}
 	cam, _ := cfg.Camera("a")
 	sink := &sinkRecorder{}
-	gotSink, outs, err := o.camera(cam, sink, nil)
+	b, err := o.camera(cam, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(outs) != 1 || gotSink != sink {
-		t.Fatalf("camera outputs = %d (want the encoder), sink replaced = %v (want not: no snapshots)", len(outs), gotSink != sink)
+	if len(b.outputs) != 2 || b.sink != sink || b.latest == nil || b.outputs[1] != pipeline.Output(b.latest) {
+		t.Fatalf("camera outputs = %d (want the encoder and the snapshot output last), sink replaced = %v (want not: no snapshots)", len(b.outputs), b.sink != sink)
 	}
 	if len(o.runs) != 4 {
 		t.Fatalf("%d output runs waiting for start, want 4 (encoder, fan-out, restream path, recorder)", len(o.runs))

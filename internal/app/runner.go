@@ -18,6 +18,7 @@ import (
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
+	"github.com/edgeprivacy/edge/stages/snapshot"
 )
 
 // runner builds cameras from configs and keeps what must outlive a reload:
@@ -50,6 +51,7 @@ type runner struct {
 type builtOutputs struct {
 	sink    pipeline.Sink
 	outputs []pipeline.Output
+	latest  *snapshot.Latest // the snapshot output: the camera's newest masked frame
 }
 
 // loaded is the config in force and the file it came from.
@@ -225,14 +227,12 @@ func (r *runner) build(ctx context.Context, cfg *configs.Config, c *configs.Came
 	b, ok := r.built[c.ID]
 	r.mu.Unlock()
 	if !ok {
-		// The snapshotter reads the newest masked frame of whichever
-		// pipeline runs this camera now.
-		id := c.ID
-		sink, outs, err := r.outs.camera(c, r.sink, func() *mask.Frame { return r.latest(id) })
-		if err != nil {
+		// Outputs outlive a restart of the camera: whichever pipeline runs
+		// it now offers them its frames.
+		var err error
+		if b, err = r.outs.camera(c, r.sink); err != nil {
 			return nil, err
 		}
-		b = builtOutputs{sink: sink, outputs: outs}
 		r.mu.Lock()
 		r.built[c.ID] = b
 		r.mu.Unlock()
@@ -267,14 +267,16 @@ func (r *runner) setCurrent(cam *pipeline.Camera) {
 	r.cams[cam.ID()] = cam
 }
 
+// latest is a reference to camera id's newest masked frame, from its
+// snapshot output, or nil. The caller closes it.
 func (r *runner) latest(id string) *mask.Frame {
 	r.mu.Lock()
-	cam := r.cams[id]
+	b, ok := r.built[id]
 	r.mu.Unlock()
-	if cam == nil {
+	if !ok {
 		return nil
 	}
-	return cam.Latest()
+	return b.latest.Frame()
 }
 
 func loadConfig(ctx context.Context, path string) ([]byte, *configs.Config, error) {

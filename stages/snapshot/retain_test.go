@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
-	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/snapshot"
 )
 
@@ -34,7 +33,7 @@ func TestRetainedSnapshotIsCleared(t *testing.T) {
 	var mu sync.Mutex
 	var reasons []string
 	s, err := snapshot.New(snapshot.Config{Camera: "lobby", TopicPrefix: "edge", Sink: sink, Retain: 300 * time.Millisecond,
-		Latest: func() *mask.Frame { return f.Ref() },
+		Frames: holding(t, f),
 		OnClear: func(_ time.Duration, reason string) {
 			mu.Lock()
 			reasons = append(reasons, reason)

@@ -1,6 +1,7 @@
 // Package snapshot makes masked JPEGs: one on every enter event (optionally
 // cropped to the person's box) and one on request, published retained on
-// {prefix}/{camera}/snapshot.
+// {prefix}/{camera}/snapshot. Pictures are taken from the camera's snapshot
+// output (Latest), which the pipeline offers every masked frame.
 //
 // Pictures come only from *mask.Frame values, so a snapshot cannot hold a
 // private pixel. JPEG encoding runs on the stage's own goroutine behind a
@@ -46,9 +47,9 @@ type Config struct {
 	Margin float64
 	// Quality is the JPEG quality, 1..100. It defaults to 85.
 	Quality int
-	// Latest returns a reference to the camera's newest masked frame (nil
-	// when there is none); pipeline.Camera.Latest. Required.
-	Latest func() *mask.Frame
+	// Frames is the camera's snapshot output, a pipeline output holding
+	// its newest masked frame. Required.
+	Frames *Latest
 	// Sink receives events (passed on) and snapshots. Required.
 	Sink Sink
 	// Retain is how long the retained snapshot stays on the broker before it
@@ -102,8 +103,8 @@ func New(cfg Config) (*Snapshotter, error) {
 	switch {
 	case cfg.Camera == "":
 		return nil, errors.New("snapshot: camera id is empty")
-	case cfg.Latest == nil:
-		return nil, fmt.Errorf("snapshot: camera %s: no frame source (Latest)", cfg.Camera)
+	case cfg.Frames == nil:
+		return nil, fmt.Errorf("snapshot: camera %s: no snapshot output (Frames)", cfg.Camera)
 	case cfg.Sink == nil:
 		return nil, fmt.Errorf("snapshot: camera %s: no sink", cfg.Camera)
 	}
@@ -143,7 +144,7 @@ func (s *Snapshotter) Offer(m events.Message) bool {
 func (s *Snapshotter) Request() bool { return s.enqueue("", nil) }
 
 func (s *Snapshotter) enqueue(id string, box *[4]float64) bool {
-	f := s.cfg.Latest()
+	f := s.cfg.Frames.Frame()
 	if f == nil {
 		return false
 	}

@@ -94,7 +94,7 @@ func TestSnapshotsAreMasked(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := snapshot.New(snapshot.Config{Camera: "lobby", TopicPrefix: "edge", Crop: c.crop, Sink: sink,
-				Latest: func() *mask.Frame { return f.Ref() }})
+				Frames: holding(t, f)})
 			if err != nil {
 				t.Fatal(err)
 			}
