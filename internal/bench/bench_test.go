@@ -15,7 +15,7 @@ import (
 // the figures agree with one another. It judges nothing about speed: the
 // machine running the tests may be busy.
 func TestBenchTwoCamerasJSON(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
 	err := bench.Main(ctx, []string{"--clip", "../../testvideos/vtest.mp4", "--cameras", "2", "--seconds", "2", "--warmup", "500ms", "--json"}, &out, &errOut)

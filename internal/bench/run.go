@@ -42,7 +42,7 @@ type Options struct {
 	// window opens. It defaults to 3 s.
 	Warmup time.Duration
 	// StartTimeout bounds the wait for every camera's first masked frame.
-	// It defaults to 30 s plus a second per camera.
+	// It defaults to 60 s plus a second per camera (a busy box starts slowly).
 	StartTimeout time.Duration
 	// Progress, when set, gets a line a second (edge bench writes it only to a terminal).
 	Progress io.Writer
@@ -67,7 +67,7 @@ func (o *Options) defaults() error {
 		o.Warmup = 3 * time.Second
 	}
 	if o.StartTimeout <= 0 {
-		o.StartTimeout = 30*time.Second + time.Duration(o.Cameras)*time.Second
+		o.StartTimeout = 60*time.Second + time.Duration(o.Cameras)*time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
