@@ -21,6 +21,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Cameras, "cameras", 1, "cameras to run (with --find-max: where the ramp starts)")
 	fs.Float64Var(&o.Seconds, "seconds", 20, "measured window per run, after every camera has started")
 	fs.BoolVar(&o.Outputs, "outputs", false, "also run each camera's restream, snapshots and recording")
+	fs.StringVar(&o.Config, "config", "", "copy the zones and detector of a camera of this edge config `FILE` (default: the demo's zones, hog)")
+	fs.StringVar(&o.CameraID, "camera-id", "", "the camera of --config to copy (default: the first)")
 	findMax := fs.Bool("find-max", false, "ramp the camera count up to the largest the box sustains")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "how long every camera must have been masking before the window opens")

@@ -35,6 +35,10 @@ type Options struct {
 	Seconds float64
 	// Outputs turns on each camera's restream, snapshots and recording.
 	Outputs bool
+	// Config, when set, is an edge config whose camera CameraID (the first
+	// when empty) every bench camera copies: its zones and detector (an ONNX
+	// network, say) instead of the demo's zones and HOG.
+	Config, CameraID string
 	// SampleRSSEvery records the process's RSS this often during the
 	// window (soak runs); 0 records none beyond the end.
 	SampleRSSEvery time.Duration
@@ -134,8 +138,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	text := configYAML(o.Cameras, srv.Addr(), b.URL(), dir, o.Outputs, restreamAddr, time.Now())
+	if o.Config != "" {
+		if text, err = templateYAML(o.Config, o.CameraID, o.Cameras, srv.Addr(), b.URL(), dir, o.Outputs, restreamAddr); err != nil {
+			return nil, err
+		}
+	}
 	cfgPath := filepath.Join(dir, "edge.yaml")
-	if err := os.WriteFile(cfgPath, []byte(configYAML(o.Cameras, srv.Addr(), b.URL(), dir, o.Outputs, restreamAddr, time.Now())), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 
