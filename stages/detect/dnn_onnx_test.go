@@ -6,10 +6,12 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/zones"
 )
 
 // yoloRow is one YOLO candidate in input pixels: centre, size, objectness
@@ -221,4 +223,30 @@ func TestONNXWildOutputs(t *testing.T) {
 func near(a, b image.Rectangle, tol int) bool {
 	d := func(x, y int) bool { return x-y <= tol && y-x <= tol }
 	return d(a.Min.X, b.Min.X) && d(a.Min.Y, b.Min.Y) && d(a.Max.X, b.Max.X) && d(a.Max.Y, b.Max.Y)
+}
+
+// TestONNXThroughTheStage runs a YOLOv8 network as the camera's detector:
+// the stage crops the signed zone, scales it to detect.width, the detector
+// letterboxes it, and the person comes back in frame pixels with its
+// confidence; min_score drops the weak one.
+func TestONNXThroughTheStage(t *testing.T) {
+	strong := yoloPerson // (540, 200)-(740, 600) of a 1280x720 frame
+	weak := yoloRow{cx: 100, cy: 100, w: 40, h: 80, obj: 0.5, class: 0, score: 1}
+	shape, out := yoloV8([]yoloRow{strong, weak})
+	model := fixedOutputModel(t, 640, 640, shape, out, nil)
+	st, err := detect.New(detect.Config{Kind: detect.KindDNN, Model: model, DNN: detect.DNNConfig{Format: detect.FormatYOLOv8},
+		Width: 640, MinScore: 0.6, Zones: floorSet(rect(0, 0, 1, 1), t0.Add(time.Hour)), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	frames := masked(t, zones.NewSet(nil, nil), []gocv.Mat{gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 90, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)})
+	defer frames[0].Close()
+	res, err := st.Process(frames[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Boxes) != 1 || !near(res.Boxes[0].Rect, pictureBox, 2) || math.Abs(res.Boxes[0].Score-0.9) > 1e-4 {
+		t.Fatalf("boxes %v, want one at %v with confidence 0.9 (the 0.5 one is below min_score)", res.Boxes, pictureBox)
+	}
 }
