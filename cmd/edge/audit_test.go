@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/audit"
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/exitcode"
 	"github.com/edgeprivacy/edge/internal/manifest"
 )
 
@@ -79,16 +79,15 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = auditVerify(&out, []string{dir})
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "record 5 (audit-000001.jsonl line 5)") {
+	if exitcode.Code(err) != 1 || !strings.Contains(err.Error(), "record 5 (audit-000001.jsonl line 5)") {
 		t.Fatalf("changed record 5: got %v, want exit 1 naming record 5", err)
 	}
 	err = auditExport(&out, []string{"--dir", dir, "--key", keyPath, "--from", from, "--to", to, "--out", t.TempDir()})
-	if !errors.As(err, &ee) || ee.code != 1 {
+	if exitcode.Code(err) != 1 {
 		t.Fatalf("export of a broken chain: %v", err)
 	}
 	for _, bad := range []string{filepath.Join(t.TempDir(), "missing"), t.TempDir()} {
-		if err := auditVerify(&out, []string{bad}); !errors.As(err, &ee) || ee.code != 2 {
+		if err := auditVerify(&out, []string{bad}); exitcode.Code(err) != 2 {
 			t.Fatalf("unreadable %s: got %v, want exit 2", bad, err)
 		}
 	}

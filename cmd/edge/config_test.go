@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeprivacy/edge/internal/exitcode"
 )
 
 // TestConfigCheckSignLifecycle: every sign is listed with its lifecycle;
@@ -54,15 +55,14 @@ signage:
 		}
 	}
 	err := configCheck(context.Background(), &bytes.Buffer{}, now, []string{"check", "--strict", path})
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "4 sign warning(s)") {
+	if exitcode.Code(err) != 1 || !strings.Contains(err.Error(), "4 sign warning(s)") {
 		t.Fatalf("--strict: got %v, want exit 1 naming 4 warnings", err)
 	}
 
 	t.Run("strict fails on a lone pending sign, passes on valid ones", func(t *testing.T) {
 		later := now.Add(-200 * 24 * time.Hour) // before "future" was verified: then only it warns
 		err := configCheck(context.Background(), &bytes.Buffer{}, later, []string{"--strict", "check", path})
-		if !errors.As(err, &ee) || !strings.Contains(err.Error(), "sign warning") {
+		if exitcode.Code(err) != 1 || !strings.Contains(err.Error(), "sign warning") {
 			t.Fatalf("got %v", err)
 		}
 		clean := strings.NewReplacer("signage: soon", "signage: ok").Replace(cfg)
@@ -83,7 +83,7 @@ signage:
 	})
 	t.Run("usage", func(t *testing.T) {
 		err := configCheck(context.Background(), &bytes.Buffer{}, now, []string{"check"})
-		if !errors.As(err, &ee) || ee.code != 2 {
+		if exitcode.Code(err) != 2 {
 			t.Fatalf("got %v, want usage with exit 2", err)
 		}
 	})

@@ -3,54 +3,35 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
+	"time"
 
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/cli"
+	"github.com/edgeprivacy/edge/internal/exitcode"
+	"github.com/edgeprivacy/edge/internal/verify"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
 
-// exitError carries a specific process exit code out of a subcommand.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-type command struct {
-	name, args, help string
-	run              func(ctx context.Context, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"run", "--config FILE [--http ADDR]", "run every enabled camera's pipeline, with the operator console on ADDR", cmdRun},
-		{"config", "check [--strict] FILE", "validate a config, summarise its cameras and each sign's lifecycle (--strict: exit 1 on a warning)", cmdConfig},
-		{"replay", "[--addr A] PATH...", "serve videos as looping RTSP cameras", cmdReplay},
-		{"probe", "URL [--frames N]", "check a camera before adding it", cmdProbe},
-		{"watch", "[--broker URL] [--prefix P]", "print what the pipeline publishes on MQTT", cmdWatch},
-		{"verify", "--config F --camera ID (--video V | --recording R) --out DIR", "prove masking and signage on a video", cmdVerify},
-		{"audit", "verify [--pubkey F] PATH | export (--config F | --dir D) --from T --to T --out DIR", "check the audit chain (exit 1 names the first broken record) or export a period with a signed manifest", cmdAudit},
-		{"report", "check DIR [--pubkey FILE]", "check a verify report folder against its signed manifest: exit 0 all match, 1 names each changed, added or removed file, 2 unreadable", cmdReport},
-		{"key", "show [--key FILE]", "the device signing key's public key and fingerprint (created on first use)", cmdKey},
-		{"fleet", "status --broker URL[,URL...] [--prefix ROOT] [--json]", "one line per box and camera of a fleet; exit 1 when a box is down or a camera out of compliance", cmdFleet},
-		{"bench", "[--clip F] [--cameras N] [--seconds S] [--outputs] [--find-max] [--json] | fleet --boxes N --broker URL[,URL...]", "serve a clip as N cameras through the pipeline and report what the box sustains (docs/performance.md); fleet: simulate N boxes and report events/s", cmdBench},
-		{"zones", "preview --config F --camera ID --out PNG [--video V]", "one masked frame with every zone drawn", cmdZones},
-		{"version", "", "version, VCS revision, Go, OpenCV and FFmpeg of this binary (also edge --version)", cmdVersion},
-		{"help", "[COMMAND]", "this list, or a command's flags", nil},
-	}
-}
-
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: edge COMMAND [ARGS]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  edge %s %s\n        %s\n", c.name, c.args, c.help)
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "run", Args: "--config FILE [--http ADDR]", Help: "run every enabled camera's pipeline, with the operator console on ADDR", Run: cmdRun},
+		{Name: "config", Args: "check [--strict] FILE", Help: "validate a config, summarise its cameras and each sign's lifecycle (--strict: exit 1 on a warning)", Run: cmdConfig},
+		{Name: "replay", Args: "[--addr A] PATH...", Help: "serve videos as looping RTSP cameras", Run: cmdReplay},
+		{Name: "probe", Args: "URL [--frames N]", Help: "check a camera before adding it", Run: cmdProbe},
+		{Name: "watch", Args: "[--broker URL] [--prefix P]", Help: "print what the pipeline publishes on MQTT", Run: cmdWatch},
+		{Name: "verify", Args: "--config F --camera ID (--video V | --recording R) --out DIR", Help: "prove masking and signage on a video", Run: cmdVerify},
+		{Name: "audit", Args: "verify [--pubkey F] PATH | export (--config F | --dir D) --from T --to T --out DIR", Help: "check the audit chain (exit 1 names the first broken record) or export a period with a signed manifest", Run: cmdAudit},
+		{Name: "report", Args: "check DIR [--pubkey FILE]", Help: "check a verify report folder against its signed manifest: exit 0 all match, 1 names each changed, added or removed file, 2 unreadable", Run: cmdReport},
+		{Name: "key", Args: "show [--key FILE]", Help: "the device signing key's public key and fingerprint (created on first use)", Run: cmdKey},
+		{Name: "fleet", Args: "status --broker URL[,URL...] [--prefix ROOT] [--json]", Help: "one line per box and camera of a fleet; exit 1 when a box is down or a camera out of compliance", Run: cmdFleet},
+		{Name: "bench", Args: "[--clip F] [--cameras N] [--seconds S] [--outputs] [--find-max] [--json] | fleet --boxes N --broker URL[,URL...]", Help: "serve a clip as N cameras through the pipeline and report what the box sustains (docs/performance.md); fleet: simulate N boxes and report events/s", Run: cmdBench},
+		{Name: "zones", Args: "preview --config F --camera ID --out PNG [--video V]", Help: "one masked frame with every zone drawn", Run: cmdZones},
+		{Name: "version", Args: "", Help: "version, VCS revision, Go, OpenCV and FFmpeg of this binary (also edge --version)", Run: cmdVersion},
+		{Name: "help", Args: "[COMMAND]", Help: "this list, or a command's flags"},
 	}
 }
 
@@ -62,61 +43,41 @@ func run(args []string) int {
 	if mask.FaultInjected {
 		version += "+maskshift-BROKEN-MASK"
 	}
-	switch {
-	case len(args) == 0 || args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && len(args) == 1):
-		usage()
-		return 2
-	case args[0] == "--version" || args[0] == "-version" || args[0] == "-V":
-		printVersion(os.Stdout)
-		return 0
-	case args[0] == "help":
-		// edge help COMMAND is edge COMMAND -h: every command's flag set
-		// prints its own usage.
-		args = []string{args[1], "-h"}
-	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The first signal asks for a clean shutdown; once it is under way the
-	// default handling is back, so a second Ctrl-C or SIGTERM ends a
-	// shutdown that hangs.
-	go func() { <-ctx.Done(); stop() }()
-	for _, c := range commands() {
-		if c.name != args[0] || c.run == nil {
-			continue
-		}
-		err := c.run(ctx, args[1:])
-		if err == nil {
-			return 0
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 2
-		}
-		fmt.Fprintf(os.Stderr, "edge %s: %v\n", c.name, err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		return 1
-	}
-	fmt.Fprintf(os.Stderr, "edge: unknown command %q%s\n\n", args[0], didYouMean(args[0], commandNames()))
-	usage()
-	return 2
+	return cli.Program{Name: "edge", Commands: commands(), Version: writeVersion, LogLevelEnv: logLevelEnv}.Run(args)
 }
 
-// logLevel reads EDGE_LOG_LEVEL (debug, info, warn or error; default info).
-func logLevel() slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("EDGE_LOG_LEVEL"))); err != nil {
-		return slog.LevelInfo
-	}
-	return l
+func writeVersion(w io.Writer) { verify.WriteVersion(w, version) }
+
+// logLevelEnv names the variable that sets the log level (debug, info, warn
+// or error; default info).
+const logLevelEnv = "EDGE_LOG_LEVEL"
+
+// cmdConfig is `edge config check [--strict] FILE` (signs warn 30 days ahead).
+func cmdConfig(ctx context.Context, args []string) error {
+	return configCheck(ctx, os.Stdout, time.Now(), args)
 }
 
-func commandNames() []string {
-	var names []string
-	for _, c := range commands() {
-		names = append(names, c.name)
+func configCheck(ctx context.Context, w io.Writer, now time.Time, args []string) error {
+	strict := false
+	var rest []string
+	for _, a := range args {
+		if a == "--strict" || a == "-strict" {
+			strict = true
+		} else {
+			rest = append(rest, a)
+		}
 	}
-	return names
+	if len(rest) != 2 || rest[0] != "check" || strings.HasPrefix(rest[1], "-") {
+		return cli.UsageError("usage: edge config check [--strict] FILE")
+	}
+	return configs.Check(ctx, w, now, rest[1], strict)
+}
+
+// cmdVersion is `edge version` (and `edge --version`).
+func cmdVersion(_ context.Context, args []string) error {
+	if len(args) != 0 {
+		return exitcode.New(exitcode.Usage, fmt.Errorf("usage: edge version (takes no arguments, got %q)", args))
+	}
+	writeVersion(os.Stdout)
+	return nil
 }

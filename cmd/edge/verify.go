@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/audit"
+	"github.com/edgeprivacy/edge/internal/cli"
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/exitcode"
 	"github.com/edgeprivacy/edge/internal/manifest"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
@@ -18,12 +21,9 @@ import (
 // with -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
-// cmdVerify is `edge verify`: a test video through the production pipeline
-// (or a recording made elsewhere, decoded and leak-checked), a report out.
-// Exit codes: 0 PASS, 1 FAIL, 2 usage or input error, 3 INCONCLUSIVE
-// (something could not be checked; never a pass).
+// cmdVerify is `edge verify` (exit 0 PASS, 1 FAIL, 2 usage or input, 3 INCONCLUSIVE).
 func cmdVerify(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs := cli.NewFlagSet("verify")
 	cfgPath := fs.String("config", "", "config `FILE` (YAML)")
 	camera := fs.String("camera", "", "camera `ID` whose zones and signage apply")
 	video := fs.String("video", "", "test video `FILE` to run through the production pipeline")
@@ -37,107 +37,125 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	usage := errors.New("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N] [--truth FILE]")
 	if *cfgPath == "" || *camera == "" || *out == "" || (*video == "") == (*recording == "") || fs.NArg() != 0 {
 		fs.Usage()
-		return &exitError{2, usage}
-	}
-	cfg := verify.Config{
-		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
-		Samples: *samples, Version: version, Truth: *truth,
+		return cli.UsageError("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N] [--truth FILE]")
 	}
 	if *samples == 0 {
-		cfg.Samples = -1
+		*samples = -1 // --samples 0 asks for none; Config's zero is the default
 	}
-	if *start != "" {
-		t, err := time.Parse(time.RFC3339, *start)
-		if err != nil {
-			return &exitError{2, fmt.Errorf("--start %q: want RFC 3339, e.g. 2026-03-01T12:00:00Z: %w", *start, err)}
-		}
-		cfg.Start = t
+	return verify.Command(ctx, verify.Config{
+		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
+		Samples: *samples, Version: version, Truth: *truth,
+	}, verify.CommandOptions{Start: *start, Out: *out, KeyPath: *keyPath, AuditDir: *auditDir})
+}
+
+// cmdZones is `edge zones preview`: one masked frame with every zone drawn.
+func cmdZones(ctx context.Context, args []string) error {
+	const usage = "usage: edge zones preview --config FILE --camera ID --out preview.png [--video FILE] [--frame N]"
+	if len(args) == 0 || args[0] != "preview" {
+		return cli.UsageError(usage)
 	}
-	if isTerminal(os.Stderr) {
-		cfg.Progress = progressBar()
-	}
-	// Refuse a used folder before the run, not after minutes of checking.
-	if err := verify.FreshOutDir(*out); err != nil {
-		return &exitError{2, err}
-	}
-	rep, err := verify.Run(ctx, cfg)
-	if cfg.Progress != nil {
-		fmt.Fprint(os.Stderr, "\r\033[K")
-	}
-	if err != nil {
-		if errors.Is(err, verify.ErrInput) {
-			return &exitError{2, err}
-		}
+	fs := cli.NewFlagSet("zones preview")
+	cfgPath := fs.String("config", "", "config `FILE` (YAML)")
+	camera := fs.String("camera", "", "camera `ID`")
+	out := fs.String("out", "", "PNG `FILE` to write")
+	video := fs.String("video", "", "take the frame from this video `FILE` instead of the camera's URL")
+	frame := fs.Int("frame", 0, "with --video: index `N` of the frame to use")
+	timeout := fs.Duration("timeout", 15*time.Second, "without --video: how long to wait for the camera")
+	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	key, _, err := loadDeviceKey(*keyPath)
+	if *cfgPath == "" || *camera == "" || *out == "" || fs.NArg() != 0 || *frame < 0 {
+		fs.Usage()
+		return cli.UsageError(usage)
+	}
+	return verify.PreviewCommand(ctx, verify.PreviewConfig{ConfigPath: *cfgPath, Camera: *camera, Video: *video, Frame: *frame, Timeout: *timeout}, *out)
+}
+
+// cmdReport is `edge report check DIR`: a report folder against its signed manifest.
+func cmdReport(_ context.Context, args []string) error {
+	const usage = "usage: edge report check DIR [--pubkey FILE]"
+	if len(args) == 0 || args[0] != "check" {
+		return cli.UsageError(usage)
+	}
+	fs := cli.NewFlagSet("report check")
+	pubPath := fs.String("pubkey", "", "minisign public key `FILE` of the device that signed (default: this device's key)")
+	keyPath := fs.String("key", "", "this device's key `FILE`, when --pubkey is not given")
+	dirs, err := cli.ParseInterspersed(fs, args[1:])
 	if err != nil {
-		return &exitError{2, fmt.Errorf("signing key: %w", err)}
+		return exitcode.New(exitcode.Usage, err)
 	}
-	if err := rep.Write(*out); err != nil {
-		return &exitError{2, err}
+	if len(dirs) != 1 {
+		return cli.UsageError(usage)
 	}
-	inputs := []manifest.Input{{Role: "config", Path: rep.Config.Path, SHA256: rep.Config.SHA256}, {Role: "input", Path: rep.Video.Path, SHA256: rep.Video.SHA256}}
-	if err := manifest.Seal(*out, inputs, key); err != nil {
-		return &exitError{2, fmt.Errorf("sealing the report: %w", err)}
-	}
-	fmt.Printf("%s: %d frames checked, %d leaked, %d detections, %d outside signed zones, %d events, %.1f frames/s\nreport: %s/report.html (signed: %s/MANIFEST.minisig, key %s)\n",
-		rep.Verdict, rep.FramesChecked, rep.FramesLeaked, rep.Detections, rep.ViolationCount, len(rep.Events), rep.ProcessingFPS, *out, *out, key.Fingerprint())
-	if o := rep.Origin; o != nil {
-		fmt.Printf("recording: started %s; camera %s, config %s, build %s, signage %s\n", o.StartTime,
-			orUnstated(o.Camera), orUnstated(o.ConfigSHA256), orUnstated(o.Revision), orUnstated(o.Signage))
-		if o.Warning != "" {
-			fmt.Printf("WARNING: %s\n", o.Warning)
-		}
-	}
-	if a := rep.Accuracy; a != nil {
-		fmt.Printf("accuracy (%s, first %.1f s): %d visits, %d enters, precision %.2f, recall %.2f, enters per visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), entry latency p50 %.2f s p90 %.2f s\n",
-			a.Truth, a.Seconds, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
-	}
-	if err := rep.Audit(*auditDir, *out, key); err != nil {
-		return &exitError{2, fmt.Errorf("report written and sealed, but not recorded in the audit log: %w", err)}
-	}
-	switch rep.Verdict {
-	case verify.Pass:
-	case verify.Inconclusive:
-		return &exitError{3, errors.New("INCONCLUSIVE: " + strings.Join(rep.Reasons, "; "))}
-	default:
-		return &exitError{1, errors.New(strings.Join(rep.Reasons, "; "))}
-	}
-	return nil
+	return manifest.CheckCommand(os.Stdout, dirs[0], *pubPath, *keyPath)
 }
 
-// isTerminal says whether f is a terminal (then a progress bar helps; in a
-// log or a pipe it is noise).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// cmdKey is `edge key show`: the device's public key and fingerprint.
+func cmdKey(_ context.Context, args []string) error {
+	const usage = "usage: edge key show [--key FILE]"
+	if len(args) == 0 || args[0] != "show" {
+		return cli.UsageError(usage)
+	}
+	fs := cli.NewFlagSet("key show")
+	path := fs.String("key", "", "device key `FILE` (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return cli.UsageError(usage)
+	}
+	return devicekey.Show(os.Stdout, *path)
 }
 
-// progressBar returns a Progress callback drawing at most ten times a second.
-func progressBar() func(done, total int) {
-	var last time.Time
-	return func(done, total int) {
-		if time.Since(last) < 100*time.Millisecond && done != total {
-			return
-		}
-		last = time.Now()
-		if total <= 0 {
-			fmt.Fprintf(os.Stderr, "\rverify: %d frames", done)
-			return
-		}
-		const width = 40
-		n := min(width, done*width/total)
-		fmt.Fprintf(os.Stderr, "\rverify [%s%s] %d/%d frames", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
+const auditUsage = "usage: edge audit verify [--pubkey FILE] PATH | edge audit export (--config FILE | --dir DIR) --from T --to T --out DIR [--key FILE]"
+
+// cmdAudit is `edge audit verify` and `edge audit export`.
+func cmdAudit(_ context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "verify" {
+		return auditVerify(os.Stdout, args[1:])
 	}
+	if len(args) > 0 && args[0] == "export" {
+		return auditExport(os.Stdout, args[1:])
+	}
+	return cli.UsageError(auditUsage)
 }
 
-func orUnstated(s string) string {
-	if s == "" {
-		return "not stated"
+func auditVerify(w io.Writer, args []string) error {
+	fs := cli.NewFlagSet("audit verify")
+	pubPath := fs.String("pubkey", "", "require checkpoints signed by this minisign public key `FILE` (from `edge key show`)")
+	if err := fs.Parse(args); err != nil {
+		return exitcode.New(exitcode.Usage, err)
 	}
-	return s
+	if fs.NArg() != 1 {
+		return cli.UsageError("usage: edge audit verify [--pubkey FILE] PATH (an audit folder or one file)")
+	}
+	return audit.VerifyCommand(w, fs.Arg(0), *pubPath)
+}
+
+func auditExport(w io.Writer, args []string) error {
+	fs := cli.NewFlagSet("audit export")
+	cfgPath := fs.String("config", "", "config `FILE` whose audit.dir to export")
+	dir := fs.String("dir", "", "audit `DIR` (instead of --config)")
+	fromS := fs.String("from", "", "first time, RFC 3339 or YYYY-MM-DD")
+	toS := fs.String("to", "", "last time, RFC 3339 or YYYY-MM-DD")
+	out := fs.String("out", "", "output `DIR`")
+	keyPath := fs.String("key", "", "device key `FILE` (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key)")
+	if err := fs.Parse(args); err != nil {
+		return exitcode.New(exitcode.Usage, err)
+	}
+	from, ferr := audit.ParseTime(*fromS)
+	to, terr := audit.ParseTime(*toS)
+	if fs.NArg() != 0 || *out == "" || (*cfgPath == "") == (*dir == "") || ferr != nil || terr != nil || to.Before(from) {
+		return exitcode.New(exitcode.Usage, fmt.Errorf("%s (%w)", auditUsage, errors.Join(ferr, terr)))
+	}
+	if *cfgPath != "" {
+		cfg, err := configs.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		*dir = cfg.Audit.Dir
+	}
+	return audit.ExportCommand(w, *dir, from, to, *out, *keyPath)
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/edgeprivacy/edge/internal/cli"
+	"github.com/edgeprivacy/edge/internal/verify"
 )
 
 func TestVersionNamesEveryComponent(t *testing.T) {
 	var b bytes.Buffer
-	printVersion(&b)
+	verify.WriteVersion(&b, version)
 	out := b.String()
 	for _, want := range []string{"edge ", "revision ", "go        go1.", "opencv    4.", "gocv ", "ffmpeg    "} {
 		if !strings.Contains(out, want) {
@@ -25,7 +28,7 @@ func TestVersionNamesEveryComponent(t *testing.T) {
 
 func TestDidYouMeanCommand(t *testing.T) {
 	for got, want := range map[string]string{"verfiy": "verify", "confg": "config", "wtach": "watch", "zzzzzz": ""} {
-		s := didYouMean(got, commandNames())
+		s := cli.DidYouMean(got, []string{"verify", "config", "watch", "zones"})
 		if want == "" && s != "" || want != "" && !strings.Contains(s, want) {
 			t.Errorf("%s: %q, want %q", got, s, want)
 		}

@@ -11,8 +11,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	goruntime "runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/audit"
@@ -224,4 +226,15 @@ func Run(ctx context.Context, o Options) error {
 	default:
 		return r.pubErr
 	}
+}
+
+// Command is `edge run`: Run with SIGHUP asking for a reload (o.Reload is
+// replaced). SIGHUP means "reload", never "die", from the first moment on: a
+// reload sent during start-up or shutdown must not cut off a recording.
+func Command(ctx context.Context, o Options) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	o.Reload = hup
+	return Run(ctx, o)
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 
@@ -49,4 +50,25 @@ func CurrentBuild() Build {
 		}
 	}
 	return b
+}
+
+// WriteVersion is `edge version`: what an operator quotes in a bug report,
+// and what an inspector compares with a report's build section.
+func WriteVersion(w io.Writer, version string) {
+	b := CurrentBuild()
+	rev := b.Revision
+	if b.Dirty {
+		rev += "+dirty"
+	}
+	if b.Time != "" {
+		rev += " (" + b.Time + ")"
+	}
+	fmt.Fprintf(w, "edge %s\n", version)
+	fmt.Fprintf(w, "  revision  %s\n", rev)
+	fmt.Fprintf(w, "  go        %s\n", b.GoVersion)
+	fmt.Fprintf(w, "  opencv    %s (gocv %s)\n", b.OpenCV, b.GoCV)
+	fmt.Fprintf(w, "  ffmpeg    %s\n", b.FFmpeg)
+	if b.Tags != "" {
+		fmt.Fprintf(w, "  tags      %s\n", b.Tags)
+	}
 }
