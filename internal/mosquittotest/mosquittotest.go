@@ -6,18 +6,14 @@ package mosquittotest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/brokertest"
 	"github.com/edgeprivacy/edge/internal/freeport"
-	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
 // candidates are where Debian and other distributions install the broker;
@@ -55,11 +51,7 @@ type Mosquitto struct {
 	// extra is appended to the configuration.
 	extra string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	out *syncbuf.Buffer
-	// exited is closed when the current process has been reaped.
-	exited chan struct{}
+	proc brokertest.Process
 }
 
 // Start runs mosquitto on a free 127.0.0.1 port with anonymous access and no
@@ -87,7 +79,7 @@ func startWith(t testing.TB, persistence string, opts []Option) *Mosquitto {
 	if err != nil {
 		t.Fatalf("mosquittotest: %v: run scripts/deps.sh (apt-get install mosquitto)", err)
 	}
-	m := &Mosquitto{t: t, bin: bin}
+	m := &Mosquitto{t: t, bin: bin, proc: brokertest.Process{Name: "mosquitto"}}
 	for _, o := range opts {
 		o(m)
 	}
@@ -134,63 +126,14 @@ func find() (string, error) {
 
 // start launches the process and waits until the port accepts connections.
 func (m *Mosquitto) start() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd != nil {
-		return errors.New("already running")
-	}
-	out := &syncbuf.Buffer{}
-	cmd := exec.Command(m.bin, "-c", m.conf)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", m.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	addr := m.addr()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("mosquitto exited before accepting on %s: %s", addr, out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("mosquitto did not accept on %s within %v: %s", addr, startTimeout, out.String())
-		}
-	}
-	m.cmd, m.out, m.exited = cmd, out, exited
-	return nil
+	return m.proc.Start(func() *exec.Cmd { return exec.Command(m.bin, "-c", m.conf) }, m.addr(), startTimeout)
 }
 
 // Stop terminates the broker (SIGTERM, then SIGKILL after 5 s) and waits for
 // it to exit. Connected clients see their connection drop.
 func (m *Mosquitto) Stop() {
 	m.t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd == nil {
-		return
-	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(5 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.exited
-	}
-	m.cmd = nil
+	m.proc.Stop(5 * time.Second)
 }
 
 // Restart starts the broker again on the same port after Stop.
@@ -208,18 +151,9 @@ func (m *Mosquitto) Restart() {
 	}
 }
 
-func (m *Mosquitto) kill() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd == nil {
-		return
-	}
-	_ = m.cmd.Process.Kill()
-	<-m.exited
-	m.cmd = nil
-}
+func (m *Mosquitto) kill() { m.proc.Kill() }
 
-func (m *Mosquitto) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(m.port)) }
+func (m *Mosquitto) addr() string { return brokertest.Addr(m.port) }
 
 // Addr is "127.0.0.1:PORT".
 func (m *Mosquitto) Addr() string { return m.addr() }
@@ -234,11 +168,4 @@ func (m *Mosquitto) URL() string {
 
 // Log returns what the current broker process has written so far, for
 // failure messages.
-func (m *Mosquitto) Log() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.out == nil {
-		return ""
-	}
-	return m.out.String()
-}
+func (m *Mosquitto) Log() string { return m.proc.Log() }

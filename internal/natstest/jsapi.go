@@ -105,7 +105,7 @@ func (c *Cluster) AddStream(configFile string) {
 // reads), as the running nodes report it; "" while there is none.
 func (c *Cluster) StreamLeader(stream string) string {
 	for _, nd := range c.Nodes {
-		if !nd.running() {
+		if !nd.proc.Running() {
 			continue
 		}
 		if l := nd.streamLeader(stream); l != "" {

@@ -7,21 +7,17 @@
 package natstest
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/brokertest"
 	"github.com/edgeprivacy/edge/internal/freeport"
-	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
 
 // readyTimeout bounds the wait for a node (or the whole cluster) to be
@@ -33,7 +29,8 @@ type Cluster struct {
 	t        testing.TB
 	bin      string
 	includes []string // files every node's configuration includes
-	Nodes    []*Node
+	// Nodes (URLs, Node by URL) are in start order.
+	brokertest.Nodes[*Node]
 }
 
 // Option tunes Start.
@@ -53,10 +50,7 @@ type Node struct {
 	ClientPort, ClusterPort, MQTTPort, Mon int
 	conf, store                            string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	out    *syncbuf.Buffer
-	exited chan struct{}
+	proc brokertest.Process
 }
 
 // Start runs an n-node cluster (use 3: Raft needs a majority to survive
@@ -118,40 +112,12 @@ mqtt { listen: 127.0.0.1:%d }
 	return c
 }
 
-// URLs are the MQTT URLs of every node, in node order.
-func (c *Cluster) URLs() []string {
-	var out []string
-	for _, nd := range c.Nodes {
-		out = append(out, nd.URL())
-	}
-	return out
-}
-
 // URL is the node's MQTT URL, tcp://127.0.0.1:PORT.
-func (nd *Node) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", nd.MQTTPort) }
-
-// Node returns the node whose MQTT URL is url, or nil.
-func (c *Cluster) Node(url string) *Node {
-	for _, nd := range c.Nodes {
-		if nd.URL() == url {
-			return nd
-		}
-	}
-	return nil
-}
+func (nd *Node) URL() string { return brokertest.MQTTURL(nd.MQTTPort) }
 
 // Kill ends the node with SIGKILL, as a crash or power cut would: no
 // goodbye to its clients or peers.
-func (nd *Node) Kill() {
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	if nd.cmd == nil {
-		return
-	}
-	_ = nd.cmd.Process.Signal(syscall.SIGKILL)
-	<-nd.exited
-	nd.cmd = nil
-}
+func (nd *Node) Kill() { nd.proc.Kill() }
 
 // Restart starts a killed node again with its ports and store.
 func (c *Cluster) Restart(nd *Node) {
@@ -172,7 +138,7 @@ func (c *Cluster) KillAll() {
 func (c *Cluster) RestartAll() {
 	c.t.Helper()
 	for _, nd := range c.Nodes {
-		if nd.running() {
+		if nd.proc.Running() {
 			continue
 		}
 		c.Restart(nd)
@@ -186,7 +152,7 @@ func (c *Cluster) WaitHealthy() {
 	c.t.Helper()
 	deadline := time.Now().Add(readyTimeout)
 	for _, nd := range c.Nodes {
-		if !nd.running() {
+		if !nd.proc.Running() {
 			continue
 		}
 		for !nd.healthy() {
@@ -198,15 +164,8 @@ func (c *Cluster) WaitHealthy() {
 	}
 }
 
-// Log is what the node's current process wrote.
-func (nd *Node) Log() string {
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	if nd.out == nil {
-		return ""
-	}
-	return nd.out.String()
-}
+// Log is what the node's latest process wrote.
+func (nd *Node) Log() string { return nd.proc.Log() }
 
 // Logs is every node's log, for failure messages.
 func (c *Cluster) Logs() string {
@@ -215,12 +174,6 @@ func (c *Cluster) Logs() string {
 		fmt.Fprintf(&b, "--- %s (%s)\n%s\n", nd.Name, nd.URL(), nd.Log())
 	}
 	return b.String()
-}
-
-func (nd *Node) running() bool {
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	return nd.cmd != nil
 }
 
 func (nd *Node) healthy() bool {
@@ -234,41 +187,6 @@ func (nd *Node) healthy() bool {
 }
 
 func (nd *Node) start(bin string) error {
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	if nd.cmd != nil {
-		return errors.New("already running")
-	}
-	out := &syncbuf.Buffer{}
-	cmd := exec.Command(bin, "-c", nd.conf)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	addr := fmt.Sprintf("127.0.0.1:%d", nd.MQTTPort)
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("%s exited before accepting MQTT on %s: %s", nd.Name, addr, out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("%s did not accept MQTT on %s within %v: %s", nd.Name, addr, readyTimeout, out.String())
-		}
-	}
-	nd.cmd, nd.out, nd.exited = cmd, out, exited
-	return nil
+	nd.proc.Name = nd.Name
+	return nd.proc.Start(func() *exec.Cmd { return exec.Command(bin, "-c", nd.conf) }, brokertest.Addr(nd.MQTTPort), readyTimeout)
 }

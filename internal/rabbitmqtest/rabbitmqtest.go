@@ -6,7 +6,6 @@ package rabbitmqtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/brokertest"
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
 )
@@ -29,9 +29,10 @@ const startTimeout = 3 * time.Minute
 
 // Cluster is a running RabbitMQ cluster owned by one test.
 type Cluster struct {
-	t     testing.TB
-	dir   string
-	Nodes []*Node
+	t   testing.TB
+	dir string
+	// Nodes (URLs, Node by URL) are in start order.
+	brokertest.Nodes[*Node]
 }
 
 // Node is one RabbitMQ node.
@@ -115,27 +116,8 @@ func Start(t testing.TB, n int, opts ...Option) *Cluster {
 	return c
 }
 
-// URLs are the MQTT URLs of every node, in node order.
-func (c *Cluster) URLs() []string {
-	var out []string
-	for _, nd := range c.Nodes {
-		out = append(out, nd.URL())
-	}
-	return out
-}
-
 // URL is the node's MQTT URL.
-func (nd *Node) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", nd.MQTTPort) }
-
-// Node returns the node whose MQTT URL is url, or nil.
-func (c *Cluster) Node(url string) *Node {
-	for _, nd := range c.Nodes {
-		if nd.URL() == url {
-			return nd
-		}
-	}
-	return nil
-}
+func (nd *Node) URL() string { return brokertest.MQTTURL(nd.MQTTPort) }
 
 // Kill ends the node's Erlang VM with SIGKILL.
 func (nd *Node) Kill() {
@@ -190,17 +172,9 @@ func (nd *Node) start(t testing.TB) {
 
 func (nd *Node) waitMQTT(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", nd.MQTTPort), 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rabbitmqtest: %s: MQTT not accepting within %v:\n%s", nd.Name, startTimeout, nd.out.String())
-		}
-		time.Sleep(250 * time.Millisecond)
+	// No exit to watch: the wrapper may hand the node to another process.
+	if err := brokertest.WaitAccepting(brokertest.Addr(nd.MQTTPort), startTimeout, nil); err != nil {
+		t.Fatalf("rabbitmqtest: %s: MQTT %v:\n%s", nd.Name, err, nd.out.String())
 	}
 }
 
