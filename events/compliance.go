@@ -1,8 +1,6 @@
 package events
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -17,6 +15,7 @@ func AlertsTopic(prefix string) string { return prefix + "/alerts" }
 // permits its image outputs, each output (running or gated off, and why),
 // and each monitored zone's sign (analysed or not).
 type Compliance struct {
+	latest        // delivery: subscribers see the current status at once
 	Camera string `json:"camera"`
 	// Sign is the camera's own sign (image outputs); nil when it has none.
 	Sign *SignStatus `json:"sign,omitempty"`
@@ -58,20 +57,8 @@ func (c Compliance) Topic(prefix string) string { return ComplianceTopic(prefix,
 
 // Payload implements Message: the status as JSON.
 func (c Compliance) Payload() ([]byte, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("marshal compliance of %s: %w", c.Camera, err)
-	}
-	return b, nil
+	return marshal(c, "compliance of "+c.Camera)
 }
-
-// Retained implements Message: subscribers see the current status at once.
-func (Compliance) Retained() bool { return true }
-
-// Spooled implements Message: only the latest status matters.
-func (Compliance) Spooled() bool { return false }
-
-func (Compliance) isMessage() {}
 
 // Alert types.
 const (
@@ -86,6 +73,7 @@ const (
 // Alert is something an operator must act on (or know about), published as
 // JSON, not retained, on {prefix}/alerts and spooled until delivered.
 type Alert struct {
+	news        // delivery: an alert is news, not a state
 	ID   string `json:"id"`
 	Type string `json:"type"`
 	Site string `json:"site"`
@@ -104,25 +92,14 @@ func (Alert) Topic(prefix string) string { return AlertsTopic(prefix) }
 
 // Payload implements Message: the alert as JSON.
 func (a Alert) Payload() ([]byte, error) {
-	b, err := json.Marshal(a)
-	if err != nil {
-		return nil, fmt.Errorf("marshal alert %s: %w", a.Type, err)
-	}
-	return b, nil
+	return marshal(a, "alert "+a.Type)
 }
-
-// Retained implements Message: an alert is news, not a state.
-func (Alert) Retained() bool { return false }
-
-// Spooled implements Message: alerts are kept until the broker has them.
-func (Alert) Spooled() bool { return true }
-
-func (Alert) isMessage() {}
 
 // ClearSnapshot removes the retained snapshot of a camera from the broker
 // (an empty retained message), when it has been kept long enough or the
 // camera's sign no longer permits pictures.
 type ClearSnapshot struct {
+	latest // delivery: only a retained empty message clears one
 	Camera string
 }
 
@@ -131,11 +108,3 @@ func (c ClearSnapshot) Topic(prefix string) string { return SnapshotTopic(prefix
 
 // Payload implements Message: empty, which deletes a retained message.
 func (ClearSnapshot) Payload() ([]byte, error) { return []byte{}, nil }
-
-// Retained implements Message: only a retained empty message clears one.
-func (ClearSnapshot) Retained() bool { return true }
-
-// Spooled implements Message: it replaces the latest snapshot in memory.
-func (ClearSnapshot) Spooled() bool { return false }
-
-func (ClearSnapshot) isMessage() {}

@@ -5,6 +5,7 @@ package events
 // prefix). An empty Config removes the entity from Home Assistant: the
 // broker drops the retained config and Home Assistant deletes the entity.
 type Discovery struct {
+	latest // delivery: Home Assistant reads its configs from retained messages when it (re)starts
 	// ConfigTopic is the full topic,
 	// {discovery_prefix}/{component}/{node_id}/{object_id}/config.
 	ConfigTopic string
@@ -17,12 +18,3 @@ func (d Discovery) Topic(string) string { return d.ConfigTopic }
 
 // Payload implements Message.
 func (d Discovery) Payload() ([]byte, error) { return d.Config, nil }
-
-// Retained implements Message: Home Assistant reads its configs from
-// retained messages when it (re)starts.
-func (Discovery) Retained() bool { return true }
-
-// Spooled implements Message: only the latest config of an entity matters.
-func (Discovery) Spooled() bool { return false }
-
-func (Discovery) isMessage() {}

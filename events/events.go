@@ -22,6 +22,7 @@ const LabelPerson = "person"
 // Event says that a tracked person entered or left a monitored zone.
 // It is published as JSON on {prefix}/{camera}/events.
 type Event struct {
+	news // delivery: kept on disk until the broker acknowledged it
 	// ID is unique and time-ordered (UUIDv7); subscribers dedupe by it, since
 	// delivery is at least once.
 	ID string `json:"id"`
@@ -110,25 +111,13 @@ func (e Event) Topic(prefix string) string { return EventsTopic(prefix, e.Camera
 
 // Payload implements Message: the event as JSON.
 func (e Event) Payload() ([]byte, error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("marshal event %s: %w", e.ID, err)
-	}
-	return b, nil
+	return marshal(e, "event "+e.ID)
 }
-
-// Retained implements Message: events are not retained.
-func (Event) Retained() bool { return false }
-
-// Spooled implements Message: events are spooled to disk until the broker
-// acknowledged them.
-func (Event) Spooled() bool { return true }
-
-func (Event) isMessage() {}
 
 // Occupancy is the current count of people in one zone, published as plain
 // text (e.g. "3") and retained on {prefix}/{camera}/{zone}/occupancy.
 type Occupancy struct {
+	latest // delivery: the broker keeps the latest count
 	Camera string
 	Zone   string
 	Count  int
@@ -139,11 +128,3 @@ func (o Occupancy) Topic(prefix string) string { return OccupancyTopic(prefix, o
 
 // Payload implements Message: the count as decimal text.
 func (o Occupancy) Payload() ([]byte, error) { return strconv.AppendInt(nil, int64(o.Count), 10), nil }
-
-// Retained implements Message: the broker keeps the latest count.
-func (Occupancy) Retained() bool { return true }
-
-// Spooled implements Message: only the latest count matters.
-func (Occupancy) Spooled() bool { return false }
-
-func (Occupancy) isMessage() {}

@@ -2,7 +2,6 @@ package events
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -13,8 +12,9 @@ import (
 // publish the last will when the node under the box dies, so "online" can
 // stay retained for a box that is gone.
 type Heartbeat struct {
-	Site string `json:"site"`
-	Box  string `json:"box"`
+	latest        // delivery: a late subscriber (edge fleet status from cron) learns the age of the latest one at once
+	Site   string `json:"site"`
+	Box    string `json:"box"`
 	// TS is when the heartbeat was made, RFC 3339 with fractional seconds.
 	TS time.Time `json:"ts"`
 	// IntervalS is the heartbeat period in seconds; a subscriber calls the
@@ -59,18 +59,5 @@ func (Heartbeat) Topic(prefix string) string { return HeartbeatTopic(prefix) }
 
 // Payload implements Message: the heartbeat as JSON.
 func (h Heartbeat) Payload() ([]byte, error) {
-	b, err := json.Marshal(h)
-	if err != nil {
-		return nil, fmt.Errorf("marshal heartbeat of box %s: %w", h.Box, err)
-	}
-	return b, nil
+	return marshal(h, "heartbeat of box "+h.Box)
 }
-
-// Retained implements Message: a late subscriber (edge fleet status from
-// cron) learns the age of the latest one at once.
-func (Heartbeat) Retained() bool { return true }
-
-// Spooled implements Message: only the latest heartbeat matters.
-func (Heartbeat) Spooled() bool { return false }
-
-func (Heartbeat) isMessage() {}

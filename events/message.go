@@ -1,5 +1,10 @@
 package events
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // Message is what the MQTT sink accepts: an Event, a State, an Occupancy, a
 // Snapshot or a Discovery (the interface is sealed; no other types satisfy it).
 type Message interface {
@@ -15,4 +20,43 @@ type Message interface {
 	Spooled() bool
 
 	isMessage()
+}
+
+// The two delivery policies; every Message embeds one, so each rule is
+// written once.
+
+// latest is the policy of a value that replaces the one before it (a state,
+// a count, a status, a config): the broker retains it, so a late subscriber
+// sees it at once, and the sink does not spool it, since only the latest
+// matters.
+type latest struct{}
+
+// Retained implements Message: true.
+func (latest) Retained() bool { return true }
+
+// Spooled implements Message: false.
+func (latest) Spooled() bool { return false }
+
+func (latest) isMessage() {}
+
+// news is the policy of something that happened (an event, an alert): not
+// retained, since it is not a state, and spooled to disk until the broker
+// has it.
+type news struct{}
+
+// Retained implements Message: false.
+func (news) Retained() bool { return false }
+
+// Spooled implements Message: true.
+func (news) Spooled() bool { return true }
+
+func (news) isMessage() {}
+
+// marshal is the JSON payload of m; what names m in the error.
+func marshal(m Message, what string) ([]byte, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", what, err)
+	}
+	return b, nil
 }

@@ -19,6 +19,7 @@ func SnapshotRef(prefix, camera, eventID string) string {
 // {prefix}/{camera}/snapshot (the broker keeps the latest). It is never
 // spooled: after an outage only the newest picture matters.
 type Snapshot struct {
+	latest // delivery: the broker keeps the latest snapshot
 	Camera string
 	// EventID is the event the snapshot belongs to; empty for one taken on
 	// request.
@@ -49,11 +50,3 @@ func (s Snapshot) Payload() ([]byte, error) {
 	out = append(out, text...)
 	return append(out, s.JPEG[2:]...), nil
 }
-
-// Retained implements Message: the broker keeps the latest snapshot.
-func (Snapshot) Retained() bool { return true }
-
-// Spooled implements Message: only the latest snapshot matters.
-func (Snapshot) Spooled() bool { return false }
-
-func (Snapshot) isMessage() {}

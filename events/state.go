@@ -2,7 +2,6 @@ package events
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/redact"
@@ -31,6 +30,7 @@ const (
 // State is a camera's health, throughput and compliance status, published as
 // retained JSON on {prefix}/{camera}/state.
 type State struct {
+	latest        // delivery: the broker keeps the latest state
 	Camera string `json:"camera"`
 	// Status is StatusConnecting, StatusStreaming, StatusError,
 	// StatusUnsupported or StatusStopped.
@@ -91,17 +91,5 @@ func (s State) Topic(prefix string) string { return StateTopic(prefix, s.Camera)
 
 // Payload implements Message: the state as JSON.
 func (s State) Payload() ([]byte, error) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("marshal state of camera %s: %w", s.Camera, err)
-	}
-	return b, nil
+	return marshal(s, "state of camera "+s.Camera)
 }
-
-// Retained implements Message: the broker keeps the latest state.
-func (State) Retained() bool { return true }
-
-// Spooled implements Message: only the latest state matters.
-func (State) Spooled() bool { return false }
-
-func (State) isMessage() {}
