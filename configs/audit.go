@@ -1,5 +1,7 @@
 package configs
 
+import "cmp"
+
 // Defaults of the audit log.
 const (
 	DefaultAuditDir               = "./state/audit"
@@ -22,15 +24,9 @@ type Audit struct {
 }
 
 func (a *Audit) applyDefaults() {
-	if a.Dir == "" {
-		a.Dir = DefaultAuditDir
-	}
-	if a.MaxBytes == 0 {
-		a.MaxBytes = DefaultAuditMaxBytes
-	}
-	if a.CheckpointMinutes == 0 {
-		a.CheckpointMinutes = DefaultAuditCheckpointMinutes
-	}
+	a.Dir = cmp.Or(a.Dir, DefaultAuditDir)
+	a.MaxBytes = cmp.Or(a.MaxBytes, DefaultAuditMaxBytes)
+	a.CheckpointMinutes = cmp.Or(a.CheckpointMinutes, DefaultAuditCheckpointMinutes)
 }
 
 func (a *Audit) validate(v *validator) {

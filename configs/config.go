@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"cmp"
 	"os"
 	"regexp"
 	"time"
@@ -237,49 +238,31 @@ type Sign struct {
 // ApplyDefaults fills fields left at their zero value with the documented
 // defaults. It is idempotent. It does not touch MQTT.QoS (0 is valid).
 func (c *Config) ApplyDefaults() {
-	if c.MQTT.TopicPrefix == "" {
-		c.MQTT.TopicPrefix = events.DefaultTopicPrefix
-	}
+	c.MQTT.TopicPrefix = cmp.Or(c.MQTT.TopicPrefix, events.DefaultTopicPrefix)
 	if c.BoxID == "" && c.Site != "" {
 		c.BoxID = defaultBoxID(c.Site)
 	}
 	if c.MQTT.ClientID == "" && c.BoxID != "" {
 		c.MQTT.ClientID = "edge-" + c.BoxID
 	}
-	if c.MQTT.HeartbeatSeconds == 0 {
-		c.MQTT.HeartbeatSeconds = DefaultHeartbeatSeconds
-	}
-	if c.MQTT.SpoolDir == "" {
-		c.MQTT.SpoolDir = DefaultSpoolDir
-	}
+	c.MQTT.HeartbeatSeconds = cmp.Or(c.MQTT.HeartbeatSeconds, DefaultHeartbeatSeconds)
+	c.MQTT.SpoolDir = cmp.Or(c.MQTT.SpoolDir, DefaultSpoolDir)
 	c.MQTT.HomeAssistant.applyDefaults()
 	c.applyOutputDefaults()
 	c.Audit.applyDefaults()
 	c.HTTP.applyDefaults()
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
-		if cam.Transport == "" {
-			cam.Transport = DefaultTransport
-		}
+		cam.Transport = cmp.Or(cam.Transport, DefaultTransport)
 		if cam.Enabled == nil {
 			t := true
 			cam.Enabled = &t
 		}
-		if cam.Detect.FPS == 0 {
-			cam.Detect.FPS = DefaultFPS
-		}
-		if cam.Detect.Width == 0 {
-			cam.Detect.Width = DefaultWidth
-		}
-		if cam.Detect.Kind == "" {
-			cam.Detect.Kind = "hog"
-		}
-		if cam.Detect.MinScore == 0 {
-			cam.Detect.MinScore = DefaultMinScore
-		}
-		if cam.Detect.PersonHeight == 0 {
-			cam.Detect.PersonHeight = zones.DefaultPersonHeight
-		}
+		cam.Detect.FPS = cmp.Or(cam.Detect.FPS, DefaultFPS)
+		cam.Detect.Width = cmp.Or(cam.Detect.Width, DefaultWidth)
+		cam.Detect.Kind = cmp.Or(cam.Detect.Kind, "hog")
+		cam.Detect.MinScore = cmp.Or(cam.Detect.MinScore, DefaultMinScore)
+		cam.Detect.PersonHeight = cmp.Or(cam.Detect.PersonHeight, zones.DefaultPersonHeight)
 	}
 }
 

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -91,33 +92,17 @@ type Record struct {
 func (c *Camera) Encodes() bool { return c.Restream || c.Record.Enabled }
 
 func (c *Config) applyOutputDefaults() {
-	if c.Restream.Addr == "" {
-		c.Restream.Addr = DefaultRestreamAddr
-	}
+	c.Restream.Addr = cmp.Or(c.Restream.Addr, DefaultRestreamAddr)
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
-		if cam.Encode.BitrateKbps == 0 {
-			cam.Encode.BitrateKbps = DefaultEncodeBitrate
-		}
-		if cam.Encode.FPS == 0 {
-			cam.Encode.FPS = DefaultEncodeFPS
-		}
-		if cam.Snapshots.RetainSeconds == 0 {
-			cam.Snapshots.RetainSeconds = DefaultSnapshotRetainSeconds
-		}
+		cam.Encode.BitrateKbps = cmp.Or(cam.Encode.BitrateKbps, DefaultEncodeBitrate)
+		cam.Encode.FPS = cmp.Or(cam.Encode.FPS, DefaultEncodeFPS)
+		cam.Snapshots.RetainSeconds = cmp.Or(cam.Snapshots.RetainSeconds, DefaultSnapshotRetainSeconds)
 		r := &cam.Record
-		if r.Dir == "" {
-			r.Dir = DefaultRecordDir
-		}
-		if r.SegmentSeconds == 0 {
-			r.SegmentSeconds = DefaultSegmentSeconds
-		}
-		if r.MaxBytes == 0 {
-			r.MaxBytes = DefaultRecordMaxBytes
-		}
-		if r.MaxDays == 0 {
-			r.MaxDays = DefaultRecordMaxDays
-		}
+		r.Dir = cmp.Or(r.Dir, DefaultRecordDir)
+		r.SegmentSeconds = cmp.Or(r.SegmentSeconds, DefaultSegmentSeconds)
+		r.MaxBytes = cmp.Or(r.MaxBytes, DefaultRecordMaxBytes)
+		r.MaxDays = cmp.Or(r.MaxDays, DefaultRecordMaxDays)
 	}
 }
 

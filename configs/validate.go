@@ -96,6 +96,20 @@ func (v *validator) add(path, fix, format string, args ...any) {
 	v.problems = append(v.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...), Fix: fix})
 }
 
+// checkID adds a problem at path when id (of a what: camera, sign, zone) is
+// empty or not a valid id, and reports whether it is usable.
+func (v *validator) checkID(path, what, id string) bool {
+	switch {
+	case id == "":
+		v.add(path, "give the "+what+" an id; "+idFix, "%s id is empty", what)
+	case !idPattern.MatchString(id):
+		v.add(path, idFix, "%s id %q is not a valid id", what, id)
+	default:
+		return true
+	}
+	return false
+}
+
 // label names a list element in a path: by id when it is a usable id, by
 // index (#n) otherwise.
 func label(list string, i int, id string) string {
@@ -197,12 +211,7 @@ func (m *MQTT) validate(v *validator) {
 
 func (s *Sign) validate(v *validator, i int, seen map[string]bool) {
 	p := label("signage", i, s.ID)
-	switch {
-	case s.ID == "":
-		v.add(p+".id", "give the sign an id; "+idFix, "sign id is empty")
-	case !idPattern.MatchString(s.ID):
-		v.add(p+".id", idFix, "sign id %q is not a valid id", s.ID)
-	case seen[s.ID]:
+	if v.checkID(p+".id", "sign", s.ID) && seen[s.ID] {
 		p = label("signage", i, "") // the id no longer says which one
 		v.add(p+".id", "give each sign a unique id", "duplicate sign id %q", s.ID)
 	}
@@ -234,12 +243,7 @@ func (s *Sign) validate(v *validator, i int, seen map[string]bool) {
 
 func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[string]bool) {
 	p := label("cameras", i, c.ID)
-	switch {
-	case c.ID == "":
-		v.add(p+".id", "give the camera an id; "+idFix, "camera id is empty")
-	case !idPattern.MatchString(c.ID):
-		v.add(p+".id", idFix, "camera id %q is not a valid id", c.ID)
-	default:
+	if v.checkID(p+".id", "camera", c.ID) {
 		if j, dup := seen[c.ID]; dup {
 			p = label("cameras", i, "") // the id no longer says which one
 			v.add(p+".id", "give each camera a unique id", "duplicate camera id %q (also cameras[#%d])", c.ID, j)
@@ -344,12 +348,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 // validate checks one zone and returns its parsed polygon when it parses.
 func (z *Zone) validate(v *validator, cam string, j int, seen map[string]bool, signs map[string]bool) (zones.Polygon, bool) {
 	p := cam + "." + label("zones", j, z.ID)
-	switch {
-	case z.ID == "":
-		v.add(p+".id", "give the zone an id; "+idFix, "zone id is empty")
-	case !idPattern.MatchString(z.ID):
-		v.add(p+".id", idFix, "zone id %q is not a valid id", z.ID)
-	case seen[z.ID]:
+	if v.checkID(p+".id", "zone", z.ID) && seen[z.ID] {
 		p = cam + "." + label("zones", j, "")
 		v.add(p+".id", "give each zone of a camera a unique id", "duplicate zone id %q", z.ID)
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -45,28 +46,18 @@ const (
 // withDefaults fills unset fields and checks the rest. Errors never contain
 // the URL's credentials.
 func (c Config) withDefaults() (Config, error) {
-	if c.Transport == "" {
-		c.Transport = "tcp"
-	}
+	c.Transport = cmp.Or(c.Transport, "tcp")
 	c.Transport = strings.ToLower(c.Transport)
 	if c.Transport != "tcp" && c.Transport != "udp" {
 		return c, fmt.Errorf("ingest: transport %q is not supported: use tcp or udp", c.Transport)
 	}
-	if c.BufferSize == 0 {
-		c.BufferSize = defaultBufferSize
-	}
+	c.BufferSize = cmp.Or(c.BufferSize, defaultBufferSize)
 	if c.BufferSize < 0 {
 		return c, fmt.Errorf("ingest: buffer size %d is negative: use a positive number of access units", c.BufferSize)
 	}
-	if c.StallTimeout == 0 {
-		c.StallTimeout = defaultStallTimeout
-	}
-	if c.BackoffMin == 0 {
-		c.BackoffMin = defaultBackoffMin
-	}
-	if c.BackoffMax == 0 {
-		c.BackoffMax = defaultBackoffMax
-	}
+	c.StallTimeout = cmp.Or(c.StallTimeout, defaultStallTimeout)
+	c.BackoffMin = cmp.Or(c.BackoffMin, defaultBackoffMin)
+	c.BackoffMax = cmp.Or(c.BackoffMax, defaultBackoffMax)
 	if c.StallTimeout < 0 || c.BackoffMin < 0 || c.BackoffMax < 0 {
 		return c, fmt.Errorf("ingest: stall timeout and backoff must not be negative")
 	}
