@@ -150,10 +150,6 @@ static int edge_to_bgr(struct SwsContext *sws, const AVFrame *frame, uint8_t *ds
 	int dst_stride[4] = {stride, 0, 0, 0};
 	return sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, dst_data, dst_stride);
 }
-
-static void edge_strerror(int code, char *buf, size_t n) {
-	av_strerror(code, buf, n);
-}
 */
 import "C"
 
@@ -162,6 +158,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/edgeprivacy/edge/internal/averror"
 	"github.com/edgeprivacy/edge/internal/media"
 )
 
@@ -222,7 +219,7 @@ func NewDecoder(codec media.Codec, opts Options) (*Decoder, error) {
 	}
 	d := &Decoder{codec: codec}
 	if ret := C.edge_open(&d.ctx, &d.st, id, C.int(threads)); ret < 0 {
-		return nil, fmt.Errorf("avcodec: open %v decoder: %s (is libavcodec built with it?)", codec, avErrString(ret))
+		return nil, fmt.Errorf("avcodec: open %v decoder: %s (is libavcodec built with it?)", codec, averror.Text(int(ret)))
 	}
 	d.pkt = C.av_packet_alloc()
 	d.frame = C.av_frame_alloc()
@@ -403,7 +400,7 @@ func (d *Decoder) err(op string, code C.int) error {
 	if code == C.edge_invaliddata {
 		base = ErrInvalidData
 	} else {
-		base = errors.New(avErrString(code))
+		base = errors.New(averror.Text(int(code)))
 	}
 	return fmt.Errorf("avcodec: %v: %s: %w%s", d.codec, op, base, d.lastLog())
 }
@@ -413,10 +410,4 @@ func (d *Decoder) lastLog() string {
 		return ""
 	}
 	return " (libavcodec: " + C.GoString(&d.st.first_err[0]) + ")"
-}
-
-func avErrString(code C.int) string {
-	var buf [128]C.char
-	C.edge_strerror(code, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
 }

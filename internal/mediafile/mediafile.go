@@ -165,10 +165,6 @@ static int edge_probe(const char *path, AVFormatContext **out) {
 }
 
 static AVStream *edge_stream(AVFormatContext *f, unsigned i) { return f->streams[i]; }
-
-static void edge_strerror(int code, char *buf, size_t n) {
-	av_strerror(code, buf, n);
-}
 */
 import "C"
 
@@ -178,6 +174,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/edgeprivacy/edge/internal/averror"
 	"github.com/edgeprivacy/edge/internal/media"
 )
 
@@ -204,7 +201,7 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(media.Acce
 	ret := C.edge_file_open(cpath, C.int(stream), &f, &codecID)
 	defer C.edge_file_close(f)
 	if ret < 0 && f == nil {
-		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
+		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, averror.Text(int(ret)), ConvertHint)
 	}
 	var codec media.Codec
 	switch codecID {
@@ -217,7 +214,7 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(media.Acce
 			path, C.GoString(C.avcodec_get_name(uint32(codecID))), ConvertHint)
 	}
 	if ret < 0 {
-		return fmt.Errorf("mediafile: %q: set up %v bitstream filter: %s", path, codec, avErrString(ret))
+		return fmt.Errorf("mediafile: %q: set up %v bitstream filter: %s", path, codec, averror.Text(int(ret)))
 	}
 
 	for {
@@ -229,7 +226,7 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(media.Acce
 			return nil
 		}
 		if ret < 0 {
-			return fmt.Errorf("mediafile: %q: read %v video: %s", path, codec, avErrString(ret))
+			return fmt.Errorf("mediafile: %q: read %v video: %s", path, codec, averror.Text(int(ret)))
 		}
 		// One copy per access unit into Go memory; the NALUs share it.
 		data := C.GoBytes(unsafe.Pointer(f.pkt.data), f.pkt.size)
@@ -285,7 +282,7 @@ func Probe(path string) (Info, error) {
 	defer C.free(unsafe.Pointer(cpath))
 	var fc *C.AVFormatContext
 	if ret := C.edge_probe(cpath, &fc); ret < 0 {
-		return Info{}, fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, avErrString(ret), ConvertHint)
+		return Info{}, fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, averror.Text(int(ret)), ConvertHint)
 	}
 	defer C.avformat_close_input(&fc)
 	info := Info{Format: C.GoString(fc.iformat.name), Tags: tags(fc.metadata)}
@@ -354,10 +351,4 @@ func SplitAnnexB(buf []byte) [][]byte {
 		nalus = append(nalus, buf[start:])
 	}
 	return nalus
-}
-
-func avErrString(code C.int) string {
-	var buf [128]C.char
-	C.edge_strerror(code, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
 }
