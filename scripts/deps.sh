@@ -12,6 +12,8 @@ packages=(
   nats-server
   chromium
   minisign
+  # systemd-analyze checks configs/edge.service (no running systemd needed).
+  systemd
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
