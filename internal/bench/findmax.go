@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
 
 // MaxCameras bounds FindMax's ramp.
@@ -31,9 +33,17 @@ func FindMax(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		if err != nil {
 			return false, err
 		}
-		trials = append(trials, Trial{Cameras: n, Sustained: r.Sustained, Why: r.Why})
+		why := r.Why
+		// The first camera that failed says why the others most likely did.
+		for _, c := range r.PerCamera {
+			if !c.Sustained {
+				why = append(slices.Clip(why), c.ID+": "+strings.Join(c.Why, "; "))
+				break
+			}
+		}
+		trials = append(trials, Trial{Cameras: n, Sustained: r.Sustained, Why: why})
 		if log != nil {
-			fmt.Fprintf(log, "find-max: %d cameras: sustained=%v %v\n", n, r.Sustained, r.Why)
+			fmt.Fprintf(log, "find-max: %d cameras: sustained=%v %v\n", n, r.Sustained, why)
 		}
 		if first == nil {
 			first = r
