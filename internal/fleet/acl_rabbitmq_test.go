@@ -82,6 +82,24 @@ func TestACLExampleRabbitMQ(t *testing.T) {
 	}
 	// What docs/fleet.md says a box with a wrong ACL sees.
 	t.Logf("RabbitMQ closed the connection after %d of %d refused publishes", closed, len(forged))
+	// A subscription where the box may not read closes its connection too:
+	// what a box with Home Assistant discovery on would meet on every
+	// connect (it subscribes to its discovery configs; docs/fleet.md).
+	subLost := make(chan struct{})
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("edge-site1-box1-sub").
+		SetUsername("site1-box1").SetPassword("site1-box1-pw").SetAutoReconnect(false).
+		SetConnectionLostHandler(func(paho.Client, error) { close(subLost) }))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("box connect: %v", tok.Error())
+	}
+	sub.Subscribe("homeassistant/+/edge_site1_site1-box1_0123abcd/+/config", 1, nil).WaitTimeout(5 * time.Second)
+	select {
+	case <-subLost:
+	case <-time.After(5 * time.Second):
+		sub.Disconnect(50)
+		t.Error("a subscription outside the box's read permission left its connection open; docs/fleet.md says RabbitMQ closes it")
+	}
+
 	// The box still publishes (on a new connection if RabbitMQ closed it):
 	// anything forged before it would have arrived by then.
 	after := "edge/site1/site1-box1/after"
