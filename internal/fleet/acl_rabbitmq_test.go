@@ -41,27 +41,36 @@ func TestACLExampleRabbitMQ(t *testing.T) {
 	// guest (RabbitMQ's default user, all permissions, allowed from
 	// loopback here) sees every topic, the monitor what its ACL lets it read.
 	all, fromMonitor := watch(t, url, "all", "guest", "guest", "#"), watch(t, url, "monitor", "fleet-monitor", "fleet-monitor-pw", "edge/#")
+	fromMonitorHA := watch(t, url, "monitor-ha", "fleet-monitor", "fleet-monitor-pw", "homeassistant/#")
 	has := all.has
 
 	// The box publishes under its own prefix, as edge does: a persistent
 	// session, QoS 1, retained and not.
 	box := connect(t, url, "edge-site1-box1", "site1-box1", "site1-box1-pw")
-	own := []string{"edge/site1/site1-box1/heartbeat", "edge/site1/site1-box1/lobby/events"}
+	// Its discovery configs (node_id: box), read back as edge does on every
+	// connect: a refused subscription would close the connection.
+	if tok := box.Subscribe("homeassistant/+/site1-box1/+/config", 1, func(paho.Client, paho.Message) {}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("box subscribe to its discovery configs: %v", tok.Error())
+	}
+	ownHA := "homeassistant/sensor/site1-box1/lobby_status_0000/config"
+	own := []string{"edge/site1/site1-box1/heartbeat", "edge/site1/site1-box1/lobby/events", ownHA}
 	for i, topic := range own {
 		if tok := box.Publish(topic, 1, i == 0, "x"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			t.Fatalf("box publish on its own %s: %v", topic, tok.Error())
 		}
 	}
 	waitTopics(t, has, own)
-	waitTopics(t, fromMonitor.has, own)
+	waitTopics(t, fromMonitor.has, own[:2])
+	waitTopics(t, fromMonitorHA.has, []string{ownHA})
 
 	// Refused publishes: RabbitMQ closes the connection of a client that
 	// publishes where it may not, so each one gets a connection of its own.
 	forged := []struct{ user, topic string }{
-		{"site1-box1", "edge/site1/site1-box2/heartbeat"},    // another box of its site
-		{"site1-box1", "edge/site2/other/available"},         // another site
-		{"site1-box1", "other/site1/site1-box1/heartbeat"},   // outside the root
-		{"fleet-monitor", "edge/site1/site1-box1/available"}, // a subscriber may not publish
+		{"site1-box1", "edge/site1/site1-box2/heartbeat"},                          // another box of its site
+		{"site1-box1", "edge/site2/other/available"},                               // another site
+		{"site1-box1", "other/site1/site1-box1/heartbeat"},                         // outside the root
+		{"site1-box1", "homeassistant/sensor/site1-box2/lobby_status_0000/config"}, // another box's discovery
+		{"fleet-monitor", "edge/site1/site1-box1/available"},                       // a subscriber may not publish
 	}
 	closed := 0
 	for i, f := range forged {

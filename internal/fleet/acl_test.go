@@ -65,36 +65,46 @@ func checkACL(t *testing.T, url string) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	mon := connect(t, url, "monitor", "fleet-monitor", "fleet-monitor-pw")
-	if tok := mon.Subscribe("edge/#", 0, func(_ paho.Client, m paho.Message) {
-		mu.Lock()
-		defer mu.Unlock()
-		seen[m.Topic()] = true
-	}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("monitor subscribe: %v", tok.Error())
+	for _, filter := range []string{"edge/#", "homeassistant/#"} {
+		if tok := mon.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[m.Topic()] = true
+		}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("monitor subscribe %s: %v", filter, tok.Error())
+		}
 	}
 	box := connect(t, url, "edge-site1-box1", "site1-box1", "site1-box1-pw")
-	for _, topic := range []string{"edge/site1/site1-box2/heartbeat", "edge/site2/other/available", "edge/site1/site1-box1/heartbeat"} {
+	// The box's own discovery subtree (node_id: box), read back as edge does.
+	if tok := box.Subscribe("homeassistant/+/site1-box1/+/config", 1, func(paho.Client, paho.Message) {}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("box subscribe to its discovery configs: %v", tok.Error())
+	}
+	forged := []string{"edge/site1/site1-box2/heartbeat", "edge/site2/other/available", "homeassistant/sensor/site1-box2/hall_status_0000/config"}
+	own := []string{"edge/site1/site1-box1/heartbeat", "homeassistant/sensor/site1-box1/hall_status_0000/config"}
+	for _, topic := range append(forged, own...) {
 		// A refused publish is dropped by the broker; it may still be
 		// acknowledged, so the check is what the monitor receives.
 		box.Publish(topic, 1, false, "x").WaitTimeout(5 * time.Second)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		ok := seen["edge/site1/site1-box1/heartbeat"]
-		mu.Unlock()
-		if ok {
-			break
+	for _, topic := range own {
+		for {
+			mu.Lock()
+			ok := seen[topic]
+			mu.Unlock()
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the box's publish on its own %s never reached the monitor", topic)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the box's publish under its own prefix never reached the monitor")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond) // anything let through would be here by now
 	mu.Lock()
 	defer mu.Unlock()
-	for _, topic := range []string{"edge/site1/site1-box2/heartbeat", "edge/site2/other/available"} {
+	for _, topic := range forged {
 		if seen[topic] {
 			t.Errorf("box site1-box1 could publish on %s", topic)
 		}

@@ -70,7 +70,7 @@ func Configs(cfg *configs.Config, prefix string) []events.Discovery {
 	if !ha.DiscoveryOn() {
 		return nil
 	}
-	b := builder{cfg: cfg, prefix: prefix, discovery: ha.DiscoveryPrefix, node: nodeID(prefix)}
+	b := builder{cfg: cfg, prefix: prefix, discovery: ha.DiscoveryPrefix, node: node(cfg, prefix)}
 	var out []events.Discovery
 	for _, c := range cfg.EnabledCameras() {
 		out = append(out, b.camera(c)...)
@@ -86,7 +86,17 @@ func Owned(cfg *configs.Config, prefix string) []string {
 	if !ha.DiscoveryOn() {
 		return nil
 	}
-	return []string{ha.DiscoveryPrefix + "/+/" + nodeID(prefix) + "/+/config"}
+	return []string{ha.DiscoveryPrefix + "/+/" + node(cfg, prefix) + "/+/config"}
+}
+
+// node is the node id level of this box's discovery topics: its box id when
+// mqtt.home_assistant.node_id is box (box ids are already valid node ids),
+// otherwise derived from the topic prefix.
+func node(cfg *configs.Config, prefix string) string {
+	if cfg.MQTT.HomeAssistant.NodeID == configs.NodeIDBox && cfg.BoxID != "" {
+		return cfg.BoxID
+	}
+	return nodeID(prefix)
 }
 
 // Removed returns an empty (removing) config for every topic of old that is

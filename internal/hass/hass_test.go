@@ -319,3 +319,37 @@ func TestRemovedClearsWhatWentAway(t *testing.T) {
 		t.Error("an unchanged config removes entities")
 	}
 }
+
+// TestNodeIDBox: with node_id: box every discovery topic carries the box id
+// as its node id, a valid Home Assistant node id, so that a broker ACL can
+// confine a box to homeassistant/+/<its user name>/+/config; the default
+// keeps the node id made from the topic prefix.
+func TestNodeIDBox(t *testing.T) {
+	withBox := strings.Replace(siteYAML, "site: gym\n", "site: gym\nbox_id: gym-box7\n", 1)
+	box := strings.Replace(withBox, "  broker: tcp://127.0.0.1:1883\n", "  broker: tcp://127.0.0.1:1883\n  home_assistant:\n    node_id: box\n", 1)
+	cfg := load(t, box)
+	ds := hass.Configs(cfg, cfg.Topics())
+	if len(ds) == 0 {
+		t.Fatal("no discovery configs")
+	}
+	for _, d := range ds {
+		m := topicRE.FindStringSubmatch(d.ConfigTopic)
+		if m == nil || m[3] != "gym-box7" {
+			t.Errorf("topic %s: node id is not the box id gym-box7", d.ConfigTopic)
+		}
+		parse(t, d) // still valid discovery
+	}
+	if got := hass.Owned(cfg, cfg.Topics()); len(got) != 1 || got[0] != "homeassistant/+/gym-box7/+/config" {
+		t.Errorf("owned %v, want the box's own discovery subtree", got)
+	}
+	def := load(t, withBox)
+	for _, d := range hass.Configs(def, def.Topics()) {
+		if strings.Split(d.ConfigTopic, "/")[2] == "gym-box7" {
+			t.Errorf("default node id is the box id in %s; want the one made from the prefix", d.ConfigTopic)
+		}
+	}
+	bad := strings.Replace(box, "node_id: box", "node_id: host", 1)
+	if _, err := configs.LoadBytes([]byte(bad)); err == nil || !strings.Contains(err.Error(), "mqtt.home_assistant.node_id") {
+		t.Errorf("node_id host accepted or not named: %v", err)
+	}
+}
