@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/devicekey"
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
@@ -236,24 +237,17 @@ func (l *Log) CheckpointEvery(ctx context.Context, d time.Duration, onErr func(e
 	if d <= 0 {
 		d = DefaultCheckpointEvery
 	}
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			l.mu.Lock()
-			var err error
-			if l.since > 0 && l.f != nil {
-				err = l.locked(func() error { return l.checkpoint(ReasonPeriodic) })
-			}
-			l.mu.Unlock()
-			if err != nil && onErr != nil {
-				onErr(err)
-			}
+	flow.Every(ctx, d, func() {
+		l.mu.Lock()
+		var err error
+		if l.since > 0 && l.f != nil {
+			err = l.locked(func() error { return l.checkpoint(ReasonPeriodic) })
 		}
-	}
+		l.mu.Unlock()
+		if err != nil && onErr != nil {
+			onErr(err)
+		}
+	})
 }
 
 // Close closes the current file. Write the stop record and checkpoint first.

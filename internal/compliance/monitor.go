@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -106,16 +107,7 @@ func (m *Monitor) Apply(cfg *configs.Config) {
 
 // Run checks every second until ctx is done.
 func (m *Monitor) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			m.Check()
-		}
-	}
+	flow.Every(ctx, time.Second, m.Check)
 }
 
 // Alert publishes a and writes it to the audit log.

@@ -1,9 +1,12 @@
-// Package flow holds the channel steps every stage loop shares, so the rule
-// "a stage stops when its context is done or its input is closed" is written
-// once.
+// Package flow holds the loop steps the pipeline's goroutines share, so the
+// rules "a stage stops when its context is done or its input is closed" and
+// "a periodic job stops with its context" are written once.
 package flow
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Recv waits for the next value from in. ok is false when in is closed or
 // ctx is done: either way the caller's loop is over.
@@ -25,5 +28,19 @@ func Send[T any](ctx context.Context, out chan<- T, v T) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// Every calls f every d until ctx is done; the first call is after d.
+func Every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
 	}
 }

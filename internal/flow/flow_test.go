@@ -50,3 +50,27 @@ func TestSend(t *testing.T) {
 		t.Fatal("Send with nobody receiving and a cancelled context reported true")
 	}
 }
+
+// TestEvery: f runs on the interval, and Every returns once ctx is done.
+func TestEvery(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan struct{}, 10)
+	done := make(chan struct{})
+	go func() {
+		flow.Every(ctx, 5*time.Millisecond, func() { calls <- struct{}{} })
+		close(done)
+	}()
+	for range 3 {
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatal("f was not called on the interval")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Every did not return after its context was cancelled")
+	}
+}

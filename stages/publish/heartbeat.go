@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/redact"
 )
 
@@ -40,17 +41,10 @@ func (p *Publisher) beat() {
 // heartbeat publishes a heartbeat every HeartbeatInterval (maintain adds one
 // on every connect).
 func (p *Publisher) heartbeat(ctx context.Context) {
-	t := time.NewTicker(p.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			p.beat()
-			p.signal()
-		}
-	}
+	flow.Every(ctx, p.cfg.HeartbeatInterval, func() {
+		p.beat()
+		p.signal()
+	})
 }
 
 // cameraTally follows what the box publishes about its cameras: which are
