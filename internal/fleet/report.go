@@ -106,12 +106,7 @@ type signStatus struct {
 // build judges what was received at now.
 func build(boxes map[string]*boxData, now time.Time) *Report {
 	r := &Report{TS: now}
-	keys := make([]string, 0, len(boxes))
-	for k := range boxes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(boxes)) {
 		d := boxes[k]
 		b := Box{Site: d.site, Box: d.box, Available: d.available, HeartbeatAgeS: -1, Heartbeat: d.heartbeat, Cameras: []Camera{}}
 		b.Up, b.Why = judge(d, now, &b.HeartbeatAgeS)

@@ -1,9 +1,10 @@
 package groundtruth
 
 import (
+	"cmp"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 )
 
 // EntryWindow is how close (seconds) an enter event must come to a labelled
@@ -74,15 +75,7 @@ func Score(t *Truth, events []Event) Scores {
 			}
 		}
 	}
-	slices.SortStableFunc(pairs, func(a, b pair) int {
-		switch {
-		case a.dt < b.dt:
-			return -1
-		case a.dt > b.dt:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(a.dt, b.dt) })
 	usedV, usedE := map[int]bool{}, map[int]bool{}
 	var lat []float64
 	for _, p := range pairs {
@@ -153,22 +146,9 @@ func occupancy(t *Truth, events []Event) (mae, truth, run float64) {
 		byZone[e.Zone] = append(byZone[e.Zone], e)
 	}
 	samples := 0
-	names := make([]string, 0, len(zs))
-	for z := range zs {
-		names = append(names, z)
-	}
-	sort.Strings(names)
-	for _, z := range names {
+	for _, z := range slices.Sorted(maps.Keys(zs)) {
 		evs := byZone[z]
-		slices.SortStableFunc(evs, func(a, b Event) int {
-			switch {
-			case a.T < b.T:
-				return -1
-			case a.T > b.T:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(evs, func(a, b Event) int { return cmp.Compare(a.T, b.T) })
 		k, cur := 0, 0
 		for i := 0; float64(i)*sampleStep < t.Seconds; i++ {
 			ts := float64(i) * sampleStep
