@@ -11,6 +11,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/metrics"
+	"github.com/edgeprivacy/edge/internal/privfile"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -118,27 +119,12 @@ func writeAtomic(path string, b []byte) error {
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := privfile.WriteTemp(path, b, mode)
 	if err != nil {
 		return fmt.Errorf("config write: %w (edge needs write access to the config's folder)", err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("config write: %w", err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("config write: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("config write: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("config write: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("config write: %w", err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"aead.dev/minisign"
+	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
 // EnvPath names the environment variable that overrides DefaultPath.
@@ -110,27 +111,12 @@ func LoadOrCreate(path string) (k *Key, created bool, err error) {
 // it into place, so readers never see a half-written key and an existing key
 // is never replaced.
 func writeExclusive(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".device.key.*")
+	tmp, err := privfile.WriteTemp(path, data, 0o600)
 	if err != nil {
-		return fmt.Errorf("devicekey: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("devicekey: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
 		return fmt.Errorf("devicekey: writing key: %w", err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("devicekey: writing key: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("devicekey: writing key: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
 		return fmt.Errorf("devicekey: placing key at %s: %w", path, err)
 	}
 	return nil

@@ -132,3 +132,31 @@ func refuse(path string, perm, limit fs.FileMode, err error) error {
 	return fmt.Errorf("%s is %v, wider than %v, and cannot be tightened (%w); run `chmod %o %s` as its owner",
 		path, perm, limit, err, perm&limit, abs)
 }
+
+// WriteTemp writes data to a new temporary file beside path with the
+// permission bits mode, synced to disk, and returns its name. The caller
+// puts it in place, so that readers never see half a file (os.Rename
+// replaces path, os.Link creates it only where there is none), and removes
+// the name afterwards.
+func WriteTemp(path string, data []byte, mode fs.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return "", err
+	}
+	// Chmod before Write: what is written is never readable wider than mode.
+	err = tmp.Chmod(mode)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}

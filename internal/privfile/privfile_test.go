@@ -112,3 +112,29 @@ func TestFileWhereFolderExpected(t *testing.T) {
 		t.Fatal("MkdirAll accepted a file")
 	}
 }
+
+// TestWriteTemp: the temporary file lies beside path with the bits asked
+// for (whatever the umask allows) and the data, and path is untouched.
+func TestWriteTemp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "device.key")
+	tmp, err := privfile.WriteTemp(path, []byte("secret"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(tmp) != filepath.Dir(path) || tmp == path {
+		t.Fatalf("temporary file %s is not beside %s", tmp, path)
+	}
+	st, err := os.Stat(tmp)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("temporary file: %v, mode %v", err, st.Mode())
+	}
+	if b, _ := os.ReadFile(tmp); string(b) != "secret" {
+		t.Fatalf("temporary file holds %q", b)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("path was created: %v", err)
+	}
+	if _, err := privfile.WriteTemp(filepath.Join(t.TempDir(), "missing", "x"), nil, 0o600); err == nil {
+		t.Fatal("a temporary file in a missing folder was reported written")
+	}
+}
