@@ -164,30 +164,28 @@ func (p *params) learn(au [][]byte) {
 		if p.codec == media.H265 {
 			switch h265.NALUType((n[0] >> 1) & 0x3f) {
 			case h265.NALUType_VPS_NUT:
-				if p.vps == nil {
-					p.vps = append([]byte(nil), n...)
-				}
+				keepFirst(&p.vps, n)
 			case h265.NALUType_SPS_NUT:
-				if p.sps == nil {
-					p.sps = append([]byte(nil), n...)
-				}
+				keepFirst(&p.sps, n)
 			case h265.NALUType_PPS_NUT:
-				if p.pps == nil {
-					p.pps = append([]byte(nil), n...)
-				}
+				keepFirst(&p.pps, n)
 			}
 			continue
 		}
 		switch h264.NALUType(n[0] & 0x1f) {
 		case h264.NALUTypeSPS:
-			if p.sps == nil {
-				p.sps = append([]byte(nil), n...)
-			}
+			keepFirst(&p.sps, n)
 		case h264.NALUTypePPS:
-			if p.pps == nil {
-				p.pps = append([]byte(nil), n...)
-			}
+			keepFirst(&p.pps, n)
 		}
+	}
+}
+
+// keepFirst copies n into *dst unless a parameter set is already there (n
+// belongs to the demuxer's buffer).
+func keepFirst(dst *[]byte, n []byte) {
+	if *dst == nil {
+		*dst = append([]byte(nil), n...)
 	}
 }
 
