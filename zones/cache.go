@@ -51,8 +51,8 @@ type MaskCache struct {
 	memo  memo[size]
 }
 
-// NewMaskCache returns a cache for polys, which it copies.
-func NewMaskCache(polys []Polygon) *MaskCache {
+// newMaskCache returns a cache for polys, which it copies.
+func newMaskCache(polys []Polygon) *MaskCache {
 	cp := make([]Polygon, len(polys))
 	for i, p := range polys {
 		cp[i] = append(Polygon(nil), p...)

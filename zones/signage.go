@@ -115,10 +115,10 @@ func newData(zs []Zone, signs map[string]Sign) *setData {
 			privPolys = append(privPolys, z.Polygon)
 		case Monitored:
 			s.monitored = append(s.monitored, z)
-			s.monMasks = append(s.monMasks, NewMaskCache([]Polygon{z.Polygon}))
+			s.monMasks = append(s.monMasks, newMaskCache([]Polygon{z.Polygon}))
 		}
 	}
-	s.privMask = NewMaskCache(privPolys)
+	s.privMask = newMaskCache(privPolys)
 	return s
 }
 

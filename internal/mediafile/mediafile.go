@@ -236,7 +236,7 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(media.Acce
 
 		au := media.AccessUnit{
 			Codec:    codec,
-			NALUs:    SplitAnnexB(data),
+			NALUs:    splitAnnexB(data),
 			Keyframe: key,
 			Received: time.Now(),
 		}
@@ -318,10 +318,10 @@ func tags(d *C.AVDictionary) map[string]string {
 	}
 }
 
-// SplitAnnexB splits an Annex-B byte stream at its 3- and 4-byte start
+// splitAnnexB splits an Annex-B byte stream at its 3- and 4-byte start
 // codes. The NALUs alias buf. Bytes before the first start code are
 // treated as one NALU, so length-prefixed input is not silently lost.
-func SplitAnnexB(buf []byte) [][]byte {
+func splitAnnexB(buf []byte) [][]byte {
 	var nalus [][]byte
 	start := -1 // start of the current NALU
 	i := 0

@@ -83,7 +83,7 @@ func Identify(path string) (Model, error) {
 	m := Model{Path: path, SHA256: hexSum(b)}
 	e, ok := known[m.SHA256]
 	if !ok {
-		e, ok = known[hexSum(Normalize(b))]
+		e, ok = known[hexSum(normalize(b))]
 	}
 	if ok {
 		m.Detects, m.KnownAs = e.detects, e.name
@@ -93,10 +93,10 @@ func Identify(path string) (Model, error) {
 
 var xmlComment = regexp.MustCompile(`(?s)<!--.*?-->`)
 
-// Normalize returns b without XML comments and without any whitespace: the
+// normalize returns b without XML comments and without any whitespace: the
 // same cascade however it is indented or annotated. Non-XML files pass
 // through with their whitespace removed, which is harmless for lookup.
-func Normalize(b []byte) []byte {
+func normalize(b []byte) []byte {
 	b = xmlComment.ReplaceAll(b, nil)
 	return bytes.Join(bytes.Fields(b), nil)
 }

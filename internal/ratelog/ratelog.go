@@ -30,11 +30,11 @@ type Limiter struct {
 
 // New returns a Limiter logging msg at level on log, at most once per Every.
 func New(log *slog.Logger, level slog.Level, msg string) *Limiter {
-	return NewEvery(log, level, msg, Every, time.Now)
+	return newEvery(log, level, msg, Every, time.Now)
 }
 
-// NewEvery is New with its own interval and clock (tests).
-func NewEvery(log *slog.Logger, level slog.Level, msg string, every time.Duration, now func() time.Time) *Limiter {
+// newEvery is New with its own interval and clock (tests).
+func newEvery(log *slog.Logger, level slog.Level, msg string, every time.Duration, now func() time.Time) *Limiter {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -55,11 +55,11 @@ type Option func(*Spool)
 // It defaults to slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Spool) { s.log = l } }
 
-// WithSegmentSize sets the size at which a new segment file is started.
+// withSegmentSize sets the size at which a new segment file is started.
 // It defaults to maxBytes/8, clamped to 4 KiB..8 MiB. Disk use may exceed
 // maxBytes by up to one segment, because acknowledged records are reclaimed a
 // segment at a time.
-func WithSegmentSize(n int64) Option { return func(s *Spool) { s.segMax = n } }
+func withSegmentSize(n int64) Option { return func(s *Spool) { s.segMax = n } }
 
 type segment struct {
 	id   uint64

@@ -70,7 +70,7 @@ func watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				fmt.Fprintln(w, Describe(prefix, m.Topic(), m.Payload()))
+				fmt.Fprintln(w, describe(prefix, m.Topic(), m.Payload()))
 			})
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -105,8 +105,8 @@ func watch(ctx context.Context, brokerURL, user, password, prefix string, w, sta
 	return nil
 }
 
-// Describe renders one message for a person reading a terminal.
-func Describe(prefix, topic string, payload []byte) string {
+// describe renders one message for a person reading a terminal.
+func describe(prefix, topic string, payload []byte) string {
 	rest := strings.TrimPrefix(topic, prefix+"/")
 	switch {
 	case strings.HasSuffix(rest, "/events"):

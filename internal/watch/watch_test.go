@@ -23,7 +23,7 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.topic, func(t *testing.T) {
-			got := Describe("edge", tc.topic, []byte(tc.payload))
+			got := describe("edge", tc.topic, []byte(tc.payload))
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("Describe(%s) = %q, want it to contain %q", tc.topic, got, w)

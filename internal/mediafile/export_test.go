@@ -1,0 +1,4 @@
+package mediafile
+
+// SplitAnnexB is splitAnnexB, for the tests.
+var SplitAnnexB = splitAnnexB

@@ -1,0 +1,4 @@
+package modelid
+
+// Normalize is normalize, for the tests.
+var Normalize = normalize

@@ -1,0 +1,4 @@
+package ratelog
+
+// NewEvery is newEvery, for the tests.
+var NewEvery = newEvery

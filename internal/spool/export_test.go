@@ -1,0 +1,4 @@
+package spool
+
+// WithSegmentSize is withSegmentSize, for the tests.
+var WithSegmentSize = withSegmentSize

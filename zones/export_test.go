@@ -1,0 +1,4 @@
+package zones
+
+// NewMaskCache is newMaskCache, for the tests.
+var NewMaskCache = newMaskCache
