@@ -17,8 +17,9 @@ import (
 // nats-server cluster: the box is on the node that leads $MQTT_sess, the
 // stream every CONNECT with a persistent session reads, and that node is
 // killed. The survivors hold each CONNECT until the stream has a new leader
-// (about 4 s here) and then answer; the box must be connected within 10 s
-// with the default timing (1 s retry, 2 s connect time-out). Other clients
+// (3 to 7 s here) and then answer; with the default timing (2 s connect
+// time-out) the box must be connected within 3 s of the election, and within
+// 10 s of the kill unless the election alone took more than 7 s. Other clients
 // are on every node, as in a fleet. EDGE_NATS_FAILOVER_ROUNDS=N repeats it
 // on N fresh clusters to collect figures.
 func TestNATSFailoverSessionLeader(t *testing.T) {
@@ -96,10 +97,28 @@ func sessionLeaderFailover(t *testing.T, round int) time.Duration {
 	if r.Stats().Failovers == 0 {
 		t.Fatalf("round %d: no connection to another node within 20 s of killing %s (leader of $MQTT_sess)", round+1, leader)
 	}
+	for elected == 0 && time.Since(killed) < 30*time.Second { // connected before the poll saw the leader
+		if l := c.StreamLeader("$MQTT_sess"); l != "" && l != leader {
+			elected = time.Since(killed)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	t.Logf("round %d: killed %s (leader of $MQTT_sess, the box's node); new leader seen after %v; box connected to %s %v after the kill",
 		round+1, leader, elected.Round(time.Millisecond), r.Stats().Broker, took.Round(time.Millisecond))
+	// The election is nats-server's (4 to 9 s timers); what the box adds is
+	// at most one 2 s attempt begun before the leader existed, a spread of
+	// under 250 ms and the CONNECT itself. The old 10 s connect time-out
+	// added up to 4 s. Past the three quick rounds (about 12 s) the box backs
+	// off, so a slower election is only logged.
+	if after := took - elected; elected < 12*time.Second && after > 3*time.Second {
+		t.Errorf("round %d: connected %v after the new $MQTT_sess leader; want within 3 s (a 2 s attempt and a spread)", round+1, after)
+	}
 	if took > 10*time.Second {
-		t.Errorf("round %d: connected to another node %v after the kill; want under 10 s", round+1, took)
+		if elected < 7*time.Second {
+			t.Errorf("round %d: connected to another node %v after the kill, the election took %v; want under 10 s", round+1, took, elected)
+		} else {
+			t.Logf("round %d: over 10 s, but the election alone took %v (nats-server's Raft timers; docs/fleet.md)", round+1, elected)
+		}
 	}
 	r.stop(t)
 	c.KillAll()
