@@ -49,9 +49,10 @@ func TestMissedPersonKeepsOneTrack(t *testing.T) {
 	if len(got) != 2 || got[0].Type != "enter" || got[1].Type != "exit" || len(ids) != 1 {
 		t.Fatalf("want one enter and one exit of one track, got %+v", got)
 	}
-	// The feet cross x=600 at i=46 (9.2 s): the exit follows within a frame.
-	if d := got[1].At.Sub(t0); d < 9200*time.Millisecond || d > 9400*time.Millisecond {
-		t.Errorf("exit at %v, want when the feet leave the zone (9.2 s to 9.4 s)", d)
+	// The feet cross x=600 at i=46 (9.2 s): the exit follows once they
+	// have been out for DefaultExitAfter (0.4 s), within a frame.
+	if d := got[1].At.Sub(t0); d < 9600*time.Millisecond || d > 9800*time.Millisecond {
+		t.Errorf("exit at %v, want when the feet have left the zone for 0.4 s (9.6 s to 9.8 s)", d)
 	}
 }
 

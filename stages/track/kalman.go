@@ -3,6 +3,7 @@ package track
 import (
 	"image"
 	"math"
+	"time"
 )
 
 // axis is a constant-velocity Kalman filter on one coordinate: position p
@@ -84,6 +85,27 @@ func (m *motion) predict(dt float64) {
 	// A person's size changes with their distance only.
 	m.w.predict(dt, q/16)
 	m.h.predict(dt, q/16)
+}
+
+// coastFor is how long an unseen track keeps its velocity. A walker
+// missed for a frame or two goes on walking; one missed for longer is
+// more often standing in a group or behind someone than walking on at the
+// same pace, and a prediction that walks on leaves them behind (and out
+// of the zone: an exit, then a new enter when they are found again).
+const coastFor = 400 * time.Millisecond
+
+// dampTau is the time constant, in seconds, with which an unseen track's
+// velocity decays after coastFor.
+const dampTau = 1.0
+
+// damp slows the predicted motion of an unseen track over dt seconds; its
+// size stops changing at once, since only a detection tells how tall a
+// person is.
+func (m *motion) damp(dt float64) {
+	f := math.Exp(-dt / dampTau)
+	m.x.v *= f
+	m.y.v *= f
+	m.w.v, m.h.v = 0, 0
 }
 
 func (m *motion) update(r image.Rectangle) {
