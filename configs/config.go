@@ -20,9 +20,12 @@ const (
 	DefaultFPS              = 5.0
 	DefaultWidth            = 640
 	// DefaultMinScore is a confidence (0..1, the same scale for every
-	// detector); 0.6 is the HOG margin 0.5 this project used before scores
-	// were calibrated (see docs/detection.md).
-	DefaultMinScore = 0.6
+	// detector). It sits below the tracker's track_score (0.6 by default) so
+	// that the weak boxes between them reach the tracker, which uses them
+	// only to continue tracks (two-stage association); at 0.6 the second
+	// stage had nothing to work with. 0.45 is just above HOG's weakest box
+	// (margin 0 is confidence 0.43); docs/accuracy.md has the measurements.
+	DefaultMinScore = 0.45
 )
 
 // Config is the whole edge configuration of one site.
@@ -151,7 +154,7 @@ type Detect struct {
 	TrackScore float64 `mapstructure:"track_score"`
 	// HoldSeconds is how long a tracked person missed by the detector is
 	// kept before an exit is sent (an exit comes earlier when their feet
-	// leave the zone). 0 means the default, track.DefaultHold (2 s).
+	// leave the zone). 0 means the default, track.DefaultHold (8 s).
 	HoldSeconds float64 `mapstructure:"hold_seconds"`
 	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
 	// needed; the default), "haar" (a cascade file in Model, e.g. Debian

@@ -289,7 +289,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 		v.add(p+".detect.track_score", "raise track_score to min_score or more, or lower min_score: weaker boxes than min_score are never reported", "track_score %v is below min_score %v", d.TrackScore, d.MinScore)
 	}
 	if !(d.HoldSeconds >= 0 && d.HoldSeconds <= 60) {
-		v.add(p+".detect.hold_seconds", "use 0 (the default, 2 s) to 60 seconds", "hold_seconds %v is out of range", d.HoldSeconds)
+		v.add(p+".detect.hold_seconds", "use 0 (the default, 8 s) to 60 seconds", "hold_seconds %v is out of range", d.HoldSeconds)
 	}
 	switch d.Kind {
 	case "hog":

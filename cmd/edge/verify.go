@@ -32,6 +32,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 	start := fs.String("start", "", "wall-clock `TIME` (RFC 3339) of the first frame, for judging signage; default now")
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
 	truth := fs.String("truth", "", "ground-truth `FILE` (JSON, docs/accuracy.md): score the run's events against it (precision, recall, enters per visit, occupancy MAE, entry latency) in the report")
+	detections := fs.String("detections", "", "write every detection result of the run to `FILE` (JSON), to re-score tracker settings without the detector (docs/accuracy.md)")
 	keyPath := fs.String("key", "", "device key `FILE` that signs the report folder (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key; created on first use)")
 	auditDir := fs.String("audit", "", "audit log `DIR` that records the report (default: the config's audit.dir)")
 	if err := fs.Parse(args); err != nil {
@@ -39,14 +40,14 @@ func cmdVerify(ctx context.Context, args []string) error {
 	}
 	if *cfgPath == "" || *camera == "" || *out == "" || (*video == "") == (*recording == "") || fs.NArg() != 0 {
 		fs.Usage()
-		return cli.UsageError("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N] [--truth FILE]")
+		return cli.UsageError("usage: edge verify --config FILE --camera ID (--video FILE | --recording FILE) --out DIR [--start RFC3339] [--samples N] [--truth FILE] [--detections FILE]")
 	}
 	if *samples == 0 {
 		*samples = -1 // --samples 0 asks for none; Config's zero is the default
 	}
 	return verify.Command(ctx, verify.Config{
 		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
-		Samples: *samples, Version: version, Truth: *truth,
+		Samples: *samples, Version: version, Truth: *truth, Detections: *detections,
 	}, verify.CommandOptions{Start: *start, Out: *out, KeyPath: *keyPath, AuditDir: *auditDir})
 }
 

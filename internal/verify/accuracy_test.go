@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/groundtruth"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
 
@@ -58,5 +60,46 @@ func TestTruthInputErrors(t *testing.T) {
 		if _, err := verify.Run(context.Background(), cfg); !errors.Is(err, verify.ErrInput) {
 			t.Errorf("%s: err %v, want ErrInput", name, err)
 		}
+	}
+}
+
+// TestReplayLabelledClip runs the tracker over HOG's boxes on vtest.mp4 as
+// edge verify --detections logged them (testdata: 5 fps, 640 wide,
+// person_height 0.4, min_score 0.01, so every box HOG gives), with
+// configs/demo.yaml's settings, and scores it against the hand-labelled
+// truth. It is TestAccuracyOnLabelledClip without the minutes of HOG: the
+// figures must match what a full run of the current code gives, as long
+// as the detector gives the logged boxes (docs/accuracy.md says how to
+// record the log again after a change to detection).
+func TestReplayLabelledClip(t *testing.T) {
+	l, err := verify.ReadDetections("testdata/vtest-5fps-640.detections.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := groundtruth.Load("../../testvideos/vtest.truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam, _ := conf.Camera("lobby")
+	evs, err := verify.Replay(l, conf, cam, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := groundtruth.Score(truth, evs)
+	t.Logf("vtest replay: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
+		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
+	if a.Visits != 12 || a.Precision < 0.5 || a.Recall < 0.7 || a.EntersPerVisit > 1.9 || a.OccupancyMAE > 1.1 {
+		t.Errorf("counting accuracy on the logged boxes fell below the measured floor (precision >= 0.50, recall >= 0.70, enters per visit <= 1.9, MAE <= 1.1)")
+	}
+
+	// A log is refused for settings it was not recorded with.
+	other := *cam
+	other.Detect.FPS = 10
+	if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
+		t.Error("a 5 fps log replayed for a 10 fps camera")
 	}
 }

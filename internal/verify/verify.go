@@ -71,6 +71,10 @@ type Config struct {
 	// run's events are scored against it and the figures go into the
 	// report (Accuracy). Pipeline mode only.
 	Truth string
+	// Detections, when set, is a file the run's detection results are
+	// written to (DetectionLog), for re-scoring tracker settings with
+	// Replay without running the detector again. Pipeline mode only.
+	Detections string
 	// Progress, when set, is called after each checked frame with the count
 	// so far and the total expected (0 when unknown).
 	Progress func(done, total int)
@@ -91,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Samples == 0 {
 		cfg.Samples = DefaultSamples
+	}
+	if cfg.Detections != "" && cfg.Video == "" {
+		return nil, fmt.Errorf("%w: --detections logs a run of --video through the pipeline; a recording has no detections", ErrInput)
 	}
 	if (cfg.Video == "") == (cfg.Recording == "") {
 		return nil, fmt.Errorf("%w: give exactly one of a video (run through the pipeline) and a recording (check only)", ErrInput)
@@ -204,6 +211,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if truth != nil {
 		rep.Accuracy = scoreRun(cfg.Truth, truth, rep.Events)
 	}
+	if cfg.Detections != "" {
+		l := &DetectionLog{Video: video, Camera: cam.ID, FPS: cam.Detect.FPS, Width: cam.Detect.Width,
+			PersonHeight: cam.Detect.PersonHeight, MinScore: cam.Detect.MinScore, Results: c.logged}
+		if err := WriteDetections(cfg.Detections, l); err != nil {
+			return nil, err
+		}
+	}
 	if rep.images, err = c.Samples(sampleQuality); err != nil {
 		return nil, err
 	}
@@ -279,6 +293,7 @@ type checker struct {
 	lastStatus map[string]zones.SignStatus
 	sizes      map[image.Point]int
 	lastState  *events.State
+	logged     []LoggedResult // with Config.Detections
 }
 
 // sample is a masked frame kept for the report, with the boxes detected on it.
@@ -497,6 +512,9 @@ func (c *checker) result(r detect.Result, _ []track.Transition) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seqAt[r.At] = r.Seq
+	if c.cfg.Detections != "" {
+		c.logged = append(c.logged, logResult(r, c.cfg.Start))
+	}
 	// The pipeline offers a result's events before it reports the result.
 	for i := len(c.rep.Events) - 1; i >= 0 && c.rep.Events[i].Frame < 0; i-- {
 		if c.rep.Events[i].At.Equal(r.At) {
