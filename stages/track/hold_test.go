@@ -162,3 +162,36 @@ func TestWeakDetections(t *testing.T) {
 		}
 	}
 }
+
+// TestRetuneChangesHoldAndScore: a reload's hold and track score reach a
+// running tracker; its tracks and counts carry on.
+func TestRetuneChangesHoldAndScore(t *testing.T) {
+	tr := track.New(track.Config{Zones: hall(), Hold: 8 * time.Second})
+	size := image.Pt(640, 480)
+	act := []string{"hall"}
+	var got []track.Transition
+	for i := 0; i < 40; i++ {
+		var dets []track.Detection
+		if i < 10 {
+			dets = []track.Detection{walker(300, 300, 0.9)}
+		}
+		if i == 12 {
+			tr.Retune(track.Config{Hold: time.Second, HighScore: 0.95})
+		}
+		got = append(got, tr.Update(dets, size, at(i), act)...)
+	}
+	// Last seen at 1.8 s; the 1 s hold applies from the reload on: exit at
+	// the first frame more than 1 s after, not 8 s after.
+	if len(got) != 2 || got[1].Type != "exit" || got[1].TrackID != got[0].TrackID {
+		t.Fatalf("want enter then exit of one track, got %+v", got)
+	}
+	if d := got[1].At.Sub(t0); d != 3*time.Second {
+		t.Errorf("exit at %v, want 3 s (last seen 1.8 s, hold retuned to 1 s, first frame after 2.8 s)", d)
+	}
+	// A 0.9 box no longer starts a track at track score 0.95.
+	for i := 40; i < 50; i++ {
+		if tn := tr.Update([]track.Detection{walker(300, 300, 0.9)}, size, at(i), act); len(tn) > 0 {
+			t.Fatalf("a 0.9 box started a track after the track score was raised to 0.95: %+v", tn)
+		}
+	}
+}

@@ -38,9 +38,12 @@ type Transition struct {
 
 // Defaults of Config.
 const (
-	// DefaultHold is how long a track is kept through missed detections:
-	// HOG misses walking people for a second or two behind posts and in
-	// crowds, and an exit sent too early comes back as a second enter.
+	// DefaultHold is how long a track is kept through missed detections
+	// where the detector could see the person: HOG misses people for
+	// seconds in groups and behind posts (vtest), and an exit sent too
+	// early comes back as a second enter. Where it could not (the
+	// predicted box is mostly outside the analysed region) the hold is
+	// youngHold.
 	DefaultHold = 8 * time.Second
 	// DefaultHighScore is the confidence a detection needs to start a track
 	// or to be matched in the first stage.
@@ -88,7 +91,12 @@ type trackState struct {
 	hits     int
 	lastSeen time.Time
 	seenNow  bool
-	zones    []string // zones the track is counted in, sorted
+	// seenRect and seenVX, seenVY (pixels a second) are the box and
+	// velocity when last seen, for where the person would be had they
+	// walked on (coasted).
+	seenRect       image.Rectangle
+	seenVX, seenVY float64
+	zones          []string // zones the track is counted in, sorted
 	// outSince is when the feet were first seen outside each zone the
 	// track is still counted in (Config.ExitAfter).
 	outSince map[string]time.Time
@@ -122,6 +130,19 @@ func New(cfg Config) *Tracker {
 		cfg.HighScore = DefaultHighScore
 	}
 	return &Tracker{cfg: cfg, nextID: 1, occupancy: map[string]int{}}
+}
+
+// Retune applies cfg's Hold and HighScore (zero: their defaults, as in
+// New) from the next Update on; tracks, ids and counts carry on. A config
+// reload changes them without restarting the camera.
+func (t *Tracker) Retune(cfg Config) {
+	t.cfg.Hold, t.cfg.HighScore = cfg.Hold, cfg.HighScore
+	if t.cfg.Hold <= 0 {
+		t.cfg.Hold = DefaultHold
+	}
+	if t.cfg.HighScore <= 0 {
+		t.cfg.HighScore = DefaultHighScore
+	}
 }
 
 // Occupancy returns the current count per zone that holds or held someone.
@@ -180,9 +201,25 @@ func (t *Tracker) Update(dets []Detection, size image.Point, at time.Time, activ
 	t.reclaim(at)
 
 	kept := t.tracks[:0]
+	var analysed *zones.Mask // fetched when a lost track needs it
 	for _, tr := range t.tracks {
 		unseen := at.Sub(tr.lastSeen)
-		if unseen > t.holdOf(tr) {
+		hold := t.holdOf(tr)
+		if unseen > youngHold && hold > youngHold {
+			if analysed == nil {
+				analysed = t.cfg.Zones.AnalysisMask(size.X, size.Y, at)
+			}
+			if !visible(tr.m.rect(), analysed) || !visible(tr.coasted(at), analysed) {
+				// The detector cannot see where the person is predicted
+				// to be, or would be had they walked on at their pace
+				// (under a privacy zone, outside the analysed region or
+				// the picture): not being detected there says nothing
+				// about occlusion, and the long hold would keep someone
+				// who walked away.
+				hold = youngHold
+			}
+		}
+		if unseen > hold {
 			out = t.moveTo(out, tr, nil, size, at)
 			continue
 		}
@@ -251,6 +288,33 @@ func (t *Tracker) reclaim(at time.Time) {
 	if len(drop) > 0 {
 		t.tracks = slices.DeleteFunc(t.tracks, func(tr *trackState) bool { return drop[tr] })
 	}
+}
+
+// coasted is where tr's box would be at at, had the person walked on as
+// when last seen, for 1.5 s at most: one lost at the border walking
+// out is out by then; one lost among others in the middle is not, and
+// walking on for longer would take them out on paper too.
+func (tr *trackState) coasted(at time.Time) image.Rectangle {
+	dt := min(at.Sub(tr.lastSeen).Seconds(), 1.5)
+	return tr.seenRect.Add(image.Pt(round(tr.seenVX*dt), round(tr.seenVY*dt)))
+}
+
+// visible reports whether r lies in the analysed region m (every point of
+// a grid over it): a person lost at its border has more likely walked out
+// of it than been hidden.
+func visible(r image.Rectangle, m *zones.Mask) bool {
+	const n = 5
+	in := 0
+	for i := range n {
+		for j := range n {
+			x := r.Min.X + (2*i+1)*r.Dx()/(2*n)
+			y := r.Min.Y + (2*j+1)*r.Dy()/(2*n)
+			if m.Contains(x, y) {
+				in++
+			}
+		}
+	}
+	return in*4 >= n*n*3
 }
 
 // holdOf is how long tr is kept unseen. A tentative track is dropped
@@ -398,6 +462,7 @@ func (t *Tracker) match(dets []Detection, idx []int, used []bool, at time.Time, 
 		tr, d := t.tracks[p.k], dets[p.d]
 		tr.m.update(d.Rect)
 		tr.score, tr.lastSeen, tr.seenNow = d.Score, at, true
+		tr.seenRect, tr.seenVX, tr.seenVY = tr.m.rect(), tr.m.x.v, tr.m.y.v
 		tr.hits++
 	}
 	var left []int
