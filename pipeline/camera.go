@@ -306,7 +306,9 @@ func drain(aus chan media.AccessUnit, decoded chan decode.Frame, chans ...chan *
 // analytics tracks people across results, sends events, occupancy and state.
 // It returns when results is closed.
 func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, now func() time.Time) {
+	c.mu.Lock() // Reconfigure may change Hold and HighScore
 	tc := c.cfg.Track
+	c.mu.Unlock()
 	tc.Zones = c.cfg.Zones
 	tr := track.New(tc)
 	tick := time.NewTicker(time.Second)
@@ -356,6 +358,12 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 			for i, b := range r.Boxes {
 				dets[i] = track.Detection{Rect: b.Rect, Score: b.Score}
 			}
+			c.mu.Lock()
+			if next := c.cfg.Track; next.Hold != tc.Hold || next.HighScore != tc.HighScore {
+				tc.Hold, tc.HighScore = next.Hold, next.HighScore
+				tr.Retune(tc)
+			}
+			c.mu.Unlock()
 			trans := tr.Update(dets, r.Size, r.At, r.Active)
 			for _, tn := range trans {
 				c.offer(c.event(tn, r))
@@ -433,7 +441,8 @@ func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
 // ErrPrivacyChanged is Reconfigure refusing a change of privacy zones.
 var ErrPrivacyChanged = errors.New("privacy zones changed: restart the camera")
 
-// Reconfigure applies next's monitored zones, signs and min_score to this
+// Reconfigure applies next's monitored zones, signs, min_score, track_score
+// and hold_seconds to this
 // camera while it runs, without restarting any stage: ingest, decoder and
 // tracker carry on, so tracks keep their ids, people already counted in an
 // unchanged zone are not entered again, and occupancy stays. next must be
@@ -454,13 +463,16 @@ func (c *Camera) Reconfigure(next *Camera) error {
 	c.cfg.Zones.Replace(next.cfg.Zones)
 	c.mu.Lock()
 	c.cfg.Detect.MinScore = next.cfg.Detect.MinScore
+	// The tracker picks these up before its next update (analytics).
+	c.cfg.Track.Hold, c.cfg.Track.HighScore = next.cfg.Track.Hold, next.cfg.Track.HighScore
 	st := c.stages
 	c.mu.Unlock()
 	if st != nil {
 		st.detect.SetMinScore(next.cfg.Detect.MinScore)
 	}
 	c.log.Info("camera reconfigured in place", "monitored_zones", len(next.cfg.Zones.Monitored()),
-		"privacy_zones", len(next.cfg.Zones.Privacy()), "min_score", next.cfg.Detect.MinScore)
+		"privacy_zones", len(next.cfg.Zones.Privacy()), "min_score", next.cfg.Detect.MinScore,
+		"track_score", next.cfg.Track.HighScore, "hold", next.cfg.Track.Hold)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/track"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -112,5 +113,60 @@ func TestReconfigureRefusesPrivacyChange(t *testing.T) {
 	}
 	if err := build(floor, door).Reconfigure(build(door)); err != nil {
 		t.Errorf("removing a monitored zone: %v", err)
+	}
+}
+
+// TestReconfigureTrackSettings: track_score and hold_seconds reach the
+// running tracker through Reconfigure. The walk is entered under the
+// default track score; raised to 1 (no box reaches it) at the first frame,
+// before anyone is tracked, nobody is entered, though the detector and the
+// zones are the same.
+func TestReconfigureTrackSettings(t *testing.T) {
+	const walk = "../testvideos/synthetic-walk.mp4"
+	signs := map[string]zones.Sign{"s": {ID: "s", Purpose: "crowd-safety", VerifiedAt: start.Add(-time.Hour), ExpiresAt: start.Add(time.Hour)}}
+	floor := zones.Zone{ID: "floor", Kind: zones.Monitored, Signage: "s", Polygon: poly(0, 0, 1, 0, 1, 1, 0, 1)}
+	run := func(reload bool) int {
+		sink := &collect{}
+		cfg := pipeline.CameraConfig{Site: "test", Camera: "walk", Source: pipeline.FileSource{Path: walk}, Sink: sink,
+			Offline: true, Start: start, DetectFPS: 5, Detect: detect.Config{Width: 640},
+			Zones: zones.NewSet([]zones.Zone{floor}, signs)}
+		next := cfg
+		next.Zones = zones.NewSet([]zones.Zone{floor}, signs)
+		next.Track = track.Config{HighScore: 1, Hold: 500 * time.Millisecond}
+		nextCam, err := pipeline.NewCamera(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cam *pipeline.Camera
+		done := false
+		cfg.OnMasked = func(*mask.Frame) {
+			if reload && !done {
+				done = true
+				if err := cam.Reconfigure(nextCam); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		if cam, err = pipeline.NewCamera(cfg); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := cam.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range sink.all() {
+			if e, ok := m.(events.Event); ok && e.Type == events.TypeEnter {
+				n++
+			}
+		}
+		return n
+	}
+	if n := run(false); n != 1 {
+		t.Fatalf("without a reload the walk was entered %d times, want 1", n)
+	}
+	if n := run(true); n != 0 {
+		t.Errorf("after raising track_score to 1 the walk was entered %d times, want 0: the reload did not reach the tracker", n)
 	}
 }

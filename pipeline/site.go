@@ -10,7 +10,8 @@ import (
 // Member is a camera of a site and the fingerprints of the settings it was
 // built from: a member whose Key stays is left running untouched; one whose
 // Key changes but whose RestartKey stays is reconfigured in place
-// (Camera.Reconfigure: monitored zones, signs, min_score) unless its privacy
+// (Camera.Reconfigure: monitored zones, signs, min_score, track_score,
+// hold_seconds) unless its privacy
 // zones changed; any other is replaced. An empty RestartKey is Key: every change replaces.
 type Member struct {
 	Camera     *Camera

@@ -198,6 +198,10 @@ func TestReload(t *testing.T) {
 			return strings.Replace(s, "  - id: a\n", "  - id: a\n    detect: {min_score: 0.8}\n", 1)
 		},
 			kind: "config", updated: []string{"a"}, cameras: 2},
+		{name: "a track_score and hold_seconds edit reconfigures in place", edit: func(s string) string {
+			return strings.Replace(s, "detect: {min_score: 0.8}", "detect: {min_score: 0.8, track_score: 0.9, hold_seconds: 3}", 1)
+		},
+			kind: "config", updated: []string{"a"}, cameras: 2},
 		{name: "a URL change restarts only its camera", edit: func(s string) string { return strings.Replace(s, "/a\n", "/a2\n", 1) },
 			kind: "config", replaced: []string{"a"}, cameras: 2},
 		{name: "a removed camera stops", edit: func(s string) string { return strings.Replace(s, camB, "signage:\n", 1) },

@@ -27,14 +27,15 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 }
 
 // restartKey fingerprints what a camera's running pipeline cannot change:
-// everything cameraKey covers except its zones, the signs they refer to and
-// min_score, which Camera.Reconfigure applies in place. The URL (with its
+// everything cameraKey covers except its zones, the signs they refer to,
+// min_score, track_score and hold_seconds, which Camera.Reconfigure applies
+// in place. The URL (with its
 // credentials), transport, detector and mask colour are in it: a change
 // there restarts the camera.
 func restartKey(cfg *configs.Config, c *configs.Camera) string {
 	live := *c
 	live.Zones = nil
-	live.Detect.MinScore = 0
+	live.Detect.MinScore, live.Detect.TrackScore, live.Detect.HoldSeconds = 0, 0, 0
 	b, _ := json.Marshal(struct {
 		Site string
 		Cam  configs.Camera
