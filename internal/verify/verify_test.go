@@ -34,7 +34,8 @@ const (
 	enterTolerance = 5
 	// An exit into a privacy or unsigned area is never seen: the person is
 	// painted over (or greyed out of the detector's crop), so the track ages
-	// out after the tracker's 2 s max age; the motion gate's 2 s hangover
+	// out after the tracker's 2 s hold for a person where the detector
+	// cannot see (stages/track: holdOf, visible); the motion gate's hangover
 	// keeps frames coming until then. 2.5 s at 10 fps.
 	exitLate = 25
 	// JPEG judged like a lossy recording: a few levels of ringing inside,
