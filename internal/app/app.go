@@ -162,7 +162,7 @@ func Run(ctx context.Context, o Options) error {
 	if len(started) == 0 {
 		return errors.New("no camera could be started (see the errors above); check `edge config check` and `edge probe URL`")
 	}
-	r.audit.config(o.ConfigPath, raw, nil, cfg, "start", ch)
+	r.audit.config(o.ConfigPath, raw, nil, cfg, "start", ch, nil)
 	// Gates open only now, before any output runs: until then every image
 	// output is paused and the encoder fed nothing.
 	r.mon.Apply(cfg)

@@ -48,16 +48,19 @@ type auditLog struct {
 }
 
 type auditConfig struct {
-	File     string         `json:"file"`
-	SHA256   string         `json:"sha256"`
-	Reason   string         `json:"reason"` // "start" or "reload"
-	Started  []string       `json:"started,omitempty"`
-	Updated  []string       `json:"updated,omitempty"` // reconfigured in place, not restarted
-	Replaced []string       `json:"replaced,omitempty"`
-	Stopped  []string       `json:"stopped,omitempty"`
-	Changes  []string       `json:"changes,omitempty"` // zones and signs added, removed or changed
-	Cameras  []auditCamera  `json:"cameras"`
-	Signage  []configs.Sign `json:"signage"`
+	File     string   `json:"file"`
+	SHA256   string   `json:"sha256"`
+	Reason   string   `json:"reason"` // "start" or "reload"
+	Started  []string `json:"started,omitempty"`
+	Updated  []string `json:"updated,omitempty"` // reconfigured in place, not restarted
+	Replaced []string `json:"replaced,omitempty"`
+	Stopped  []string `json:"stopped,omitempty"`
+	// Outputs are the camera outputs rebuilt behind a running pipeline
+	// ("camera/stream", "camera/snapshots").
+	Outputs []string       `json:"outputs_rebuilt,omitempty"`
+	Changes []string       `json:"changes,omitempty"` // zones and signs added, removed or changed
+	Cameras []auditCamera  `json:"cameras"`
+	Signage []configs.Sign `json:"signage"`
 }
 
 type auditCamera struct {
@@ -146,13 +149,13 @@ func (a *auditLog) Offer(m events.Message) bool {
 	return a.next.Offer(m)
 }
 
-func (a *auditLog) config(path string, raw []byte, prev, cfg *configs.Config, reason string, ch pipeline.Changes) {
+func (a *auditLog) config(path string, raw []byte, prev, cfg *configs.Config, reason string, ch pipeline.Changes, outputs []string) {
 	if a == nil {
 		return
 	}
 	sum := sha256.Sum256(raw)
 	ac := &auditConfig{File: path, SHA256: hex.EncodeToString(sum[:]), Reason: reason,
-		Started: ch.Started, Updated: ch.Updated, Replaced: ch.Replaced, Stopped: ch.Stopped, Changes: configChanges(prev, cfg), Signage: cfg.Signage}
+		Started: ch.Started, Updated: ch.Updated, Replaced: ch.Replaced, Stopped: ch.Stopped, Outputs: outputs, Changes: configChanges(prev, cfg), Signage: cfg.Signage}
 	for _, c := range cfg.Cameras {
 		ac.Cameras = append(ac.Cameras, auditCamera{
 			ID: c.ID, URL: redact.URL(c.URL), Enabled: c.IsEnabled(), Signage: c.Signage, Zones: c.Zones,

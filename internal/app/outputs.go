@@ -2,16 +2,22 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/encode"
+	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/record"
 	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/stages/snapshot"
@@ -20,58 +26,157 @@ import (
 // outputs are the masked outputs of one `edge run`: the RTSP restream
 // server, and per camera an encoder, a recorder and a snapshotter. Each
 // runs on its own goroutine, fed only masked frames.
+//
+// A camera's pipeline holds only the front of its outputs (camOutputs: a
+// frame switch and a sink switch, built once), so that a reload changing the
+// camera's output settings rebuilds the part behind them (reconfigure) while
+// ingest, decode and the tracker run on: a restream, encode or record change
+// restarts the encoder with its restream path and recorder, a snapshots
+// change the snapshotter alone.
 type outputs struct {
 	cfg *configs.Config
 	log *slog.Logger
-	srv *restream.Server // nil when no camera restreams
+	srv *restream.Server // nil while no camera restreams
 	// mon gates every image output on its camera's sign; audit records
 	// what retention deletes (nil writes nothing).
 	mon   *compliance.Monitor
 	audit *auditLog
-	runs  []func(context.Context) error
 	// origin gives a camera's recording origin tags (nil: none).
 	origin func(camera string) map[string]string
 
-	// Once started, outputs of cameras added by a reload start at once.
-	mu  sync.Mutex
-	ctx context.Context
-	wg  sync.WaitGroup
+	mu      sync.Mutex
+	cams    map[string]*camOutputs
+	pending []*part         // built before start
+	ctx     context.Context // set by start
+	wg      sync.WaitGroup
+}
+
+// camOutputs are one camera's outputs, kept for the life of the process.
+type camOutputs struct {
+	id     string
+	base   pipeline.Sink // the runner's sink, behind the snapshotter
+	latest *snapshot.Latest
+	frames frameSwitch
+	sink   sinkSwitch
+	// gates stand for each named output in the monitor, which knows them
+	// from the first build that had them; what they pause changes.
+	gates map[string]*pausable
+	gate  *compliance.Gate // nil until the camera had an image output
+
+	stream    *part // the encoder, fan-out, restream path and recorder
+	streamKey string
+	snaps     *part // the snapshotter
+	snapsKey  string
+}
+
+// part is goroutines of one camera's outputs that start and stop together.
+type part struct {
+	name   string
+	runs   []func(context.Context) error
+	cancel context.CancelFunc // set when started
+	wg     sync.WaitGroup
+	// gated are the part's pausable outputs by name; front is what the
+	// camera's frames go to (nil: none), sink what its messages go to.
+	gated map[string]compliance.Pausable
+	front pipeline.Output
+	sink  pipeline.Sink
 }
 
 func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, aud *auditLog) (*outputs, error) {
-	o := &outputs{cfg: cfg, log: log, mon: mon, audit: aud}
+	o := &outputs{cfg: cfg, log: log, mon: mon, audit: aud, cams: map[string]*camOutputs{}}
 	for _, c := range cfg.EnabledCameras() {
 		if c.Restream {
-			srv, err := restream.NewServer(pipeline.RestreamServerConfig(cfg, log))
-			if err != nil {
+			if err := o.server(cfg); err != nil {
 				return nil, err
 			}
-			o.srv = srv
 			break
 		}
 	}
 	return o, nil
 }
 
+// server builds the restream server, and starts it when the outputs run.
+func (o *outputs) server(cfg *configs.Config) error {
+	if o.srv != nil {
+		return nil
+	}
+	srv, err := restream.NewServer(pipeline.RestreamServerConfig(cfg, o.log))
+	if err != nil {
+		return err
+	}
+	if o.started() {
+		if err := srv.Start(); err != nil {
+			return err
+		}
+	}
+	o.srv = srv
+	return nil
+}
+
+func (o *outputs) started() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ctx != nil
+}
+
 // camera builds c's outputs: the sink the camera must use (the snapshotter
 // wraps it, to see enter events), the pipeline outputs, and the snapshot
 // output every camera has (the console's picture is taken from it too).
+// Whichever pipeline runs the camera, now or after a restart, gets the same.
 func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink) (builtOutputs, error) {
+	co := &camOutputs{id: c.ID, base: sink, latest: snapshot.NewLatest(), gates: map[string]*pausable{}}
+	co.sink.set(sink)
+	stream, err := o.buildStream(c)
+	if err != nil {
+		return builtOutputs{}, err
+	}
+	snaps, err := o.buildSnaps(o.cfg, c, co)
+	if err != nil {
+		return builtOutputs{}, err
+	}
+	o.swap(co, stream, snaps, streamKey(c), snapsKey(c))
+	o.run(stream)
+	o.run(snaps)
+	o.mu.Lock()
+	o.cams[c.ID] = co
+	o.mu.Unlock()
+	// The snapshot output is not gated: snapshots are paused by the
+	// monitor and the console asks it before serving, and a picture must be
+	// ready the moment a sign is.
+	return builtOutputs{sink: &co.sink, outputs: []pipeline.Output{&co.frames, co.latest}, latest: co.latest}, nil
+}
+
+// streamKey and snapsKey fingerprint the settings each part is built from.
+func streamKey(c *configs.Camera) string {
+	return jsonString([]any{c.Restream, c.Encode, c.Record})
+}
+
+func snapsKey(c *configs.Camera) string { return jsonString(c.Snapshots) }
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v) // plain config structs: cannot fail
+	return string(b)
+}
+
+// buildStream builds the encoder and its consumers (restream path,
+// recorder); nil when the camera has neither.
+func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 	clog := o.log.With("camera", c.ID)
-	var outs []pipeline.Output
-	latest := snapshot.NewLatest()
+	p := &part{name: "stream", gated: map[string]compliance.Pausable{}}
 	// The encoder's units go to equal consumers, each behind its own
 	// queue in the fan-out: a slow disk never holds back the restream.
-	var consumers []func(context.Context) error
 	fan := encode.NewFanout(clog)
-	// Every image output is paused until the monitor has seen the camera's
-	// sign valid, and again whenever it is not.
-	gated := map[string]compliance.Pausable{}
-	if c.Restream && o.srv != nil {
-		p := o.srv.Path(c.ID)
+	if c.Restream {
+		if err := o.server(o.cfg); err != nil {
+			return nil, err
+		}
+		path := o.srv.Path(c.ID)
+		if o.started() {
+			clog.Info("masked restream", "url", o.srv.URL(c.ID))
+		}
 		units := fan.Add("restream", restream.QueueSize)
-		consumers = append(consumers, func(ctx context.Context) error { return p.Run(ctx, units) })
-		gated["restream"] = p
+		p.runs = append(p.runs, func(ctx context.Context) error { return path.Run(ctx, units) })
+		p.gated["restream"] = path
 	}
 	if c.Record.Enabled {
 		id := c.ID
@@ -86,79 +191,243 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink) (builtOutputs, e
 		}
 		rec, err := record.New(rcfg)
 		if err != nil {
-			return builtOutputs{}, err
+			return nil, err
 		}
 		units := fan.Add("record", record.QueueSize)
-		consumers = append(consumers, func(ctx context.Context) error { return rec.Run(ctx, units) })
-		gated["record"] = rec
+		p.runs = append(p.runs, func(ctx context.Context) error { return rec.Run(ctx, units) })
+		p.gated["record"] = rec
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
-	if len(consumers) > 0 {
-		enc, err := encode.New(pipeline.EncoderConfig(c, o.log))
-		if err != nil {
-			return builtOutputs{}, err
-		}
-		in := encode.NewInput(clog)
-		units := make(chan media.AccessUnit, 1)
-		outs = append(outs, in)
-		o.add(func(ctx context.Context) error {
+	if len(p.runs) == 0 {
+		return nil, nil
+	}
+	enc, err := encode.New(pipeline.EncoderConfig(c, o.log))
+	if err != nil {
+		return nil, err
+	}
+	in := encode.NewInput(clog)
+	units := make(chan media.AccessUnit, 1)
+	p.front = in
+	p.runs = append(p.runs,
+		func(ctx context.Context) error {
 			defer in.Close()
 			return enc.Run(ctx, in.Frames(), units)
-		})
-		o.add(func(ctx context.Context) error { return fan.Run(ctx, units) })
-		for _, run := range consumers {
-			o.add(run)
-		}
-	}
-	if c.Snapshots.Enabled {
-		id := c.ID
-		scfg := pipeline.SnapshotConfig(o.cfg, c, latest, sink, o.log)
-		scfg.OnClear = func(shown time.Duration, reason string) {
-			o.audit.write(kindSnapshotClear, struct {
-				Camera string  `json:"camera"`
-				ShownS float64 `json:"shown_s"`
-				Reason string  `json:"reason"`
-			}{id, sinceSeconds(shown), reason})
-		}
-		snap, err := snapshot.New(scfg)
-		if err != nil {
-			return builtOutputs{}, err
-		}
-		sink = snap
-		o.add(snap.Run)
-		gated["snapshots"] = snap
-	}
-	if len(gated) > 0 {
-		g := o.mon.Register(c.ID, gated)
-		for i := range outs {
-			outs[i] = g.Wrap(outs[i]) // nothing is encoded off-sign
-		}
-	}
-	// Not gated: snapshots are paused by the monitor and the console asks
-	// it before serving, and a picture must be ready the moment a sign is.
-	outs = append(outs, latest)
-	return builtOutputs{sink: sink, outputs: outs, latest: latest}, nil
+		},
+		func(ctx context.Context) error { return fan.Run(ctx, units) })
+	return p, nil
 }
 
-// add runs fn now if the outputs have started, or at start otherwise.
-func (o *outputs) add(fn func(context.Context) error) {
+// buildSnaps builds the snapshotter in front of co's sink; nil when
+// snapshots are off.
+func (o *outputs) buildSnaps(cfg *configs.Config, c *configs.Camera, co *camOutputs) (*part, error) {
+	if !c.Snapshots.Enabled {
+		return nil, nil
+	}
+	id := c.ID
+	scfg := pipeline.SnapshotConfig(cfg, c, co.latest, co.base, o.log)
+	scfg.OnClear = func(shown time.Duration, reason string) {
+		o.audit.write(kindSnapshotClear, struct {
+			Camera string  `json:"camera"`
+			ShownS float64 `json:"shown_s"`
+			Reason string  `json:"reason"`
+		}{id, sinceSeconds(shown), reason})
+	}
+	snap, err := snapshot.New(scfg)
+	if err != nil {
+		return nil, err
+	}
+	return &part{name: "snapshots", runs: []func(context.Context) error{snap.Run},
+		gated: map[string]compliance.Pausable{"snapshots": snap}, sink: snap}, nil
+}
+
+// swap puts stream and snaps (either nil for none) behind co's front and
+// registers their outputs with the monitor. The parts they replace must
+// have been stopped; the caller starts the new ones (run).
+func (o *outputs) swap(co *camOutputs, stream, snaps *part, sk, nk string) {
+	var fresh map[string]compliance.Pausable
+	for _, p := range []*part{stream, snaps} {
+		if p == nil {
+			continue
+		}
+		for name, out := range p.gated {
+			g := co.gates[name]
+			if g == nil {
+				g = &pausable{paused: true}
+				co.gates[name] = g
+				if fresh == nil {
+					fresh = map[string]compliance.Pausable{}
+				}
+				fresh[name] = g
+			}
+			g.set(out)
+		}
+	}
+	if fresh != nil {
+		// Paused until the monitor has seen the camera's sign valid, and
+		// again whenever it is not.
+		co.gate = o.mon.Register(co.id, fresh)
+	}
+	co.stream, co.streamKey, co.snaps, co.snapsKey = stream, sk, snaps, nk
+	var front pipeline.Output
+	if stream != nil && stream.front != nil {
+		front = stream.front
+		if co.gate != nil {
+			front = co.gate.Wrap(front) // nothing is encoded off-sign
+		}
+	}
+	co.frames.set(front)
+	if snaps != nil {
+		co.sink.set(snaps.sink)
+	} else {
+		co.sink.set(co.base)
+	}
+}
+
+// run starts p now if the outputs have started, or at start otherwise.
+func (o *outputs) run(p *part) {
+	if p == nil {
+		return
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ctx == nil {
-		o.runs = append(o.runs, fn)
+		o.pending = append(o.pending, p)
 		return
 	}
-	o.go1(fn)
+	o.launch(p)
 }
 
-func (o *outputs) go1(fn func(context.Context) error) {
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		if err := fn(o.ctx); err != nil {
-			o.log.Error("masked output stopped", "err", err)
+// launch starts p's goroutines under a context of its own. Call with mu held.
+func (o *outputs) launch(p *part) {
+	ctx, cancel := context.WithCancel(o.ctx)
+	p.cancel = cancel
+	for _, fn := range p.runs {
+		o.wg.Add(1)
+		p.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			defer p.wg.Done()
+			if err := fn(ctx); err != nil {
+				o.log.Error("masked output stopped", "output", p.name, "err", err)
+			}
+		}()
+	}
+}
+
+// stop ends p and waits for it: a recorder finishes its segment.
+func (o *outputs) stop(p *part) {
+	if p == nil {
+		return
+	}
+	o.mu.Lock()
+	if i := slices.Index(o.pending, p); i >= 0 {
+		o.pending = slices.Delete(o.pending, i, i+1)
+	}
+	cancel := p.cancel
+	o.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		p.wg.Wait()
+	}
+}
+
+// change is a camera's outputs rebuilt for a new config, not yet in force.
+type change struct {
+	co                  *camOutputs
+	stream, snaps       *part
+	newStream, newSnaps bool
+	streamKey, snapsKey string
+	rebuilt             []string
+}
+
+// reconfigure applies next's output settings to the cameras already
+// running: only the parts whose settings changed are stopped and built
+// again, behind the same front, so the camera's pipeline runs on. Every
+// changed part is built before any is stopped: a part that cannot be built
+// fails the whole change, and nothing is applied. It returns what it
+// restarted, as "camera/output".
+func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
+	var changes []change
+	for _, c := range next.EnabledCameras() {
+		o.mu.Lock()
+		co, ok := o.cams[c.ID]
+		o.mu.Unlock()
+		if !ok {
+			continue // a new camera: built with its pipeline
 		}
-	}()
+		ch := change{co: co, streamKey: streamKey(c), snapsKey: snapsKey(c)}
+		var err error
+		if ch.streamKey != co.streamKey {
+			ch.newStream = true
+			if ch.stream, err = o.buildStream(c); err != nil {
+				return nil, fmt.Errorf("camera %s: restream, encode or record: %w", c.ID, err)
+			}
+			ch.rebuilt = append(ch.rebuilt, c.ID+"/stream")
+		}
+		if ch.snapsKey != co.snapsKey {
+			ch.newSnaps = true
+			if ch.snaps, err = o.buildSnaps(next, c, co); err != nil {
+				return nil, fmt.Errorf("camera %s: snapshots: %w", c.ID, err)
+			}
+			ch.rebuilt = append(ch.rebuilt, c.ID+"/snapshots")
+		}
+		if ch.newStream || ch.newSnaps {
+			changes = append(changes, ch)
+		}
+	}
+	o.cfg = next
+	var restarted []string
+	for _, ch := range changes {
+		co := ch.co
+		stream, snaps := co.stream, co.snaps
+		if ch.newStream {
+			co.frames.set(nil) // frames meanwhile are dropped, never queued
+			o.retire(co, co.stream, ch.stream)
+			o.stop(co.stream)
+			stream = ch.stream
+		}
+		if ch.newSnaps {
+			co.sink.set(co.base)
+			o.retire(co, co.snaps, ch.snaps)
+			o.stop(co.snaps)
+			snaps = ch.snaps
+		}
+		sk, nk := co.streamKey, co.snapsKey
+		if ch.newStream {
+			sk = ch.streamKey
+		}
+		if ch.newSnaps {
+			nk = ch.snapsKey
+		}
+		o.swap(co, stream, snaps, sk, nk)
+		if ch.newStream {
+			o.run(ch.stream)
+		}
+		if ch.newSnaps {
+			o.run(ch.snaps)
+		}
+		restarted = append(restarted, ch.rebuilt...)
+		o.log.Info("masked outputs rebuilt; the camera's pipeline runs on", "camera", co.id, "rebuilt", ch.rebuilt)
+	}
+	return restarted, nil
+}
+
+// retire switches off the outputs of old that next no longer has: a
+// restream path stops serving (its viewers are disconnected, new ones get
+// 404), a snapshotter clears its retained picture.
+func (o *outputs) retire(co *camOutputs, old, next *part) {
+	if old == nil {
+		return
+	}
+	for name, out := range old.gated {
+		if next != nil && next.gated[name] != nil {
+			continue
+		}
+		out.Pause()
+		if g := co.gates[name]; g != nil {
+			g.set(nil)
+		}
+	}
 }
 
 // start starts the server and every output goroutine; the returned wait
@@ -176,10 +445,10 @@ func (o *outputs) start(ctx context.Context) (wait func(), err error) {
 	}
 	o.mu.Lock()
 	o.ctx = ctx
-	for _, run := range o.runs {
-		o.go1(run)
+	for _, p := range o.pending {
+		o.launch(p)
 	}
-	o.runs = nil
+	o.pending = nil
 	o.mu.Unlock()
 	return func() {
 		<-ctx.Done()
@@ -196,4 +465,78 @@ func (o *outputs) originOf(id string) func() map[string]string {
 		return nil
 	}
 	return func() map[string]string { return o.origin(id) }
+}
+
+// frameSwitch is the output a camera's pipeline offers its frames to: the
+// gated encoder input in force, or nothing (the frame is closed).
+type frameSwitch struct {
+	cur atomic.Pointer[pipeline.Output]
+}
+
+func (s *frameSwitch) set(o pipeline.Output) {
+	if o == nil {
+		s.cur.Store(nil)
+		return
+	}
+	s.cur.Store(&o)
+}
+
+// Offer implements pipeline.Output.
+func (s *frameSwitch) Offer(f *mask.Frame) {
+	if o := s.cur.Load(); o != nil {
+		(*o).Offer(f)
+		return
+	}
+	f.Close()
+}
+
+// sinkSwitch is the sink a camera's pipeline publishes to: the snapshotter
+// in force (which passes every message on), or the runner's sink.
+type sinkSwitch struct{ cur atomic.Pointer[pipeline.Sink] }
+
+func (s *sinkSwitch) set(k pipeline.Sink) { s.cur.Store(&k) }
+
+// Offer implements pipeline.Sink.
+func (s *sinkSwitch) Offer(m events.Message) bool { return (*s.cur.Load()).Offer(m) }
+
+// pausable is one named output as the monitor knows it; the output behind
+// it is replaced by reloads and takes the state the monitor last set.
+type pausable struct {
+	mu     sync.Mutex
+	cur    compliance.Pausable
+	paused bool
+}
+
+func (p *pausable) set(o compliance.Pausable) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cur = o
+	if o == nil {
+		return
+	}
+	if p.paused {
+		o.Pause()
+	} else {
+		o.Resume()
+	}
+}
+
+// Pause implements compliance.Pausable.
+func (p *pausable) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = true
+	if p.cur != nil {
+		p.cur.Pause()
+	}
+}
+
+// Resume implements compliance.Pausable.
+func (p *pausable) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = false
+	if p.cur != nil {
+		p.cur.Resume()
+	}
 }

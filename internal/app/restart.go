@@ -9,8 +9,17 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 )
 
+// analysed is c without its masked outputs (restream, encode, snapshots,
+// record): outputs.reconfigure applies those behind the running pipeline.
+func analysed(c *configs.Camera) configs.Camera {
+	a := *c
+	a.Restream, a.Encode, a.Snapshots, a.Record = false, configs.Encode{}, configs.Snapshots{}, configs.Record{}
+	return a
+}
+
 // cameraKey fingerprints what a camera's pipeline is built from: its own
-// settings and the signs its zones refer to. The site name is in every event.
+// settings but its outputs, and the signs its zones refer to. The site name
+// is in every event.
 func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 	var signs []configs.Sign
 	for _, z := range c.Zones {
@@ -22,7 +31,7 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 		Site  string
 		Cam   configs.Camera
 		Signs []configs.Sign
-	}{cfg.Site, *c, signs})
+	}{cfg.Site, analysed(c), signs})
 	return string(b)
 }
 
@@ -33,7 +42,7 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 // credentials), transport, detector and mask colour are in it: a change
 // there restarts the camera.
 func restartKey(cfg *configs.Config, c *configs.Camera) string {
-	live := *c
+	live := analysed(c)
 	live.Zones = nil
 	live.Detect.MinScore, live.Detect.TrackScore, live.Detect.HoldSeconds = 0, 0, 0
 	b, _ := json.Marshal(struct {
@@ -44,9 +53,10 @@ func restartKey(cfg *configs.Config, c *configs.Camera) string {
 }
 
 // needsRestart names the settings a reload cannot apply to a running
-// process: the MQTT connection, the restream server, and each camera's masked
-// outputs (restream, encoding, snapshots, recording), whose files and paths
-// are open. Empty when the change can be applied live.
+// process: the MQTT connection, the restream and HTTP servers, and a camera
+// with masked outputs added or removed. A running camera's output settings
+// are applied live (outputs.reconfigure). Empty when the change can be
+// applied live.
 func needsRestart(old, next *configs.Config) string {
 	var why []string
 	if !jsonEqual(old.MQTT, next.MQTT) {
@@ -58,7 +68,6 @@ func needsRestart(old, next *configs.Config) string {
 	if !jsonEqual(old.HTTP, next.HTTP) {
 		why = append(why, "http")
 	}
-	outputs := func(c *configs.Camera) []any { return []any{c.Restream, c.Encode, c.Snapshots, c.Record} }
 	hasOutputs := func(c *configs.Camera) bool { return c.Restream || c.Snapshots.Enabled || c.Record.Enabled }
 	for _, o := range old.EnabledCameras() {
 		if n, ok := next.Camera(o.ID); (!ok || !n.IsEnabled()) && hasOutputs(o) {
@@ -67,14 +76,8 @@ func needsRestart(old, next *configs.Config) string {
 		}
 	}
 	for _, n := range next.EnabledCameras() {
-		o, ok := old.Camera(n.ID)
-		switch {
-		case !ok || !o.IsEnabled():
-			if hasOutputs(n) {
-				why = append(why, fmt.Sprintf("cameras[%s] (a new camera with masked outputs)", n.ID))
-			}
-		case !jsonEqual(outputs(o), outputs(n)):
-			why = append(why, fmt.Sprintf("cameras[%s].restream/encode/snapshots/record", n.ID))
+		if o, ok := old.Camera(n.ID); (!ok || !o.IsEnabled()) && hasOutputs(n) {
+			why = append(why, fmt.Sprintf("cameras[%s] (a new camera with masked outputs)", n.ID))
 		}
 	}
 	return strings.Join(why, ", ")

@@ -34,7 +34,8 @@ func TestNeedsRestart(t *testing.T) {
 	}{
 		{"zones and signage apply live", "expires_at: 2030-01-01", "expires_at: 2026-02-01", ""},
 		{"polygon edits apply live", "[[0.3, 0], [1, 0], [1, 1], [0.3, 1]]", "[[0.4, 0], [1, 0], [1, 1], [0.4, 1]]", ""},
-		{"recording switched off needs a restart", "record: {enabled: true, dir: /tmp/rec}", "record: {enabled: false}", "cameras[a].restream/encode/snapshots/record"},
+		{"recording switched off applies live (outputs.reconfigure)", "record: {enabled: true, dir: /tmp/rec}", "record: {enabled: false}", ""},
+		{"restream and snapshots switched on apply live", "record: {enabled: true, dir: /tmp/rec}", "record: {enabled: true, dir: /tmp/rec}\n    restream: true\n    snapshots: {enabled: true}", ""},
 		{"broker change needs a restart", "tcp://127.0.0.1:1883", "tcp://127.0.0.1:1884", "mqtt"},
 		{"restream server change needs a restart", "signage:\n", "restream: {addr: 127.0.0.1:9000}\nsignage:\n", "restream"},
 		{"a new camera with outputs needs a restart", "signage:\n", "  - {id: b, url: rtsp://127.0.0.1:8554/b, signage: s1, snapshots: {enabled: true}}\nsignage:\n", "cameras[b]"},

@@ -162,6 +162,19 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		r.log.Warn("config reload abandoned", "err", err)
 		return
 	}
+	var rebuilt []string
+	if r.outs != nil {
+		// Output settings apply behind the running pipelines; an output that
+		// cannot be built rejects the whole reload before anything changes.
+		if rebuilt, err = r.outs.reconfigure(next); err != nil {
+			err = fmt.Errorf("config %s: %w (nothing of this change was applied)", cur.path, err)
+			r.log.Error("config reload rejected; the running config stays in force", "err", err)
+			r.audit.rejected(err)
+			r.alert(events.Alert{Type: events.AlertReloadRejected, Message: err.Error(), Errors: []string{err.Error()}})
+			cur.raw = newRaw
+			return
+		}
+	}
 	ch := r.site.Apply(ctx, ms)
 	for _, id := range ch.Stopped {
 		// Replace its retained state, so subscribers do not go on
@@ -172,12 +185,12 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 		r.mu.Unlock()
 	}
 	r.announce(next)
-	r.log.Info("config reloaded", "started", ch.Started, "updated_in_place", ch.Updated, "restarted", ch.Replaced, "stopped", ch.Stopped)
-	r.audit.config(cur.path, newRaw, cur.cfg, next, "reload", ch)
+	r.log.Info("config reloaded", "started", ch.Started, "updated_in_place", ch.Updated, "restarted", ch.Replaced, "stopped", ch.Stopped, "outputs_rebuilt", rebuilt)
+	r.audit.config(cur.path, newRaw, cur.cfg, next, "reload", ch, rebuilt)
 	if r.mon != nil {
 		r.mon.Apply(next) // a renewed sign reopens outputs here
 	}
-	r.alert(events.Alert{Type: events.AlertReloadAccepted, Message: fmt.Sprintf("config reloaded: started %v, updated in place %v, restarted %v, stopped %v", ch.Started, ch.Updated, ch.Replaced, ch.Stopped)})
+	r.alert(events.Alert{Type: events.AlertReloadAccepted, Message: fmt.Sprintf("config reloaded: started %v, updated in place %v, restarted %v, stopped %v, outputs rebuilt %v", ch.Started, ch.Updated, ch.Replaced, ch.Stopped, rebuilt)})
 	cur.raw, cur.cfg = newRaw, next
 	r.publish(cur)
 }
