@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/internal/latency"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
@@ -47,11 +48,11 @@ type CameraConfig struct {
 	MaskColor [3]uint8
 	// DetectFPS caps analysed frames per second of stream time. Required.
 	DetectFPS float64
-	// Detect configures the detector; Zones and Now are filled in here.
+	// Detect configures the detector; Zones and Clock are filled in here.
 	Detect detect.Config
 	// Track configures the tracker; Zones is filled in here.
 	Track track.Config
-	// Motion configures the gate; Zones and Now are filled in here.
+	// Motion configures the gate; Zones and Clock are filled in here.
 	Motion motion.Config
 	// Sink receives events, occupancy and state. Required.
 	Sink Sink
@@ -60,7 +61,7 @@ type CameraConfig struct {
 	Offline bool
 	// Start is the wall-clock time of the stream's first frame in offline runs.
 	Start time.Time
-	// Now is the clock for live runs. It defaults to time.Now.
+	// Now is the wall clock of live runs. It defaults to time.Now.
 	Now func() time.Time
 	// StateEvery is how often the retained state is refreshed. It defaults to 5 s;
 	// a change of signage status is published within a second regardless.
@@ -102,6 +103,9 @@ type Camera struct {
 	cfg      CameraConfig
 	log      *slog.Logger
 	sinkFull *ratelog.Limiter
+	// clock is the camera's one clock (wall clock live, stream time from
+	// Start offline), given to every stage that needs the time.
+	clock *clock.Clock
 
 	mu     sync.Mutex
 	stages *stageSet // of the current run, for state
@@ -136,16 +140,18 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 	case !(cfg.DetectFPS > 0):
 		return nil, fmt.Errorf("pipeline: camera %s: detect fps %v is not positive (detect.fps; configs fills in its default)", cfg.Camera, cfg.DetectFPS)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.StateEvery <= 0 {
 		cfg.StateEvery = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera)}
+	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), clock: clock.Live(cfg.Now)}
+	if cfg.Offline {
+		// Offline runs judge signage at the frame's own stream time, so a
+		// verify run gives the same answer however fast it goes.
+		c.clock = clock.Offline(cfg.Start)
+	}
 	c.sinkFull = ratelog.New(c.log, slog.LevelWarn, "MQTT queue full; message dropped")
 	if s, ok := cfg.Source.(interface{ State() ingest.State }); ok {
 		c.status = s.State
@@ -153,29 +159,11 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 	return c, nil
 }
 
-// clock returns the time signage is judged at for a frame.
-func (c *Camera) clock(pts time.Duration) time.Time {
-	if c.cfg.Offline {
-		return c.cfg.Start.Add(pts)
-	}
-	return c.cfg.Now()
-}
-
 // Run runs the pipeline until ctx is done (nil) or a stage fails (its error).
 // Every goroutine it starts has ended when it returns.
 func (c *Camera) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	// Live runs judge signage now; offline runs at the frame's own stream time,
-	// so that a verify run gives the same answer however fast it goes.
-	now := c.cfg.Now
-	var frameTime func(*mask.Frame) time.Time
-	var lastPTS atomic.Int64
-	if c.cfg.Offline {
-		frameTime = func(f *mask.Frame) time.Time { return c.clock(f.PTS()) }
-		now = func() time.Time { return c.clock(time.Duration(lastPTS.Load())) }
-	}
 
 	st := &stageSet{}
 	observe := func(stage string) func(time.Duration) {
@@ -192,7 +180,7 @@ func (c *Camera) Run(ctx context.Context) error {
 		return err
 	}
 	mcfg := c.cfg.Motion
-	mcfg.Zones, mcfg.Now, mcfg.FrameTime, mcfg.Block, mcfg.Logger = c.cfg.Zones, c.cfg.Now, frameTime, c.cfg.Offline, c.log
+	mcfg.Zones, mcfg.Clock, mcfg.Block, mcfg.Logger = c.cfg.Zones, c.clock, c.cfg.Offline, c.log
 	if st.motion, err = motion.New(mcfg); err != nil {
 		return err
 	}
@@ -200,7 +188,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	c.mu.Lock() // Reconfigure may change MinScore
 	dcfg := c.cfg.Detect
 	c.mu.Unlock()
-	dcfg.Zones, dcfg.Now, dcfg.FrameTime, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.cfg.Now, frameTime, c.log, observe("detect")
+	dcfg.Zones, dcfg.Clock, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.clock, c.log, observe("detect")
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
 	}
@@ -247,7 +235,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	goStage("tap", func() error {
 		defer close(tapped)
 		for f := range masked {
-			lastPTS.Store(int64(f.PTS()))
+			c.clock.Advance(f.PTS())
 			if at := f.Received(); !at.IsZero() {
 				c.maskLatency.Observe(time.Since(at))
 			}
@@ -269,7 +257,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	goStage("limit", func() error { return st.limit.Run(ctx, moving, limited) })
 	goStage("detect", func() error { return st.detect.Run(ctx, limited, results) })
 
-	c.analytics(ctx, results, now)
+	c.analytics(ctx, results, c.clock.Now)
 	cancel()
 	wg.Wait()
 	// Frames still queued when the stages stopped are ours to free.

@@ -19,6 +19,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
@@ -236,7 +237,7 @@ func TestSizeSweepStages(t *testing.T) {
 	}
 	stages := map[string]*detect.Stage{}
 	for kind, d := range dets {
-		st, err := detect.New(detect.Config{Kind: kind, Width: 640, Logger: quiet, Zones: set, Now: func() time.Time { return t0 }, Detector: keepOpen{d}})
+		st, err := detect.New(detect.Config{Kind: kind, Width: 640, Logger: quiet, Zones: set, Clock: clock.Live(func() time.Time { return t0 }), Detector: keepOpen{d}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +394,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 // baseline to difference against).
 func sweepMotion(t *testing.T, set *zones.Set, f *mask.Frame, tl *tally) {
 	t.Helper()
-	g, err := motion.New(motion.Config{Logger: quiet, Zones: set, Now: func() time.Time { return t0 }, Block: true})
+	g, err := motion.New(motion.Config{Logger: quiet, Zones: set, Clock: clock.Live(func() time.Time { return t0 }), Block: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/edgeprivacy/edge/stages/mask"
-
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -64,11 +63,10 @@ type Config struct {
 	// Zones decides which pixels may be analysed at a given time. Required
 	// by the stage; NewDetector ignores it.
 	Zones *zones.Set
-	// Now returns the time signage is checked against. It defaults to time.Now.
-	Now func() time.Time
-	// FrameTime, when set, replaces Now with the time of the frame itself
-	// (offline runs judge signage at stream time).
-	FrameTime func(*mask.Frame) time.Time
+	// Clock is the camera's clock: the time of a frame, which signage is
+	// checked against (stream time in offline runs). It defaults to the
+	// wall clock.
+	Clock *clock.Clock
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Observe, when set, is told how long each detector call took (crop and

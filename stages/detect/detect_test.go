@@ -14,6 +14,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -91,7 +92,7 @@ func TestHOGFindsPeopleInVtest(t *testing.T) {
 	set := floorSet(floor, t0.Add(time.Hour), privacy)
 	const n = 20
 	frames := masked(t, set, readVtest(t, n, 20))
-	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Now: func() time.Time { return t0 }}, frames)
+	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Clock: clock.Live(func() time.Time { return t0 })}, frames)
 	if len(res) != n {
 		t.Fatalf("got %d results for %d frames", len(res), n)
 	}
@@ -147,7 +148,7 @@ func TestSignageGatesDetection(t *testing.T) {
 				return []detect.Box{{Rect: image.Rect(0, 0, img.Cols(), img.Rows()), Score: 1}}
 			}}
 			frames := masked(t, tc.set, readVtest(t, 3, 1))
-			res, _ := runStage(t, detect.Config{Zones: tc.set, Detector: rec, Width: 640, Now: func() time.Time { return t0 }}, frames)
+			res, _ := runStage(t, detect.Config{Zones: tc.set, Detector: rec, Width: 640, Clock: clock.Live(func() time.Time { return t0 })}, frames)
 			if len(res) != 3 {
 				t.Fatalf("got %d results, want one per frame (3)", len(res))
 			}
@@ -169,7 +170,7 @@ func TestSignageGatesDetection(t *testing.T) {
 func TestExpiredSignWithHOG(t *testing.T) {
 	set := floorSet(rect(0, 0.2, 1, 1), t0.Add(-time.Second))
 	frames := masked(t, set, readVtest(t, 4, 25))
-	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Now: func() time.Time { return t0 }}, frames)
+	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Clock: clock.Live(func() time.Time { return t0 })}, frames)
 	for _, r := range res {
 		if len(r.Boxes) != 0 || len(r.Active) != 0 {
 			t.Errorf("seq %d: %d boxes, active %v; want none with an expired sign", r.Seq, len(r.Boxes), r.Active)
@@ -213,7 +214,7 @@ func TestDetectorSeesOnlyAnalysedPixels(t *testing.T) {
 			m := gocv.NewMatWithSizeFromScalar(color, h, w, gocv.MatTypeCV8UC3)
 			frames := masked(t, set, []gocv.Mat{m})
 			res, _ := runStage(t, detect.Config{Zones: set, Detector: rec, Width: tc.width, MinScore: 0.5,
-				Now: func() time.Time { return t0 }}, frames)
+				Clock: clock.Live(func() time.Time { return t0 })}, frames)
 			if got.Empty() {
 				t.Fatal("detector was not called")
 			}

@@ -11,6 +11,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -62,7 +63,7 @@ func FuzzDetectCrop(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := detect.New(detect.Config{Zones: set, Width: width, Logger: quiet, Now: func() time.Time { return t0 }, Detector: shared{hog}})
+		st, err := detect.New(detect.Config{Zones: set, Width: width, Logger: quiet, Clock: clock.Live(func() time.Time { return t0 }), Detector: shared{hog}})
 		if err != nil {
 			t.Fatal(err)
 		}

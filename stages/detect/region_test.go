@@ -8,6 +8,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -33,7 +34,7 @@ func TestWholeBodiesFeetDecide(t *testing.T) {
 		return []detect.Box{{Rect: image.Rect(10, img.Rows()-100, 40, img.Rows()+30), Score: 0.9}}
 	}}
 	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 200, 30, 0), h, w, gocv.MatTypeCV8UC3)
-	res, _ := runStage(t, detect.Config{Zones: set, Detector: rec, Width: 640, Now: func() time.Time { return t0 }},
+	res, _ := runStage(t, detect.Config{Zones: set, Detector: rec, Width: 640, Clock: clock.Live(func() time.Time { return t0 })},
 		masked(t, set, []gocv.Mat{m}))
 	if got.Empty() || len(res) != 1 || len(res[0].Boxes) != 1 {
 		t.Fatalf("results %+v", res)

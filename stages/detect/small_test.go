@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/detect"
 )
 
@@ -15,7 +16,7 @@ func TestSmallZoneDoesNotCrash(t *testing.T) {
 	zone := rect(300.0/768, 300.0/576, 450.0/768, 360.0/576) // 150x60 px
 	set := floorSet(zone, t0.Add(time.Hour))
 	frames := masked(t, set, readVtest(t, 3, 5))
-	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Now: func() time.Time { return t0 }}, frames)
+	res, st := runStage(t, detect.Config{Zones: set, Width: 640, Clock: clock.Live(func() time.Time { return t0 })}, frames)
 	if len(res) != 3 {
 		t.Fatalf("%d results for 3 frames", len(res))
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -75,8 +76,8 @@ func New(cfg Config) (*Stage, error) {
 	if !(cfg.MinScore >= 0 && cfg.MinScore <= 1) {
 		return nil, fmt.Errorf("detect: min_score %v is outside 0..1 (it is a confidence, the same scale for every detector)", cfg.MinScore)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Live(nil)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -153,15 +154,12 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 	}
 }
 
-// Process detects people in f at time cfg.Now(). It does not close f. On
+// Process detects people in f at the time cfg.Clock gives it. It does not close f. On
 // error the Result must not be sent on: it would tell the tracker the zone
 // is empty.
 func (s *Stage) Process(f *mask.Frame) (Result, error) {
 	s.frames.Add(1)
-	t := s.cfg.Now()
-	if s.cfg.FrameTime != nil {
-		t = s.cfg.FrameTime(f)
-	}
+	t := s.cfg.Clock.At(f.PTS())
 	res := Result{Seq: f.Seq(), PTS: f.PTS(), Received: f.Received(), Size: f.Size(), At: t}
 	active := s.cfg.Zones.ActiveAt(t)
 	if len(active) == 0 {

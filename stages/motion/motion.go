@@ -18,6 +18,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -44,12 +45,10 @@ type Config struct {
 	// tracker sees the zone empty soon after someone leaves it and reports
 	// the exit then, not at the next keepalive. It defaults to 2 seconds.
 	Hangover time.Duration
-	// Now returns the time signage is checked against and keepalive is
-	// measured with. It defaults to time.Now.
-	Now func() time.Time
-	// FrameTime, when set, replaces Now with the time of the frame itself:
-	// offline runs (verify) judge signage and keepalive at stream time.
-	FrameTime func(*mask.Frame) time.Time
+	// Clock is the camera's clock: the time of a frame, which signage is
+	// checked against and keepalive measured with (stream time in offline
+	// runs). It defaults to the wall clock.
+	Clock *clock.Clock
 	// Block makes Run wait for the detector instead of dropping frames, so
 	// that offline runs analyse the same frames every time.
 	Block bool
@@ -96,8 +95,8 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Hangover == 0 {
 		cfg.Hangover = 2 * time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Live(nil)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -142,10 +141,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			return nil
 		}
 		g.in.Add(1)
-		t := g.cfg.Now()
-		if g.cfg.FrameTime != nil {
-			t = g.cfg.FrameTime(f)
-		}
+		t := g.cfg.Clock.At(f.PTS())
 		verdict, err := st.analyse(f, t)
 		if err != nil {
 			g.failed.Log("seq", f.Seq(), "err", err)

@@ -9,6 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/motion"
@@ -97,7 +98,7 @@ func TestGate(t *testing.T) {
 			now := t0
 			cfg := tc.cfg
 			cfg.Zones = tc.set
-			cfg.Now = func() time.Time { now = now.Add(100 * time.Millisecond); return now }
+			cfg.Clock = clock.Live(func() time.Time { now = now.Add(100 * time.Millisecond); return now })
 			g, err := motion.New(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +135,7 @@ func TestSignExpiresMidStream(t *testing.T) {
 	ms, _ := mask.New(mask.Config{Zones: set})
 	now := t0
 	g, err := motion.New(motion.Config{Zones: set, Keepalive: time.Hour,
-		Now: func() time.Time { now = now.Add(100 * time.Millisecond); return now }})
+		Clock: clock.Live(func() time.Time { now = now.Add(100 * time.Millisecond); return now })})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func BenchmarkMotionGate(b *testing.B) {
 			f.Close()
 		}
 	}()
-	g, err := motion.New(motion.Config{Zones: set, Now: func() time.Time { return t0 }})
+	g, err := motion.New(motion.Config{Zones: set, Clock: clock.Live(func() time.Time { return t0 })})
 	if err != nil {
 		b.Fatal(err)
 	}
