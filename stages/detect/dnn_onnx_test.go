@@ -10,6 +10,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -235,7 +236,7 @@ func TestONNXThroughTheStage(t *testing.T) {
 	shape, out := yoloV8([]yoloRow{strong, weak})
 	model := fixedOutputModel(t, 640, 640, shape, out, nil)
 	st, err := detect.New(detect.Config{Kind: detect.KindDNN, Model: model, DNN: detect.DNNConfig{Format: detect.FormatYOLOv8},
-		Width: 640, MinScore: 0.6, Zones: floorSet(rect(0, 0, 1, 1), t0.Add(time.Hour)), Now: func() time.Time { return t0 }})
+		Width: 640, MinScore: 0.6, Zones: floorSet(rect(0, 0, 1, 1), t0.Add(time.Hour)), Clock: clock.Live(func() time.Time { return t0 })})
 	if err != nil {
 		t.Fatal(err)
 	}
