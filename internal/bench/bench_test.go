@@ -42,6 +42,9 @@ func TestBenchTwoCamerasJSON(t *testing.T) {
 	if r.Info.Width != 768 || r.Info.Height != 576 || r.Info.FPS != 10 {
 		t.Errorf("clip info %+v, want 768x576 @ 10", r.Info)
 	}
+	if !(r.CapacityFPS > 0) || !(r.CapacityRatio > 0) {
+		t.Errorf("decode+mask capacity %v fps, ratio %v: want positive", r.CapacityFPS, r.CapacityRatio)
+	}
 	if !(r.FFmpegDecodeFPS > 0) || !(r.DecodeMaskFPS > 0) || !(r.RSSMB > 0) || !(r.CPUPercent > 0) || r.Seconds < 2 {
 		t.Errorf("ffmpeg %v fps, decode+mask %v fps, RSS %v MB, CPU %v%%, %v s: want all positive, window >= 2 s",
 			r.FFmpegDecodeFPS, r.DecodeMaskFPS, r.RSSMB, r.CPUPercent, r.Seconds)

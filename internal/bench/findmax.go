@@ -20,8 +20,7 @@ func FindMax(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	var err error
-	if o.FFmpegFPS, o.FFmpegCPUFPS, err = ffmpegDecode(ctx, o.Clip); err != nil {
+	if err := o.measureYardsticks(ctx); err != nil {
 		return nil, err
 	}
 	var trials []Trial

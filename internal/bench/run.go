@@ -55,6 +55,26 @@ type Options struct {
 	// FFmpegFPS and FFmpegCPUFPS are ffmpeg's single-thread decode rates of
 	// the clip (per wall and per CPU second); zero measures them.
 	FFmpegFPS, FFmpegCPUFPS float64
+	// CapacityFPS and CapacityCPUFPS are this build's single-thread decode
+	// and mask rates of the clip (see decodeMaskCapacity); zero measures them.
+	CapacityFPS, CapacityCPUFPS float64
+}
+
+// measureYardsticks fills in the single-thread rates of ffmpeg and of this
+// build's decode and mask, one after the other, so the ratio is of one run.
+func (o *Options) measureYardsticks(ctx context.Context) error {
+	var err error
+	if o.FFmpegFPS == 0 {
+		if o.FFmpegFPS, o.FFmpegCPUFPS, err = ffmpegDecode(ctx, o.Clip); err != nil {
+			return err
+		}
+	}
+	if o.CapacityFPS == 0 {
+		if o.CapacityFPS, o.CapacityCPUFPS, err = decodeMaskCapacity(ctx, o.Clip); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *Options) defaults() error {
@@ -92,10 +112,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.FFmpegFPS == 0 {
-		if o.FFmpegFPS, o.FFmpegCPUFPS, err = ffmpegDecode(ctx, o.Clip); err != nil {
-			return nil, err
-		}
+	if err := o.measureYardsticks(ctx); err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "edge-bench")
 	if err != nil {
@@ -170,7 +188,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	r := &Report{Clip: o.Clip, Info: info, Cameras: o.Cameras, Outputs: o.Outputs,
-		FFmpegDecodeFPS: o.FFmpegFPS, FFmpegDecodeCPUFPS: o.FFmpegCPUFPS}
+		FFmpegDecodeFPS: o.FFmpegFPS, FFmpegDecodeCPUFPS: o.FFmpegCPUFPS,
+		CapacityFPS: o.CapacityFPS, CapacityCPUFPS: o.CapacityCPUFPS}
 	if err := cams.waitMasking(ctx, o.Cameras, o.Warmup, o.StartTimeout, appDone); err != nil {
 		r.Why = append(r.Why, err.Error())
 		if e := stopApp(); e != nil {
