@@ -2,13 +2,13 @@ package console
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/edgeprivacy/edge/internal/secret"
 )
 
 type userKey struct{}
@@ -22,13 +22,6 @@ func userOf(ctx context.Context) string {
 	return "anonymous"
 }
 
-// equal compares secrets in constant time whatever their lengths: both sides
-// are hashed first, so neither a length nor a prefix shows in the timing.
-func equal(a, b string) bool {
-	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
-}
-
 // guard lets a request through once it is authenticated and, if it changes
 // something, once it is plainly from this console.
 func (s *Server) guard(h http.Handler) http.Handler {
@@ -38,7 +31,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 		if want.Username != "" {
 			u, p, ok := r.BasicAuth()
 			// Both comparisons always run: which one failed must not show.
-			if userOK, passOK := equal(u, want.Username), equal(p, want.Password); !ok || !(userOK && passOK) {
+			if userOK, passOK := secret.Equal(u, want.Username), secret.Equal(p, want.Password); !ok || !(userOK && passOK) {
 				w.Header().Set("WWW-Authenticate", `Basic realm="edge console", charset="UTF-8"`)
 				http.Error(w, "authentication required", http.StatusUnauthorized)
 				return

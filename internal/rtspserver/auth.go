@@ -2,14 +2,14 @@ package rtspserver
 
 import (
 	"crypto/md5" // RTSP Digest is defined over MD5; it is what ffmpeg and cameras speak
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"regexp"
 
 	"github.com/bluenviron/gortsplib/v4/pkg/auth"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/headers"
+
+	"github.com/edgeprivacy/edge/internal/secret"
 )
 
 // Realm is the realm announced in challenges and required in Digest answers.
@@ -24,12 +24,15 @@ type Credentials struct {
 // Required reports whether clients must authenticate.
 func (c Credentials) Required() bool { return c.User != "" }
 
-// equal is the comparison every secret-dependent check goes through: 1 when
-// a and b are equal, 0 otherwise, in time that depends only on the digest
-// size. Tests replace it to prove that no field is skipped.
+// equal is the comparison every secret-dependent check goes through
+// (secret.Equal: constant time whatever the lengths), 1 when a and b are
+// equal and 0 otherwise, so results combine with & and no field is skipped.
+// Tests replace it to prove that.
 var equal = func(a, b string) int {
-	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(ha[:], hb[:])
+	if secret.Equal(a, b) {
+		return 1
+	}
+	return 0
 }
 
 // Verify reports whether req carries c, by Basic or by Digest (MD5) with

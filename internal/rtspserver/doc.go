@@ -8,5 +8,6 @@
 // check compares them with != and returns at the first wrong field: ours
 // compares SHA-256 digests of equal length with crypto/subtle and always
 // compares every field, so the time a refusal takes says nothing about
-// which part was wrong or how much of it was right.
+// which part was wrong or how much of it was right (internal/secret, as the
+// console's check).
 package rtspserver
