@@ -230,3 +230,24 @@ func CheckVideo(t *testing.T, path string, polys []privacycheck.Polygon, fill [3
 	}
 	return frames, leaky
 }
+
+// TestNewServerRefuses: no address, or a username whose password is empty
+// (which would let in anyone who knows the name), is refused before
+// anything listens.
+func TestNewServerRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  restream.ServerConfig
+		want string
+	}{
+		{"no address", restream.ServerConfig{}, "restream.addr"},
+		{"empty password", restream.ServerConfig{Addr: "127.0.0.1:0", Username: "viewer"}, "empty password"},
+		{"password without username", restream.ServerConfig{Addr: "127.0.0.1:0", Password: "pw"}, "without user"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := restream.NewServer(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("NewServer: %v, want an error saying %q", err, c.want)
+			}
+		})
+	}
+}
