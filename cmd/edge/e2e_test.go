@@ -128,20 +128,7 @@ func subscribe(t *testing.T, brokerURL, prefix, clientID string) *subscriber {
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
-			c.Subscribe(prefix+"/#", 1, func(_ paho.Client, m paho.Message) {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				if strings.HasSuffix(m.Topic(), "/events") {
-					var e events.Event
-					if err := json.Unmarshal(m.Payload(), &e); err != nil {
-						t.Errorf("bad event JSON on %s: %v: %s", m.Topic(), err, m.Payload())
-						return
-					}
-					s.events = append(s.events, e)
-					return
-				}
-				s.retained[m.Topic()] = slices.Clone(m.Payload())
-			})
+			c.Subscribe(prefix+"/#", 1, s.record(t))
 		})
 	s.client = paho.NewClient(opts)
 	if tok := s.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -149,6 +136,24 @@ func subscribe(t *testing.T, brokerURL, prefix, clientID string) *subscriber {
 	}
 	t.Cleanup(func() { s.client.Disconnect(100) })
 	return s
+}
+
+// record keeps events in order and the latest payload of every other topic.
+func (s *subscriber) record(t *testing.T) paho.MessageHandler {
+	return func(_ paho.Client, m paho.Message) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if strings.HasSuffix(m.Topic(), "/events") {
+			var e events.Event
+			if err := json.Unmarshal(m.Payload(), &e); err != nil {
+				t.Errorf("bad event JSON on %s: %v: %s", m.Topic(), err, m.Payload())
+				return
+			}
+			s.events = append(s.events, e)
+			return
+		}
+		s.retained[m.Topic()] = slices.Clone(m.Payload())
+	}
 }
 
 func (s *subscriber) snapshot() ([]events.Event, map[string][]byte) {

@@ -131,23 +131,6 @@ func subID(s *subscriber) string {
 	return r.ClientID()
 }
 
-func (s *subscriber) record(t *testing.T) paho.MessageHandler {
-	return func(_ paho.Client, m paho.Message) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if strings.HasSuffix(m.Topic(), "/events") {
-			var e events.Event
-			if err := json.Unmarshal(m.Payload(), &e); err != nil {
-				t.Errorf("bad event JSON on %s: %v: %s", m.Topic(), err, m.Payload())
-				return
-			}
-			s.events = append(s.events, e)
-			return
-		}
-		s.retained[m.Topic()] = slices.Clone(m.Payload())
-	}
-}
-
 // fleetRig is a cluster, a replayed camera, persistent QoS 1 subscribers on
 // every node (made before edge starts, so that none misses an event) and a
 // running `edge run` with all three URLs.

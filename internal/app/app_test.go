@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
 )
@@ -36,30 +36,6 @@ cameras:
 signage:
   - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
 `
-
-type sinkRecorder struct {
-	mu   sync.Mutex
-	msgs []events.Message
-}
-
-func (s *sinkRecorder) Offer(m events.Message) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return true
-}
-
-func (s *sinkRecorder) states() []events.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []events.State
-	for _, m := range s.msgs {
-		if st, ok := m.(events.State); ok {
-			out = append(out, st)
-		}
-	}
-	return out
-}
 
 // auditLine is what the tests read back of the audit log.
 type auditLine struct {
@@ -147,7 +123,7 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &sinkRecorder{}
+	sink := &edgetest.Sink{}
 	log := quietLogger()
 	r := newRunner(log, sink)
 	auditPath := filepath.Join(dir, "audit")
@@ -249,11 +225,11 @@ func TestReload(t *testing.T) {
 	// A stopped camera's retained state is replaced, so subscribers do not
 	// go on trusting the last one.
 	var stoppedB bool
-	for _, s := range sink.states() {
+	for _, s := range edgetest.Of[events.State](sink.Messages()) {
 		stoppedB = stoppedB || (s.Camera == "b" && s.Status == events.StatusStopped)
 	}
 	if !stoppedB {
-		t.Fatalf("no stopped state for removed camera b in %+v", sink.states())
+		t.Fatalf("no stopped state for removed camera b in %+v", edgetest.Of[events.State](sink.Messages()))
 	}
 	if len(cur.cfg.Cameras) != 1 || !strings.Contains(string(cur.raw), "[[0.4, 0]") {
 		t.Fatalf("config in force is not the last accepted one:\n%s", cur.raw)

@@ -9,21 +9,10 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
 )
-
-func (s *sinkRecorder) discoveries() []events.Discovery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []events.Discovery
-	for _, m := range s.msgs {
-		if d, ok := m.(events.Discovery); ok {
-			out = append(out, d)
-		}
-	}
-	return out
-}
 
 // TestReloadFollowsDiscovery: a camera added by a reload is announced to
 // Home Assistant, and removing it again publishes an empty config for each
@@ -37,11 +26,11 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &sinkRecorder{}
+	sink := &edgetest.Sink{}
 	log := quietLogger()
 	r := newRunner(log, sink)
 	r.prefix = "edge"
-	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil); err != nil {
+	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &edgetest.Sink{}}), nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,7 +40,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	site.Apply(ctx, mustMembers(t, ctx, r, cfg))
 	r.announce(cfg)
 	cur := &loaded{path: path, raw: raw, cfg: cfg}
-	first := len(sink.discoveries())
+	first := len(edgetest.Of[events.Discovery](sink.Messages()))
 	if first == 0 {
 		t.Fatal("nothing announced at start")
 	}
@@ -60,7 +49,7 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 	writeFile(t, path, strings.Replace(base, "signage:\n", camB, 1))
 	r.reload(ctx, cur)
 	var bTopics []string
-	for _, d := range sink.discoveries()[first:] {
+	for _, d := range edgetest.Of[events.Discovery](sink.Messages())[first:] {
 		if strings.Contains(string(d.Config), `"edge/b/state"`) || strings.Contains(string(d.Config), `"edge/b/hall/occupancy"`) {
 			bTopics = append(bTopics, d.ConfigTopic)
 		}
@@ -69,11 +58,11 @@ func TestReloadFollowsDiscovery(t *testing.T) {
 		t.Fatalf("camera b announced with %d entities, want status, occupancy, person and sign", len(bTopics))
 	}
 
-	seen := len(sink.discoveries())
+	seen := len(edgetest.Of[events.Discovery](sink.Messages()))
 	writeFile(t, path, base)
 	r.reload(ctx, cur)
 	cleared := map[string]bool{}
-	for _, d := range sink.discoveries()[seen:] {
+	for _, d := range edgetest.Of[events.Discovery](sink.Messages())[seen:] {
 		if len(d.Config) == 0 {
 			cleared[d.ConfigTopic] = true
 		}

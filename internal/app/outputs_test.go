@@ -12,6 +12,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
 )
@@ -42,7 +43,7 @@ signage:
 		t.Fatal(err)
 	}
 	log := quietLogger()
-	o, err := newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil)
+	o, err := newOutputs(cfg, log, compliance.New(compliance.Config{Sink: &edgetest.Sink{}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ signage:
 		t.Fatal("a restreaming camera built no restream server")
 	}
 	cam, _ := cfg.Camera("a")
-	sink := &sinkRecorder{}
+	sink := &edgetest.Sink{}
 	b, err := o.camera(cam, sink)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ signage:
 	if len(b.outputs) != 2 || b.latest == nil || b.outputs[1] != pipeline.Output(b.latest) {
 		t.Fatalf("camera outputs = %d (want the encoder and the snapshot output last)", len(b.outputs))
 	}
-	if b.sink.Offer(events.State{Camera: "a"}); len(sink.msgs) != 1 {
+	if b.sink.Offer(events.State{Camera: "a"}); len(sink.Messages()) != 1 {
 		t.Fatal("without snapshots the camera's messages do not reach the runner's sink")
 	}
 	runs := 0
@@ -120,7 +121,7 @@ func TestOutputsWithoutRestream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := newOutputs(cfg, quietLogger(), compliance.New(compliance.Config{Sink: &sinkRecorder{}}), nil)
+	o, err := newOutputs(cfg, quietLogger(), compliance.New(compliance.Config{Sink: &edgetest.Sink{}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package avcodec_test
 
 import (
-	"context"
 	"errors"
 	"math/rand"
 	"testing"
@@ -9,8 +8,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/media"
-	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 )
 
@@ -25,18 +24,6 @@ func annexB(au media.AccessUnit) []byte {
 		b = append(b, n...)
 	}
 	return b
-}
-
-func readAll(t *testing.T, path string) []media.AccessUnit {
-	t.Helper()
-	var aus []media.AccessUnit
-	if err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
-		aus = append(aus, au)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return aus
 }
 
 // decodeAll decodes every AU plus the flushed tail and checks each picture's
@@ -104,7 +91,7 @@ func TestDecodeClip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer d.Close()
-			n, mean := decodeAll(t, d, readAll(t, path), tt.w, tt.h)
+			n, mean := decodeAll(t, d, edgetest.AccessUnits(t, path), tt.w, tt.h)
 			if want := testclip.CountFrames(t, path); n != want {
 				t.Errorf("decoded %d pictures, ffprobe %d", n, want)
 			}
@@ -124,7 +111,7 @@ func TestGarbage(t *testing.T) {
 		return b
 	}
 	path := testclip.Make(t, ".mp4", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10")
-	aus := readAll(t, path)
+	aus := edgetest.AccessUnits(t, path)
 	key := annexB(aus[0])
 	tests := []struct {
 		name string
@@ -205,7 +192,7 @@ func TestAPIMisuse(t *testing.T) {
 
 func TestToBGRBufferChecks(t *testing.T) {
 	path := testclip.Make(t, ".mp4", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10")
-	aus := readAll(t, path)
+	aus := edgetest.AccessUnits(t, path)
 	d, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,34 +2,14 @@ package compliance_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 )
-
-type sink struct {
-	mu   sync.Mutex
-	msgs []events.Message
-}
-
-func (s *sink) Offer(m events.Message) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return true
-}
-
-func (s *sink) take() []events.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.msgs
-	s.msgs = nil
-	return out
-}
 
 type auditor struct{ kinds []string }
 
@@ -64,7 +44,7 @@ func TestMonitorGatesOnTheCameraSign(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	s, a := &sink{}, &auditor{}
+	s, a := &edgetest.Sink{}, &auditor{}
 	m := compliance.New(compliance.Config{Sink: s, Audit: a, Now: func() time.Time { return now }})
 	p := &pausable{}
 	g := m.Register("a", map[string]compliance.Pausable{"restream": p})
@@ -100,7 +80,7 @@ func TestMonitorGatesOnTheCameraSign(t *testing.T) {
 		} else {
 			m.Check()
 		}
-		msgs := s.take()
+		msgs := s.Take()
 		var comp *events.Compliance
 		alerts := map[string]bool{}
 		for _, msg := range msgs {
@@ -148,7 +128,7 @@ func TestMonitorGatesOnTheCameraSign(t *testing.T) {
 
 // TestMonitorWithoutConfigKeepsGatesClosed: fail closed before the first config.
 func TestMonitorWithoutConfigKeepsGatesClosed(t *testing.T) {
-	m := compliance.New(compliance.Config{Sink: &sink{}})
+	m := compliance.New(compliance.Config{Sink: &edgetest.Sink{}})
 	p := &pausable{}
 	g := m.Register("a", map[string]compliance.Pausable{"record": p})
 	m.Check()
@@ -161,7 +141,7 @@ func TestMonitorWithoutConfigKeepsGatesClosed(t *testing.T) {
 // whatever outputs are on, closed before any config.
 func TestImagesAllowed(t *testing.T) {
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	m := compliance.New(compliance.Config{Sink: &sink{}, Audit: &auditor{}, Now: func() time.Time { return now }})
+	m := compliance.New(compliance.Config{Sink: &edgetest.Sink{}, Audit: &auditor{}, Now: func() time.Time { return now }})
 	if ok, why := m.ImagesAllowed("a"); ok || why == "" {
 		t.Fatalf("before any config: %v %q, want closed with a reason", ok, why)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
@@ -79,13 +80,13 @@ func TestSignNotYetValid(t *testing.T) {
 	clock.Store(&before)
 	now := func() time.Time { return *clock.Load() }
 
-	s, a := &sink{}, &auditor{}
+	s, a := &edgetest.Sink{}, &auditor{}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := compliance.New(compliance.Config{Sink: s, Audit: a, Now: now, Logger: quiet})
 	rec := &pausable{}
 	g := m.Register("a", map[string]compliance.Pausable{"record": rec})
 	m.Apply(conf)
-	msgs := s.take()
+	msgs := s.Take()
 	var comp *events.Compliance
 	var alert *events.Alert
 	for _, msg := range msgs {
@@ -168,7 +169,7 @@ func TestSignNotYetValid(t *testing.T) {
 	if !ended {
 		<-done
 	}
-	msgs = s.take()
+	msgs = s.Take()
 	comp = nil
 	for _, msg := range msgs {
 		if v, ok := msg.(events.Compliance); ok {

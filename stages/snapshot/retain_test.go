@@ -7,20 +7,9 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/stages/snapshot"
 )
-
-func (c *collect) clears() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, m := range c.msgs {
-		if _, ok := m.(events.ClearSnapshot); ok {
-			n++
-		}
-	}
-	return n
-}
 
 // TestRetainedSnapshotIsCleared: the one left by an earlier run goes at
 // start, a published one after Retain, and a paused snapshotter clears its
@@ -29,7 +18,7 @@ func TestRetainedSnapshotIsCleared(t *testing.T) {
 	f, raw := maskedFrame(t)
 	defer f.Close()
 	defer raw.Close()
-	sink := &collect{}
+	sink := &edgetest.Sink{}
 	var mu sync.Mutex
 	var reasons []string
 	s, err := snapshot.New(snapshot.Config{Camera: "lobby", TopicPrefix: "edge", Sink: sink, Retain: 300 * time.Millisecond,
@@ -56,29 +45,29 @@ func TestRetainedSnapshotIsCleared(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	wait("the clearing at start", func() bool { return sink.clears() == 1 })
+	wait("the clearing at start", func() bool { return len(edgetest.Of[events.ClearSnapshot](sink.Messages())) == 1 })
 	s.Offer(events.Event{ID: events.NewID(), Type: events.TypeEnter, Camera: "lobby"})
-	wait("a snapshot", func() bool { return len(sink.snapshots()) == 1 })
+	wait("a snapshot", func() bool { return len(edgetest.Of[events.Snapshot](sink.Messages())) == 1 })
 	published := time.Now()
-	wait("the clearing after retain", func() bool { return sink.clears() == 2 })
+	wait("the clearing after retain", func() bool { return len(edgetest.Of[events.ClearSnapshot](sink.Messages())) == 2 })
 	if d := time.Since(published); d < 250*time.Millisecond {
 		t.Fatalf("cleared after %v, before the 300 ms retention", d)
 	}
 
 	s.Offer(events.Event{ID: events.NewID(), Type: events.TypeEnter, Camera: "lobby"})
-	wait("a second snapshot", func() bool { return len(sink.snapshots()) == 2 })
+	wait("a second snapshot", func() bool { return len(edgetest.Of[events.Snapshot](sink.Messages())) == 2 })
 	s.Pause()
-	if sink.clears() != 3 {
+	if len(edgetest.Of[events.ClearSnapshot](sink.Messages())) != 3 {
 		t.Fatal("pausing did not clear the retained snapshot")
 	}
 	s.Offer(events.Event{ID: events.NewID(), Type: events.TypeEnter, Camera: "lobby"})
 	time.Sleep(200 * time.Millisecond)
-	if n := len(sink.snapshots()); n != 2 {
+	if n := len(edgetest.Of[events.Snapshot](sink.Messages())); n != 2 {
 		t.Fatalf("%d snapshots, a paused snapshotter made one", n)
 	}
 	s.Resume()
 	s.Offer(events.Event{ID: events.NewID(), Type: events.TypeEnter, Camera: "lobby"})
-	wait("a snapshot after resume", func() bool { return len(sink.snapshots()) == 3 })
+	wait("a snapshot after resume", func() bool { return len(edgetest.Of[events.Snapshot](sink.Messages())) == 3 })
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{snapshot.ClearStart, snapshot.ClearRetention, snapshot.ClearPaused}

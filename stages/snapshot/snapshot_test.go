@@ -5,43 +5,19 @@ import (
 	"context"
 	"image"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/snapshot"
 	"github.com/edgeprivacy/edge/zones"
 )
-
-type collect struct {
-	mu   sync.Mutex
-	msgs []events.Message
-}
-
-func (c *collect) Offer(m events.Message) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, m)
-	return true
-}
-
-func (c *collect) snapshots() []events.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []events.Snapshot
-	for _, m := range c.msgs {
-		if s, ok := m.(events.Snapshot); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // maskedFrame reads a real picture from the test clip and masks the left
 // quarter through the mask stage (the only way to a *mask.Frame). It also
@@ -82,7 +58,7 @@ func TestSnapshotsAreMasked(t *testing.T) {
 	f, raw := maskedFrame(t)
 	defer f.Close()
 	defer raw.Close()
-	sink := &collect{}
+	sink := &edgetest.Sink{}
 	cases := []struct {
 		name string
 		crop bool
@@ -101,25 +77,25 @@ func TestSnapshotsAreMasked(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- s.Run(ctx) }()
-			before := len(sink.snapshots())
+			before := len(edgetest.Of[events.Snapshot](sink.Messages()))
 			ev := events.Event{ID: events.NewID(), Type: events.TypeEnter, Camera: "lobby", Box: c.box}
 			s.Offer(ev)
 			s.Offer(events.Event{ID: events.NewID(), Type: events.TypeExit, Camera: "lobby"})
 			deadline := time.Now().Add(10 * time.Second)
-			for len(sink.snapshots()) == before && time.Now().Before(deadline) {
+			for len(edgetest.Of[events.Snapshot](sink.Messages())) == before && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
-			snaps := sink.snapshots()[before:]
+			snaps := edgetest.Of[events.Snapshot](sink.Messages())[before:]
 			if len(snaps) != 1 {
 				t.Fatalf("%d snapshots published, want 1 (enter only)", len(snaps))
 			}
 			// The forwarded event names the snapshot by the event id.
 			var fwd events.Event
-			for _, m := range sink.msgs {
+			for _, m := range sink.Messages() {
 				if e, ok := m.(events.Event); ok && e.ID == ev.ID {
 					fwd = e
 				}
