@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/stages/detect"
+	"github.com/edgeprivacy/edge/zones"
 )
 
 // The calibration set (see docs/detection.md): boxes a detector finds in
@@ -39,16 +40,6 @@ type groundTruth struct {
 			Box struct{ X, Y, W, H float64 }
 		}
 	}
-}
-
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	i := float64(in.Dx() * in.Dy())
-	u := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i
-	if u <= 0 {
-		return 0
-	}
-	return i / u
 }
 
 // calibrationSet runs d over the labelled clips and the people-free pictures.
@@ -82,7 +73,7 @@ func calibrationSet(t *testing.T, d detect.Detector) []sample {
 				best := 0.0
 				for _, g := range gt.Frames[i].Boxes {
 					r := image.Rect(int(g.Box.X*w), int(g.Box.Y*h), int((g.Box.X+g.Box.W)*w), int((g.Box.Y+g.Box.H)*h))
-					best = max(best, iou(bx.Rect, r))
+					best = max(best, zones.IoU(bx.Rect, r))
 				}
 				out = append(out, sample{bx.Score, best >= matchIoU})
 			}

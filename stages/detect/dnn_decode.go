@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"slices"
+
+	"github.com/edgeprivacy/edge/zones"
 )
 
 // Output layouts of the person detectors the dnn kind reads
@@ -157,19 +159,9 @@ func nms(dets []detection, iou float64) []detection {
 	})
 	var keep []detection
 	for _, d := range dets {
-		if !slices.ContainsFunc(keep, func(k detection) bool { return overlap(k.rect, d.rect) > iou }) {
+		if !slices.ContainsFunc(keep, func(k detection) bool { return zones.IoU(k.rect, d.rect) > iou }) {
 			keep = append(keep, d)
 		}
 	}
 	return keep
-}
-
-// overlap is the intersection over union of a and b.
-func overlap(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	ia := float64(in.Dx() * in.Dy())
-	return ia / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - ia)
 }

@@ -494,7 +494,7 @@ func affinity(d image.Rectangle, m *motion, minIoU float64, confirmed bool) floa
 	if dh < ph/1.5 || dh > ph*1.5 {
 		return 0
 	}
-	if v := iou(d, m.rect()); v >= minIoU {
+	if v := zones.IoU(d, m.rect()); v >= minIoU {
 		return v
 	}
 	if !confirmed {
@@ -559,19 +559,6 @@ func (t *Tracker) zonesOf(m *motion, size image.Point, at time.Time) []string {
 	zs := t.cfg.Zones.ZonesAt(pt, at)
 	slices.Sort(zs)
 	return zs
-}
-
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	ia := float64(in.Dx() * in.Dy())
-	ua := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - ia
-	if ua <= 0 {
-		return 0
-	}
-	return ia / ua
 }
 
 func normBox(r image.Rectangle, size image.Point) [4]float64 {
