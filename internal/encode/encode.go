@@ -131,10 +131,6 @@ static int edge_enc_receive(edge_enc *e) {
 static int edge_enc_flush(edge_enc *e) {
 	return avcodec_send_frame(e->ctx, NULL);
 }
-
-static void edge_enc_strerror(int code, char *buf, size_t n) {
-	av_strerror(code, buf, n);
-}
 */
 import "C"
 
@@ -145,6 +141,8 @@ import (
 	"os"
 	"time"
 	"unsafe"
+
+	"github.com/edgeprivacy/edge/internal/averror"
 )
 
 // Defaults for Config fields left zero.
@@ -251,7 +249,7 @@ func New(cfg Config) (*Encoder, error) {
 		if ret == C.edge_enc_noencoder {
 			fix = " (install an FFmpeg built with libx264, e.g. Debian's libavcodec59: scripts/deps.sh)"
 		}
-		return nil, fmt.Errorf("encode: open libx264 %dx%d -> %dx%d, preset %q: %s%s", cfg.Width, cfg.Height, outW, outH, cfg.Preset, avErr(ret), fix)
+		return nil, fmt.Errorf("encode: open libx264 %dx%d -> %dx%d, preset %q: %s%s", cfg.Width, cfg.Height, outW, outH, cfg.Preset, averror.Text(int(ret)), fix)
 	}
 	return enc, nil
 }
@@ -315,7 +313,7 @@ func (e *Encoder) Encode(bgr []byte, stride int, pts time.Duration) ([]Packet, e
 		key, e.forceKey = 1, false
 	}
 	if ret := C.edge_enc_send(e.e, (*C.uint8_t)(unsafe.Pointer(&bgr[0])), C.int(stride), C.int64_t(ticks), key); ret < 0 {
-		return nil, fmt.Errorf("encode: send picture: %s", avErr(ret))
+		return nil, fmt.Errorf("encode: send picture: %s", averror.Text(int(ret)))
 	}
 	return e.receive()
 }
@@ -340,7 +338,7 @@ func (e *Encoder) Flush() ([]Packet, error) {
 		return nil, ErrClosed
 	}
 	if ret := C.edge_enc_flush(e.e); ret < 0 && ret != C.edge_enc_eof {
-		return nil, fmt.Errorf("encode: flush: %s", avErr(ret))
+		return nil, fmt.Errorf("encode: flush: %s", averror.Text(int(ret)))
 	}
 	return e.receive()
 }
@@ -353,7 +351,7 @@ func (e *Encoder) receive() ([]Packet, error) {
 			return out, nil
 		}
 		if ret < 0 {
-			return out, fmt.Errorf("encode: receive packet: %s", avErr(ret))
+			return out, fmt.Errorf("encode: receive packet: %s", averror.Text(int(ret)))
 		}
 		p := e.e.pkt
 		out = append(out, Packet{
@@ -373,10 +371,4 @@ func (e *Encoder) Close() {
 		C.edge_enc_free(e.e)
 		e.e = nil
 	}
-}
-
-func avErr(code C.int) string {
-	var buf [128]C.char
-	C.edge_enc_strerror(code, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
 }

@@ -115,10 +115,6 @@ static int edge_mux_close(edge_mux *m) {
 }
 
 static int edge_dict_set(AVDictionary **d, const char *k, const char *v) { return av_dict_set(d, k, v, 0); }
-
-static void edge_mux_strerror(int code, char *buf, size_t n) {
-	av_strerror(code, buf, n);
-}
 */
 import "C"
 
@@ -128,6 +124,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/edgeprivacy/edge/internal/averror"
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
@@ -162,12 +159,12 @@ func openMuxer(path string, w, h int, paramsAnnexB []byte, meta map[string]strin
 		C.free(unsafe.Pointer(cv))
 		if ret < 0 {
 			C.av_dict_free(&dict)
-			return nil, fmt.Errorf("record: metadata %s: %s", k, avErr(ret))
+			return nil, fmt.Errorf("record: metadata %s: %s", k, averror.Text(int(ret)))
 		}
 	}
 	mx := &muxer{path: path}
 	if ret := C.edge_mux_open(&mx.m, cpath, C.int(w), C.int(h), (*C.uint8_t)(extra), C.int(len(paramsAnnexB)), dict); ret < 0 {
-		return nil, fmt.Errorf("record: create %s: %s", path, avErr(ret))
+		return nil, fmt.Errorf("record: create %s: %s", path, averror.Text(int(ret)))
 	}
 	return mx, nil
 }
@@ -189,7 +186,7 @@ func (mx *muxer) write(annexB []byte, pts, dur time.Duration, key bool) error {
 	defer C.free(data)
 	ret := C.edge_mux_write(mx.m, (*C.uint8_t)(data), C.int(len(annexB)), C.int64_t(toTicks(pts)), C.int64_t(toTicks(dur)), k)
 	if ret < 0 {
-		return fmt.Errorf("record: write %s: %s", mx.path, avErr(ret))
+		return fmt.Errorf("record: write %s: %s", mx.path, averror.Text(int(ret)))
 	}
 	return nil
 }
@@ -202,15 +199,9 @@ func (mx *muxer) close() error {
 	ret := C.edge_mux_close(mx.m)
 	mx.m = nil
 	if ret < 0 {
-		return fmt.Errorf("record: finish %s: %s", mx.path, avErr(ret))
+		return fmt.Errorf("record: finish %s: %s", mx.path, averror.Text(int(ret)))
 	}
 	return nil
 }
 
 func toTicks(d time.Duration) int64 { return d.Nanoseconds() * 9 / 100000 }
-
-func avErr(code C.int) string {
-	var buf [128]C.char
-	C.edge_mux_strerror(code, &buf[0], C.size_t(len(buf)))
-	return C.GoString(&buf[0])
-}
