@@ -229,24 +229,8 @@ func (g *Geometry) Content(zi int, bgr, prev []byte, fill [3]uint8) (ContentResu
 		}
 	}
 	tmp := make([]float32, bw*bh)
-	for y := range bh {
-		for x := range bw {
-			m := float32(0)
-			for d := max(0, x-CoreDepth); d <= min(bw-1, x+CoreDepth); d++ {
-				m = max(m, dev[y*bw+d])
-			}
-			tmp[y*bw+x] = m
-		}
-	}
-	for y := range bh {
-		for x := range bw {
-			m := float32(0)
-			for d := max(0, y-CoreDepth); d <= min(bh-1, y+CoreDepth); d++ {
-				m = max(m, tmp[d*bw+x])
-			}
-			dev[y*bw+x] = m
-		}
-	}
+	dilate(tmp, dev, bh, bw, bw, 1) // along rows
+	dilate(dev, tmp, bw, bh, 1, bw) // along columns
 
 	for k, i := range z.Pixels.Idx {
 		o := int(i) * 3
@@ -338,4 +322,20 @@ func absDiff(a, b uint8) uint8 {
 		return a - b
 	}
 	return b - a
+}
+
+// dilate is one pass of the separable max filter: each value of dst is the
+// largest of src within CoreDepth steps along a line. There are lines lines
+// of n values; value j of line i is at i*lineStride + j*step.
+func dilate(dst, src []float32, lines, n, lineStride, step int) {
+	for i := range lines {
+		base := i * lineStride
+		for j := range n {
+			m := float32(0)
+			for d := max(0, j-CoreDepth); d <= min(n-1, j+CoreDepth); d++ {
+				m = max(m, src[base+d*step])
+			}
+			dst[base+j*step] = m
+		}
+	}
 }

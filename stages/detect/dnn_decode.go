@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"image"
 	"math"
@@ -148,15 +149,7 @@ func letterboxRatio(size, input image.Point) float64 {
 // nms keeps the best-scoring box of each group overlapping by more than
 // iou (greedy non-maximum suppression, as YOLO post-processing does).
 func nms(dets []detection, iou float64) []detection {
-	slices.SortStableFunc(dets, func(a, b detection) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(dets, func(a, b detection) int { return cmp.Compare(b.score, a.score) })
 	var keep []detection
 	for _, d := range dets {
 		if !slices.ContainsFunc(keep, func(k detection) bool { return zones.IoU(k.rect, d.rect) > iou }) {

@@ -11,6 +11,7 @@
 package track
 
 import (
+	"cmp"
 	"image"
 	"math"
 	"slices"
@@ -444,15 +445,7 @@ func (t *Tracker) match(dets []Detection, idx []int, used []bool, at time.Time, 
 		}
 	}
 	// Stable order, ties broken by index, so a run is reproducible.
-	slices.SortStableFunc(pairs, func(a, b pair) int {
-		switch {
-		case a.aff > b.aff:
-			return -1
-		case a.aff < b.aff:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(b.aff, a.aff) })
 	usedD := map[int]bool{}
 	for _, p := range pairs {
 		if usedD[p.d] || used[p.k] {
