@@ -68,6 +68,9 @@ const (
 	AlertReloadAccepted = "reload_accepted"
 	AlertReloadRejected = "reload_rejected"
 	AlertCameraRefused  = "camera_refused"
+	// AlertAuditFailed says audit records could not be written (the log's
+	// folder failed, or another writer held audit.lock too long).
+	AlertAuditFailed = "audit_failed"
 )
 
 // Alert is something an operator must act on (or know about), published as

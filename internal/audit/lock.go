@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
@@ -32,20 +33,39 @@ func (l *Log) locked(fn func() error) error {
 		return errors.New("audit: log is closed")
 	}
 	fd := int(l.lock.Fd())
-	for {
-		err := syscall.Flock(fd, syscall.LOCK_EX)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EINTR) {
-			return fmt.Errorf("audit lock %s: %w", l.lock.Name(), err)
-		}
+	if err := flock(fd, l.cfg.LockWait); err != nil {
+		return fmt.Errorf("audit lock %s: %w", l.lock.Name(), err)
 	}
 	defer syscall.Flock(fd, syscall.LOCK_UN) //nolint:errcheck // closing the file would release it too
 	if err := l.catchUp(); err != nil {
 		return err
 	}
 	return fn()
+}
+
+// lockRetry is the pause between tries for a busy audit.lock.
+const lockRetry = 20 * time.Millisecond
+
+// flock takes the exclusive lock without blocking, trying again until wait
+// has passed: a writer stopped while it holds the lock (a suspended `edge
+// verify`) would otherwise block every append, and with it whatever waits
+// on the append, for ever.
+func flock(fd int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case !errors.Is(err, syscall.EWOULDBLOCK):
+			return err
+		case !time.Now().Before(deadline):
+			return fmt.Errorf("held by another writer for over %s (stop the other `edge verify` or `edge run` on this folder): %w", wait, err)
+		}
+		time.Sleep(lockRetry)
+	}
 }
 
 // catchUp continues the chain from the newest record on disk when another

@@ -2,12 +2,15 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,5 +152,46 @@ func TestConcurrentProcesses(t *testing.T) {
 	want := n + procs*(n+n/10) + 1
 	if s.Records != want || s.Files < 3 {
 		t.Fatalf("summary %+v, want %d records in several files", s, want)
+	}
+}
+
+// TestLockHeldFailsBounded: a writer that holds audit.lock and never lets
+// go (a suspended `edge verify`) makes an append fail after LockWait with
+// an error naming the lock, instead of blocking it for ever; once the
+// lock is free again the append goes through.
+func TestLockHeldFailsBounded(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	l, err := audit.Open(audit.Config{Dir: dir, Key: newKey(t), Now: clock(), LockWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	other, err := os.OpenFile(filepath.Join(dir, audit.LockName), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- l.Write("report", map[string]int{"i": 1}) }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Write still blocked 10s after another writer took audit.lock")
+	}
+	if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) || !strings.Contains(err.Error(), audit.LockName) {
+		t.Fatalf("Write with audit.lock held: err %v, want EWOULDBLOCK naming %s", err, audit.LockName)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("Write gave up after %s, before LockWait", d)
+	}
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Write("report", map[string]int{"i": 2}); err != nil {
+		t.Fatalf("Write after the lock was released: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ import (
 const (
 	DefaultMaxBytes        = 16 << 20
 	DefaultCheckpointEvery = 10 * time.Minute
+	// DefaultLockWait bounds the wait for another writer's audit.lock: a
+	// stopped `edge verify` must not stall the live log for ever.
+	DefaultLockWait = 5 * time.Second
 )
 
 // Checkpoint reasons.
@@ -47,6 +50,9 @@ type Config struct {
 	Key *devicekey.Key
 	// Now is the clock; it defaults to time.Now.
 	Now func() time.Time
+	// LockWait is how long an append waits for another process holding
+	// audit.lock before it fails. It defaults to DefaultLockWait.
+	LockWait time.Duration
 }
 
 // Log appends chained records to the files in Config.Dir. It is safe for
@@ -91,6 +97,9 @@ func Open(cfg Config) (*Log, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.LockWait <= 0 {
+		cfg.LockWait = DefaultLockWait
 	}
 	if err := privfile.MkdirAll(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("audit folder %s: %w", cfg.Dir, err)

@@ -49,12 +49,28 @@ type Monitor struct {
 	cfg Config
 	log *slog.Logger
 
+	// flushMu is held while the queued audit records are written, outside
+	// mu: a slow or stuck audit log (another process holding audit.lock)
+	// must never delay a gate or block Register and reloads.
+	flushMu sync.Mutex
+
 	mu      sync.Mutex
+	pending []record // audit records not yet written, in order
+	dropped int      // records dropped since the queue was last full
 	conf    *configs.Config
 	cams    map[string]*camera
 	signs   map[string]string // sign id -> last lifecycle seen
 	publish map[string]events.Compliance
 }
+
+// record is an audit record queued under mu and written after it.
+type record struct {
+	kind string
+	data any
+}
+
+// maxPending bounds the audit queue while the log is stuck.
+const maxPending = 1024
 
 type camera struct {
 	gate    Gate
@@ -117,8 +133,9 @@ func (m *Monitor) Alert(a events.Alert) {
 	if m.conf != nil {
 		site = m.conf.Site
 	}
-	m.mu.Unlock()
 	m.alert(site, a)
+	m.mu.Unlock()
+	m.flush()
 }
 
 func (m *Monitor) alert(site string, a events.Alert) {
@@ -132,12 +149,67 @@ func (m *Monitor) alert(site string, a events.Alert) {
 	}
 }
 
+// audit queues a record for flush. Call with mu held.
 func (m *Monitor) audit(kind string, data any) {
 	if m.cfg.Audit == nil {
 		return
 	}
-	if err := m.cfg.Audit.Write(kind, data); err != nil {
-		m.log.Error("audit record not written", "kind", kind, "err", err)
+	if len(m.pending) >= maxPending {
+		m.dropped++
+		return
+	}
+	m.pending = append(m.pending, record{kind, data})
+}
+
+// flush writes the queued audit records in order. Call without mu: the
+// gates have already acted, so a failed write is logged and alerted but
+// never holds an output open.
+func (m *Monitor) flush() {
+	if m.cfg.Audit == nil {
+		return
+	}
+	m.flushMu.Lock()
+	defer m.flushMu.Unlock()
+	for {
+		m.mu.Lock()
+		batch, dropped := m.pending, m.dropped
+		m.pending, m.dropped = nil, 0
+		m.mu.Unlock()
+		if dropped > 0 {
+			m.log.Error("audit records dropped: the audit log did not keep up", "dropped", dropped)
+		}
+		if len(batch) == 0 {
+			return
+		}
+		var failed int
+		var first error
+		for _, r := range batch {
+			if err := m.cfg.Audit.Write(r.kind, r.data); err != nil {
+				m.log.Error("audit record not written", "kind", r.kind, "err", err)
+				if failed++; first == nil {
+					first = err
+				}
+			}
+		}
+		if failed > 0 {
+			m.auditFailed(failed, first)
+		}
+	}
+}
+
+// auditFailed alerts, without an audit record of its own (that would fail
+// too), that records were lost.
+func (m *Monitor) auditFailed(n int, err error) {
+	m.mu.Lock()
+	site := ""
+	if m.conf != nil {
+		site = m.conf.Site
+	}
+	m.mu.Unlock()
+	a := events.Alert{ID: events.NewID(), Type: events.AlertAuditFailed, Site: site, TS: m.cfg.Now().UTC(),
+		Message: fmt.Sprintf("%d audit record(s) not written (image outputs were still gated as the signs require): %v", n, err)}
+	if !m.cfg.Sink.Offer(a) {
+		m.log.Warn("alert not queued for MQTT", "type", a.Type)
 	}
 }
 
@@ -158,8 +230,14 @@ type gating struct {
 	Reason  string   `json:"reason,omitempty"`
 }
 
-// Check evaluates every sign at the current time and acts on changes.
+// Check evaluates every sign at the current time and acts on changes: it
+// gates the outputs first and writes the audit records after, outside mu.
 func (m *Monitor) Check() {
+	m.check()
+	m.flush()
+}
+
+func (m *Monitor) check() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cfg := m.conf
