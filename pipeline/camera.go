@@ -279,7 +279,7 @@ func drain(aus chan media.AccessUnit, decoded chan decode.Frame, chans ...chan *
 	}
 	for len(decoded) > 0 {
 		if f, ok := <-decoded; ok {
-			f.Mat.Close()
+			f.Pic.Close()
 		}
 	}
 	for _, ch := range chans {

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/resourceleak"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -89,13 +90,25 @@ func runClip(t *testing.T, set *zones.Set, seconds time.Duration) run {
 				cancel()
 			}
 			sz := f.Size()
-			m := f.Mat()
+			m, err := f.BGR()
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			data, err := m.DataPtrUint8()
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			res, err := privacycheck.Check(data, check.Get(sz.X, sz.Y), [3]uint8{}, 0)
+			if err == nil && res.Leaked == 0 {
+				// The planes themselves, chroma rounding included (black
+				// is Y 16, U and V 128).
+				var pl yuv.Planes
+				if pl, err = f.Planes(); err == nil {
+					res, err = privacycheck.CheckPlanes(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, check.Get(sz.X, sz.Y), [3]uint8{16, 128, 128}, 0)
+				}
+			}
 			if err != nil || res.Leaked > 0 {
 				r.leaks++
 				t.Errorf("frame %d: %d private pixels leaked (%v)", f.Seq(), res.Leaked, err)
@@ -239,7 +252,10 @@ func TestSnapshotOutputHoldsTheNewestFrame(t *testing.T) {
 					t.Errorf("the snapshot output holds frame %d at frame %d", prev.Seq(), f.Seq())
 				}
 				sz := prev.Size()
-				m := prev.Mat()
+				m, err := prev.BGR()
+				if err != nil {
+					t.Fatal(err)
+				}
 				data, err := m.DataPtrUint8()
 				if err != nil {
 					t.Fatal(err)

@@ -1,5 +1,6 @@
-// Package avcodec wraps libavcodec's H.264 and H.265 decoders and swscale's
-// conversion to BGR24, for the decode stage.
+// Package avcodec wraps libavcodec's H.264 and H.265 decoders, the copy of
+// their pictures into I420 planes for the decode stage, and swscale's
+// conversion to BGR24 for tools.
 //
 // One Decoder serves one stream on one goroutine. Each call crosses into C
 // once, with one contiguous Annex-B buffer per access unit, so the cgo cost
@@ -150,6 +151,54 @@ static int edge_to_bgr(struct SwsContext *sws, const AVFrame *frame, uint8_t *ds
 	int dst_stride[4] = {stride, 0, 0, 0};
 	return sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, dst_data, dst_stride);
 }
+
+// edge_copy_i420 copies the visible w x h picture of a YUV420P frame into
+// packed planes: ceil(w/2) x ceil(h/2) chroma samples.
+static void edge_copy_i420(const AVFrame *f, uint8_t *y, int ys, uint8_t *u, uint8_t *v, int cs) {
+	int w = f->width, h = f->height;
+	int cw = (w + 1) / 2, ch = (h + 1) / 2;
+	for (int r = 0; r < h; r++) {
+		memcpy(y + (size_t)r * ys, f->data[0] + (size_t)r * f->linesize[0], w);
+	}
+	for (int r = 0; r < ch; r++) {
+		memcpy(u + (size_t)r * cs, f->data[1] + (size_t)r * f->linesize[1], cw);
+		memcpy(v + (size_t)r * cs, f->data[2] + (size_t)r * f->linesize[2], cw);
+	}
+}
+
+// edge_to_i420 converts a frame of another pixel format into tmp, a
+// YUV420P frame of the same size libavutil allocated with its own padding
+// (swscale writes past the last pixel on narrow pictures).
+static int edge_to_i420(struct SwsContext *sws, const AVFrame *frame, AVFrame *tmp) {
+	if (tmp->width != frame->width || tmp->height != frame->height || tmp->format != AV_PIX_FMT_YUV420P) {
+		av_frame_unref(tmp);
+		tmp->width = frame->width;
+		tmp->height = frame->height;
+		tmp->format = AV_PIX_FMT_YUV420P;
+		int ret = av_frame_get_buffer(tmp, 0);
+		if (ret < 0) {
+			return ret;
+		}
+	}
+	return sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, tmp->data, tmp->linesize);
+}
+
+// edge_i420_to_bgr converts packed I420 planes to BGR24 with a context of
+// its own, freed before returning: crops come in every size, and a context
+// costs microseconds next to a detector call.
+static int edge_i420_to_bgr(const uint8_t *y, int ys, const uint8_t *u, const uint8_t *v, int cs, int w, int h, uint8_t *dst, int stride) {
+	struct SwsContext *sws = sws_getContext(w, h, AV_PIX_FMT_YUV420P, w, h, AV_PIX_FMT_BGR24, SWS_FAST_BILINEAR, NULL, NULL, NULL);
+	if (sws == NULL) {
+		return AVERROR(EINVAL);
+	}
+	const uint8_t *src[4] = {y, u, v, NULL};
+	int src_stride[4] = {ys, cs, cs, 0};
+	uint8_t *dst_data[4] = {dst, NULL, NULL, NULL};
+	int dst_stride[4] = {stride, 0, 0, 0};
+	int ret = sws_scale(sws, src, src_stride, 0, h, dst_data, dst_stride);
+	sws_freeContext(sws);
+	return ret;
+}
 */
 import "C"
 
@@ -200,6 +249,12 @@ type Decoder struct {
 	swsW   C.int
 	swsH   C.int
 	swsFmt C.int
+
+	yuvSws *C.struct_SwsContext // other pixel formats to YUV420P
+	yuvW   C.int
+	yuvH   C.int
+	yuvFmt C.int
+	yuvTmp *C.AVFrame
 }
 
 // NewDecoder opens a decoder for codec.
@@ -376,11 +431,97 @@ func (d *Decoder) ToBGR(dst []byte, stride int) error {
 	return nil
 }
 
+// ToI420 copies the last received picture into I420 planes: y holds
+// Height rows ystride bytes apart, u and v each (Height+1)/2 rows cstride
+// bytes apart of (Width+1)/2 samples. YUV 4:2:0 pictures (what cameras
+// send) are copied as they are; any other pixel format or range (4:4:4,
+// full-range "J" formats, 10 bits) is converted to 8-bit limited-range
+// 4:2:0 by swscale first. The decoder keeps its own picture: libavcodec may
+// still predict from it, so it must never be written.
+func (d *Decoder) ToI420(y []byte, ystride int, u, v []byte, cstride int) error {
+	if d.ctx == nil {
+		return ErrClosed
+	}
+	if !d.have {
+		return ErrNoPicture
+	}
+	w, h := int(d.frame.width), int(d.frame.height)
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("avcodec: picture has no pixels (%dx%d)", w, h)
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	switch {
+	case ystride < w || cstride < cw:
+		return fmt.Errorf("avcodec: I420 strides %d/%d are less than %d/%d", ystride, cstride, w, cw)
+	case len(y) < ystride*(h-1)+w || len(u) < cstride*(ch-1)+cw || len(v) < cstride*(ch-1)+cw:
+		return fmt.Errorf("avcodec: I420 planes of %d/%d/%d bytes are too small for %dx%d", len(y), len(u), len(v), w, h)
+	}
+	src := d.frame
+	if d.frame.format != C.AV_PIX_FMT_YUV420P {
+		if d.yuvSws == nil || d.yuvW != d.frame.width || d.yuvH != d.frame.height || d.yuvFmt != d.frame.format {
+			C.sws_freeContext(d.yuvSws)
+			d.yuvSws = C.sws_getContext(d.frame.width, d.frame.height, int32(d.frame.format), d.frame.width, d.frame.height,
+				C.AV_PIX_FMT_YUV420P, C.SWS_FAST_BILINEAR, nil, nil, nil)
+			if d.yuvSws == nil {
+				return fmt.Errorf("avcodec: no conversion from pixel format %s to YUV420P at %dx%d",
+					C.GoString(C.av_get_pix_fmt_name(int32(d.frame.format))), w, h)
+			}
+			d.yuvW, d.yuvH, d.yuvFmt = d.frame.width, d.frame.height, d.frame.format
+		}
+		if d.yuvTmp == nil {
+			if d.yuvTmp = C.av_frame_alloc(); d.yuvTmp == nil {
+				return fmt.Errorf("avcodec: convert %dx%d picture to YUV420P: out of memory", w, h)
+			}
+		}
+		if ret := C.edge_to_i420(d.yuvSws, d.frame, d.yuvTmp); ret <= 0 {
+			return fmt.Errorf("avcodec: convert %dx%d picture to YUV420P failed (%d)", w, h, int(ret))
+		}
+		src = d.yuvTmp
+	}
+	C.edge_copy_i420(src, (*C.uint8_t)(unsafe.Pointer(&y[0])), C.int(ystride),
+		(*C.uint8_t)(unsafe.Pointer(&u[0])), (*C.uint8_t)(unsafe.Pointer(&v[0])), C.int(cstride))
+	return nil
+}
+
+// I420Slack is how many bytes past the end of the V plane I420ToBGR may
+// read: swscale's SIMD converters load whole vectors.
+const I420Slack = 256
+
+// I420ToBGR converts a w x h picture (both even) held in I420 planes (y:
+// h rows ystride apart; u, v: h/2 rows cstride apart) to packed BGR24 in
+// dst, rows stride bytes apart, with the same converter the decoder used
+// for whole frames (swscale, BT.601 limited range). v must be followed by
+// I420Slack readable bytes and dst must hold BGRSlack spare bytes.
+func I420ToBGR(y []byte, ystride int, u, v []byte, cstride, w, h int, dst []byte, stride int) error {
+	switch {
+	case w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0:
+		return fmt.Errorf("avcodec: I420 to BGR needs a positive even size, got %dx%d", w, h)
+	case ystride < w || cstride < w/2 || stride < 3*w:
+		return fmt.Errorf("avcodec: I420 to BGR strides %d/%d/%d too small for width %d", ystride, cstride, stride, w)
+	case len(y) < ystride*(h-1)+w || len(u) < cstride*(h/2-1)+w/2 || len(v) < cstride*(h/2-1)+w/2+I420Slack:
+		return fmt.Errorf("avcodec: I420 planes of %d/%d/%d bytes too small for %dx%d (V needs I420Slack spare bytes)", len(y), len(u), len(v), w, h)
+	case len(dst) < stride*(h-1)+3*w+BGRSlack:
+		return fmt.Errorf("avcodec: BGR buffer of %d bytes too small for %dx%d and BGRSlack", len(dst), w, h)
+	}
+	if ret := C.edge_i420_to_bgr((*C.uint8_t)(unsafe.Pointer(&y[0])), C.int(ystride), (*C.uint8_t)(unsafe.Pointer(&u[0])),
+		(*C.uint8_t)(unsafe.Pointer(&v[0])), C.int(cstride), C.int(w), C.int(h), (*C.uint8_t)(unsafe.Pointer(&dst[0])), C.int(stride)); ret <= 0 {
+		return fmt.Errorf("avcodec: convert %dx%d I420 to BGR24 failed (%d)", w, h, int(ret))
+	}
+	return nil
+}
+
 // Close frees the decoder. It is safe to call more than once.
 func (d *Decoder) Close() {
 	if d.sws != nil {
 		C.sws_freeContext(d.sws)
 		d.sws = nil
+	}
+	if d.yuvSws != nil {
+		C.sws_freeContext(d.yuvSws)
+		d.yuvSws = nil
+	}
+	if d.yuvTmp != nil {
+		C.av_frame_free(&d.yuvTmp)
 	}
 	if d.frame != nil {
 		C.av_frame_free(&d.frame)

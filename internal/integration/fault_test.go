@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"errors"
+	"image"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -60,7 +61,7 @@ func TestServerRestart(t *testing.T) {
 	p := startPipe(t, ingest.Config{URL: "rtsp://" + addr + "/synthetic-walk"})
 	for range 5 {
 		f := p.next(t, 10*time.Second)
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 
 	srv.Close()
@@ -73,7 +74,7 @@ func TestServerRestart(t *testing.T) {
 			if !ok {
 				t.Fatalf("decode output closed while the server was down; %s", p.status())
 			}
-			f.Mat.Close()
+			f.Pic.Close()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -89,7 +90,7 @@ func TestServerRestart(t *testing.T) {
 		if f.Received.After(up) {
 			resumed = time.Since(up)
 		}
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	st := p.ing.Stats()
 	t.Logf("frames resumed %v after the server came back (down for %v); reconnects %d",
@@ -286,10 +287,10 @@ func TestGarbagePayloads(t *testing.T) {
 		} else if c == 0 {
 			before++
 		}
-		if f.Mat.Cols() != 640 || f.Mat.Rows() != 360 {
-			t.Errorf("frame %d is %dx%d, want 640x360", f.Seq, f.Mat.Cols(), f.Mat.Rows())
+		if f.Pic.Size() != image.Pt(640, 360) {
+			t.Errorf("frame %d is %v, want 640x360", f.Seq, f.Pic.Size())
 		}
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	p.stop(t)
 	is, ds := p.ing.Stats(), p.dec.Stats()
@@ -381,7 +382,7 @@ func decodeFile(t *testing.T, path string) (int, error, decode.Stats) {
 	n := 0
 	for f := range frames {
 		n++
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	if err := <-decErr; err != nil {
 		t.Errorf("decode Run: %v", err)

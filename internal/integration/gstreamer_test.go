@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"bufio"
+	"image"
 	"os"
 	"os/exec"
 	"strings"
@@ -126,7 +127,7 @@ func TestGStreamerInterop(t *testing.T) {
 			var ptss []time.Duration
 			for n := range tc.frames {
 				f := p.next(t, 10*time.Second)
-				if f.Mat.Cols() != tc.width || f.Mat.Rows() != tc.height {
+				if f.Pic.Size() != image.Pt(tc.width, tc.height) {
 					wrongSize++
 				}
 				if n == 0 {
@@ -134,7 +135,7 @@ func TestGStreamerInterop(t *testing.T) {
 				}
 				last = f.PTS
 				ptss = append(ptss, f.PTS)
-				f.Mat.Close()
+				f.Pic.Close()
 			}
 			elapsed := time.Since(start)
 			p.stop(t)

@@ -71,7 +71,7 @@ func startPipe(t *testing.T, cfg ingest.Config) *pipe {
 	return p
 }
 
-// next returns the next decoded frame; the caller closes its Mat. It fails
+// next returns the next decoded frame; the caller closes its picture. It fails
 // the test after d.
 func (p *pipe) next(t *testing.T, d time.Duration) decode.Frame {
 	t.Helper()
@@ -108,7 +108,7 @@ func (p *pipe) stop(t *testing.T) {
 					open = false
 					break
 				}
-				f.Mat.Close()
+				f.Pic.Close()
 			case <-timeout:
 				t.Errorf("decode did not close its output within 10 s of cancel")
 				return

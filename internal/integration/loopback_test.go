@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"testing"
 	"time"
@@ -62,17 +63,17 @@ func TestLoopback(t *testing.T) {
 
 				first := p.next(t, 10*time.Second)
 				pts0 := first.PTS
-				w, h := first.Mat.Cols(), first.Mat.Rows()
-				first.Mat.Close()
+				w, h := first.Pic.Size().X, first.Pic.Size().Y
+				first.Pic.Close()
 				count, wrongSize := 1, 0
 				deadline := time.Now().Add(period + 10*time.Second)
 				for {
 					f := p.next(t, time.Until(deadline))
 					pts := f.PTS
-					if f.Mat.Cols() != info.width || f.Mat.Rows() != info.height {
+					if f.Pic.Size() != image.Pt(info.width, info.height) {
 						wrongSize++
 					}
-					f.Mat.Close()
+					f.Pic.Close()
 					if pts >= pts0+period {
 						break
 					}

@@ -205,3 +205,28 @@ func Interior(px Pixels, k int) Pixels {
 	}
 	return out
 }
+
+// CheckPlanes checks a picture still in YUV 4:2:0 planes (I420) against px:
+// every private pixel's luma must be fill[0], and the chroma sample that
+// covers it (x/2, y/2) must be fill[1], fill[2], each within tol. A chroma
+// sample is shared by up to four pixels, so one private pixel among them
+// makes it private: this is the conservative rounding the planes must keep.
+func CheckPlanes(y []byte, ystride int, u, v []byte, cstride int, px Pixels, fill [3]uint8, tol uint8) (Result, error) {
+	cw, ch := (px.W+1)/2, (px.H+1)/2
+	if px.W > 0 && px.H > 0 && (ystride < px.W || cstride < cw || len(y) < ystride*(px.H-1)+px.W ||
+		len(u) < cstride*(ch-1)+cw || len(v) < cstride*(ch-1)+cw) {
+		return Result{}, fmt.Errorf("privacycheck: planes of %d/%d/%d bytes (strides %d/%d) do not hold %dx%d", len(y), len(u), len(v), ystride, cstride, px.W, px.H)
+	}
+	res := Result{Checked: len(px.Idx), First: image.Pt(-1, -1)}
+	for _, i := range px.Idx {
+		x, yy := int(i)%px.W, int(i)/px.W
+		c := (yy/2)*cstride + x/2
+		if diff(y[yy*ystride+x], fill[0]) > tol || diff(u[c], fill[1]) > tol || diff(v[c], fill[2]) > tol {
+			if res.Leaked == 0 {
+				res.First = image.Pt(x, yy)
+			}
+			res.Leaked++
+		}
+	}
+	return res, nil
+}

@@ -154,7 +154,7 @@ func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want in
 				}
 			}
 			for _, p := range pics {
-				p.Mat.Close()
+				p.Pic.Close()
 			}
 			res.decoded += len(pics)
 		}

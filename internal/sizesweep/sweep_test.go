@@ -23,7 +23,9 @@ import (
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/resourceleak"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -189,6 +191,11 @@ func TestSizeSweepDecode(t *testing.T) {
 	streams(t, dir, sizes)
 	t.Logf("%d streams made in %v", len(sizes), time.Since(start).Round(time.Millisecond))
 	tl := newTally()
+	ms, err := mask.New(mask.Config{Zones: zoneSet(), Color: fill, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := privateCheck()
 	for _, sz := range sizes {
 		w, h := sz[0], sz[1]
 		name := fmt.Sprintf("%dx%d", w, h)
@@ -197,15 +204,27 @@ func TestSizeSweepDecode(t *testing.T) {
 			t.Errorf("%s: nothing decoded", name)
 			continue
 		}
-		if got := fmt.Sprintf("%dx%d", frame.Mat.Cols(), frame.Mat.Rows()); got != name {
+		if got := fmt.Sprintf("%dx%d", frame.Pic.Size().X, frame.Pic.Size().Y); got != name {
 			t.Errorf("%s decoded as %s", name, got)
 		}
-		frame.Mat.Close()
+		// The decoded planes (4:4:4 ones converted to 4:2:0) masked: no
+		// private pixel left, chroma included.
+		f, err := ms.Apply(*frame)
+		tl.add("mask decoded", err)
+		if err != nil {
+			t.Errorf("%s: mask: %v", name, err)
+			continue
+		}
+		tl.add("leak check decoded", leaks(t, f, check))
+		f.Close()
 	}
 	t.Logf("decode: %d sizes, 0 crashes", len(sizes))
 	tl.log(t)
 	if tl.ok["decode"] != len(sizes) {
 		t.Errorf("decoded %d of %d sizes", tl.ok["decode"], len(sizes))
+	}
+	if tl.ok["leak check decoded"] != len(sizes) {
+		t.Errorf("leak-checked %d of %d decoded sizes", tl.ok["leak check decoded"], len(sizes))
 	}
 }
 
@@ -218,10 +237,11 @@ func TestSizeSweepDecode(t *testing.T) {
 func TestSizeSweepStages(t *testing.T) {
 	sizes := allSizes()
 	set := zoneSet()
-	ms, err := mask.New(mask.Config{Zones: set, Logger: quiet})
+	ms, err := mask.New(mask.Config{Zones: set, Color: fill, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	check := privateCheck()
 	dets := map[string]detect.Detector{}
 	for _, c := range []detect.Config{
 		{Kind: detect.KindHOG},
@@ -250,13 +270,16 @@ func TestSizeSweepStages(t *testing.T) {
 		w, h := sz[0], sz[1]
 		name := fmt.Sprintf("%dx%d", w, h)
 		at := time.Now()
-		f, err := ms.Apply(decode.Frame{Mat: picture(w, h), Received: t0})
+		f, err := ms.Apply(decode.Frame{Pic: picture(t, w, h), Received: t0})
 		tl.timed("mask", at)
 		tl.add("mask", err)
 		if err != nil {
 			t.Errorf("%s: mask: %v", name, err)
 			continue
 		}
+		at = time.Now()
+		tl.add("leak check", leaks(t, f, check))
+		tl.timed("leak check", at)
 		at = time.Now()
 		sweepMotion(t, set, f, tl)
 		tl.timed("motion", at)
@@ -277,7 +300,11 @@ func TestSizeSweepStages(t *testing.T) {
 			}
 			// The detector alone, on the whole frame: its own guard.
 			at = time.Now()
-			_, err = dets[kind].Detect(f.Mat())
+			whole, err := f.BGR()
+			if err != nil {
+				t.Fatalf("%s: BGR: %v", name, err)
+			}
+			_, err = dets[kind].Detect(whole)
 			tl.add("detector/"+kind, err)
 			if win := dets[kind].Window(); (err == nil) != (w >= win.X && h >= win.Y) {
 				t.Errorf("%s: %s detector (window %v): %v", name, kind, win, err)
@@ -297,7 +324,7 @@ func TestSizeSweepStages(t *testing.T) {
 	}
 	t.Logf("stages: %d sizes in %v, 0 crashes", len(sizes), time.Since(start).Round(time.Millisecond))
 	tl.log(t)
-	if tl.refused["mask"] != 0 || tl.refused["motion"] != 0 {
+	if tl.refused["mask"] != 0 || tl.refused["motion"] != 0 || tl.ok["leak check"] != len(sizes) {
 		t.Errorf("mask or motion refused a size: %v", tl.examples)
 	}
 	// HOG's 64x128 window fits whole frames of 641x361 and 100x1000 only.
@@ -306,15 +333,76 @@ func TestSizeSweepStages(t *testing.T) {
 	}
 }
 
-// picture is a w x h BGR gradient; the caller owns it.
-func picture(w, h int) gocv.Mat {
+// picture is a w x h BGR gradient in YUV 4:2:0 planes; the caller owns it.
+func picture(t *testing.T, w, h int) yuv.Picture {
+	t.Helper()
 	m := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	defer m.Close()
 	if data, err := m.DataPtrUint8(); err == nil {
 		for i := range data {
 			data[i] = byte(i*13 + i/(3*w))
 		}
 	}
-	return m
+	p, err := yuv.FromBGR(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fill is the sweep's privacy fill: magenta, far from the gradient and
+// from black, and a colour YUV holds only approximately.
+var fill = [3]uint8{255, 0, 255}
+
+// privateCheck rasterises the privacy zone of zoneSet independently of the
+// zones package (privacycheck's exact per-pixel test).
+func privateCheck() *privacycheck.Cache {
+	return privacycheck.NewCache([]privacycheck.Polygon{{{0, 0}, {0.5, 0}, {0.5, 0.5}, {0, 0.5}}})
+}
+
+// leaks checks a masked frame at pixel level: every private luma pixel and
+// the chroma sample it shares hold the fill (conservative chroma rounding,
+// odd sizes included), and its BGR conversion shows the fill exactly.
+func leaks(t *testing.T, f *mask.Frame, check *privacycheck.Cache) error {
+	t.Helper()
+	sz := f.Size()
+	px := check.Get(sz.X, sz.Y)
+	if len(px.Idx) == 0 {
+		return fmt.Errorf("%dx%d: no private pixel to check", sz.X, sz.Y)
+	}
+	pl, err := f.Planes()
+	if err != nil {
+		return err
+	}
+	c := yuv.FromBGRColor(fill)
+	res, err := privacycheck.CheckPlanes(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, px, [3]uint8{c.Y, c.U, c.V}, 0)
+	if err != nil {
+		return err
+	}
+	if res.Leaked > 0 {
+		t.Errorf("%dx%d: %d private pixels with luma or chroma not the fill, first at %v", sz.X, sz.Y, res.Leaked, res.First)
+		return fmt.Errorf("%d leaked", res.Leaked)
+	}
+	shown, err := mask.ShownFill(fill)
+	if err != nil {
+		return err
+	}
+	bgr, err := f.BGR()
+	if err != nil {
+		return err
+	}
+	data, err := bgr.DataPtrUint8()
+	if err != nil {
+		return err
+	}
+	if res, err = privacycheck.Check(data, px, shown, 0); err != nil {
+		return err
+	}
+	if res.Leaked > 0 {
+		t.Errorf("%dx%d in BGR: %d private pixels not %v, first at %v", sz.X, sz.Y, res.Leaked, shown, res.First)
+		return fmt.Errorf("%d leaked in BGR", res.Leaked)
+	}
+	return nil
 }
 
 // keepOpen lets several stages share one detector for the sweep.
@@ -349,7 +437,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 	}
 	d.Close()
 	for _, f := range frames {
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	tl.add("decode stage", err)
 	if want := decode.Supported(w, h); (want == nil) != (len(frames) == 1) || (want != nil && !errors.Is(err, decode.ErrUnsupportedSize)) {
@@ -374,20 +462,28 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 		tl.add("decode", fmt.Errorf("no picture: %w", err))
 		return nil
 	}
-	buf := make([]byte, av.BGRSize())
-	if err := av.ToBGR(buf, 3*av.Width()); err != nil {
+	// swscale's BGR path, which tools still use, at every size too.
+	if err := av.ToBGR(make([]byte, av.BGRSize()), 3*av.Width()); err != nil {
 		tl.add("decode", err)
 		return nil
 	}
-	mat := gocv.NewMatWithSize(av.Height(), av.Width(), gocv.MatTypeCV8UC3)
-	pix, err := mat.DataPtrUint8()
+	pic, err := yuv.New(av.Width(), av.Height())
 	if err != nil {
-		mat.Close()
-		t.Fatal(err)
+		tl.add("decode", err)
+		return nil
 	}
-	copy(pix, buf)
+	pl, err := pic.Planes()
+	if err == nil {
+		err = av.ToI420(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride)
+	}
+	if err != nil {
+		pic.Close()
+		tl.add("decode", err)
+		return nil
+	}
+	pl.Pad()
 	tl.add("decode", nil)
-	return &decode.Frame{Mat: mat, Received: t0}
+	return &decode.Frame{Pic: pic, Received: t0}
 }
 
 // sweepMotion runs the gate over the frame twice (the second time it has a
@@ -414,7 +510,10 @@ func sweepMotion(t *testing.T, set *zones.Set, f *mask.Frame, tl *tally) {
 // the others before opening it.
 func sweepEncode(t *testing.T, f *mask.Frame, tl *tally) {
 	t.Helper()
-	m := f.Mat()
+	m, err := f.BGR()
+	if err != nil {
+		t.Fatal(err)
+	}
 	data, err := m.DataPtrUint8()
 	if err != nil {
 		t.Fatal(err)

@@ -275,6 +275,7 @@ type checker struct {
 	rep   *Report
 	set   *zones.Set
 	fill  [3]uint8
+	shown [3]uint8 // fill as a masked frame shows it in BGR (see mask.ShownFill)
 	polys []privacycheck.Polygon
 	cache *privacycheck.Cache
 	geom  map[image.Point]*privacycheck.Geometry
@@ -313,6 +314,12 @@ func newChecker(cfg Config, cc pipeline.CameraConfig, cam *configs.Camera, rep *
 		cache: privacycheck.NewCache(polys), geom: map[image.Point]*privacycheck.Geometry{}, total: total,
 		sampleAt: map[uint64]bool{}, seqAt: map[time.Time]uint64{}, zone: map[string]*ZoneStats{},
 		lastStatus: map[string]zones.SignStatus{}, sizes: map[image.Point]int{},
+	}
+	// Should the 2x2 conversion fail, the configured colour is demanded
+	// exactly: stricter, never looser.
+	c.shown = cc.MaskColor
+	if shown, err := mask.ShownFill(cc.MaskColor); err == nil {
+		c.shown = shown
 	}
 	perTrack := total
 	if n := len(rep.Tracks); n > 1 {
@@ -400,13 +407,13 @@ func (c *checker) checkFrame(seq uint64, pts time.Duration, m gocv.Mat) error {
 		first := image.Pt(-1, -1)
 		if c.track == nil {
 			// Pipeline frames come straight from the mask stage: exact.
-			res, err := privacycheck.Check(data, g.Zones[i].Pixels, c.fill, 0)
+			res, err := privacycheck.Check(data, g.Zones[i].Pixels, c.shown, 0)
 			if err != nil {
 				return err
 			}
 			leaked, checked, first = res.Leaked, res.Checked, res.First
 			if leaked > 0 {
-				mask = append(mask, exactLeaks(data, g.Zones[i].Pixels, c.fill)...)
+				mask = append(mask, exactLeaks(data, g.Zones[i].Pixels, c.shown)...)
 			}
 		} else {
 			res, err := g.Content(i, data, c.prev, c.fill)
@@ -669,7 +676,11 @@ func (c *checker) runPipeline(ctx context.Context, cc pipeline.CameraConfig, vid
 	cc.Logger = c.cfg.Logger
 	var checkErr error
 	cc.OnMasked = func(f *mask.Frame) {
-		if err := c.checkFrame(f.Seq(), f.PTS(), f.Mat()); err != nil && checkErr == nil {
+		bgr, err := f.BGR()
+		if err == nil {
+			err = c.checkFrame(f.Seq(), f.PTS(), bgr)
+		}
+		if err != nil && checkErr == nil {
 			checkErr = err
 		}
 	}
@@ -716,9 +727,13 @@ func (c *checker) runRecording(ctx context.Context, video string, tr *Track) err
 			if err == nil {
 				c.rep.FramesDecoded++
 				tr.FramesDecoded++
-				err = c.checkFrame(f.Seq, f.PTS, f.Mat)
+				var bgr gocv.Mat
+				if bgr, err = f.Pic.BGR(); err == nil {
+					err = c.checkFrame(f.Seq, f.PTS, bgr)
+					bgr.Close()
+				}
 			}
-			f.Mat.Close()
+			f.Pic.Close()
 		}
 		return err
 	}

@@ -294,7 +294,7 @@ func maskedRecording(t *testing.T, cfgPath, camID, clip string) string {
 		for _, f := range frames {
 			if ff == nil {
 				ff = exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
-					"-s", fmt.Sprintf("%dx%d", f.Mat.Cols(), f.Mat.Rows()), "-r", "10", "-i", "-",
+					"-s", fmt.Sprintf("%dx%d", f.Pic.Size().X, f.Pic.Size().Y), "-r", "10", "-i", "-",
 					"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", out)
 				p, err := ff.StdinPipe()
 				if err != nil {
@@ -310,8 +310,10 @@ func maskedRecording(t *testing.T, cfgPath, camID, clip string) string {
 				return err
 			}
 			if werr == nil {
-				mat := m.Mat()
-				_, werr = stdin.Write(mat.ToBytes())
+				var mat gocv.Mat
+				if mat, werr = m.BGR(); werr == nil {
+					_, werr = stdin.Write(mat.ToBytes())
+				}
 			}
 			m.Close()
 		}

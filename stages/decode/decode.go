@@ -1,4 +1,4 @@
-// Package decode turns access units from ingest into BGR pictures (Frame)
+// Package decode turns access units from ingest into YUV 4:2:0 pictures (Frame)
 // with libavcodec, for the mask stage and nothing else.
 package decode
 
@@ -109,7 +109,7 @@ func (d *Decoder) Run(ctx context.Context, in <-chan media.AccessUnit, out chan<
 		case out <- f:
 			return nil
 		case <-ctx.Done():
-			f.Mat.Close()
+			f.Pic.Close()
 			return ctx.Err()
 		}
 	}
@@ -130,7 +130,7 @@ func (d *Decoder) Run(ctx context.Context, in <-chan media.AccessUnit, out chan<
 
 // DecodeAU decodes one access unit synchronously, for tools. It returns the
 // pictures it produced (none while waiting for a keyframe, after an error or
-// while the decoder buffers); the caller closes their Mats. Decode errors
+// while the decoder buffers); the caller closes their pictures. Decode errors
 // are counted and returned, and decoding resumes at the next keyframe.
 func (d *Decoder) DecodeAU(au media.AccessUnit) ([]Frame, error) {
 	var frames []Frame
@@ -146,7 +146,7 @@ func (d *Decoder) DecodeAU(au media.AccessUnit) ([]Frame, error) {
 }
 
 // Flush returns the pictures still buffered in the decoder at the end of a
-// stream, for tools using DecodeAU. The caller closes their Mats.
+// stream, for tools using DecodeAU. The caller closes their pictures.
 func (d *Decoder) Flush() ([]Frame, error) {
 	var frames []Frame
 	failed := d.failures()

@@ -39,7 +39,7 @@ func readAll(t testing.TB, path string) []media.AccessUnit {
 	return aus
 }
 
-// picture is what the tests keep of a Frame once its Mat is closed.
+// picture is what the tests keep of a Frame once its picture is closed.
 type picture struct {
 	seq  uint64
 	pts  time.Duration
@@ -67,15 +67,20 @@ func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
 	go func() { done <- d.Run(ctx, in, out) }()
 	var pics []picture
 	for f := range out {
-		mean := f.Mat.Mean()
+		bgr, err := f.Pic.BGR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean := bgr.Mean()
+		bgr.Close()
 		pics = append(pics, picture{
 			seq:  f.Seq,
 			pts:  f.PTS,
-			size: image.Pt(f.Mat.Cols(), f.Mat.Rows()),
+			size: f.Pic.Size(),
 			mean: (mean.Val1 + mean.Val2 + mean.Val3) / 3,
 			recv: f.Received,
 		})
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -247,7 +252,7 @@ func TestCancelWhileBlocked(t *testing.T) {
 	for _, au := range aus {
 		in <- au
 	}
-	out := make(chan decode.Frame) // nobody reads: Run blocks holding a Mat
+	out := make(chan decode.Frame) // nobody reads: Run blocks holding a picture
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx, in, out) }()
@@ -288,7 +293,7 @@ func TestDecodeAU(t *testing.T) {
 		}
 		for _, f := range frames {
 			count++
-			f.Mat.Close()
+			f.Pic.Close()
 		}
 	}
 	frames, err := d.Flush()
@@ -297,7 +302,7 @@ func TestDecodeAU(t *testing.T) {
 	}
 	for _, f := range frames {
 		count++
-		f.Mat.Close()
+		f.Pic.Close()
 	}
 	if want := testclip.CountFrames(t, path); count != want {
 		t.Errorf("decoded %d pictures, ffprobe %d", count, want)

@@ -3,13 +3,11 @@ package decode
 import (
 	"errors"
 	"fmt"
-	"image"
 	"time"
-
-	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/yuv"
 )
 
 // ErrUnsupportedCodec is counted (and returned by DecodeAU) for access units
@@ -110,28 +108,28 @@ func (d *Decoder) receive(emit func(Frame) error, start time.Time) error {
 	}
 }
 
-// frame converts the decoder's current picture into a new Mat.
+// frame copies the decoder's current picture into new I420 planes. It is
+// not converted to BGR: masking paints the planes, and only what needs BGR
+// (a detector's crop, a JPEG) converts, and only its part.
 func (d *Decoder) frame() (Frame, error) {
 	w, h := d.dec.Width(), d.dec.Height()
-	// swscale may write past the last pixel (avcodec.BGRSlack): convert into
-	// a Mat with spare rows and keep only the picture's rows, a continuous
-	// view of the same memory, so no copy is made.
-	spare := (avcodec.BGRSlack + w*3 - 1) / (w * 3)
-	whole := gocv.NewMatWithSize(h+spare, w, gocv.MatTypeCV8UC3)
-	data, err := whole.DataPtrUint8()
+	pic, err := yuv.New(w, h)
+	if err != nil {
+		return Frame{}, fmt.Errorf("decode: %w", err)
+	}
+	pl, err := pic.Planes()
 	if err == nil {
-		err = d.dec.ToBGR(data, whole.Step())
+		err = d.dec.ToI420(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride)
 	}
 	if err != nil {
-		whole.Close()
-		return Frame{}, fmt.Errorf("decode: %dx%d picture to BGR: %w", w, h, err)
+		pic.Close()
+		return Frame{}, fmt.Errorf("decode: %dx%d picture to I420: %w", w, h, err)
 	}
-	mat := whole.Region(image.Rect(0, 0, w, h))
-	whole.Close()
+	pl.Pad()
 	d.width.Store(int64(w))
 	d.height.Store(int64(h))
 	pts := d.dec.PTS()
-	return Frame{Mat: mat, Seq: d.seq, PTS: time.Duration(pts), Received: d.received(pts)}, nil
+	return Frame{Pic: pic, Seq: d.seq, PTS: time.Duration(pts), Received: d.received(pts)}, nil
 }
 
 // received finds when the access unit with pts arrived. Pictures may leave

@@ -54,10 +54,10 @@ func TestUnsupportedSizeRefusedOnce(t *testing.T) {
 	}
 	n := 0
 	for f := range out {
-		if got := image.Pt(f.Mat.Cols(), f.Mat.Rows()); got != image.Pt(320, 240) {
+		if got := f.Pic.Size(); got != image.Pt(320, 240) {
 			t.Errorf("picture of %v passed on", got)
 		}
-		f.Mat.Close()
+		f.Pic.Close()
 		n++
 	}
 	if st := d.Stats(); n != len(big) || st.Refused != "" {

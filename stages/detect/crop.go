@@ -6,6 +6,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -48,19 +49,18 @@ func Plan(am *zones.Mask, width int) (p Placement, ok bool) {
 	return p, true
 }
 
-// Crop copies the bounding box of am out of src (BGR, the size am was
-// rasterised for), paints every pixel outside am Grey, and scales the
-// result down to at most width pixels wide (see Plan). ok is false when am
-// is empty. The caller closes img; src is only read.
-func Crop(src gocv.Mat, am *zones.Mask, width int) (img gocv.Mat, p Placement, ok bool, err error) {
-	if src.Empty() {
+// Crop converts the bounding box of am out of f (the size am was
+// rasterised for) to BGR, paints every pixel outside am Grey, and scales
+// the result down to at most width pixels wide (see Plan). Only the crop is
+// converted, never the whole frame. ok is false when am is empty. The
+// caller closes img; f is only read.
+func Crop(f *mask.Frame, am *zones.Mask, width int) (img gocv.Mat, p Placement, ok bool, err error) {
+	sz := f.Size()
+	if sz.X == 0 || sz.Y == 0 {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: empty frame")
 	}
-	if src.Cols() != am.W || src.Rows() != am.H || len(am.Rows) != am.H {
-		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: analysis mask is %dx%d, frame is %dx%d", am.W, am.H, src.Cols(), src.Rows())
-	}
-	if src.Type() != gocv.MatTypeCV8UC3 {
-		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: frame type %v, want 8-bit BGR", src.Type())
+	if sz.X != am.W || sz.Y != am.H || len(am.Rows) != am.H {
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: analysis mask is %dx%d, frame is %dx%d", am.W, am.H, sz.X, sz.Y)
 	}
 	p, ok = Plan(am, width)
 	if !ok {
@@ -68,9 +68,14 @@ func Crop(src gocv.Mat, am *zones.Mask, width int) (img gocv.Mat, p Placement, o
 	}
 	rect := p.Rect
 	x0, y0 := rect.Min.X, rect.Min.Y
-	region := src.Region(rect)
-	crop := region.Clone() // our own, continuous copy: the frame is shared
-	region.Close()
+	crop, err := f.CropBGR(rect) // our own, continuous copy: the frame is shared
+	if err != nil {
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop %v: %w", rect, err)
+	}
+	if crop.Cols() != rect.Dx() || crop.Rows() != rect.Dy() || crop.Type() != gocv.MatTypeCV8UC3 || !crop.IsContinuous() {
+		crop.Close()
+		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop %v converted to %dx%d type %v", rect, crop.Cols(), crop.Rows(), crop.Type())
+	}
 	data, err := crop.DataPtrUint8()
 	if err != nil {
 		crop.Close()

@@ -68,7 +68,7 @@ func FuzzDetectCrop(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		fr, err := ms.Apply(decode.Frame{Mat: bgr(w, h), Received: t0})
+		fr, err := ms.Apply(decode.Frame{Pic: toYUV(t, bgr(w, h)), Received: t0})
 		if err != nil {
 			t.Fatalf("%dx%d: mask: %v", w, h, err)
 		}
@@ -85,7 +85,7 @@ func FuzzDetectCrop(f *testing.F) {
 			}
 		}
 		// The crop itself, for any width the config allows.
-		if img, p, ok, err := detect.Crop(fr.Mat(), am, width); err != nil {
+		if img, p, ok, err := detect.Crop(fr, am, width); err != nil {
 			t.Fatalf("%dx%d: crop: %v", w, h, err)
 		} else if ok {
 			if img.Cols() != p.Size.X || img.Rows() != p.Size.Y || img.Type() != gocv.MatTypeCV8UC3 {

@@ -7,6 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -69,7 +70,7 @@ func masked(tb testing.TB, set *zones.Set, mats []gocv.Mat) []*mask.Frame {
 	}
 	var out []*mask.Frame
 	for i, m := range mats {
-		f, err := ms.Apply(decode.Frame{Mat: m, Seq: uint64(i), Received: t0})
+		f, err := ms.Apply(decode.Frame{Pic: toYUV(tb, m), Seq: uint64(i), Received: t0})
 		if err != nil {
 			for _, g := range out {
 				g.Close()
@@ -96,4 +97,16 @@ func bgr(w, h int) gocv.Mat {
 		}
 	}
 	return m
+}
+
+// toYUV converts a BGR test picture to the planes decode hands out, and
+// closes it.
+func toYUV(tb testing.TB, m gocv.Mat) yuv.Picture {
+	tb.Helper()
+	p, err := yuv.FromBGR(m)
+	m.Close()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }

@@ -178,7 +178,7 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, nil
 	}
 	start := time.Now()
-	img, place, ok, err := Crop(f.Mat(), am, s.cfg.Width)
+	img, place, ok, err := Crop(f, am, s.cfg.Width)
 	if err != nil {
 		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}

@@ -107,9 +107,9 @@ func (r *run) close() {
 // encodes them in order.
 func (r *run) frame(ctx context.Context, f *mask.Frame) error {
 	defer f.Close()
-	m := f.Mat()
 	// YUV 4:2:0 needs even sizes; an odd row or column is cut off.
-	if err := encode.CheckSize(m.Cols()&^1, m.Rows()&^1); err != nil {
+	sz := f.Size()
+	if err := encode.CheckSize(sz.X&^1, sz.Y&^1); err != nil {
 		return fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
 	if r.fps == 0 {
@@ -143,7 +143,10 @@ func SourceRate(prev, next time.Duration, fallback float64) float64 {
 
 // encode encodes one frame, reopening libx264 when the size changed.
 func (r *run) encode(ctx context.Context, f *mask.Frame) error {
-	m := f.Mat()
+	m, err := f.BGR() // converted once, shared with the other outputs
+	if err != nil {
+		return fmt.Errorf("frame %d: %w", f.Seq(), err)
+	}
 	w, h := m.Cols()&^1, m.Rows()&^1
 	if r.enc != nil {
 		if iw, ih := r.enc.InSize(); iw != w || ih != h {

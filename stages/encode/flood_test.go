@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	x264 "github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -32,7 +31,11 @@ func masker(t testing.TB) *mask.Stage {
 
 func frame(t testing.TB, ms *mask.Stage, w, h, i int, pts time.Duration) *mask.Frame {
 	t.Helper()
-	f, err := ms.Apply(decode.Frame{Mat: gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3), Seq: uint64(i), PTS: pts})
+	pic, err := yuv.New(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ms.Apply(decode.Frame{Pic: pic, Seq: uint64(i), PTS: pts})
 	if err != nil {
 		t.Fatal(err)
 	}

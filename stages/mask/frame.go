@@ -3,10 +3,13 @@ package mask
 import (
 	"context"
 	"image"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/edgeprivacy/edge/internal/yuv"
 )
 
 // Frame is a decoded frame whose privacy zones have been painted over.
@@ -15,30 +18,55 @@ import (
 // that accepts *Frame cannot be handed an unmasked picture: that much of the
 // privacy invariant is enforced by the compiler. (A zero Frame holds no
 // picture and panics on use.) What the compiler cannot stop is a consumer
-// writing into the shared picture; Mat's contract is read-only, and no
-// consumer in this module writes to it.
+// writing into the shared picture; the accessors' contract is read-only,
+// and no consumer in this module writes to it.
+//
+// The picture stays in YUV 4:2:0, as decoded and masked. Consumers read
+// luma (Luma), convert a crop (CropBGR) or the whole frame (BGR, converted
+// once and shared by every consumer that asks).
 //
 // One Frame may feed several consumers (motion, detection, restream,
 // snapshots). Each consumer that keeps it beyond a call takes a reference
-// with Ref and gives it back with Close; the Mat is closed with the last one.
+// with Ref and gives it back with Close; the picture is freed with the last
+// one.
 type Frame struct {
-	mat      gocv.Mat
+	pic      yuv.Picture
 	seq      uint64
 	pts      time.Duration
 	received time.Time
 	refs     atomic.Int32
+
+	bgrOnce sync.Once
+	bgr     gocv.Mat
+	bgrErr  error
 }
 
-func newFrame(m gocv.Mat, seq uint64, pts time.Duration, received time.Time) *Frame {
-	f := &Frame{mat: m, seq: seq, pts: pts, received: received}
+func newFrame(p yuv.Picture, seq uint64, pts time.Duration, received time.Time) *Frame {
+	f := &Frame{pic: p, seq: seq, pts: pts, received: received}
 	f.refs.Store(1)
 	return f
 }
 
-// Mat returns the masked picture (BGR, 8 bits per channel). It stays owned by
-// the Frame: do not Close it, and copy it before changing it, since other
-// consumers may read it at the same time.
-func (f *Frame) Mat() gocv.Mat { return f.mat }
+// BGR returns the masked picture converted to BGR (8 bits per channel,
+// continuous). The first call converts; later calls, from any goroutine,
+// get the same Mat. It stays owned by the Frame: do not Close it, and copy
+// it before changing it, since other consumers may read it at the same time.
+func (f *Frame) BGR() (gocv.Mat, error) {
+	f.bgrOnce.Do(func() { f.bgr, f.bgrErr = f.pic.BGR() })
+	return f.bgr, f.bgrErr
+}
+
+// CropBGR converts only r (clipped to the frame) of the masked picture to a
+// new BGR Mat, which the caller closes.
+func (f *Frame) CropBGR(r image.Rectangle) (gocv.Mat, error) { return f.pic.CropBGR(r) }
+
+// Luma is the masked luma plane as a single-channel view of the frame's
+// size. It stays owned by the Frame: do not Close it or write to it.
+func (f *Frame) Luma() gocv.Mat { return f.pic.Luma() }
+
+// Planes returns the masked planes, for checks that read every sample. The
+// slices are the frame's own: read them only.
+func (f *Frame) Planes() (yuv.Planes, error) { return f.pic.Planes() }
 
 // Seq is the decoder's frame number.
 func (f *Frame) Seq() uint64 { return f.seq }
@@ -50,7 +78,7 @@ func (f *Frame) PTS() time.Duration { return f.pts }
 func (f *Frame) Received() time.Time { return f.received }
 
 // Size is the frame's width and height in pixels.
-func (f *Frame) Size() image.Point { return image.Pt(f.mat.Cols(), f.mat.Rows()) }
+func (f *Frame) Size() image.Point { return f.pic.Size() }
 
 // Ref takes one more reference and returns the frame, for handing it to
 // another consumer.
@@ -65,7 +93,10 @@ func (f *Frame) Ref() *Frame {
 func (f *Frame) Close() {
 	switch n := f.refs.Add(-1); {
 	case n == 0:
-		f.mat.Close()
+		f.pic.Close()
+		if f.bgr.Ptr() != nil {
+			f.bgr.Close()
+		}
 	case n < 0:
 		panic("mask: frame closed more often than referenced")
 	}

@@ -10,10 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"github.com/edgeprivacy/edge/internal/flow"
 	"github.com/edgeprivacy/edge/internal/ratelog"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -71,21 +70,21 @@ func (s *Stage) Stats() Stats {
 }
 
 // Apply paints the privacy zones onto f and returns the masked frame. It takes
-// ownership of f.Mat: on error the picture is closed, so an unmasked frame can
+// ownership of f.Pic: on error the picture is closed, so an unmasked frame can
 // never escape through an error path.
 func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 	start := time.Now()
-	err := Paint(f.Mat, s.cfg.Zones, s.cfg.Color)
+	err := Paint(f.Pic, s.cfg.Zones, s.cfg.Color)
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(time.Since(start))
 	}
 	if err != nil {
-		f.Mat.Close()
+		f.Pic.Close()
 		s.failed.Add(1)
 		return nil, err
 	}
 	s.masked.Add(1)
-	return newFrame(f.Mat, f.Seq, f.PTS, f.Received), nil
+	return newFrame(f.Pic, f.Seq, f.PTS, f.Received), nil
 }
 
 // Run masks every frame from in and sends it to out until in is closed or ctx
@@ -120,46 +119,64 @@ func (s *Stage) send(ctx context.Context, out chan<- *Frame, m *Frame) bool {
 	return true
 }
 
-// Paint fills every pixel of every privacy zone of set in m with color (B, G, R).
-// m must be a continuous 8-bit, 3-channel picture; anything else is refused
-// with ErrUnmaskable rather than guessed at.
-func Paint(m gocv.Mat, set *zones.Set, color [3]uint8) error {
-	if m.Empty() {
+// Paint fills every pixel of every privacy zone of set in p with color
+// (B, G, R), on the YUV planes: every luma pixel the zones touch, and every
+// chroma sample any of whose luma pixels (up to 2x2, fewer on an odd last
+// column or row) the zones touch, so no colour of a private pixel is left
+// to reach a conversion. The fill is color's nearest YUV value (see
+// ShownFill). An empty or malformed picture is refused with ErrUnmaskable
+// rather than guessed at.
+func Paint(p yuv.Picture, set *zones.Set, color [3]uint8) error {
+	if p.Empty() {
 		return fmt.Errorf("%w: empty picture", ErrUnmaskable)
 	}
-	if m.Type() != gocv.MatTypeCV8UC3 || !m.IsContinuous() {
-		return fmt.Errorf("%w: picture type %v (continuous=%v), want continuous 8-bit BGR", ErrUnmaskable, m.Type(), m.IsContinuous())
-	}
-	w, h := m.Cols(), m.Rows()
+	sz := p.Size()
+	w, h := sz.X, sz.Y
 	mk := set.PrivacyMask(w, h)
 	if mk == nil || mk.W != w || mk.H != h || len(mk.Rows) != h {
 		return fmt.Errorf("%w: no privacy raster for %dx%d", ErrUnmaskable, w, h)
 	}
-	data, err := m.DataPtrUint8()
+	pl, err := p.Planes()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnmaskable, err)
 	}
-	if len(data) != w*h*3 {
-		return fmt.Errorf("%w: picture holds %d bytes, want %d", ErrUnmaskable, len(data), w*h*3)
+	c := yuv.FromBGRColor(color)
+	span := func(sp zones.Span) (int, int) {
+		x0, x1 := sp.X0, sp.X1
+		if spanShift != 0 {
+			x0, x1 = max(x0-spanShift, 0), max(x1-spanShift, 0)
+		}
+		return x0, x1
 	}
-	black := color == [3]uint8{}
-	stride := w * 3
 	for y, spans := range mk.Rows {
-		row := data[y*stride : (y+1)*stride]
+		row := pl.Y[y*pl.YStride : y*pl.YStride+w]
 		for _, sp := range spans {
-			x0, x1 := sp.X0, sp.X1
-			if spanShift != 0 {
-				x0, x1 = max(x0-spanShift, 0), max(x1-spanShift, 0)
-			}
-			seg := row[x0*3 : x1*3]
-			if black {
-				clear(seg)
-				continue
-			}
-			fill(seg, color)
+			x0, x1 := span(sp)
+			fill(row[x0:x1], c.Y)
 		}
 	}
+	for cy := 0; cy < pl.CH; cy++ {
+		u := pl.U[cy*pl.CStride : cy*pl.CStride+pl.CW]
+		v := pl.V[cy*pl.CStride : cy*pl.CStride+pl.CW]
+		for y := 2 * cy; y < min(2*cy+2, h); y++ {
+			for _, sp := range mk.Rows[y] {
+				x0, x1 := span(sp)
+				// Round outwards: a sample shared by a private pixel and a
+				// public one is private.
+				fill(u[x0/2:(x1+1)/2], c.U)
+				fill(v[x0/2:(x1+1)/2], c.V)
+			}
+		}
+	}
+	pl.Pad()
 	return nil
+}
+
+// ShownFill is the BGR value a pixel painted with color has once a masked
+// picture is converted to BGR: color itself within a level or two, since
+// YUV cannot hold every BGR value exactly.
+func ShownFill(color [3]uint8) ([3]uint8, error) {
+	return yuv.ShownBGR(yuv.FromBGRColor(color))
 }
 
 // spanShift moves every painted span left by this many pixels. It is 0 in
@@ -167,14 +184,18 @@ func Paint(m gocv.Mat, set *zones.Set, color [3]uint8) error {
 // fault_maskshift.go), to prove that verify catches a broken mask.
 var spanShift int
 
-// fill writes color into every pixel of seg by doubling copies, which the
-// runtime turns into wide moves: far cheaper than a store per byte.
-func fill(seg []byte, color [3]uint8) {
+// fill sets every byte of seg to v: memclr for 0, otherwise doubling
+// copies, which the runtime turns into wide moves.
+func fill(seg []byte, v byte) {
 	if len(seg) == 0 {
 		return
 	}
-	copy(seg, color[:])
-	for n := 3; n < len(seg); n *= 2 {
+	if v == 0 {
+		clear(seg)
+		return
+	}
+	seg[0] = v
+	for n := 1; n < len(seg); n *= 2 {
 		copy(seg[n:], seg[:n])
 	}
 }

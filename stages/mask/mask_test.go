@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/internal/privacycheck"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/zones"
@@ -83,7 +84,13 @@ func TestWholeClipHasNoPrivatePixel(t *testing.T) {
 						m.Close()
 						return
 					}
-					in <- decode.Frame{Mat: m, Seq: seq}
+					p, err := yuv.FromBGR(m)
+					m.Close()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					in <- decode.Frame{Pic: p, Seq: seq}
 				}
 			}()
 
@@ -92,16 +99,7 @@ func TestWholeClipHasNoPrivatePixel(t *testing.T) {
 				if f.Seq() != uint64(frames) {
 					t.Errorf("frame %d arrived as %d: frames lost or reordered", frames, f.Seq())
 				}
-				sz := f.Size()
-				fm := f.Mat()
-				data, err := fm.DataPtrUint8()
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := privacycheck.Check(data, check.Get(sz.X, sz.Y), tc.color, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := checkMasked(t, f, check, tc.color)
 				if res.Checked == 0 {
 					t.Fatalf("frame %d: no private pixels to check", f.Seq())
 				}
@@ -140,17 +138,32 @@ func TestCheckerCatchesAShiftedMask(t *testing.T) {
 		shifted = append(shifted, q)
 	}
 	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(200, 200, 200, 0), h, w, gocv.MatTypeCV8UC3)
-	defer m.Close()
-	if err := mask.Paint(m, set(shifted), [3]uint8{}); err != nil {
+	p := picture(t, m)
+	m.Close()
+	defer p.Close()
+	if err := mask.Paint(p, set(shifted), [3]uint8{}); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := m.DataPtrUint8()
-	res, err := privacycheck.Check(data, independent(privacy).Get(w, h), [3]uint8{}, 0)
+	pl, err := p.Planes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := yuv.FromBGRColor([3]uint8{})
+	res, err := privacycheck.CheckPlanes(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, independent(privacy).Get(w, h), [3]uint8{c.Y, c.U, c.V}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Leaked == 0 {
-		t.Fatal("a mask shifted by two pixels passed the check")
+		t.Fatal("a mask shifted by two pixels passed the plane check")
+	}
+	bgr, err := p.BGR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bgr.Close()
+	data, _ := bgr.DataPtrUint8()
+	if res, err = privacycheck.Check(data, independent(privacy).Get(w, h), [3]uint8{}, 0); err != nil || res.Leaked == 0 {
+		t.Fatalf("a mask shifted by two pixels passed the BGR check (%v)", err)
 	}
 }
 
@@ -161,22 +174,13 @@ func TestUnmaskableFramesAreDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8UC3)
-	bad := []gocv.Mat{
-		gocv.NewMat(), // empty
-		gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8UC1), // grey
-		gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8UC4), // BGRA
+	if _, err := st.Apply(decode.Frame{Seq: 1}); !errors.Is(err, mask.ErrUnmaskable) {
+		t.Errorf("a frame without a picture: err = %v, want ErrUnmaskable", err)
 	}
-	for i, m := range bad {
-		if _, err := st.Apply(decode.Frame{Mat: m, Seq: uint64(i)}); !errors.Is(err, mask.ErrUnmaskable) {
-			t.Errorf("frame %d: err = %v, want ErrUnmaskable", i, err)
-		}
-	}
-
 	in := make(chan decode.Frame, 4)
 	out := make(chan *mask.Frame, 4)
-	in <- decode.Frame{Mat: gocv.NewMatWithSize(48, 64, gocv.MatTypeCV16UC3), Seq: 10}
-	in <- decode.Frame{Mat: good, Seq: 11}
+	in <- decode.Frame{Seq: 10}
+	in <- decode.Frame{Pic: blank(t, 64, 48), Seq: 11}
 	close(in)
 	if err := st.Run(context.Background(), in, out); err != nil {
 		t.Fatal(err)
@@ -189,8 +193,8 @@ func TestUnmaskableFramesAreDropped(t *testing.T) {
 	if len(seqs) != 1 || seqs[0] != 11 {
 		t.Fatalf("output frames %v, want only the maskable frame 11", seqs)
 	}
-	if s := st.Stats(); s.Failed != 4 || s.Masked != 1 {
-		t.Fatalf("stats %+v, want 4 failed, 1 masked", s)
+	if s := st.Stats(); s.Failed != 2 || s.Masked != 1 {
+		t.Fatalf("stats %+v, want 2 failed, 1 masked", s)
 	}
 }
 
@@ -200,7 +204,7 @@ func TestSlowConsumerDropsInsteadOfBlocking(t *testing.T) {
 	in := make(chan decode.Frame, 10)
 	out := make(chan *mask.Frame, 1) // nobody reads until Run returns
 	for i := 0; i < 5; i++ {
-		in <- decode.Frame{Mat: gocv.NewMatWithSize(24, 32, gocv.MatTypeCV8UC3), Seq: uint64(i)}
+		in <- decode.Frame{Pic: blank(t, 32, 24), Seq: uint64(i)}
 	}
 	close(in)
 	if err := st.Run(context.Background(), in, out); err != nil {
@@ -218,14 +222,14 @@ func TestSlowConsumerDropsInsteadOfBlocking(t *testing.T) {
 
 func TestSharedFrameClosesWithLastReference(t *testing.T) {
 	st, _ := mask.New(mask.Config{Zones: set(privacy)})
-	f, err := st.Apply(decode.Frame{Mat: gocv.NewMatWithSize(24, 32, gocv.MatTypeCV8UC3)})
+	f, err := st.Apply(decode.Frame{Pic: blank(t, 32, 24)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := f.Ref()
 	f.Close()
-	if gm := g.Mat(); gm.Ptr() == nil {
-		t.Fatal("picture freed while a reference remains")
+	if gm, err := g.BGR(); err != nil || gm.Ptr() == nil || gm.Empty() {
+		t.Fatalf("picture freed while a reference remains (%v)", err)
 	}
 	g.Close()
 	defer func() {

@@ -193,9 +193,9 @@ const (
 
 // state is the gate's per-Run image state; only Run's goroutine touches it.
 type state struct {
-	cfg               Config
-	small, grey, prev gocv.Mat
-	diff              gocv.Mat
+	cfg        Config
+	grey, prev gocv.Mat
+	diff       gocv.Mat
 	// maskMat is the analysis mask rasterised at the analysis size, kept
 	// while the zones package returns the same *Mask (same size and active
 	// set), so the common case costs no rasterising and no allocation.
@@ -206,13 +206,13 @@ type state struct {
 
 func newState(cfg Config) *state {
 	return &state{
-		cfg: cfg, small: gocv.NewMat(), grey: gocv.NewMat(), prev: gocv.NewMat(),
+		cfg: cfg, grey: gocv.NewMat(), prev: gocv.NewMat(),
 		diff: gocv.NewMat(), maskMat: gocv.NewMat(),
 	}
 }
 
 func (s *state) close() {
-	for _, m := range []*gocv.Mat{&s.small, &s.grey, &s.prev, &s.diff, &s.maskMat} {
+	for _, m := range []*gocv.Mat{&s.grey, &s.prev, &s.diff, &s.maskMat} {
 		m.Close()
 	}
 }
@@ -232,9 +232,11 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 		s.resetPrev()
 		return noZone, nil
 	}
-	src := f.Mat()
-	if src.Empty() || src.Channels() != 3 {
-		return still, fmt.Errorf("motion: frame %d is not a BGR picture (%d channels)", f.Seq(), src.Channels())
+	// Luma only, never converted to BGR: motion needs brightness, and
+	// the masked planes are what the mask stage painted.
+	src := f.Luma()
+	if src.Empty() || src.Channels() != 1 {
+		return still, fmt.Errorf("motion: frame %d has no luma plane (%d channels)", f.Seq(), src.Channels())
 	}
 	sz := AnalysisSize(f.Size(), s.cfg.Width)
 	am := s.cfg.Zones.AnalysisMask(sz.X, sz.Y, t)
@@ -246,8 +248,7 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 		s.resetPrev()
 		return noZone, nil
 	}
-	gocv.Resize(src, &s.small, sz, 0, 0, gocv.InterpolationArea)
-	gocv.CvtColor(s.small, &s.grey, gocv.ColorBGRToGray)
+	gocv.Resize(src, &s.grey, sz, 0, 0, gocv.InterpolationArea)
 	// Blank what may not be analysed before blurring, so the blur cannot
 	// carry motion from outside the signed zones into them. (Downscaling
 	// can still mix in up to one small pixel's worth at a zone's edge.)
@@ -259,7 +260,7 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 		return still, nil
 	}
 	gocv.AbsDiff(s.grey, s.prev, &s.diff)
-	gocv.Threshold(s.diff, &s.diff, float32(s.cfg.Threshold), 255, gocv.ThresholdBinary)
+	gocv.Threshold(s.diff, &s.diff, lumaLevels(s.cfg.Threshold), 255, gocv.ThresholdBinary)
 	gocv.BitwiseAnd(s.diff, s.maskMat, &s.diff)
 	n := gocv.CountNonZero(s.diff)
 	s.grey, s.prev = s.prev, s.grey
@@ -268,6 +269,11 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 	}
 	return still, nil
 }
+
+// lumaLevels turns a grey-level threshold (0..255, full range) into luma
+// levels: decoded luma spans 16..235, so the same change in brightness is
+// 219/255 as many levels.
+func lumaLevels(grey int) float32 { return float32(grey) * 219 / 255 }
 
 // resetPrev forgets the baseline without freeing it.
 func (s *state) resetPrev() {

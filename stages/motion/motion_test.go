@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/internal/clock"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/motion"
@@ -105,7 +106,7 @@ func TestGate(t *testing.T) {
 			}
 			in := make(chan *mask.Frame, n)
 			for i := 0; i < n; i++ {
-				f, err := ms.Apply(decode.Frame{Mat: scene(tc.blob(i)), Seq: uint64(i)})
+				f, err := ms.Apply(decode.Frame{Pic: toYUV(t, scene(tc.blob(i))), Seq: uint64(i)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -143,7 +144,7 @@ func TestSignExpiresMidStream(t *testing.T) {
 	in := make(chan *mask.Frame, n)
 	out := make(chan *mask.Frame, n)
 	for i := 0; i < n; i++ {
-		f, _ := ms.Apply(decode.Frame{Mat: scene(blobAt(image.Pt(20+(i%6)*10, 20))), Seq: uint64(i)})
+		f, _ := ms.Apply(decode.Frame{Pic: toYUV(t, scene(blobAt(image.Pt(20+(i%6)*10, 20)))), Seq: uint64(i)})
 		in <- f
 	}
 	close(in)
@@ -238,7 +239,7 @@ func BenchmarkMotionGate(b *testing.B) {
 			m.Close()
 			b.Fatal("cannot read vtest.avi")
 		}
-		f, err := ms.Apply(decode.Frame{Mat: m})
+		f, err := ms.Apply(decode.Frame{Pic: toYUV(b, m)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -278,4 +279,16 @@ func BenchmarkMotionGate(b *testing.B) {
 	if s := g.Stats(); s.In != uint64(i) {
 		b.Fatalf("gate saw %d frames, sent %d", s.In, i)
 	}
+}
+
+// toYUV converts a BGR test picture to the planes decode hands out, and
+// closes it.
+func toYUV(tb testing.TB, m gocv.Mat) yuv.Picture {
+	tb.Helper()
+	p, err := yuv.FromBGR(m)
+	m.Close()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }

@@ -105,7 +105,10 @@ func encodeAll(b *testing.B, aus []media.AccessUnit) int {
 		}
 	}, true, func(f *mask.Frame) {
 		defer f.Close()
-		m := f.Mat()
+		m, err := f.BGR()
+		if err != nil {
+			b.Fatal(err)
+		}
 		if enc == nil {
 			var err error
 			if enc, err = encode.New(encode.Config{Width: m.Cols(), Height: m.Rows(), FPS: 25, Threads: 1, BitrateKbps: 2000}); err != nil {

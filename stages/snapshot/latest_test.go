@@ -35,8 +35,7 @@ func TestLatestKeepsOnlyTheNewest(t *testing.T) {
 	if got == nil {
 		t.Fatal("Frame() = nil after two offers")
 	}
-	gm, bm := got.Mat(), b.Mat()
-	if gm.Ptr() != bm.Ptr() {
+	if got != b {
 		t.Fatal("Frame() is not the newest frame")
 	}
 	got.Close()

@@ -284,16 +284,23 @@ func CropRect(box [4]float64, margin float64, w, h int) image.Rectangle {
 // JPEG encodes f, or the crop of box (normalised x, y, w, h; nil for the
 // whole frame) with margin, at quality.
 func JPEG(f *mask.Frame, box *[4]float64, margin float64, quality int) ([]byte, error) {
-	m := f.Mat()
-	img := m
-	if box != nil {
-		r := CropRect(*box, margin, m.Cols(), m.Rows())
+	var img gocv.Mat
+	var err error
+	if box == nil {
+		img, err = f.BGR()
+	} else {
+		sz := f.Size()
+		r := CropRect(*box, margin, sz.X, sz.Y)
 		if r.Empty() {
 			return nil, fmt.Errorf("box %v lies outside the frame", *box)
 		}
-		// A region shares the frame's pixels and is only read here.
-		img = m.Region(r)
-		defer img.Close()
+		// Only the crop is converted to BGR.
+		if img, err = f.CropBGR(r); err == nil {
+			defer img.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("JPEG: %w", err)
 	}
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, img, []int{gocv.IMWriteJpegQuality, quality})
 	if err != nil {

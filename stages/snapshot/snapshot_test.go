@@ -13,6 +13,7 @@ import (
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/snapshot"
@@ -41,7 +42,12 @@ func maskedFrame(t *testing.T) (*mask.Frame, gocv.Mat) {
 		t.Fatal(err)
 	}
 	in, out := make(chan decode.Frame, 1), make(chan *mask.Frame, 1)
-	in <- decode.Frame{Mat: m}
+	pic, err := yuv.FromBGR(m)
+	m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in <- decode.Frame{Pic: pic}
 	close(in)
 	if err := st.Run(context.Background(), in, out); err != nil {
 		t.Fatal(err)
