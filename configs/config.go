@@ -50,6 +50,8 @@ type Config struct {
 	Audit Audit `mapstructure:"audit"`
 	// HTTP is the operator console, JSON API and /metrics (see http.go).
 	HTTP HTTP `mapstructure:"http"`
+	// DetectPool is the box's shared person-detection workers (see detectpool.go).
+	DetectPool DetectPool `mapstructure:"detect_pool"`
 }
 
 // MQTT configures the event sink.
@@ -254,6 +256,7 @@ func (c *Config) ApplyDefaults() {
 	c.applyOutputDefaults()
 	c.Audit.applyDefaults()
 	c.HTTP.applyDefaults()
+	c.DetectPool.applyDefaults()
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		cam.Transport = cmp.Or(cam.Transport, DefaultTransport)

@@ -138,6 +138,7 @@ func (c *Config) ValidateContext(ctx context.Context) error {
 	c.Restream.validate(v)
 	c.Audit.validate(v)
 	c.HTTP.validate(v)
+	c.DetectPool.validate(v)
 
 	signs := map[string]bool{}
 	for i, s := range c.Signage {

@@ -50,8 +50,20 @@ type State struct {
 	// Drops counts dropped frames per cause ("ingest", "decode", "mask",
 	// "detect", ...).
 	Drops map[string]uint64 `json:"drops"`
-	Zones []ZoneState       `json:"zones"`
-	TS    time.Time         `json:"ts"`
+	// Detections counts frames offered to person detection since the
+	// pipeline started: requested (after the detect.fps cap), served
+	// (analysed), skipped (replaced by a newer frame while the box's
+	// detector pool was busy, or nothing analysable).
+	Detections *DetectionStats `json:"detections,omitempty"`
+	Zones      []ZoneState     `json:"zones"`
+	TS         time.Time       `json:"ts"`
+}
+
+// DetectionStats are a camera's detection requests in State.
+type DetectionStats struct {
+	Requested uint64 `json:"requested"`
+	Served    uint64 `json:"served"`
+	Skipped   uint64 `json:"skipped"`
 }
 
 // ZoneState is one zone of a camera as seen in State.

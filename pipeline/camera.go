@@ -48,6 +48,9 @@ type CameraConfig struct {
 	MaskColor [3]uint8
 	// DetectFPS caps analysed frames per second of stream time. Required.
 	DetectFPS float64
+	// DetectPool, when set, is the box's shared detector workers; live
+	// cameras detect there (offline runs never: they analyse every frame).
+	DetectPool *detect.Pool
 	// Detect configures the detector; Zones and Clock are filled in here.
 	Detect detect.Config
 	// Track configures the tracker; Zones is filled in here.
@@ -189,6 +192,9 @@ func (c *Camera) Run(ctx context.Context) error {
 	dcfg := c.cfg.Detect
 	c.mu.Unlock()
 	dcfg.Zones, dcfg.Clock, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.clock, c.log, observe("detect")
+	if !c.cfg.Offline {
+		dcfg.Pool, dcfg.Name = c.cfg.DetectPool, c.cfg.Camera
+	}
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
 	}

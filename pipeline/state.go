@@ -52,6 +52,8 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 		}
 		c.fps = fpsWindow{at: now, decoded: d.Decoded, analysed: analysed}
 		c.mu.Unlock()
+		req, served, skipped := st.detections()
+		s.Detections = &events.DetectionStats{Requested: req, Served: served, Skipped: skipped}
 	}
 	for _, n := range s.Drops {
 		s.FramesDropped += n
@@ -166,11 +168,18 @@ func (c *Camera) Stats() Stats {
 	if st == nil {
 		return s
 	}
-	g, d := st.motion.Stats(), st.detect.Stats()
+	g := st.motion.Stats()
 	s.MotionEvaluated, s.MotionPassed = g.In, g.Passed
-	busy := st.limit.busy.Load()
-	s.DetectRequested = st.limit.passed.Load() + busy
-	s.DetectServed = d.Analysed
-	s.DetectSkipped = busy + (d.Frames - d.Analysed)
+	s.DetectRequested, s.DetectServed, s.DetectSkipped = st.detections()
 	return s
+}
+
+// detections counts the frames offered to detection after the detect.fps
+// cap (requested), those analysed (served), and the rest (skipped): the
+// detector busy (the limiter's or the box pool's newest-wins), or nothing
+// analysable in the frame.
+func (st *stageSet) detections() (requested, served, skipped uint64) {
+	d := st.detect.Stats()
+	busy := st.limit.busy.Load()
+	return st.limit.passed.Load() + busy, d.Analysed, busy + d.Pool.Skipped + (d.Frames - d.Analysed)
 }

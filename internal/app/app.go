@@ -25,6 +25,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/internal/watch"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
 )
@@ -85,6 +86,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// One detector pool for the box, sized once: detect_pool.workers is
+	// read at start (a reload does not resize it).
+	if r.pool, err = detect.NewPool(cfg.DetectPool.Workers); err != nil {
+		return err
+	}
+	r.pool.Start()
+	defer r.pool.Close()
+	log.Info("detector pool started", "workers", r.pool.Workers())
 
 	brokers := cfg.MQTT.BrokerList()
 	if len(brokers) == 0 {

@@ -136,9 +136,10 @@ func (r *runner) Cameras() []metrics.CameraStats {
 	defer r.mu.Unlock()
 	out := make([]metrics.CameraStats, 0, len(r.cams))
 	for id, c := range r.cams {
-		n := c.Counters()
+		n, s := c.Counters(), c.Stats()
 		out = append(out, metrics.CameraStats{ID: id, Up: c.Status() == events.StatusStreaming,
-			Decoded: n.Decoded, Masked: n.Masked, Drops: c.Drops()})
+			Decoded: n.Decoded, Masked: n.Masked, Drops: c.Drops(),
+			DetectRequested: s.DetectRequested, DetectServed: s.DetectServed, DetectSkipped: s.DetectSkipped})
 	}
 	return out
 }

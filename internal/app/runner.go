@@ -15,6 +15,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/ingest"
 	"github.com/edgeprivacy/edge/stages/mask"
 	"github.com/edgeprivacy/edge/stages/publish"
@@ -38,6 +39,7 @@ type runner struct {
 	httpAddr  string // --http, replacing http.addr of every config loaded
 	onCamera  func(*pipeline.Camera)
 	metrics   *metrics.Metrics
+	pool      *detect.Pool           // the box's detector workers, shared by every camera
 	mqtt      func() publish.Stats   // the MQTT publisher's counters
 	inForce   atomic.Pointer[loaded] // a copy of the config in force, for readers on other goroutines
 	running   atomic.Bool            // cameras started, for /readyz
@@ -251,6 +253,7 @@ func (r *runner) build(ctx context.Context, cfg *configs.Config, c *configs.Came
 		r.mu.Unlock()
 	}
 	cc.Source, cc.Outputs, cc.Sink, cc.Logger = src, b.outputs, b.sink, r.log
+	cc.DetectPool = r.pool
 	cc.OnStart = func(cam *pipeline.Camera) {
 		r.setCurrent(cam)
 		if r.onCamera != nil {

@@ -27,6 +27,10 @@ type CameraStats struct {
 	Decoded, Masked uint64
 	// Drops counts dropped frames by reason.
 	Drops map[string]uint64
+	// DetectRequested, DetectServed and DetectSkipped count frames offered
+	// to person detection, analysed, and skipped (pool busy: a newer frame
+	// won; or nothing analysable).
+	DetectRequested, DetectServed, DetectSkipped uint64
 }
 
 // SignStats is one registered sign.
@@ -71,6 +75,7 @@ var (
 	descDecoded  = prometheus.NewDesc("edge_frames_decoded_total", "Frames decoded, since the camera's pipeline started.", []string{"camera"}, nil)
 	descMasked   = prometheus.NewDesc("edge_frames_masked_total", "Frames whose privacy zones were painted over, since the camera's pipeline started.", []string{"camera"}, nil)
 	descDropped  = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
+	descDetect   = prometheus.NewDesc("edge_detections_total", "Frames offered to person detection, by outcome (requested, served, skipped), since the camera's pipeline started.", []string{"camera", "outcome"}, nil)
 	descUp       = prometheus.NewDesc("edge_camera_up", "1 while the camera streams, 0 otherwise.", []string{"camera"}, nil)
 	descSign     = prometheus.NewDesc("edge_signage_valid", "1 while the registered sign is valid (verified and not expired), 0 otherwise.", []string{"sign"}, nil)
 	descSpool    = prometheus.NewDesc("edge_mqtt_spooled_events", "Events waiting in the disk spool for the MQTT broker.", nil, nil)
@@ -136,7 +141,7 @@ func (s sink) Offer(msg events.Message) bool {
 type collector struct{ src Source }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descUp, descSign, descSpool, descMQTTUp, descFailover, descConnFail} {
+	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descDetect, descUp, descSign, descSpool, descMQTTUp, descFailover, descConnFail} {
 		ch <- d
 	}
 }
@@ -148,6 +153,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		for reason, n := range cam.Drops {
 			ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n), cam.ID, reason)
 		}
+		ch <- prometheus.MustNewConstMetric(descDetect, prometheus.CounterValue, float64(cam.DetectRequested), cam.ID, "requested")
+		ch <- prometheus.MustNewConstMetric(descDetect, prometheus.CounterValue, float64(cam.DetectServed), cam.ID, "served")
+		ch <- prometheus.MustNewConstMetric(descDetect, prometheus.CounterValue, float64(cam.DetectSkipped), cam.ID, "skipped")
 		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, boolValue(cam.Up), cam.ID)
 	}
 	for _, s := range c.src.Signs() {

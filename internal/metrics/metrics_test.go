@@ -17,7 +17,8 @@ type source struct{}
 
 func (source) Cameras() []metrics.CameraStats {
 	return []metrics.CameraStats{
-		{ID: "lobby", Up: true, Decoded: 100, Masked: 99, Drops: map[string]uint64{"mask_failed": 1, "detect_busy": 7}},
+		{ID: "lobby", Up: true, Decoded: 100, Masked: 99, Drops: map[string]uint64{"mask_failed": 1, "detect_busy": 7},
+			DetectRequested: 40, DetectServed: 30, DetectSkipped: 10},
 		{ID: "yard", Up: false},
 	}
 }
@@ -102,6 +103,9 @@ func TestMetrics(t *testing.T) {
 		{"edge_frames_masked_total", map[string]string{"camera": "lobby"}, 99},
 		{"edge_frames_dropped_total", map[string]string{"camera": "lobby", "reason": "mask_failed"}, 1},
 		{"edge_frames_dropped_total", map[string]string{"camera": "lobby", "reason": "detect_busy"}, 7},
+		{"edge_detections_total", map[string]string{"camera": "lobby", "outcome": "requested"}, 40},
+		{"edge_detections_total", map[string]string{"camera": "lobby", "outcome": "served"}, 30},
+		{"edge_detections_total", map[string]string{"camera": "lobby", "outcome": "skipped"}, 10},
 		{"edge_camera_up", map[string]string{"camera": "lobby"}, 1},
 		{"edge_camera_up", map[string]string{"camera": "yard"}, 0},
 		{"edge_signage_valid", map[string]string{"sign": "s1"}, 1},

@@ -75,6 +75,13 @@ type Config struct {
 	// Detector, when set, is used instead of one built from Kind (tests,
 	// or a detector shared by the caller). The stage closes it.
 	Detector Detector
+	// Pool, when set, runs this camera's detections on the box's shared
+	// workers (newest frame wins, fair across cameras; see Pool) instead of
+	// on Run's goroutine. Offline runs leave it nil: they must analyse
+	// every frame they are given.
+	Pool *Pool
+	// Name is the camera's name in the pool.
+	Name string
 }
 
 // NewDetector builds the detector cfg.Kind names.

@@ -46,6 +46,9 @@ type Stats struct {
 	TooSmall   uint64        // frames not analysed: the analysed area is smaller than the detector window
 	MeanDetect time.Duration // mean time of one detector call (crop and scaling included)
 	LastDetect time.Duration // time of the latest detector call
+	// Pool counts this camera's requests to the shared detector pool
+	// (zero without a pool).
+	Pool PoolStats
 }
 
 // Stage runs person detection on the analysable part of each frame.
@@ -62,6 +65,7 @@ type Stage struct {
 
 	frames, analysed, detections, errs, small atomic.Uint64
 	detectNs, lastNs                          atomic.Int64
+	client                                    atomic.Pointer[Client] // once Run has joined a pool
 }
 
 // New returns a detection stage and builds its detector (or takes
@@ -114,6 +118,9 @@ func (s *Stage) Stats() Stats {
 	if st.Analysed > 0 {
 		st.MeanDetect = time.Duration(s.detectNs.Load() / int64(st.Analysed))
 	}
+	if c := s.client.Load(); c != nil {
+		st.Pool = c.Stats()
+	}
 	return st
 }
 
@@ -135,6 +142,9 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 	defer close(out)
 	defer s.Close()
 	failed := ratelog.New(s.log, slog.LevelError, "person detection failed; frame skipped")
+	if s.cfg.Pool != nil {
+		return s.runPooled(ctx, in, out, failed)
+	}
 	for {
 		f, ok := flow.Recv(ctx, in)
 		if !ok {
@@ -223,4 +233,35 @@ func zoneIDs(zs []zones.Zone) []string {
 		ids[i] = z.ID
 	}
 	return ids
+}
+
+// runPooled hands each frame to the box's detector pool and sends the
+// results its workers produce, in order (the pool runs one request per
+// camera at a time). A frame the pool skips for a newer one gets no Result:
+// the tracker predicts across the gap by timestamps.
+func (s *Stage) runPooled(ctx context.Context, in <-chan *mask.Frame, out chan<- Result, failed *ratelog.Limiter) error {
+	c, err := s.cfg.Pool.Join(s.cfg.Name, func(f *mask.Frame) {
+		res, err := s.Process(f)
+		f.Close()
+		if err != nil {
+			s.errs.Add(1)
+			failed.Log("seq", res.Seq, "err", err)
+			return
+		}
+		flow.Send(ctx, out, res)
+	})
+	if err != nil {
+		return fmt.Errorf("detect: camera %s: %w", s.cfg.Name, err)
+	}
+	s.client.Store(c)
+	// Leave before the detector and out are closed: a worker may be in
+	// Process for this camera.
+	defer c.Leave()
+	for {
+		f, ok := flow.Recv(ctx, in)
+		if !ok {
+			return nil
+		}
+		c.Submit(f)
+	}
 }
