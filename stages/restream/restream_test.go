@@ -114,10 +114,15 @@ func TestRestreamIsMasked(t *testing.T) {
 	// The camera sends 10 fps; encode.fps says 15 (the default). Players
 	// must be told the camera's rate, in the SDP's SPS as in the timestamps.
 	t.Run("frame rate follows the camera", func(t *testing.T) {
-		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=r_frame_rate,avg_frame_rate",
-			"-of", "csv=p=0", url).CombinedOutput()
+		// Only stdout: ffprobe joining mid-GOP logs "missing reference
+		// picture" on stderr, which says nothing about the rate.
+		cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=r_frame_rate,avg_frame_rate",
+			"-of", "csv=p=0", url)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("ffprobe: %v: %s", err, out)
+			t.Fatalf("ffprobe: %v: %s%s", err, out, stderr.String())
 		}
 		if got := strings.TrimSpace(string(out)); got != "10/1,10/1" {
 			t.Errorf("restream r_frame_rate,avg_frame_rate = %q, want 10/1,10/1 (the camera's)", got)

@@ -155,8 +155,14 @@ type Path struct {
 	pps     []byte
 	rtpBase uint32
 	start   time.Time // wall clock at PTS 0, for RTCP sender reports
-	closed  bool
-	paused  bool
+	// shift is added to every unit's PTS, and last is the output time of
+	// the previous unit, step the interval before it: a rebuilt encoder
+	// (a reload) starts its PTS at 0 again with the same SPS and PPS, and
+	// viewers would see the stream's clock jump back.
+	shift, last, step time.Duration
+	written           bool // last is set
+	closed            bool
+	paused            bool
 }
 
 // Run plays the units from in until in is closed or ctx is done; it returns
@@ -194,8 +200,9 @@ func (p *Path) write(au media.AccessUnit) {
 		p.rtpFailed.Log("err", err)
 		return
 	}
-	ts := p.rtpBase + uint32(au.PTS.Nanoseconds()*9/100000)
-	ntp := p.start.Add(au.PTS)
+	pts := p.continuous(au.PTS)
+	ts := p.rtpBase + uint32(pts.Nanoseconds()*9/100000)
+	ntp := p.start.Add(pts)
 	for _, pkt := range pkts {
 		pkt.Timestamp = ts
 		if err := p.stream.WritePacketRTPWithNTP(p.media, pkt, ntp); err != nil {
@@ -203,6 +210,31 @@ func (p *Path) write(au media.AccessUnit) {
 			return
 		}
 	}
+}
+
+// defaultStep is the frame interval assumed after a PTS restart before two
+// units have shown the real one (15 fps, the encoder's default rate).
+const defaultStep = time.Second / 15
+
+// continuous maps a unit's PTS to the stream's time, which only increases:
+// a PTS at or before the last one (an encoder rebuilt by a reload restarts
+// at 0) continues one frame interval after the last unit instead.
+func (p *Path) continuous(pts time.Duration) time.Duration {
+	out := pts + p.shift
+	if p.written {
+		if d := out - p.last; d > 0 {
+			p.step = d
+		} else {
+			step := p.step
+			if step <= 0 {
+				step = defaultStep
+			}
+			p.shift = p.last + step - pts
+			out = p.last + step
+		}
+	}
+	p.last, p.written = out, true
+	return out
 }
 
 // setParams (re)creates the stream when the keyframe's SPS or PPS differ
@@ -243,6 +275,7 @@ func (p *Path) setParams(au media.AccessUnit) error {
 	p.stream, p.media, p.enc, p.sps, p.pps = st, media, enc, f.SPS, f.PPS
 	p.rtpBase = binary.BigEndian.Uint32(b[:])
 	p.start = time.Now().Add(-au.PTS)
+	p.shift, p.last, p.step, p.written = 0, 0, 0, false // a new stream: a new clock
 	p.log.Info("restream path ready", "path", "/"+p.name, "width", au.Width, "height", au.Height)
 	return nil
 }
