@@ -431,6 +431,12 @@ func (d *Decoder) ToBGR(dst []byte, stride int) error {
 	return nil
 }
 
+// IsI420 reports whether the last received picture is 8-bit YUV 4:2:0 in
+// limited range, the one format ToI420 copies without converting.
+func (d *Decoder) IsI420() bool {
+	return d.ctx != nil && d.have && d.frame.format == C.AV_PIX_FMT_YUV420P
+}
+
 // ToI420 copies the last received picture into I420 planes: y holds
 // Height rows ystride bytes apart, u and v each (Height+1)/2 rows cstride
 // bytes apart of (Width+1)/2 samples. YUV 4:2:0 pictures (what cameras

@@ -22,6 +22,12 @@ type Config struct {
 	// Logger receives decode errors (rate-limited to one line per keyframe
 	// wait). It defaults to slog.Default().
 	Logger *slog.Logger
+	// Native, when set, also converts every picture that is not 8-bit YUV
+	// 4:2:0 (4:4:4, 4:2:2, full range, 10 bits) straight to BGR at its own
+	// resolution into Frame.Native. Reducing such a picture to 4:2:0
+	// averages each 2x2 block's colour, which can cancel out colour a
+	// checker must see: edge verify reads recordings with it.
+	Native bool
 	// Observe, when set, is told how long each picture took to decode and
 	// convert (not counting the wait for the next stage), for metrics.
 	Observe func(time.Duration)

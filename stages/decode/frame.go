@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/yuv"
+	"gocv.io/x/gocv"
 )
 
 // Frame is one decoded, still UNMASKED picture (YUV 4:2:0 planes, 8 bits).
@@ -15,4 +16,16 @@ type Frame struct {
 	Seq      uint64        // decoded frame number, from 0, per decoder
 	PTS      time.Duration // from the access unit
 	Received time.Time     // wall-clock arrival of the access unit
+	// Native is the picture converted straight to BGR at its own
+	// resolution, only with Config.Native and only when the stream is not
+	// 8-bit YUV 4:2:0; otherwise empty. The receiver closes it too.
+	Native gocv.Mat
+}
+
+// Close frees the picture and its native copy, if any.
+func (f Frame) Close() {
+	f.Pic.Close()
+	if f.Native.Ptr() != nil {
+		f.Native.Close()
+	}
 }

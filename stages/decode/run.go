@@ -3,11 +3,13 @@ package decode
 import (
 	"errors"
 	"fmt"
+	"image"
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/yuv"
+	"gocv.io/x/gocv"
 )
 
 // ErrUnsupportedCodec is counted (and returned by DecodeAU) for access units
@@ -126,10 +128,34 @@ func (d *Decoder) frame() (Frame, error) {
 		return Frame{}, fmt.Errorf("decode: %dx%d picture to I420: %w", w, h, err)
 	}
 	pl.Pad()
+	var native gocv.Mat
+	if d.cfg.Native && !d.dec.IsI420() {
+		if native, err = d.nativeBGR(w, h); err != nil {
+			pic.Close()
+			return Frame{}, err
+		}
+	}
 	d.width.Store(int64(w))
 	d.height.Store(int64(h))
 	pts := d.dec.PTS()
-	return Frame{Pic: pic, Seq: d.seq, PTS: time.Duration(pts), Received: d.received(pts)}, nil
+	return Frame{Pic: pic, Native: native, Seq: d.seq, PTS: time.Duration(pts), Received: d.received(pts)}, nil
+}
+
+// nativeBGR converts the decoder's current picture to BGR at full
+// resolution. swscale may write past the last pixel (avcodec.BGRSlack):
+// it converts into a Mat with spare rows and keeps a view of the picture's.
+func (d *Decoder) nativeBGR(w, h int) (gocv.Mat, error) {
+	spare := (avcodec.BGRSlack + w*3 - 1) / (w * 3)
+	whole := gocv.NewMatWithSize(h+spare, w, gocv.MatTypeCV8UC3)
+	defer whole.Close()
+	data, err := whole.DataPtrUint8()
+	if err == nil {
+		err = d.dec.ToBGR(data, whole.Step())
+	}
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("decode: %dx%d picture to BGR at its own resolution: %w", w, h, err)
+	}
+	return whole.Region(image.Rect(0, 0, w, h)), nil
 }
 
 // received finds when the access unit with pts arrived. Pictures may leave
