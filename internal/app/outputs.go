@@ -36,7 +36,9 @@ import (
 type outputs struct {
 	cfg *configs.Config
 	log *slog.Logger
-	srv *restream.Server // nil while no camera restreams
+	// srv is nil while no camera restreams; a reload may build it while
+	// wait reads it, so it is kept under mu.
+	srv *restream.Server
 	// mon gates every image output on its camera's sign; audit records
 	// what retention deletes (nil writes nothing).
 	mon   *compliance.Monitor
@@ -86,7 +88,7 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 	o := &outputs{cfg: cfg, log: log, mon: mon, audit: aud, cams: map[string]*camOutputs{}}
 	for _, c := range cfg.EnabledCameras() {
 		if c.Restream {
-			if err := o.server(cfg); err != nil {
+			if _, err := o.server(cfg); err != nil {
 				return nil, err
 			}
 			break
@@ -95,22 +97,30 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 	return o, nil
 }
 
-// server builds the restream server, and starts it when the outputs run.
-func (o *outputs) server(cfg *configs.Config) error {
+// server returns the restream server, building it when there is none (and
+// starting it when the outputs run). Once the outputs are stopping it
+// refuses: wait has closed, or is about to close, the server it saw, and
+// a new one would listen for ever.
+func (o *outputs) server(cfg *configs.Config) (*restream.Server, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ctx != nil && o.ctx.Err() != nil {
+		return nil, fmt.Errorf("restream server not built: the outputs are stopping: %w", o.ctx.Err())
+	}
 	if o.srv != nil {
-		return nil
+		return o.srv, nil
 	}
 	srv, err := restream.NewServer(pipeline.RestreamServerConfig(cfg, o.log))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if o.started() {
+	if o.ctx != nil {
 		if err := srv.Start(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	o.srv = srv
-	return nil
+	return srv, nil
 }
 
 func (o *outputs) started() bool {
@@ -167,12 +177,13 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 	// queue in the fan-out: a slow disk never holds back the restream.
 	fan := encode.NewFanout(clog)
 	if c.Restream {
-		if err := o.server(o.cfg); err != nil {
+		srv, err := o.server(o.cfg)
+		if err != nil {
 			return nil, err
 		}
-		path := o.srv.Path(c.ID)
+		path := srv.Path(c.ID)
 		if o.started() {
-			clog.Info("masked restream", "url", o.srv.URL(c.ID))
+			clog.Info("masked restream", "url", srv.URL(c.ID))
 		}
 		units := fan.Add("restream", restream.QueueSize)
 		p.runs = append(p.runs, func(ctx context.Context) error { return path.Run(ctx, units) })
@@ -433,6 +444,8 @@ func (o *outputs) retire(co *camOutputs, old, next *part) {
 // start starts the server and every output goroutine; the returned wait
 // blocks until ctx is done and they have all ended (recordings finished).
 func (o *outputs) start(ctx context.Context) (wait func(), err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.srv != nil {
 		if err := o.srv.Start(); err != nil {
 			return nil, err
@@ -443,18 +456,20 @@ func (o *outputs) start(ctx context.Context) (wait func(), err error) {
 			}
 		}
 	}
-	o.mu.Lock()
 	o.ctx = ctx
 	for _, p := range o.pending {
 		o.launch(p)
 	}
 	o.pending = nil
-	o.mu.Unlock()
 	return func() {
 		<-ctx.Done()
 		o.wg.Wait()
-		if o.srv != nil {
-			o.srv.Close()
+		// After ctx is done server builds no more, so this is the last.
+		o.mu.Lock()
+		srv := o.srv
+		o.mu.Unlock()
+		if srv != nil {
+			srv.Close()
 		}
 	}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/pipeline"
+	"github.com/edgeprivacy/edge/stages/restream"
 )
 
 // TestOutputsLifecycle: outputs built before start run once started, outputs
@@ -138,5 +139,46 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServerAfterStop: a reload that builds the restream server while the
+// outputs stop (ctx done, wait closing the server) must neither race wait
+// on o.srv (-race) nor leave a server listening: once ctx is done none is
+// built.
+func TestServerAfterStop(t *testing.T) {
+	cfg, err := configs.LoadBytes([]byte(reloadBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Restream.Addr = "127.0.0.1:0"
+	o, err := newOutputs(cfg, quietLogger(), compliance.New(compliance.Config{Sink: &edgetest.Sink{}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := o.start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := make(chan *restream.Server, 1)
+	go func() {
+		srv, _ := o.server(cfg) // a reload turning restream on
+		built <- srv
+	}()
+	cancel()
+	wait()
+	if srv := <-built; srv != nil {
+		if c, err := net.DialTimeout("tcp", srv.Addr(), time.Second); err == nil {
+			c.Close()
+			t.Error("a restream server built during the stop still listens after wait")
+		}
+	}
+	srv, err := o.server(cfg)
+	if err == nil || srv != nil {
+		if srv != nil {
+			srv.Close()
+		}
+		t.Fatalf("server after stop: %v, %v; want it refused", srv, err)
 	}
 }
