@@ -108,6 +108,7 @@ func (m *Monitor) camera(id string) *camera {
 	c := m.cams[id]
 	if c == nil {
 		c = &camera{outputs: map[string]Pausable{}}
+		c.gate.now = m.cfg.Now
 		m.cams[id] = c
 	}
 	return c
@@ -296,7 +297,7 @@ func (m *Monitor) check() {
 		}
 	}
 	for id, c := range m.cams {
-		if !running[id] && c.gate.Open() {
+		if !running[id] && c.gate.open.Load() {
 			// A camera switched off keeps no image output running.
 			m.setGate(id, c, false, "camera removed or disabled", nil)
 		}
@@ -397,7 +398,13 @@ func (m *Monitor) gate(c *configs.Camera, comp events.Compliance) {
 	if len(comp.Outputs) == 0 {
 		allowed, reason = false, "no image output is switched on"
 	}
-	if cam.known && cam.gate.Open() == allowed {
+	if allowed && comp.Sign != nil {
+		// Renewals move it too, before the early return below.
+		cam.gate.expireAt(comp.Sign.ExpiresAt)
+	}
+	// The flag, not Open: a gate past its expiry drops frames by itself,
+	// but its outputs still have to be paused and the change audited.
+	if cam.known && cam.gate.open.Load() == allowed {
 		return
 	}
 	m.setGate(c.ID, cam, allowed, reason, c.ImageOutputs())

@@ -173,3 +173,51 @@ func TestImagesAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestGateClosesAtExpiryBetweenChecks: the Monitor checks signs once a
+// second, but the gate closes at the sign's expiry itself, so no frame is
+// let through in between; the next check still pauses the outputs. A
+// renewed sign moves the instant.
+func TestGateClosesAtExpiryBetweenChecks(t *testing.T) {
+	cfg, err := configs.LoadBytes([]byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiry := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	now := expiry.Add(-500 * time.Millisecond)
+	m := compliance.New(compliance.Config{Sink: &edgetest.Sink{}, Audit: &auditor{}, Now: func() time.Time { return now }})
+	p := &pausable{}
+	g := m.Register("a", map[string]compliance.Pausable{"restream": p})
+	m.Apply(cfg)
+	if !g.Open() || p.paused != 0 {
+		t.Fatal("the gate must open while the camera sign is valid")
+	}
+	now = expiry // no Check yet
+	if g.Open() {
+		t.Fatal("the gate is still open at the sign's expiry, before the monitor's next check")
+	}
+	if p.paused != 0 {
+		t.Fatal("the output was paused without a check")
+	}
+	now = expiry.Add(time.Second)
+	m.Check()
+	if g.Open() || p.paused != 1 || p.pauses != 2 {
+		t.Fatalf("after the check: open %v, paused %d (%d pauses); want closed and paused", g.Open(), p.paused, p.pauses)
+	}
+	renewed, err := configs.LoadBytes([]byte(strings.Replace(cfgText, "2026-03-10T00:00:00Z", "2026-12-31T00:00:00Z", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Apply(renewed)
+	if !g.Open() || p.paused != 0 {
+		t.Fatal("a renewed sign must reopen the gate")
+	}
+	now = time.Date(2026, 12, 30, 23, 59, 59, 0, time.UTC)
+	if !g.Open() {
+		t.Fatal("the renewed gate closed at the old expiry's instant")
+	}
+	now = time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+	if g.Open() {
+		t.Fatal("the renewed gate is open at the renewed sign's expiry")
+	}
+}
