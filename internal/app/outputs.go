@@ -236,6 +236,7 @@ func (o *outputs) buildSnaps(cfg *configs.Config, c *configs.Camera, co *camOutp
 	}
 	id := c.ID
 	scfg := pipeline.SnapshotConfig(cfg, c, co.latest, co.base, o.log)
+	scfg.Allowed = o.mon.Gate(id).Open
 	scfg.OnClear = func(shown time.Duration, reason string) {
 		o.audit.write(kindSnapshotClear, struct {
 			Camera string  `json:"camera"`

@@ -104,6 +104,14 @@ func (m *Monitor) Register(cameraID string, outputs map[string]Pausable) *Gate {
 	return &c.gate
 }
 
+// Gate returns the camera's gate (the one Register returns), for an output
+// that asks it per picture rather than being paused.
+func (m *Monitor) Gate(cameraID string) *Gate {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &m.camera(cameraID).gate
+}
+
 func (m *Monitor) camera(id string) *camera {
 	c := m.cams[id]
 	if c == nil {

@@ -59,6 +59,11 @@ type Config struct {
 	// OnClear, when set, is told of every clearing (for the audit log):
 	// how long the picture was shown and why it went.
 	OnClear func(shown time.Duration, reason string)
+	// Allowed, when set, is asked before a snapshot is taken and again
+	// before it is published; false drops it, counted. It is the camera
+	// sign's gate, which closes at the sign's expiry itself, before the
+	// monitor's next check pauses the snapshotter.
+	Allowed func() bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -139,6 +144,9 @@ func (s *Snapshotter) Offer(m events.Message) bool {
 	return s.cfg.Sink.Offer(m)
 }
 
+// allowed reports whether Config.Allowed lets a picture out now.
+func (s *Snapshotter) allowed() bool { return s.cfg.Allowed == nil || s.cfg.Allowed() }
+
 // Request queues a snapshot of the whole (masked) current frame, published
 // without an event id. It reports whether one was queued.
 func (s *Snapshotter) Request() bool { return s.enqueue("", nil) }
@@ -150,7 +158,7 @@ func (s *Snapshotter) enqueue(id string, box *[4]float64) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.paused {
+	if s.closed || s.paused || !s.allowed() {
 		f.Close()
 		return false
 	}
@@ -254,7 +262,7 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 			}
 			s.mu.Lock()
 			switch {
-			case s.paused:
+			case s.paused || !s.allowed():
 				s.dropped.Add(1) // made before the pause, not to be shown after it
 			case s.cfg.Sink.Offer(events.Snapshot{Camera: s.cfg.Camera, EventID: j.eventID, JPEG: b}):
 				s.published.Add(1)
