@@ -34,7 +34,7 @@ import (
 // restarts the encoder with its restream path and recorder, a snapshots
 // change the snapshotter alone.
 type outputs struct {
-	cfg *configs.Config
+	cfg *configs.Config // in force; under mu once cameras run (config)
 	log *slog.Logger
 	// srv is nil while no camera restreams; a reload may build it while
 	// wait reads it, so it is kept under mu.
@@ -123,6 +123,14 @@ func (o *outputs) server(cfg *configs.Config) (*restream.Server, error) {
 	return srv, nil
 }
 
+// config is the config in force; a reload replaces it while cameras are
+// built on other goroutines.
+func (o *outputs) config() *configs.Config {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cfg
+}
+
 func (o *outputs) started() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -140,7 +148,7 @@ func (o *outputs) camera(c *configs.Camera, sink pipeline.Sink) (builtOutputs, e
 	if err != nil {
 		return builtOutputs{}, err
 	}
-	snaps, err := o.buildSnaps(o.cfg, c, co)
+	snaps, err := o.buildSnaps(o.config(), c, co)
 	if err != nil {
 		return builtOutputs{}, err
 	}
@@ -177,7 +185,7 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 	// queue in the fan-out: a slow disk never holds back the restream.
 	fan := encode.NewFanout(clog)
 	if c.Restream {
-		srv, err := o.server(o.cfg)
+		srv, err := o.server(o.config())
 		if err != nil {
 			return nil, err
 		}
@@ -387,7 +395,9 @@ func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
 			changes = append(changes, ch)
 		}
 	}
+	o.mu.Lock()
 	o.cfg = next
+	o.mu.Unlock()
 	var restarted []string
 	for _, ch := range changes {
 		co := ch.co

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,5 +181,41 @@ func TestServerAfterStop(t *testing.T) {
 			srv.Close()
 		}
 		t.Fatalf("server after stop: %v, %v; want it refused", srv, err)
+	}
+}
+
+// TestConfigWhileCamerasBuild: a reload replaces the outputs' config while
+// a camera's outputs are built on another goroutine (run under -race; the
+// config was read and written without the lock).
+func TestConfigWhileCamerasBuild(t *testing.T) {
+	text := strings.Replace(reloadBase, "record: {enabled: true, dir: /tmp/rec}", "snapshots: {enabled: true}", 1)
+	cfg, err := configs.LoadBytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := configs.LoadBytes([]byte(strings.Replace(text, "expires_at: 2030-01-01", "expires_at: 2029-01-01", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := newOutputs(cfg, quietLogger(), compliance.New(compliance.Config{Sink: &edgetest.Sink{}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := cfg.Camera("a")
+	done := make(chan error, 1)
+	go func() {
+		_, err := o.camera(c, &edgetest.Sink{})
+		done <- err
+	}()
+	for range 20 {
+		if _, err := o.reconfigure(next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if o.config() != next {
+		t.Fatal("the reloaded config is not in force")
 	}
 }
