@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -27,7 +28,7 @@ import (
 // needs, took 0.41 ms (measured 2026-11 on the 2-core AMD EPYC dev box).
 func BenchmarkDecode720p(b *testing.B) {
 	path := testclip.Make(b, ".mp4", "-vf", "scale=1280:720", "-c:v", "libx264", "-preset", "veryfast", "-g", "50")
-	aus := readAll(b, path)
+	aus := edgetest.AccessUnits(b, path)
 	var ours, decOnly, ff, ffBGR time.Duration
 	best := func(cur *time.Duration, d time.Duration) {
 		if *cur == 0 || d < *cur {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/media"
-	"github.com/edgeprivacy/edge/internal/mediafile"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/stages/decode"
 )
@@ -26,18 +26,6 @@ var (
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func readAll(t testing.TB, path string) []media.AccessUnit {
-	t.Helper()
-	var aus []media.AccessUnit
-	if err := mediafile.ReadFile(context.Background(), path, func(au media.AccessUnit) error {
-		aus = append(aus, au)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return aus
-}
 
 // picture is what the tests keep of a Frame once its picture is closed.
 type picture struct {
@@ -104,7 +92,7 @@ func TestRunClips(t *testing.T) {
 				t.Skip("ffmpeg has no libx265 encoder; H.265 not tested")
 			}
 			path := testclip.Make(t, ".mp4", tt.args...)
-			pics, st := run(t, readAll(t, path))
+			pics, st := run(t, edgetest.AccessUnits(t, path))
 			want := testclip.CountFrames(t, path)
 			if len(pics) != want {
 				t.Fatalf("decoded %d pictures, ffprobe %d", len(pics), want)
@@ -137,8 +125,8 @@ func TestRunClips(t *testing.T) {
 }
 
 func TestResolutionChange(t *testing.T) {
-	big := readAll(t, testclip.Make(t, ".mp4", clipIPP...))
-	small := readAll(t, testclip.Make(t, ".mp4", clipSmall...))
+	big := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
+	small := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipSmall...))
 	aus := append(append(append([]media.AccessUnit{}, big...), small...), big...)
 	pics, st := run(t, aus)
 	if len(pics) != len(aus) {
@@ -162,9 +150,9 @@ func TestCodecChange(t *testing.T) {
 	if !testclip.HasEncoder("libx265") {
 		t.Skip("ffmpeg has no libx265 encoder; codec change not tested")
 	}
-	h264 := readAll(t, testclip.Make(t, ".mp4", clipSmall...))
+	h264 := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipSmall...))
 	h265Path := testclip.Make(t, ".mp4", clipH265...)
-	h265 := readAll(t, h265Path)
+	h265 := edgetest.AccessUnits(t, h265Path)
 	pics, st := run(t, append(append([]media.AccessUnit{}, h264...), h265...))
 	want := len(h264) + testclip.CountFrames(t, h265Path)
 	if len(pics) != want || st.Errors != 0 {
@@ -179,7 +167,7 @@ func TestCodecChange(t *testing.T) {
 // per access unit, keyframe every 10) and checks that the damage is
 // counted and decoding resumes at the next keyframe.
 func TestDamagedInput(t *testing.T) {
-	aus := readAll(t, testclip.Make(t, ".mp4", clipIPP...))
+	aus := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
 	if !aus[0].Keyframe || !aus[10].Keyframe || !aus[20].Keyframe || aus[5].Keyframe {
 		t.Fatal("clip does not have a keyframe every 10 access units")
 	}
@@ -243,7 +231,7 @@ func TestDamagedInput(t *testing.T) {
 }
 
 func TestCancelWhileBlocked(t *testing.T) {
-	aus := readAll(t, testclip.Make(t, ".mp4", clipIPP...))
+	aus := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
 	d, err := decode.New(decode.Config{Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +274,7 @@ func TestDecodeAU(t *testing.T) {
 	}
 	defer d.Close()
 	count := 0
-	for _, au := range readAll(t, path) {
+	for _, au := range edgetest.AccessUnits(t, path) {
 		frames, err := d.DecodeAU(au)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/syncbuf"
@@ -19,8 +20,8 @@ import (
 // Its pictures are dropped (counted), the reason is kept for the camera's
 // state and logged once, not per picture; the stream after it decodes.
 func TestUnsupportedSizeRefusedOnce(t *testing.T) {
-	small := readAll(t, testclip.Make(t, ".mp4", "-t", "2", "-vf", "scale=16:16", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10"))
-	big := readAll(t, testclip.Make(t, ".mp4", clipSmall...))
+	small := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", "-t", "2", "-vf", "scale=16:16", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10"))
+	big := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipSmall...))
 	var logs syncbuf.Buffer
 	d, err := decode.New(decode.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
