@@ -257,15 +257,28 @@ type Decoder struct {
 	yuvTmp *C.AVFrame
 }
 
+// codecIDs is libavcodec's id for each codec edge decodes: the one table for
+// opening a decoder here and for naming a file's video in mediafile.
+var codecIDs = map[media.Codec]C.int{
+	media.H264: C.AV_CODEC_ID_H264,
+	media.H265: C.AV_CODEC_ID_HEVC,
+}
+
+// CodecOf returns the codec that libavcodec's codec id stands for, and false
+// for a codec edge does not decode.
+func CodecOf(id int) (media.Codec, bool) {
+	for c, cid := range codecIDs {
+		if int(cid) == id {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
 // NewDecoder opens a decoder for codec.
 func NewDecoder(codec media.Codec, opts Options) (*Decoder, error) {
-	var id C.int
-	switch codec {
-	case media.H264:
-		id = C.AV_CODEC_ID_H264
-	case media.H265:
-		id = C.AV_CODEC_ID_HEVC
-	default:
+	id, ok := codecIDs[codec]
+	if !ok {
 		return nil, fmt.Errorf("avcodec: unsupported codec %v: only H.264 and H.265 can be decoded", codec)
 	}
 	threads := opts.Threads

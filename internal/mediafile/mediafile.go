@@ -174,6 +174,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/edgeprivacy/edge/internal/avcodec"
 	"github.com/edgeprivacy/edge/internal/averror"
 	"github.com/edgeprivacy/edge/internal/media"
 )
@@ -203,13 +204,8 @@ func ReadStream(ctx context.Context, path string, stream int, fn func(media.Acce
 	if ret < 0 && f == nil {
 		return fmt.Errorf("mediafile: open %q: %s (is it a video file? convert it with: %s)", path, averror.Text(int(ret)), ConvertHint)
 	}
-	var codec media.Codec
-	switch codecID {
-	case C.AV_CODEC_ID_H264:
-		codec = media.H264
-	case C.AV_CODEC_ID_HEVC:
-		codec = media.H265
-	default:
+	codec, ok := avcodec.CodecOf(int(codecID))
+	if !ok {
 		return fmt.Errorf("mediafile: %q: video is %s, only H.264 and H.265 are supported; convert it with: %s",
 			path, C.GoString(C.avcodec_get_name(uint32(codecID))), ConvertHint)
 	}
