@@ -4,10 +4,10 @@
 package groundtruth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/edgeprivacy/edge/internal/jsonfile"
 )
 
 // Truth is the ground truth of one clip: every visit of a person to a
@@ -42,13 +42,9 @@ type Visit struct {
 
 // Load reads and checks a truth file.
 func Load(path string) (*Truth, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("ground truth: %w", err)
-	}
 	var t Truth
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("ground truth %s: not valid JSON (see docs/accuracy.md for the format): %w", path, err)
+	if err := jsonfile.Read(path, &t); err != nil {
+		return nil, fmt.Errorf("ground truth (see docs/accuracy.md for the format): %w", err)
 	}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("ground truth %s: %w", path, err)

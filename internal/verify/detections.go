@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/groundtruth"
+	"github.com/edgeprivacy/edge/internal/jsonfile"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/track"
@@ -69,13 +70,9 @@ func WriteDetections(path string, l *DetectionLog) error {
 
 // ReadDetections reads a log WriteDetections wrote.
 func ReadDetections(path string) (*DetectionLog, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("detection log: %w", err)
-	}
 	var l DetectionLog
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("detection log %s: not valid JSON: %w", path, err)
+	if err := jsonfile.Read(path, &l); err != nil {
+		return nil, fmt.Errorf("detection log: %w", err)
 	}
 	return &l, nil
 }
