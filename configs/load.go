@@ -55,10 +55,10 @@ var EnvKeys = []string{
 func Load(path string) (*Config, error) { return LoadContext(context.Background(), path) }
 
 // LoadContext is Load that gives up soon after ctx is done (SIGTERM during
-// the load of a large config), with an error wrapping ErrStopped. Validation
-// checks ctx between cameras and zones; the YAML parse cannot be
-// interrupted, so it is left to finish on its own goroutine and its result
-// is dropped.
+// the load of a large config), with an error wrapping ErrStopped. The YAML
+// parse and the schema decode cannot be interrupted, so they run on their
+// own goroutine whose result is dropped when ctx ends first; validation
+// checks ctx between cameras and zones.
 func LoadContext(ctx context.Context, path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,14 +69,29 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	v, err := readContext(ctx, b)
-	if errors.Is(err, ErrStopped) {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("config %s: %w", path, stopped(ctx))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("config %s: read: %w", path, err)
+	type result struct {
+		c   *Config
+		err error
 	}
-	return decode(ctx, v, path, b)
+	done := make(chan result, 1) // buffered: an abandoned parse does not block
+	go func() {
+		c, err := parse(b, path)
+		done <- result{c, err}
+	}()
+	var c *Config
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		c = r.c
+	case <-ctx.Done():
+		return nil, fmt.Errorf("config %s: %w", path, stopped(ctx))
+	}
+	return validate(ctx, c, path, b)
 }
 
 // ErrStopped marks a load abandoned because its context was done.
@@ -88,40 +103,31 @@ func stopped(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", ErrStopped, context.Cause(ctx))
 }
 
-// readContext is read on its own goroutine, so that a caller whose ctx is
-// done need not wait for the parse of a large file.
-func readContext(ctx context.Context, b []byte) (*viper.Viper, error) {
-	if ctx.Err() != nil {
-		return nil, stopped(ctx)
-	}
-	type result struct {
-		v   *viper.Viper
-		err error
-	}
-	done := make(chan result, 1) // buffered: an abandoned parse does not block
-	go func() {
-		v, err := read(b)
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		return nil, stopped(ctx)
-	}
-}
-
 // Parse is Load for YAML from a reader; errors name the source as "<input>".
 func Parse(r io.Reader) (*Config, error) {
 	b, err := readLimited(r)
 	if err != nil {
 		return nil, fmt.Errorf("config <input>: %w", err)
 	}
+	c, err := parse(b, "<input>")
+	if err != nil {
+		return nil, err
+	}
+	return validate(context.Background(), c, "<input>", b)
+}
+
+// parse reads the YAML b and decodes it into a Config, before defaults and
+// validation; errors name the source as name.
+func parse(b []byte, name string) (*Config, error) {
 	v, err := read(b)
 	if err != nil {
-		return nil, fmt.Errorf("config <input>: read: %w", err)
+		return nil, fmt.Errorf("config %s: read: %w", name, err)
 	}
-	return decode(context.Background(), v, "<input>", b)
+	var c Config
+	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
+		return nil, &DecodeError{File: name, Problems: decodeProblems(err, sourceTree(b)), err: err}
+	}
+	return &c, nil
 }
 
 // read parses YAML into a fresh viper. A key the environment may override,
@@ -210,13 +216,9 @@ func newViper() *viper.Viper {
 	return v
 }
 
-// decode fills a Config from v; src, the YAML v was read from, locates
-// the problems of a config that fails.
-func decode(ctx context.Context, v *viper.Viper, name string, src []byte) (*Config, error) {
-	var c Config
-	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
-		return nil, &DecodeError{File: name, Problems: decodeProblems(err, sourceTree(src)), err: err}
-	}
+// validate fills the defaults of c and checks it; src, the YAML c was read
+// from, locates the problems of a config that fails.
+func validate(ctx context.Context, c *Config, name string, src []byte) (*Config, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("config %s: %w", name, stopped(ctx))
 	}
@@ -227,7 +229,7 @@ func decode(ctx context.Context, v *viper.Viper, name string, src []byte) (*Conf
 		}
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
-	return &c, nil
+	return c, nil
 }
 
 // decodeHook keeps viper's default hooks and adds times and colour checks.
