@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/redact"
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/ingest"
@@ -82,19 +81,9 @@ type Result struct {
 }
 
 func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want int, timeout time.Duration) (*Result, error) {
-	ictx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	aus := make(chan media.AccessUnit, 8)
-	runErr := make(chan error, 1)
-	go func() { runErr <- ing.Run(ictx, aus) }()
-	// Stop ingest and wait for it on every return path: its goroutines must
-	// not outlive the command.
-	finish := func() error {
-		cancel()
-		for range aus {
-		}
-		return <-runErr
-	}
+	// finish stops ingest and waits for it on every return path: its
+	// goroutines must not outlive the command.
+	aus, finish := ing.Background(ctx, 8)
 
 	res := &Result{}
 	begin := time.Now()
@@ -118,7 +107,7 @@ func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want in
 			}
 		case au, ok := <-aus:
 			if !ok {
-				err := <-runErr
+				err := finish()
 				if err == nil {
 					err = errors.New("stream ended")
 				}

@@ -160,15 +160,7 @@ func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (dec
 		return decode.Frame{}, err
 	}
 	defer dec.Close()
-	aus := make(chan media.AccessUnit, 8)
-	runErr := make(chan error, 1)
-	go func() { runErr <- ing.Run(ctx, aus) }()
-	finish := func() error {
-		cancel()
-		for range aus {
-		}
-		return <-runErr
-	}
+	aus, finish := ing.Background(ctx, 8)
 	for au := range aus {
 		frames, _ := dec.DecodeAU(au)
 		if len(frames) == 0 {
