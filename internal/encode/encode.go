@@ -1,4 +1,4 @@
-// Package encode turns masked BGR pictures into H.264 with libavcodec's
+// Package encode turns masked pictures (I420 planes, or BGR) into H.264 with libavcodec's
 // libx264, tuned for live restreaming: no B-frames, no lookahead, one
 // picture in, its access unit out.
 //
@@ -20,6 +20,7 @@ package encode
 enum { edge_enc_eagain = AVERROR(EAGAIN) };
 enum { edge_enc_eof = AVERROR_EOF };
 enum { edge_enc_noencoder = AVERROR_ENCODER_NOT_FOUND };
+enum { edge_enc_bgr = AV_PIX_FMT_BGR24, edge_enc_i420 = AV_PIX_FMT_YUV420P };
 
 typedef struct {
 	AVCodecContext *ctx;
@@ -40,7 +41,7 @@ static void edge_enc_free(edge_enc *e) {
 	free(e);
 }
 
-static int edge_enc_open(edge_enc **out, int in_w, int in_h, int out_w, int out_h,
+static int edge_enc_open(edge_enc **out, int in_fmt, int in_w, int in_h, int out_w, int out_h,
 		int fps_num, int fps_den, int64_t bitrate, int gop, int threads,
 		const char *preset, const char *params) {
 	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
@@ -98,7 +99,8 @@ static int edge_enc_open(edge_enc **out, int in_w, int in_h, int out_w, int out_
 	// Downscaling wants a proper filter; same-size conversion only resamples
 	// chroma, where bilinear costs nothing visible.
 	int flags = (out_w == in_w && out_h == in_h) ? SWS_FAST_BILINEAR : SWS_BICUBIC;
-	e->sws = sws_getContext(in_w, in_h, AV_PIX_FMT_BGR24, out_w, out_h, AV_PIX_FMT_YUV420P, flags, NULL, NULL, NULL);
+	// I420 in at the same size is a plain copy of the planes.
+	e->sws = sws_getContext(in_w, in_h, in_fmt, out_w, out_h, AV_PIX_FMT_YUV420P, flags, NULL, NULL, NULL);
 	if (e->sws == NULL) {
 		edge_enc_free(e);
 		return AVERROR(EINVAL);
@@ -107,14 +109,15 @@ static int edge_enc_open(edge_enc **out, int in_w, int in_h, int out_w, int out_
 	return 0;
 }
 
-static int edge_enc_send(edge_enc *e, const uint8_t *bgr, int stride, int64_t pts, int key) {
+static int edge_enc_send(edge_enc *e, const uint8_t *p0, const uint8_t *p1, const uint8_t *p2,
+		int s0, int s1, int s2, int64_t pts, int key) {
 	// The encoder may still hold the previous picture's buffer.
 	int ret = av_frame_make_writable(e->frame);
 	if (ret < 0) {
 		return ret;
 	}
-	const uint8_t *src[4] = {bgr, NULL, NULL, NULL};
-	int src_stride[4] = {stride, 0, 0, 0};
+	const uint8_t *src[4] = {p0, p1, p2, NULL};
+	int src_stride[4] = {s0, s1, s2, 0};
 	if (sws_scale(e->sws, src, src_stride, 0, e->in_h, e->frame->data, e->frame->linesize) <= 0) {
 		return AVERROR(EINVAL);
 	}
@@ -154,10 +157,25 @@ const (
 // ErrClosed is returned by methods called after Close.
 var ErrClosed = errors.New("encode: encoder is closed")
 
+// Format is the layout of the pictures an Encoder is fed.
+type Format int
+
+// Formats an Encoder takes.
+const (
+	// BGR is packed 8-bit B, G, R (Encode).
+	BGR Format = iota
+	// I420 is 8-bit YUV 4:2:0 in three planes (EncodeI420), as decoded and
+	// masked: at the same size it is copied as is, with no colour
+	// conversion at all.
+	I420
+)
+
 // Config configures an Encoder.
 type Config struct {
-	// Width and Height are the size of the BGR pictures fed in. Required.
+	// Width and Height are the size of the pictures fed in. Required.
 	Width, Height int
+	// Input is the pictures' layout. It defaults to BGR.
+	Input Format
 	// OutWidth downscales to this width, keeping the aspect ratio (the
 	// height is rounded to even). 0 keeps the input size. Never upscales.
 	OutWidth int
@@ -242,7 +260,11 @@ func New(cfg Config) (*Encoder, error) {
 	params := C.CString("log=0")
 	defer C.free(unsafe.Pointer(params))
 	enc := &Encoder{cfg: cfg, outW: outW, outH: outH}
-	ret := C.edge_enc_open(&enc.e, C.int(cfg.Width), C.int(cfg.Height), C.int(outW), C.int(outH),
+	inFmt := C.int(C.edge_enc_bgr)
+	if cfg.Input == I420 {
+		inFmt = C.edge_enc_i420
+	}
+	ret := C.edge_enc_open(&enc.e, inFmt, C.int(cfg.Width), C.int(cfg.Height), C.int(outW), C.int(outH),
 		C.int(num), C.int(den), C.int64_t(cfg.BitrateKbps)*1000, C.int(gop), C.int(cfg.Threads), preset, params)
 	if ret < 0 {
 		fix := ""
@@ -285,6 +307,9 @@ func (e *Encoder) Encode(bgr []byte, stride int, pts time.Duration) ([]Packet, e
 	if e.e == nil {
 		return nil, ErrClosed
 	}
+	if e.cfg.Input != BGR {
+		return nil, fmt.Errorf("encode: Encode takes BGR; this encoder was opened for I420 (EncodeI420)")
+	}
 	w, h := e.cfg.Width, e.cfg.Height
 	if stride < 3*w {
 		return nil, fmt.Errorf("encode: BGR stride %d is less than 3*width %d", stride, w)
@@ -303,6 +328,36 @@ func (e *Encoder) Encode(bgr []byte, stride int, pts time.Duration) ([]Packet, e
 		copy(e.pad, bgr[:need])
 		bgr = e.pad
 	}
+	return e.send(unsafe.Pointer(&bgr[0]), nil, nil, stride, 0, 0, pts)
+}
+
+// EncodeI420 encodes one picture given as I420 planes of the size in
+// Config (Input I420): luma rows yStride bytes apart, chroma rows cStride
+// apart, (Width+1)/2 x (Height+1)/2 chroma samples. Like Encode, it returns
+// the access units ready. swscale may read up to InputSlack bytes past the
+// end of each plane; the planes of a yuv.Picture have room for that.
+func (e *Encoder) EncodeI420(y []byte, yStride int, u, v []byte, cStride int, pts time.Duration) ([]Packet, error) {
+	if e.e == nil {
+		return nil, ErrClosed
+	}
+	if e.cfg.Input != I420 {
+		return nil, fmt.Errorf("encode: EncodeI420 takes I420; this encoder was opened for BGR (Encode)")
+	}
+	w, h := e.cfg.Width, e.cfg.Height
+	cw, ch := (w+1)/2, (h+1)/2
+	switch {
+	case yStride < w || cStride < cw:
+		return nil, fmt.Errorf("encode: I420 strides %d, %d are less than the %dx%d picture's rows", yStride, cStride, w, h)
+	case len(y) < yStride*(h-1)+w:
+		return nil, fmt.Errorf("encode: luma plane holds %d bytes, %dx%d needs %d", len(y), w, h, yStride*(h-1)+w)
+	case len(u) < cStride*(ch-1)+cw || len(v) < cStride*(ch-1)+cw:
+		return nil, fmt.Errorf("encode: chroma planes hold %d and %d bytes, %dx%d needs %d", len(u), len(v), w, h, cStride*(ch-1)+cw)
+	}
+	return e.send(unsafe.Pointer(&y[0]), unsafe.Pointer(&u[0]), unsafe.Pointer(&v[0]), yStride, cStride, cStride, pts)
+}
+
+// send hands one picture's planes to swscale and libx264.
+func (e *Encoder) send(p0, p1, p2 unsafe.Pointer, s0, s1, s2 int, pts time.Duration) ([]Packet, error) {
 	ticks := pts.Nanoseconds() * 9 / 100000
 	if e.havePTS && ticks <= e.lastPTS {
 		ticks = e.lastPTS + 1
@@ -312,7 +367,8 @@ func (e *Encoder) Encode(bgr []byte, stride int, pts time.Duration) ([]Packet, e
 	if e.forceKey {
 		key, e.forceKey = 1, false
 	}
-	if ret := C.edge_enc_send(e.e, (*C.uint8_t)(unsafe.Pointer(&bgr[0])), C.int(stride), C.int64_t(ticks), key); ret < 0 {
+	if ret := C.edge_enc_send(e.e, (*C.uint8_t)(p0), (*C.uint8_t)(p1), (*C.uint8_t)(p2),
+		C.int(s0), C.int(s1), C.int(s2), C.int64_t(ticks), key); ret < 0 {
 		return nil, fmt.Errorf("encode: send picture: %s", averror.Text(int(ret)))
 	}
 	return e.receive()

@@ -193,3 +193,129 @@ func TestOutSize(t *testing.T) {
 		}
 	}
 }
+
+// planes is an I420 picture whose left half is flat (luma lumaLeft, chroma
+// 90 and 200) and whose right half moves with i.
+func planes(w, h, i int, lumaLeft byte) (y, u, v []byte) {
+	// Room after each plane, as a yuv.Picture has: swscale may read past it.
+	y, u, v = make([]byte, w*h, w*h+encode.InputSlack), make([]byte, w*h/4, w*h/4+encode.InputSlack), make([]byte, w*h/4, w*h/4+encode.InputSlack)
+	for r := 0; r < h; r++ {
+		for c := 0; c < w; c++ {
+			if c < w/2 {
+				y[r*w+c] = lumaLeft
+			} else {
+				y[r*w+c] = byte(16 + (c+r+i*4)%200)
+			}
+		}
+	}
+	for r := 0; r < h/2; r++ {
+		for c := 0; c < w/2; c++ {
+			u[r*w/2+c], v[r*w/2+c] = 90, 200
+			if c >= w/4 {
+				u[r*w/2+c], v[r*w/2+c] = byte(60+c%100), byte(60+r%100)
+			}
+		}
+	}
+	return y, u, v
+}
+
+// TestEncodeI420: the masked planes go to libx264 as they are. A luma of 5
+// (below the 16 of limited-range video) survives only if nothing converts
+// the picture to BGR and back, which would clip it to 16; at half size it
+// is filtered but still far below 16.
+func TestEncodeI420(t *testing.T) {
+	const w, h = 320, 240
+	for _, c := range []struct {
+		name         string
+		outW         int
+		wantW, wantH int
+	}{
+		{"same size", 0, 320, 240},
+		{"downscaled", 160, 160, 120},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			enc, err := encode.New(encode.Config{Width: w, Height: h, OutWidth: c.outW, Input: encode.I420, FPS: 10, BitrateKbps: 4000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer enc.Close()
+			dec, err := avcodec.NewDecoder(media.H264, avcodec.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dec.Close()
+			decoded := 0
+			for i := range 5 {
+				yp, up, vp := planes(w, h, i, 5)
+				pkts, err := enc.EncodeI420(yp, w, up, vp, w/2, time.Duration(i)*100*time.Millisecond)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pkts) != 1 {
+					t.Fatalf("frame %d: %d packets, want 1", i, len(pkts))
+				}
+				if err := dec.Send(pkts[0].Data, int64(i)); err != nil {
+					t.Fatal(err)
+				}
+				for {
+					ok, err := dec.Receive()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						break
+					}
+					decoded++
+					dw, dh := dec.Width(), dec.Height()
+					if dw != c.wantW || dh != c.wantH {
+						t.Fatalf("decoded %dx%d, want %dx%d", dw, dh, c.wantW, c.wantH)
+					}
+					y, u, v := make([]byte, dw*dh+64), make([]byte, dw*dh/4+64), make([]byte, dw*dh/4+64)
+					if err := dec.ToI420(y, dw, u, v, dw/2); err != nil {
+						t.Fatal(err)
+					}
+					if got := y[dh/2*dw+dw/4]; got > 9 {
+						t.Fatalf("frame %d: luma %d in the flat half, want about 5: the picture went through BGR", i, got)
+					}
+					if cu, cv := u[dh/4*dw/2+dw/8], v[dh/4*dw/2+dw/8]; cu < 84 || cu > 96 || cv < 194 || cv > 206 {
+						t.Fatalf("frame %d: chroma %d, %d in the flat half, want about 90, 200", i, cu, cv)
+					}
+				}
+			}
+			if decoded != 5 {
+				t.Errorf("decoded %d pictures of 5", decoded)
+			}
+		})
+	}
+}
+
+// TestInputFormatChecked: each Encode method takes only the format the
+// encoder was opened for, and short planes are refused before C reads them.
+func TestInputFormatChecked(t *testing.T) {
+	bgr, err := encode.New(encode.Config{Width: 64, Height: 64, FPS: 10, BitrateKbps: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bgr.Close()
+	y, u, v := planes(64, 64, 0, 100)
+	if _, err := bgr.EncodeI420(y, 64, u, v, 32, 0); err == nil {
+		t.Error("a BGR encoder took I420 planes")
+	}
+	i420, err := encode.New(encode.Config{Width: 64, Height: 64, Input: encode.I420, FPS: 10, BitrateKbps: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer i420.Close()
+	if _, err := i420.Encode(make([]byte, 64*64*3), 64*3, 0); err == nil {
+		t.Error("an I420 encoder took BGR")
+	}
+	if _, err := i420.EncodeI420(y[:64*63], 64, u, v, 32, 0); err == nil {
+		t.Error("a short luma plane was accepted")
+	}
+	if _, err := i420.EncodeI420(y, 64, u[:31*32], v, 32, 0); err == nil {
+		t.Error("a short chroma plane was accepted")
+	}
+	if _, err := i420.EncodeI420(y, 64, u, v, 32, 0); err != nil {
+		t.Errorf("a whole picture: %v", err)
+	}
+}

@@ -143,11 +143,13 @@ func SourceRate(prev, next time.Duration, fallback float64) float64 {
 
 // encode encodes one frame, reopening libx264 when the size changed.
 func (r *run) encode(ctx context.Context, f *mask.Frame) error {
-	m, err := f.BGR() // converted once, shared with the other outputs
+	// The masked planes as they are: no conversion to BGR and back for a
+	// stream that is YUV at both ends.
+	pl, err := f.Planes()
 	if err != nil {
 		return fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
-	w, h := m.Cols()&^1, m.Rows()&^1
+	w, h := pl.W&^1, pl.H&^1
 	if r.enc != nil {
 		if iw, ih := r.enc.InSize(); iw != w || ih != h {
 			r.enc.Close()
@@ -156,7 +158,7 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 	}
 	if r.enc == nil {
 		cfg := r.e.cfg.Encode
-		cfg.Width, cfg.Height, cfg.FPS = w, h, r.fps
+		cfg.Width, cfg.Height, cfg.FPS, cfg.Input = w, h, r.fps, encode.I420
 		var err error
 		if r.enc, err = encode.New(cfg); err != nil {
 			return err
@@ -164,10 +166,6 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 		ow, oh := r.enc.OutSize()
 		r.e.log.Info("restream encoder opened", "in", fmt.Sprintf("%dx%d", w, h), "out", fmt.Sprintf("%dx%d", ow, oh),
 			"fps", cfg.FPS, "nominal_fps", r.e.cfg.Encode.FPS, "bitrate_kbps", cfg.BitrateKbps)
-	}
-	data, err := m.DataPtrUint8()
-	if err != nil {
-		return fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
 	pts := r.clock.next(f.PTS(), r.fps)
 	// libx264 counts its GOP in frames at the nominal rate; cameras send at
@@ -179,7 +177,7 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 	if r.keys.have && pts-r.keys.last >= gop {
 		r.enc.ForceKey()
 	}
-	pkts, err := r.enc.Encode(data, m.Step(), pts)
+	pkts, err := r.enc.EncodeI420(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, pts)
 	if err != nil {
 		return err
 	}

@@ -101,3 +101,40 @@ func TestEncodedRateFollowsSource(t *testing.T) {
 		})
 	}
 }
+
+// TestEncoderTakesPlanes: the encoder reads the masked I420 planes; no
+// frame is converted to BGR on the way (that cost was a cvtColor per frame
+// for every camera with a restream or a recording). Odd sizes lose their
+// last row and column, as before.
+func TestEncoderTakesPlanes(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{64, 48}, {65, 49}} {
+		enc, err := encode.New(encode.Config{Camera: "cam", Encode: x264.Config{FPS: 10, BitrateKbps: 1000}, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := masker(t)
+		before := mask.WholeFrameConversions()
+		in := make(chan *mask.Frame, 8)
+		out := make(chan media.AccessUnit, 8)
+		for i := range 4 {
+			in <- frame(t, ms, sz.w, sz.h, i, time.Duration(i)*100*time.Millisecond)
+		}
+		close(in)
+		if err := enc.Run(context.Background(), in, out); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for au := range out {
+			n++
+			if au.Width != sz.w&^1 || au.Height != sz.h&^1 {
+				t.Errorf("%dx%d: unit of %dx%d", sz.w, sz.h, au.Width, au.Height)
+			}
+		}
+		if n != 4 || enc.Stats().Failed != 0 {
+			t.Fatalf("%dx%d: %d units for 4 frames, stats %+v", sz.w, sz.h, n, enc.Stats())
+		}
+		if d := mask.WholeFrameConversions() - before; d != 0 {
+			t.Errorf("%dx%d: %d frames converted to BGR for the encoder, want none", sz.w, sz.h, d)
+		}
+	}
+}

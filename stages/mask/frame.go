@@ -52,9 +52,21 @@ func newFrame(p yuv.Picture, seq uint64, pts time.Duration, received time.Time) 
 // get the same Mat. It stays owned by the Frame: do not Close it, and copy
 // it before changing it, since other consumers may read it at the same time.
 func (f *Frame) BGR() (gocv.Mat, error) {
-	f.bgrOnce.Do(func() { f.bgr, f.bgrErr = f.pic.BGR() })
+	f.bgrOnce.Do(func() {
+		wholeBGR.Add(1)
+		f.bgr, f.bgrErr = f.pic.BGR()
+	})
 	return f.bgr, f.bgrErr
 }
+
+// wholeBGR counts the frames BGR converted, process-wide.
+var wholeBGR atomic.Uint64
+
+// WholeFrameConversions is how many masked frames have been converted to
+// BGR whole (BGR) in this process: the cost that stays in YUV is meant to
+// save. Live outputs that take YUV (the encoder) never add to it; verify
+// and snapshots do.
+func WholeFrameConversions() uint64 { return wholeBGR.Load() }
 
 // CropBGR converts only r (clipped to the frame) of the masked picture to a
 // new BGR Mat, which the caller closes.
