@@ -205,7 +205,10 @@ func (c *Camera) Run(ctx context.Context) error {
 		c.cfg.OnStart(c)
 	}
 
-	aus := make(chan media.AccessUnit, 30)
+	// Little room here: a live camera's backlog waits in ingest, whose age
+	// bound (ingest.Config.MaxAge) drops it once it is stale; units queued
+	// here would be beyond that bound.
+	aus := make(chan media.AccessUnit, 2)
 	decoded := make(chan decode.Frame, 2)
 	masked := make(chan *mask.Frame, 2)
 	tapped := make(chan *mask.Frame, 2)

@@ -74,13 +74,15 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 	return s
 }
 
-// Drops returns the camera's dropped frames by reason (ingest,
+// Drops returns the camera's dropped frames by reason (ingest, stale,
 // decode_errors, mask_failed, mask_busy, motion_busy, detect_busy) since its
-// pipeline last started.
+// pipeline last started. ingest: the buffer in front of the decoder was
+// full; stale: units waited there longer than the ingest bound (1 s).
 func (c *Camera) Drops() map[string]uint64 {
 	drops := map[string]uint64{}
 	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
-		drops["ingest"] = src.Stats().Dropped
+		st := src.Stats()
+		drops["ingest"], drops["stale"] = st.Dropped, st.Stale
 	}
 	c.mu.Lock()
 	st := c.stages

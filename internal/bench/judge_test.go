@@ -28,6 +28,7 @@ func TestJudge(t *testing.T) {
 	}{
 		{name: "meets every criterion"},
 		{name: "ingest drop", edit: func(s *pipeline.Stats) { s.Drops = map[string]uint64{"ingest": 3} }, want: "dropped (ingest)"},
+		{name: "stale drop", edit: func(s *pipeline.Stats) { s.Drops = map[string]uint64{"stale": 2} }, want: "dropped (stale)"},
 		{name: "mask busy", edit: func(s *pipeline.Stats) { s.Drops = map[string]uint64{"mask_busy": 1} }, want: "dropped (mask_busy)"},
 		{name: "backlog", edit: func(s *pipeline.Stats) { s.Masked = 70 }, want: "only"},
 		{name: "camera starved", edit: func(s *pipeline.Stats) { s.Received, s.Decoded, s.Masked = 60, 60, 60 }, want: "fps of a 10.0 fps clip"},

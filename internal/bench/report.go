@@ -166,7 +166,7 @@ func (c *Camera) judge(seconds, clipFPS float64) []string {
 	}
 	// Every frame masked: nothing dropped before or in the mask stage, and no
 	// more than a second of frames still on their way at the end.
-	for _, k := range []string{"ingest", "decode_errors", "unsupported", "mask_failed", "mask_busy"} {
+	for _, k := range []string{"ingest", "stale", "decode_errors", "unsupported", "mask_failed", "mask_busy"} {
 		if c.Drops[k] > 0 {
 			why = append(why, fmt.Sprintf("%d frames dropped (%s)", c.Drops[k], k))
 		}

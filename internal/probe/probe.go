@@ -43,6 +43,7 @@ func Camera(ctx context.Context, cfg Config) (*Result, error) {
 		URL:          cfg.URL,
 		Transport:    cfg.Transport,
 		BufferSize:   cfg.Frames + 10, // probe reads as fast as it decodes; never drop
+		MaxAge:       -1,              // nor by age, on however busy a box
 		StallTimeout: cfg.Timeout,
 		Once:         true,
 		// Probe reports the failure itself, once, with the fix.

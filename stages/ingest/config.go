@@ -22,6 +22,14 @@ type Config struct {
 	// BufferSize is how many access units may wait for a slow consumer
 	// before ingest starts dropping. It defaults to 30 (a few seconds).
 	BufferSize int
+	// MaxAge bounds how old an access unit may be (since it arrived) when
+	// it is handed to the consumer. One that waited longer is dropped and
+	// counted Stale, and so is everything after it up to the next keyframe
+	// young enough, so that a consumer that falls behind skips ahead
+	// instead of working through a backlog of seconds-old frames. It
+	// defaults to 1 second; negative turns the bound off (probe, which
+	// wants every unit).
+	MaxAge time.Duration
 	// StallTimeout is how long the stream may stay silent (no access unit)
 	// before the session counts as failed and is reconnected.
 	// It defaults to 5 seconds.
@@ -39,6 +47,7 @@ type Config struct {
 const (
 	defaultBufferSize   = 30
 	defaultStallTimeout = 5 * time.Second
+	defaultMaxAge       = time.Second
 	defaultBackoffMin   = 500 * time.Millisecond
 	defaultBackoffMax   = 30 * time.Second
 )
@@ -56,6 +65,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("ingest: buffer size %d is negative: use a positive number of access units", c.BufferSize)
 	}
 	c.StallTimeout = cmp.Or(c.StallTimeout, defaultStallTimeout)
+	c.MaxAge = cmp.Or(c.MaxAge, defaultMaxAge)
 	c.BackoffMin = cmp.Or(c.BackoffMin, defaultBackoffMin)
 	c.BackoffMax = cmp.Or(c.BackoffMax, defaultBackoffMax)
 	if c.StallTimeout < 0 || c.BackoffMin < 0 || c.BackoffMax < 0 {

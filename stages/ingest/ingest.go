@@ -44,6 +44,7 @@ type Stats struct {
 	Received     uint64 // access units decoded from RTP
 	Delivered    uint64 // access units handed to the buffer
 	Dropped      uint64 // access units dropped for a slow consumer (buffer full, then until the next keyframe)
+	Stale        uint64 // access units dropped for a slow consumer because they waited longer than MaxAge (then until the next keyframe)
 	Skipped      uint64 // access units skipped at session start, before the first keyframe
 	PacketsLost  uint64 // RTP packets the client saw missing
 	DecodeErrors uint64 // RTP packets or payloads that could not be decoded
@@ -61,8 +62,8 @@ type Ingest struct {
 	mu    sync.Mutex
 	state State
 
-	received, delivered, dropped, skipped atomic.Uint64
-	lost, decodeErrors, reconnects, bytes atomic.Uint64
+	received, delivered, dropped, skipped, stale atomic.Uint64
+	lost, decodeErrors, reconnects, bytes        atomic.Uint64
 }
 
 // New checks cfg and fills its defaults.
@@ -99,6 +100,7 @@ func (i *Ingest) Stats() Stats {
 		Delivered:    i.delivered.Load(),
 		Dropped:      i.dropped.Load(),
 		Skipped:      i.skipped.Load(),
+		Stale:        i.stale.Load(),
 		PacketsLost:  i.lost.Load(),
 		DecodeErrors: i.decodeErrors.Load(),
 		Reconnects:   i.reconnects.Load(),
@@ -128,18 +130,16 @@ func (i *Ingest) setTrack(c media.Codec, w, h int) {
 //
 // Run never blocks the network reader on out: units wait in a buffer of
 // Config.BufferSize; when it is full they are dropped until the next keyframe.
+// Nor does a unit reach out older than Config.MaxAge: the backlog of a
+// consumer that falls behind is dropped (Stale) up to the next keyframe,
+// so that its latency stays bounded (give out little room: units waiting
+// there are beyond this bound).
 func (i *Ingest) Run(ctx context.Context, out chan<- media.AccessUnit) error {
 	buf := make(chan media.AccessUnit, i.cfg.BufferSize)
 	fwdDone := make(chan struct{})
 	go func() {
 		defer close(fwdDone)
-		for au := range buf {
-			select {
-			case out <- au:
-			case <-ctx.Done():
-				return
-			}
-		}
+		i.forward(ctx, buf, out)
 	}()
 	err := i.loop(ctx, buf)
 	// Every session's client is closed, so no callback can still push.
@@ -147,6 +147,43 @@ func (i *Ingest) Run(ctx context.Context, out chan<- media.AccessUnit) error {
 	<-fwdDone
 	close(out)
 	return err
+}
+
+// forward passes units from buf to out until buf is closed or ctx is done,
+// dropping those older than MaxAge (see Run).
+func (i *Ingest) forward(ctx context.Context, buf <-chan media.AccessUnit, out chan<- media.AccessUnit) {
+	if i.cfg.MaxAge < 0 {
+		for au := range buf {
+			select {
+			case out <- au:
+			case <-ctx.Done():
+				return
+			}
+		}
+		return
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	waitKey := false // a unit was dropped as stale: skip to a keyframe
+	for au := range buf {
+		left := i.cfg.MaxAge - time.Since(au.Received)
+		if (waitKey && !au.Keyframe) || left <= 0 {
+			i.stale.Add(1)
+			waitKey = true
+			continue
+		}
+		timer.Reset(left)
+		select {
+		case out <- au:
+			waitKey = false
+		case <-timer.C:
+			// It went stale waiting for the consumer.
+			i.stale.Add(1)
+			waitKey = true
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (i *Ingest) loop(ctx context.Context, buf chan media.AccessUnit) error {
@@ -290,7 +327,7 @@ func (i *Ingest) session(ctx context.Context, buf chan media.AccessUnit) (delive
 	go func() { waitErr <- c.Wait() }()
 	tick := time.NewTicker(min(i.cfg.StallTimeout/4, time.Second))
 	defer tick.Stop()
-	droppedSeen, lastDropLog := i.dropped.Load(), time.Time{}
+	droppedSeen, lastDropLog := i.dropped.Load()+i.stale.Load(), time.Time{}
 	for {
 		select {
 		case err := <-waitErr:
@@ -306,7 +343,7 @@ func (i *Ingest) session(ctx context.Context, buf chan media.AccessUnit) (delive
 				i.setStatus(StatusStreaming, "")
 			}
 			// At most one line a second, however slow the consumer.
-			if d := i.dropped.Load(); d != droppedSeen && time.Since(lastDropLog) >= time.Second {
+			if d := i.dropped.Load() + i.stale.Load(); d != droppedSeen && time.Since(lastDropLog) >= time.Second {
 				i.log.Warn("consumer too slow, dropping access units until the next keyframe", "dropped", d-droppedSeen)
 				droppedSeen, lastDropLog = d, time.Now()
 			}

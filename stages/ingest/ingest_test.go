@@ -467,3 +467,39 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Errorf("valid config rejected: %v", err)
 	}
 }
+
+// TestStaleUnitsDropped: a consumer that pauses for 2 s, with room for
+// every unit in the buffer, gets no unit older than MaxAge afterwards: the
+// backlog is dropped as stale (not as a full buffer) and the stream resumes
+// at a keyframe. Without the bound the first units after the pause are
+// 2 s old.
+func TestStaleUnitsDropped(t *testing.T) {
+	t.Parallel()
+	const maxAge = 300 * time.Millisecond
+	cam := startCamera(t, cameraOpts{})
+	r := start(t, ingest.Config{URL: cam.url("", ""), BufferSize: 100, MaxAge: maxAge, Logger: quietLogger()}, 0)
+	prev := r.next(t, 10*time.Second)
+	time.Sleep(2 * time.Second) // 20 units arrive; all fit in the buffer
+	gaps := 0
+	for n := 0; n < 20; n++ {
+		au := r.next(t, 5*time.Second)
+		// Handed over within maxAge; the rest is this goroutine's wake-up.
+		if age := time.Since(au.Received); age > maxAge+150*time.Millisecond {
+			t.Errorf("unit %d after the pause is %v old, want at most %v", n, age.Round(time.Millisecond), maxAge)
+		}
+		if au.PTS-prev.PTS > 150*time.Millisecond {
+			gaps++
+			if !au.Keyframe {
+				t.Fatalf("first unit after a gap (%v -> %v) is not a keyframe", prev.PTS, au.PTS)
+			}
+		}
+		prev = au
+	}
+	s := r.ing.Stats()
+	if gaps == 0 || s.Stale == 0 {
+		t.Errorf("%d gaps, stats %+v: want the backlog dropped as stale", gaps, s)
+	}
+	if s.Dropped != 0 {
+		t.Errorf("Dropped = %d with room in the buffer; want only stale drops", s.Dropped)
+	}
+}
