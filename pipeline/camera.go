@@ -193,7 +193,9 @@ func (c *Camera) Run(ctx context.Context) error {
 	c.mu.Unlock()
 	dcfg.Zones, dcfg.Clock, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.clock, c.log, observe("detect")
 	if !c.cfg.Offline {
-		dcfg.Pool, dcfg.Name = c.cfg.DetectPool, c.cfg.Camera
+		// Live: detect on what moved, so the box's detector serves many
+		// cameras; offline runs analyse the whole area of every frame.
+		dcfg.Pool, dcfg.Name, dcfg.MotionCrops = c.cfg.DetectPool, c.cfg.Camera, true
 	}
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err

@@ -66,20 +66,30 @@ func Crop(f *mask.Frame, am *zones.Mask, width int) (img gocv.Mat, p Placement, 
 	if !ok {
 		return gocv.Mat{}, Placement{}, false, nil
 	}
+	img, err = cropPlaced(f, am, p)
+	if err != nil {
+		return gocv.Mat{}, Placement{}, false, err
+	}
+	return img, p, true, nil
+}
+
+// cropPlaced converts p.Rect of f to BGR, paints what lies outside am
+// Grey, and scales it to p.Size. am is f's size.
+func cropPlaced(f *mask.Frame, am *zones.Mask, p Placement) (gocv.Mat, error) {
 	rect := p.Rect
 	x0, y0 := rect.Min.X, rect.Min.Y
 	crop, err := f.CropBGR(rect) // our own, continuous copy: the frame is shared
 	if err != nil {
-		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop %v: %w", rect, err)
+		return gocv.Mat{}, fmt.Errorf("detect: crop %v: %w", rect, err)
 	}
 	if crop.Cols() != rect.Dx() || crop.Rows() != rect.Dy() || crop.Type() != gocv.MatTypeCV8UC3 || !crop.IsContinuous() {
 		crop.Close()
-		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop %v converted to %dx%d type %v", rect, crop.Cols(), crop.Rows(), crop.Type())
+		return gocv.Mat{}, fmt.Errorf("detect: crop %v converted to %dx%d type %v", rect, crop.Cols(), crop.Rows(), crop.Type())
 	}
 	data, err := crop.DataPtrUint8()
 	if err != nil {
 		crop.Close()
-		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: crop not addressable: %w", err)
+		return gocv.Mat{}, fmt.Errorf("detect: crop not addressable: %w", err)
 	}
 	cw := rect.Dx()
 	for y := y0; y < rect.Max.Y; y++ {
@@ -100,7 +110,7 @@ func Crop(f *mask.Frame, am *zones.Mask, width int) (img gocv.Mat, p Placement, 
 		crop.Close()
 		crop = small
 	}
-	return crop, p, true, nil
+	return crop, nil
 }
 
 func paintGrey(b []byte) {

@@ -82,6 +82,15 @@ type Config struct {
 	Pool *Pool
 	// Name is the camera's name in the pool.
 	Name string
+	// MotionCrops makes the detector look only at what moved since the
+	// frame it analysed last, and around the people it found there, each
+	// a crop of its own, instead of the whole analysis area (which it still
+	// analyses every FullEvery, and when the crops would cover most of it).
+	// Live cameras set it: it is most of what lets one box detect for many
+	// cameras. Offline runs (verify) leave it off and analyse the whole
+	// area of every frame they are given, as the accuracy figures were
+	// measured.
+	MotionCrops bool
 }
 
 // NewDetector builds the detector cfg.Kind names.

@@ -44,6 +44,8 @@ type Stats struct {
 	Detections uint64        // boxes reported
 	Errors     uint64        // frames dropped because detection failed
 	TooSmall   uint64        // frames not analysed: the analysed area is smaller than the detector window
+	Crops      uint64        // pictures given to the detector (with MotionCrops, several a frame or none)
+	Pixels     uint64        // pixels of those pictures, after scaling: the detector's work
 	MeanDetect time.Duration // mean time of one detector call (crop and scaling included)
 	LastDetect time.Duration // time of the latest detector call
 	// Pool counts this camera's requests to the shared detector pool
@@ -62,8 +64,10 @@ type Stage struct {
 	kind      string        // which calibration turns raw scores into confidences
 	minScore  atomic.Uint64 // float64 bits; SetMinScore changes it while running
 	lastSmall image.Point   // size of the last too-small crop logged
+	regions   *regionFinder // with MotionCrops
 
 	frames, analysed, detections, errs, small atomic.Uint64
+	crops, pixels                             atomic.Uint64
 	detectNs, lastNs                          atomic.Int64
 	client                                    atomic.Pointer[Client] // once Run has joined a pool
 }
@@ -94,6 +98,9 @@ func New(cfg Config) (*Stage, error) {
 		}
 	}
 	s := &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), kind: kindOf(det)}
+	if cfg.MotionCrops {
+		s.regions = newRegionFinder()
+	}
 	s.minScore.Store(math.Float64bits(cfg.MinScore))
 	return s, nil
 }
@@ -114,6 +121,7 @@ func (s *Stage) Stats() Stats {
 	st := Stats{
 		Frames: s.frames.Load(), Analysed: s.analysed.Load(), Detections: s.detections.Load(),
 		Errors: s.errs.Load(), TooSmall: s.small.Load(), LastDetect: time.Duration(s.lastNs.Load()),
+		Crops: s.crops.Load(), Pixels: s.pixels.Load(),
 	}
 	if st.Analysed > 0 {
 		st.MeanDetect = time.Duration(s.detectNs.Load() / int64(st.Analysed))
@@ -128,7 +136,12 @@ func (s *Stage) Stats() Stats {
 // if Run is never started. It is safe to call more than once.
 func (s *Stage) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.det.Close() })
+	s.closeOnce.Do(func() {
+		err = s.det.Close()
+		if s.regions != nil {
+			s.regions.close()
+		}
+	})
 	return err
 }
 
@@ -176,7 +189,11 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, nil
 	}
 	am := s.cfg.Zones.AnalysisMask(res.Size.X, res.Size.Y, t)
-	if p, ok := Plan(am, s.cfg.Width); ok && (p.Size.X < s.window.X || p.Size.Y < s.window.Y) {
+	p, ok := Plan(am, s.cfg.Width)
+	if !ok {
+		return res, nil // active zones wholly under privacy zones: nothing to analyse
+	}
+	if p.Size.X < s.window.X || p.Size.Y < s.window.Y {
 		// Nobody the detector could find fits in so small an area; it is
 		// not analysed, like an area wholly under privacy zones.
 		s.small.Add(1)
@@ -188,15 +205,7 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, nil
 	}
 	start := time.Now()
-	img, place, ok, err := Crop(f, am, s.cfg.Width)
-	if err != nil {
-		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
-	}
-	if !ok {
-		return res, nil // active zones wholly under privacy zones: nothing to analyse
-	}
-	boxes, err := s.det.Detect(img)
-	img.Close()
+	boxes, err := s.detect(f, am, p)
 	d := time.Since(start)
 	s.analysed.Add(1)
 	s.detectNs.Add(int64(d))
@@ -217,14 +226,62 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		if score < minScore {
 			continue
 		}
-		r := place.ToFrame(b.Rect).Intersect(image.Rectangle{Max: res.Size})
+		r := b.Rect.Intersect(image.Rectangle{Max: res.Size})
 		if r.Empty() {
 			continue
 		}
 		res.Boxes = append(res.Boxes, Box{Rect: r, Score: score})
 	}
 	s.detections.Add(uint64(len(res.Boxes)))
+	if s.regions != nil {
+		rects := make([]image.Rectangle, len(res.Boxes))
+		for i, b := range res.Boxes {
+			rects[i] = b.Rect
+		}
+		s.regions.found(rects)
+	}
 	return res, nil
+}
+
+// detect runs the detector on the crops of f that p (the whole analysis
+// area) or, with MotionCrops, the moving parts of it call for, and returns
+// the boxes in frame pixels with their raw scores.
+func (s *Stage) detect(f *mask.Frame, am *zones.Mask, p Placement) ([]Box, error) {
+	places := []Placement{p}
+	if s.regions != nil {
+		// Crops keep the whole area's scale, so people are the size the
+		// detector was tuned for; each is at least one and a half windows.
+		scale := float64(p.Size.X) / float64(p.Rect.Dx())
+		minSize := image.Pt(int(float64(s.window.X)*1.5/scale+0.5), int(float64(s.window.Y)*1.5/scale+0.5))
+		if rs, whole := s.regions.regions(f, p.Rect, minSize); !whole {
+			places = places[:0]
+			for _, r := range rs {
+				sz := image.Pt(max(1, int(float64(r.Dx())*scale+0.5)), max(1, int(float64(r.Dy())*scale+0.5)))
+				if sz.X < s.window.X || sz.Y < s.window.Y {
+					continue // a sliver at the area's edge: nobody fits in it
+				}
+				places = append(places, Placement{Rect: r, Size: sz})
+			}
+		}
+	}
+	var out []Box
+	for _, pl := range places {
+		img, err := cropPlaced(f, am, pl)
+		if err != nil {
+			return nil, err
+		}
+		s.crops.Add(1)
+		s.pixels.Add(uint64(img.Cols() * img.Rows()))
+		boxes, err := s.det.Detect(img)
+		img.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range boxes {
+			out = append(out, Box{Rect: pl.ToFrame(b.Rect), Score: b.Score})
+		}
+	}
+	return out, nil
 }
 
 func zoneIDs(zs []zones.Zone) []string {
