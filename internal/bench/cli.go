@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 )
 
@@ -25,6 +27,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.CameraID, "camera-id", "", "the camera of --config to copy (default: the first)")
 	findMax := fs.Bool("find-max", false, "ramp the camera count up to the largest the box sustains")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (every trial) to `FILE`, for go tool pprof")
 	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "how long every camera must have been masking before the window opens")
 	fs.DurationVar(&o.SampleRSSEvery, "rss-every", 0, "record the process's RSS this often (soak runs, e.g. 1m)")
 	if err := fs.Parse(args); err != nil {
@@ -38,6 +41,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var progress io.Writer
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		progress, o.Progress = f, f
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var r *Report
 	var err error
@@ -64,4 +74,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// startCPUProfile profiles the process into path until stop is called: the
+// cameras, the replay server and the broker all run in it, so the profile
+// says where a trial's CPU goes (docs/performance.md).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: --cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
