@@ -537,32 +537,30 @@ func (p *pausable) set(o compliance.Pausable) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cur = o
-	if o == nil {
-		return
-	}
-	if p.paused {
-		o.Pause()
-	} else {
-		o.Resume()
-	}
+	p.apply()
 }
 
 // Pause implements compliance.Pausable.
-func (p *pausable) Pause() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.paused = true
-	if p.cur != nil {
-		p.cur.Pause()
-	}
-}
+func (p *pausable) Pause() { p.setPaused(true) }
 
 // Resume implements compliance.Pausable.
-func (p *pausable) Resume() {
+func (p *pausable) Resume() { p.setPaused(false) }
+
+func (p *pausable) setPaused(paused bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.paused = false
-	if p.cur != nil {
+	p.paused = paused
+	p.apply()
+}
+
+// apply gives the output in force, if any, the state the monitor last set.
+// p.mu is held.
+func (p *pausable) apply() {
+	switch {
+	case p.cur == nil:
+	case p.paused:
+		p.cur.Pause()
+	default:
 		p.cur.Resume()
 	}
 }
