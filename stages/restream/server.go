@@ -255,10 +255,7 @@ func (p *Path) setParams(au media.AccessUnit) error {
 	if p.stream != nil && string(sps) == string(p.sps) && string(pps) == string(p.pps) {
 		return nil
 	}
-	if p.stream != nil {
-		p.stream.Close()
-		p.stream = nil
-	}
+	p.dropStream()
 	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: append([]byte(nil), sps...), PPS: append([]byte(nil), pps...)}
 	media := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
 	st := &gortsplib.ServerStream{Server: p.s.rtsp.Inner(), Desc: &description.Session{Medias: []*description.Media{media}}}
@@ -282,15 +279,7 @@ func (p *Path) setParams(au media.AccessUnit) error {
 
 // Pause closes the stream, which disconnects every client, and refuses new
 // ones (404) until Resume; units written meanwhile are dropped.
-func (p *Path) Pause() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.paused = true
-	if p.stream != nil {
-		p.stream.Close()
-		p.stream = nil
-	}
-}
+func (p *Path) Pause() { p.stopServing(&p.paused) }
 
 // Resume serves the path again from the next keyframe.
 func (p *Path) Resume() {
@@ -308,10 +297,21 @@ func (p *Path) current() (*gortsplib.ServerStream, error) {
 	return p.stream, nil
 }
 
-func (p *Path) close() {
+func (p *Path) close() { p.stopServing(&p.closed) }
+
+// stopServing sets flag, paused or closed, which keeps the path from
+// serving, and drops its stream.
+func (p *Path) stopServing(flag *bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.closed = true
+	*flag = true
+	p.dropStream()
+}
+
+// dropStream closes the stream, if any, which disconnects its clients; the
+// next keyframe creates a new one unless the path is paused or closed. p.mu
+// is held.
+func (p *Path) dropStream() {
 	if p.stream != nil {
 		p.stream.Close()
 		p.stream = nil
