@@ -131,16 +131,18 @@ type stageSet struct {
 
 // NewCamera checks cfg and returns a camera ready to Run.
 func NewCamera(cfg CameraConfig) (*Camera, error) {
-	switch {
-	case cfg.Camera == "":
+	if cfg.Camera == "" {
 		return nil, errors.New("pipeline: camera id is empty")
-	case cfg.Source == nil:
-		return nil, fmt.Errorf("pipeline: camera %s has no source", cfg.Camera)
-	case cfg.Zones == nil:
-		return nil, fmt.Errorf("pipeline: camera %s has no zone set", cfg.Camera)
-	case cfg.Sink == nil:
-		return nil, fmt.Errorf("pipeline: camera %s has no sink", cfg.Camera)
-	case !(cfg.DetectFPS > 0):
+	}
+	for _, part := range []struct {
+		missing bool
+		name    string
+	}{{cfg.Source == nil, "source"}, {cfg.Zones == nil, "zone set"}, {cfg.Sink == nil, "sink"}} {
+		if part.missing {
+			return nil, fmt.Errorf("pipeline: camera %s has no %s", cfg.Camera, part.name)
+		}
+	}
+	if !(cfg.DetectFPS > 0) {
 		return nil, fmt.Errorf("pipeline: camera %s: detect fps %v is not positive (detect.fps; configs fills in its default)", cfg.Camera, cfg.DetectFPS)
 	}
 	if cfg.StateEvery <= 0 {

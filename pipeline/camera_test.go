@@ -287,3 +287,31 @@ func TestSnapshotOutputHoldsTheNewestFrame(t *testing.T) {
 		t.Error("the snapshot output still holds a frame after the run ended")
 	}
 }
+
+// TestNewCameraNamesWhatIsMissing: a config without one of its required
+// parts is refused with an error that names the camera and the part.
+func TestNewCameraNamesWhatIsMissing(t *testing.T) {
+	ok := pipeline.CameraConfig{Camera: "lobby", Source: pipeline.FileSource{Path: clip}, Zones: scene(start.Add(time.Hour)), Sink: &collect{}, DetectFPS: 3}
+	if cam, err := pipeline.NewCamera(ok); err != nil || cam == nil {
+		t.Fatalf("NewCamera(complete config) = %v, %v", cam, err)
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*pipeline.CameraConfig)
+		wants string
+	}{
+		{"no id", func(c *pipeline.CameraConfig) { c.Camera = "" }, "camera id is empty"},
+		{"no source", func(c *pipeline.CameraConfig) { c.Source = nil }, "camera lobby has no source"},
+		{"no zones", func(c *pipeline.CameraConfig) { c.Zones = nil }, "camera lobby has no zone set"},
+		{"no sink", func(c *pipeline.CameraConfig) { c.Sink = nil }, "camera lobby has no sink"},
+		{"no detect fps", func(c *pipeline.CameraConfig) { c.DetectFPS = 0 }, "camera lobby: detect fps 0 is not positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ok
+			tc.edit(&cfg)
+			if _, err := pipeline.NewCamera(cfg); err == nil || !strings.Contains(err.Error(), tc.wants) {
+				t.Errorf("NewCamera = %v, want an error saying %q", err, tc.wants)
+			}
+		})
+	}
+}
