@@ -2,6 +2,7 @@ package detect
 
 import (
 	"image"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -22,9 +23,12 @@ const (
 	// motion gate's 25 grey levels, in luma levels).
 	regionThreshold = 21
 	// regionPadFrac widens a moving area by this fraction of its larger side
-	// on each side (and at least a detector window's quarter): a walker's
+	// on each side (and at least an eighth of a crop's least width): a walker's
 	// difference covers their outline, not always head to feet.
-	regionPadFrac = 0.25
+	regionPadFrac = 0.125
+	// boxPadFrac widens a person found in the frame analysed last: they
+	// may have walked on since, by up to a second of a walker.
+	boxPadFrac = 0.25
 	// wholeAreaFrac: crops that together cover more than this fraction of
 	// the analysis area are replaced by the whole area (one call is cheaper
 	// than several that overlap it).
@@ -33,7 +37,7 @@ const (
 
 // FullEvery is how often, in stream time, a camera detecting on motion
 // crops analyses the whole area anyway.
-const FullEvery = 3 * time.Second
+const FullEvery = 10 * time.Second
 
 // regionFinder is one camera's memory for motion crops: the downscaled luma
 // of the frame analysed last and the boxes found in it. Only the goroutine
@@ -63,33 +67,26 @@ func (r *regionFinder) close() {
 // baseline, FullEvery passed, a new size, or crops that would cover most of
 // it). It keeps f's luma as the next baseline.
 func (r *regionFinder) regions(f *mask.Frame, area image.Rectangle, minSize image.Point) (rs []image.Rectangle, whole bool) {
-	sz := f.Size()
-	small := image.Pt(min(regionWidth, sz.X), max(1, (sz.Y*min(regionWidth, sz.X)+sz.X/2)/sz.X))
-	gocv.Resize(f.Luma(), &r.small, small, 0, 0, gocv.InterpolationArea)
-	defer func() { r.small, r.prev = r.prev, r.small }()
+	// The gate's note is what changed since the frame just before: a
+	// walker's outline, not the path walked since this camera's last
+	// detection. Without one, the change since the frame analysed last.
+	raw, ok := f.Motion()
+	if ok {
+		raw = slices.Clone(raw)
+	} else {
+		raw, ok = r.changed(f)
+	}
 	pts := f.PTS()
-	if r.prev.Empty() || r.prev.Cols() != small.X || r.prev.Rows() != small.Y ||
-		!r.haveFull || pts < r.lastFull || pts-r.lastFull >= FullEvery {
+	if !ok || !r.haveFull || pts < r.lastFull || pts-r.lastFull >= FullEvery {
 		r.haveFull, r.lastFull = true, pts
 		return nil, true
 	}
-	gocv.AbsDiff(r.small, r.prev, &r.diff)
-	gocv.Threshold(r.diff, &r.diff, regionThreshold, 255, gocv.ThresholdBinary)
-	gocv.Dilate(r.diff, &r.diff, r.kernel)
-	sx, sy := float64(sz.X)/float64(small.X), float64(sz.Y)/float64(small.Y)
-	var raw []image.Rectangle
-	if gocv.CountNonZero(r.diff) > 0 {
-		cs := gocv.FindContours(r.diff, gocv.RetrievalExternal, gocv.ChainApproxSimple)
-		for i := range cs.Size() {
-			b := gocv.BoundingRect(cs.At(i))
-			raw = append(raw, image.Rect(int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy),
-				int(float64(b.Max.X)*sx+0.999), int(float64(b.Max.Y)*sy+0.999)))
+	for i, b := range append(raw, r.boxes...) {
+		frac := regionPadFrac
+		if i >= len(raw) {
+			frac = boxPadFrac
 		}
-		cs.Close()
-	}
-	raw = append(raw, r.boxes...)
-	for _, b := range raw {
-		pad := max(int(float64(max(b.Dx(), b.Dy()))*regionPadFrac), minSize.X/4)
+		pad := max(int(float64(max(b.Dx(), b.Dy()))*frac), minSize.X/8)
 		b = grow(b.Inset(-pad), minSize, area)
 		if b = b.Intersect(area); !b.Empty() {
 			rs = append(rs, b)
@@ -105,6 +102,33 @@ func (r *regionFinder) regions(f *mask.Frame, area image.Rectangle, minSize imag
 		return nil, true
 	}
 	return rs, false
+}
+
+// changed is what changed in f's luma since the frame analysed last, for
+// frames without the motion gate's note; ok is false without a baseline
+// of f's size. f becomes the baseline.
+func (r *regionFinder) changed(f *mask.Frame) (raw []image.Rectangle, ok bool) {
+	sz := f.Size()
+	small := image.Pt(min(regionWidth, sz.X), max(1, (sz.Y*min(regionWidth, sz.X)+sz.X/2)/sz.X))
+	gocv.Resize(f.Luma(), &r.small, small, 0, 0, gocv.InterpolationArea)
+	defer func() { r.small, r.prev = r.prev, r.small }()
+	if r.prev.Empty() || r.prev.Cols() != small.X || r.prev.Rows() != small.Y {
+		return nil, false
+	}
+	gocv.AbsDiff(r.small, r.prev, &r.diff)
+	gocv.Threshold(r.diff, &r.diff, regionThreshold, 255, gocv.ThresholdBinary)
+	gocv.Dilate(r.diff, &r.diff, r.kernel)
+	sx, sy := float64(sz.X)/float64(small.X), float64(sz.Y)/float64(small.Y)
+	if gocv.CountNonZero(r.diff) > 0 {
+		cs := gocv.FindContours(r.diff, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+		for i := range cs.Size() {
+			b := gocv.BoundingRect(cs.At(i))
+			raw = append(raw, image.Rect(int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy),
+				int(float64(b.Max.X)*sx+0.999), int(float64(b.Max.Y)*sy+0.999)))
+		}
+		cs.Close()
+	}
+	return raw, true
 }
 
 // found remembers the boxes of the frame just analysed, for the next

@@ -1,6 +1,7 @@
 package detect_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/edgeprivacy/edge/stages/decode"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
+	"github.com/edgeprivacy/edge/stages/motion"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -133,5 +135,87 @@ func TestMotionCropsAnalyseWholeAreaAgain(t *testing.T) {
 	}
 	if s := st.Stats(); s.Pixels != 2*320*240 {
 		t.Errorf("pixels %d, want two whole frames (%d)", s.Pixels, 2*320*240)
+	}
+}
+
+// TestMotionCropsFromTheGate: the way live cameras run. vtest at 10 fps
+// goes through the motion gate, and one frame a second of those it passes
+// is detected on (what the shared pool serves a busy camera): crops of the
+// gate's note (the change since the frame before, not since the last
+// detection) and of the people found last find what the whole walkway
+// gives, for well under half its pixels.
+func TestMotionCropsFromTheGate(t *testing.T) {
+	walkway := zones.Polygon{{X: 0.26, Y: 0.22}, {X: 1, Y: 0.12}, {X: 1, Y: 0.95}, {X: 0.26, Y: 0.62}}
+	set := floorSet(walkway, t0.Add(time.Hour), zones.Zone{ID: "strip", Kind: zones.Privacy, Polygon: rect(0, 0, 0.25, 1)})
+	const n = 100 // 10 s at 10 fps: the whole area once, at the start
+	in := make(chan *mask.Frame, n)
+	for _, f := range timedFrames(t, set, readVtest(t, n, 1), 100*time.Millisecond) {
+		in <- f
+	}
+	close(in)
+	g, err := motion.New(motion.Config{Zones: set, Block: true, Clock: clock.Live(func() time.Time { return t0 })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan *mask.Frame, n)
+	if err := g.Run(context.Background(), in, out); err != nil {
+		t.Fatal(err)
+	}
+	var frames []*mask.Frame
+	for f := range out {
+		if f.PTS()%time.Second == 0 {
+			frames = append(frames, f)
+		} else {
+			f.Close()
+		}
+	}
+	defer func() {
+		for _, f := range frames {
+			f.Close()
+		}
+	}()
+	run := func(crops bool) ([]detect.Result, detect.Stats) {
+		st, err := detect.New(detect.Config{Zones: set, Width: 640, MinScore: 0.5, MotionCrops: crops,
+			Clock: clock.Live(func() time.Time { return t0 })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var res []detect.Result
+		for _, f := range frames {
+			r, err := st.Process(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res = append(res, r)
+		}
+		return res, st.Stats()
+	}
+	whole, ws := run(false)
+	crops, cs := run(true)
+	found, total := 0, 0
+	for i := range frames {
+		for _, a := range whole[i].Boxes {
+			total++
+			for _, b := range crops[i].Boxes {
+				if zones.IoU(a.Rect, b.Rect) >= 0.5 {
+					found++
+					break
+				}
+			}
+		}
+	}
+	recall := float64(found) / float64(max(1, total))
+	share := float64(cs.Pixels) / float64(max(1, ws.Pixels))
+	t.Logf("%d frames: whole area %d boxes, %d pixels; gate's crops: %d crops, %d pixels (%.0f%%), recall %.2f (%d of %d)",
+		len(frames), total, ws.Pixels, cs.Crops, cs.Pixels, 100*share, recall, found, total)
+	if len(frames) < 5 || total < len(frames) {
+		t.Fatalf("degenerate test: %d frames, %d boxes on the whole walkway", len(frames), total)
+	}
+	if recall < 0.8 {
+		t.Errorf("crops found %d of the %d people found on the whole walkway (%.2f), want at least 0.8", found, total, recall)
+	}
+	if share > 0.5 {
+		t.Errorf("crops gave the detector %.0f%% of the whole area's pixels, want at most 50%%", 100*share)
 	}
 }

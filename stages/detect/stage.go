@@ -250,9 +250,9 @@ func (s *Stage) detect(f *mask.Frame, am *zones.Mask, p Placement) ([]Box, error
 	places := []Placement{p}
 	if s.regions != nil {
 		// Crops keep the whole area's scale, so people are the size the
-		// detector was tuned for; each is at least one and a half windows.
+		// detector was tuned for; each is at least a window and a quarter.
 		scale := float64(p.Size.X) / float64(p.Rect.Dx())
-		minSize := image.Pt(int(float64(s.window.X)*1.5/scale+0.5), int(float64(s.window.Y)*1.5/scale+0.5))
+		minSize := image.Pt(int(float64(s.window.X)*1.25/scale+0.5), int(float64(s.window.Y)*1.25/scale+0.5))
 		if rs, whole := s.regions.regions(f, p.Rect, minSize); !whole {
 			places = places[:0]
 			for _, r := range rs {

@@ -39,6 +39,8 @@ type Frame struct {
 	bgrOnce sync.Once
 	bgr     gocv.Mat
 	bgrErr  error
+
+	motion atomic.Pointer[[]image.Rectangle] // NoteMotion's note
 }
 
 func newFrame(p yuv.Picture, seq uint64, pts time.Duration, received time.Time) *Frame {
@@ -79,6 +81,21 @@ func (f *Frame) Luma() gocv.Mat { return f.pic.Luma() }
 // Planes returns the masked planes, for checks that read every sample. The
 // slices are the frame's own: read them only.
 func (f *Frame) Planes() (yuv.Planes, error) { return f.pic.Planes() }
+
+// NoteMotion records where the motion gate saw this picture change since
+// the frame before it (frame pixels; none for a frame passed without
+// motion), so that the detector can look there and not at the whole zone.
+// It changes no pixel; the first note stays.
+func (f *Frame) NoteMotion(rs []image.Rectangle) { f.motion.CompareAndSwap(nil, &rs) }
+
+// Motion is what NoteMotion recorded; ok is false when nothing was (a
+// frame that did not come through a motion gate).
+func (f *Frame) Motion() (rs []image.Rectangle, ok bool) {
+	if p := f.motion.Load(); p != nil {
+		return *p, true
+	}
+	return nil, false
+}
 
 // Seq is the decoder's frame number.
 func (f *Frame) Seq() uint64 { return f.seq }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -142,7 +143,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 		}
 		g.in.Add(1)
 		t := g.cfg.Clock.At(f.PTS())
-		verdict, err := st.analyse(f, t)
+		verdict, moving, err := st.analyse(f, t)
 		if err != nil {
 			g.failed.Log("seq", f.Seq(), "err", err)
 			f.Close()
@@ -168,6 +169,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- *mask.
 			f.Close()
 			continue
 		}
+		f.NoteMotion(moving)
 		switch mask.Send(ctx, out, f, g.cfg.Block) {
 		case mask.Cancelled:
 			return nil
@@ -227,16 +229,18 @@ func AnalysisSize(sz image.Point, w int) image.Point {
 	return image.Pt(w, h)
 }
 
-func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
+// analyse compares f with the frame before it; with motion, it also says
+// where it moved (frame pixels, inside the analysed zones).
+func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, []image.Rectangle, error) {
 	if len(s.cfg.Zones.ActiveAt(t)) == 0 {
 		s.resetPrev()
-		return noZone, nil
+		return noZone, nil, nil
 	}
 	// Luma only, never converted to BGR: motion needs brightness, and
 	// the masked planes are what the mask stage painted.
 	src := f.Luma()
 	if src.Empty() || src.Channels() != 1 {
-		return still, fmt.Errorf("motion: frame %d has no luma plane (%d channels)", f.Seq(), src.Channels())
+		return still, nil, fmt.Errorf("motion: frame %d has no luma plane (%d channels)", f.Seq(), src.Channels())
 	}
 	sz := AnalysisSize(f.Size(), s.cfg.Width)
 	am := s.cfg.Zones.AnalysisMask(sz.X, sz.Y, t)
@@ -246,7 +250,7 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 	if s.maskCount == 0 {
 		// Active zones wholly covered by privacy zones: nothing to analyse.
 		s.resetPrev()
-		return noZone, nil
+		return noZone, nil, nil
 	}
 	gocv.Resize(src, &s.grey, sz, 0, 0, gocv.InterpolationArea)
 	// Blank what may not be analysed before blurring, so the blur cannot
@@ -257,7 +261,7 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 	if s.prev.Empty() || s.prev.Cols() != sz.X || s.prev.Rows() != sz.Y {
 		// No baseline: the first frame counts as still (keepalive decides).
 		s.grey, s.prev = s.prev, s.grey
-		return still, nil
+		return still, nil, nil
 	}
 	gocv.AbsDiff(s.grey, s.prev, &s.diff)
 	gocv.Threshold(s.diff, &s.diff, lumaLevels(s.cfg.Threshold), 255, gocv.ThresholdBinary)
@@ -265,9 +269,25 @@ func (s *state) analyse(f *mask.Frame, t time.Time) (verdict, error) {
 	n := gocv.CountNonZero(s.diff)
 	s.grey, s.prev = s.prev, s.grey
 	if n > 0 && float64(n) >= s.cfg.MinArea*float64(s.maskCount) {
-		return moved, nil
+		return moved, regions(s.diff, f.Size()), nil
 	}
-	return still, nil
+	return still, nil, nil
+}
+
+// regions is the bounding box of each changed blob of diff (the analysis
+// size), in the pixels of a frame of size sz.
+func regions(diff gocv.Mat, sz image.Point) []image.Rectangle {
+	cs := gocv.FindContours(diff, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	defer cs.Close()
+	sx, sy := float64(sz.X)/float64(diff.Cols()), float64(sz.Y)/float64(diff.Rows())
+	rs := make([]image.Rectangle, 0, cs.Size())
+	for i := range cs.Size() {
+		b := gocv.BoundingRect(cs.At(i))
+		r := image.Rect(int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy),
+			int(math.Ceil(float64(b.Max.X)*sx)), int(math.Ceil(float64(b.Max.Y)*sy)))
+		rs = append(rs, r.Intersect(image.Rectangle{Max: sz}))
+	}
+	return rs
 }
 
 // lumaLevels turns a grey-level threshold (0..255, full range) into luma

@@ -292,3 +292,57 @@ func toYUV(tb testing.TB, m gocv.Mat) yuv.Picture {
 	}
 	return p
 }
+
+// TestGateNotesWhereItMoved: each frame the gate passes for motion carries
+// where it moved (frame pixels, covering the blob), inside the signed zone;
+// one passed by keepalive carries an empty note.
+func TestGateNotesWhereItMoved(t *testing.T) {
+	set := leftSet(t0.Add(time.Hour))
+	ms, err := mask.New(mask.Config{Zones: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	g, err := motion.New(motion.Config{Zones: set, Keepalive: time.Hour,
+		Clock: clock.Live(func() time.Time { now = now.Add(100 * time.Millisecond); return now })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	blob := func(i int) image.Rectangle { return blobAt(image.Pt(20+i*8, 30+i*4)) }
+	in, out := make(chan *mask.Frame, n), make(chan *mask.Frame, n)
+	for i := range n {
+		f, err := ms.Apply(decode.Frame{Pic: toYUV(t, scene(blob(i))), Seq: uint64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in <- f
+	}
+	close(in)
+	if err := g.Run(context.Background(), in, out); err != nil {
+		t.Fatal(err)
+	}
+	zone := image.Rect(0, 0, fw/2, fh)
+	for f := range out {
+		rs, ok := f.Motion()
+		i := int(f.Seq())
+		switch {
+		case !ok:
+			t.Errorf("frame %d passed without a motion note", i)
+		case i == 0 && len(rs) != 0:
+			t.Errorf("frame 0 (keepalive, no baseline) noted %v, want nothing", rs)
+		case i > 0:
+			covered := 0
+			for _, r := range rs {
+				if !r.In(zone) {
+					t.Errorf("frame %d: region %v outside the signed zone %v", i, r, zone)
+				}
+				covered += r.Intersect(blob(i)).Dx() * r.Intersect(blob(i)).Dy()
+			}
+			if b := blob(i); covered < b.Dx()*b.Dy()*8/10 {
+				t.Errorf("frame %d: regions %v cover %d of the blob %v's %d pixels", i, rs, covered, b, b.Dx()*b.Dy())
+			}
+		}
+		f.Close()
+	}
+}
