@@ -31,6 +31,7 @@ import (
 type Picture struct {
 	buf  gocv.Mat // the planes and the slack, one row of W2 bytes per row
 	luma gocv.Mat // view of the w x h luma pixels, for OpenCV calls
+	mem  *buffer  // buf's memory when it came from the free list (New)
 	w, h int
 }
 
@@ -52,9 +53,22 @@ func New(w, h int) (Picture, error) {
 		return Picture{}, fmt.Errorf("yuv: picture size %dx%d has no pixels", w, h)
 	}
 	w2, h2 := even(w), even(h)
-	spare := (avcodec.I420Slack + w2 - 1) / w2
-	m := gocv.NewMatWithSize(h2*3/2+spare, w2, gocv.MatTypeCV8U)
-	return Picture{buf: m, luma: m.Region(image.Rect(0, 0, w, h)), w: w, h: h}, nil
+	rows := h2*3/2 + (avcodec.I420Slack+w2-1)/w2
+	mem := getBuffer(rows * w2)
+	m, err := gocv.NewMatFromBytes(rows, w2, gocv.MatTypeCV8U, mem.bytes())
+	if err != nil {
+		putBuffer(mem)
+		return Picture{}, fmt.Errorf("yuv: %dx%d picture: %w", w, h, err)
+	}
+	return Picture{buf: m, luma: m.Region(image.Rect(0, 0, w, h)), mem: mem, w: w, h: h}, nil
+}
+
+// newUnpooled allocates a w x h picture outside the free list, for
+// pictures of passing sizes (crops) that would only crowd it.
+func newUnpooled(w, h int) Picture {
+	w2, h2 := even(w), even(h)
+	m := gocv.NewMatWithSize(h2*3/2+(avcodec.I420Slack+w2-1)/w2, w2, gocv.MatTypeCV8U)
+	return Picture{buf: m, luma: m.Region(image.Rect(0, 0, w, h)), w: w, h: h}
 }
 
 func even(v int) int { return (v + 1) &^ 1 }
@@ -72,6 +86,9 @@ func (p Picture) Close() {
 	}
 	p.luma.Close()
 	p.buf.Close()
+	if p.mem != nil {
+		putBuffer(p.mem) // the Mats, which pointed at it, are gone
+	}
 }
 
 // Luma is a w x h single-channel view of the luma plane (not continuous on
@@ -152,10 +169,7 @@ func (p Picture) CropBGR(r image.Rectangle) (gocv.Mat, error) {
 	if e.Min != (image.Point{}) || cw != pl.YStride || ch != even(p.h) {
 		// Copy the crop into planes of its own, the last column repeated
 		// out to the conversion width.
-		sub, err := New(cw, ch)
-		if err != nil {
-			return gocv.Mat{}, err
-		}
+		sub := newUnpooled(cw, ch)
 		defer sub.Close()
 		if src, err = sub.Planes(); err != nil {
 			return gocv.Mat{}, err
