@@ -88,6 +88,23 @@ func (p *Process) Running() bool {
 	return p.cmd != nil
 }
 
+// Exited says whether the process ended by itself since it was started (a
+// crash, or a port it could not bind after the one Start waited for):
+// Running stays true until Kill or Stop.
+func (p *Process) Exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return false
+	}
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Log is what the latest process wrote, for failure messages.
 func (p *Process) Log() string {
 	p.mu.Lock()
@@ -117,6 +134,30 @@ func WaitAccepting(addr string, timeout time.Duration, exited <-chan struct{}) e
 			return fmt.Errorf("did not accept on %s within %v", addr, timeout)
 		}
 	}
+}
+
+// WaitFree waits until every one of addrs can be listened on again, for at
+// most timeout, e.g. before a killed broker is started on its old ports. A
+// dead process's listeners are closed by the time it is reaped, but while
+// it was down another process may have been given one of its ports (as the
+// local port of an outgoing connection): the error names the port, instead
+// of a broker that exits when it cannot bind it.
+func WaitFree(addrs []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, addr := range addrs {
+		for {
+			l, err := net.Listen("tcp", addr)
+			if err == nil {
+				l.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s still in use after %v: %w", addr, timeout, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // Addr is 127.0.0.1:port.

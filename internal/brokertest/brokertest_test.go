@@ -15,8 +15,12 @@ import (
 )
 
 // listenEnv makes the test binary a fake broker: it listens on the port
-// the variable names, says "up" and waits to be ended.
-const listenEnv = "BROKERTEST_LISTEN"
+// the variable names, says "up" and waits to be ended (or, with crashEnv
+// set, exits by itself a moment later, as a broker that crashes).
+const (
+	listenEnv = "BROKERTEST_LISTEN"
+	crashEnv  = "BROKERTEST_CRASH"
+)
 
 func TestMain(m *testing.M) {
 	if port := os.Getenv(listenEnv); port != "" {
@@ -27,6 +31,11 @@ func TestMain(m *testing.M) {
 		}
 		defer ln.Close()
 		fmt.Println("up")
+		if os.Getenv(crashEnv) != "" {
+			time.Sleep(300 * time.Millisecond)
+			fmt.Println("crashed")
+			os.Exit(2)
+		}
 		time.Sleep(time.Minute)
 		return
 	}
@@ -108,5 +117,54 @@ func TestStartStop(t *testing.T) {
 	}
 	if !strings.Contains(p.Log(), "up") {
 		t.Fatalf("log %q", p.Log())
+	}
+}
+
+// TestExited: a process that ends by itself after Start is still Running
+// (nobody stopped it) but Exited, so a caller waiting on it can stop
+// waiting; after Kill it is neither.
+func TestExited(t *testing.T) {
+	port := freeport.TCP(t)
+	p := &brokertest.Process{Name: "fake"}
+	if err := p.Start(func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), listenEnv+"="+strconv.Itoa(port), crashEnv+"=1")
+		return cmd
+	}, brokertest.Addr(port), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !p.Exited() {
+		if time.Now().After(deadline) {
+			t.Fatalf("Exited still false 20 s after the process ended; log %q", p.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !p.Running() || !strings.Contains(p.Log(), "crashed") {
+		t.Fatalf("running %v, log %q", p.Running(), p.Log())
+	}
+	p.Kill()
+	if p.Running() || p.Exited() {
+		t.Fatalf("after Kill: running %v, exited %v", p.Running(), p.Exited())
+	}
+}
+
+// TestWaitFree: a port something listens on is reported by address after
+// the timeout, and WaitFree returns once it is closed.
+func TestWaitFree(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	free := brokertest.Addr(freeport.TCP(t))
+	err = brokertest.WaitFree([]string{free, addr}, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), addr) {
+		ln.Close()
+		t.Fatalf("WaitFree on a port in use: %v", err)
+	}
+	time.AfterFunc(200*time.Millisecond, func() { ln.Close() })
+	if err := brokertest.WaitFree([]string{free, addr}, 10*time.Second); err != nil {
+		t.Fatalf("WaitFree after the listener closed: %v", err)
 	}
 }

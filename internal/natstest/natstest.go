@@ -7,12 +7,18 @@
 package natstest
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +27,9 @@ import (
 )
 
 // readyTimeout bounds the wait for a node (or the whole cluster) to be
-// healthy: JetStream needs its Raft meta group to elect a leader.
+// ready: JetStream needs its Raft meta group, and after a restart every
+// stream and consumer group, to elect a leader (4-9 s election timers each,
+// longer on a loaded machine).
 const readyTimeout = 90 * time.Second
 
 // Cluster is a running set of nodes owned by one test.
@@ -54,13 +62,19 @@ type Node struct {
 }
 
 // Start runs an n-node cluster (use 3: Raft needs a majority to survive
-// the loss of one) and stops it when the test ends. It fails the test when
-// nats-server is not installed.
+// the loss of one) and stops it when the test ends. When nats-server is not
+// installed it skips the test, saying so, except under CI (the environment
+// variable CI set, as CI services do), where it fails it: `make test`
+// installs nats-server (scripts/deps.sh), so there a missing one is a
+// broken setup, not a test to leave out.
 func Start(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
-		t.Fatalf("natstest: nats-server not found: run scripts/deps.sh (apt-get install nats-server): %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("natstest: nats-server not found and CI is set, so this test must run: run scripts/deps.sh (apt-get install nats-server): %v", err)
+		}
+		t.Skipf("natstest: SKIPPED, nats-server not installed (scripts/deps.sh installs it; with CI set this fails instead): %v", err)
 	}
 	c := &Cluster{t: t, bin: bin}
 	for _, o := range opts {
@@ -122,8 +136,8 @@ func (nd *Node) Kill() { nd.proc.Kill() }
 // Restart starts a killed node again with its ports and store.
 func (c *Cluster) Restart(nd *Node) {
 	c.t.Helper()
-	if err := nd.start(c.bin); err != nil {
-		c.t.Fatalf("natstest: restart %s: %v", nd.Name, err)
+	if err := nd.restart(c.bin); err != nil {
+		c.t.Fatalf("natstest: restart %v", err)
 	}
 }
 
@@ -134,33 +148,78 @@ func (c *Cluster) KillAll() {
 	}
 }
 
-// RestartAll starts every killed node and waits until the cluster is healthy.
+// RestartAll starts every killed node and waits until the cluster is
+// ready (WaitHealthy). The nodes start together: none can elect a
+// JetStream meta leader alone, and on a loaded machine a start that waited
+// for the one before it only delayed the quorum.
 func (c *Cluster) RestartAll() {
 	c.t.Helper()
+	var down []*Node
 	for _, nd := range c.Nodes {
-		if nd.proc.Running() {
-			continue
+		if !nd.proc.Running() {
+			down = append(down, nd)
 		}
-		c.Restart(nd)
+	}
+	errs := make([]error, len(down))
+	var wg sync.WaitGroup
+	for i, nd := range down {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = nd.restart(c.bin)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.t.Fatalf("natstest: restart %v", err)
 	}
 	c.WaitHealthy()
 }
 
-// WaitHealthy waits until every running node reports healthy, JetStream
-// included.
+// WaitHealthy waits until every running node is ready (see ready), for at
+// most readyTimeout. It fails the test at once when a node's process has
+// exited, and at the deadline names each node that is not ready, what it
+// was waiting for and the end of its log.
 func (c *Cluster) WaitHealthy() {
 	c.t.Helper()
-	deadline := time.Now().Add(readyTimeout)
+	began := time.Now()
+	var waiting []*Node
 	for _, nd := range c.Nodes {
-		if !nd.proc.Running() {
-			continue
+		if nd.proc.Running() {
+			waiting = append(waiting, nd)
 		}
-		for !nd.healthy() {
-			if time.Now().After(deadline) {
-				c.t.Fatalf("natstest: %s not healthy within %v:\n%s", nd.Name, readyTimeout, nd.Log())
+	}
+	why := map[*Node]*history{}
+	for len(waiting) > 0 {
+		// All nodes each round, not one after the other: how long each
+		// took says which one held the cluster up.
+		waiting = slices.DeleteFunc(waiting, func(nd *Node) bool {
+			if nd.proc.Exited() {
+				c.t.Fatalf("natstest: %s exited while waiting for it to be ready (%v):\n%s", nd.Name, time.Since(began).Round(time.Millisecond), logTail(nd.Log(), 40))
 			}
-			time.Sleep(100 * time.Millisecond)
+			err := nd.ready()
+			if err == nil {
+				c.t.Logf("natstest: %s ready after %v", nd.Name, time.Since(began).Round(time.Millisecond))
+				return true
+			}
+			if why[nd] == nil {
+				why[nd] = &history{since: began}
+			}
+			why[nd].add(err.Error())
+			return false
+		})
+		if len(waiting) == 0 {
+			break
 		}
+		if time.Since(began) > readyTimeout {
+			var b strings.Builder
+			for _, nd := range waiting {
+				fmt.Fprintf(&b, "--- %s (MQTT %s, monitor :%d) not ready after %v; waited for %s; what it answered:\n%s--- %s log, last lines:\n%s\n",
+					nd.Name, nd.URL(), nd.Mon, readyTimeout, readyMeans, why[nd], nd.Name, logTail(nd.Log(), 40))
+			}
+			c.t.Fatalf("natstest: cluster not ready within %v:\n%s", readyTimeout, b.String())
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -176,14 +235,151 @@ func (c *Cluster) Logs() string {
 	return b.String()
 }
 
-func (nd *Node) healthy() bool {
-	cl := http.Client{Timeout: time.Second}
-	resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", nd.Mon))
+// readyMeans says in failure messages what ready waits for.
+const readyMeans = "a JetStream meta leader this node is current with (/healthz?js-server-only=true) " +
+	"and a leader for every stream and consumer it holds a replica of (/jsz)"
+
+// ready is nil when the node can serve what the tests ask of the cluster:
+// it knows the JetStream meta leader and is current with it, and every
+// stream and consumer it holds a replica of has a leader, so MQTT sessions
+// can be looked up and QoS 1 messages stored and delivered through it.
+//
+// It does not ask what nats-server's full /healthz asks on top: that at the
+// moment of the poll every one of those replicas is current (has applied
+// all it committed and heard from its leader within 2 s). With a client
+// publishing and the machine's CPU taken by other tests, heartbeats come
+// late and appends are in flight, so that condition comes and goes per
+// replica and all of them together can stay false for long (measured:
+// docs/fleet.md), although the cluster serves every client. The tests
+// prove delivery themselves, with their own bounded waits.
+func (nd *Node) ready() error {
+	cl := http.Client{Timeout: 2 * time.Second}
+	resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz?js-server-only=true", nd.Mon))
 	if err != nil {
-		return false
+		return err
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz?js-server-only=true: %d %s", resp.StatusCode, bytes.TrimSpace(body))
+	}
+	return nd.leaderless()
+}
+
+// leaderless is an error naming the first stream or consumer the node holds
+// a replica of that has no leader, as the node sees it.
+func (nd *Node) leaderless() error {
+	cl := http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/jsz?accounts=true&streams=true&consumers=true", nd.Mon))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	type group struct {
+		Leader string `json:"leader"`
+	}
+	var j struct {
+		Accounts []struct {
+			Name    string `json:"name"`
+			Streams []struct {
+				Name      string `json:"name"`
+				Cluster   group  `json:"cluster"`
+				Consumers []struct {
+					Name    string `json:"name"`
+					Cluster group  `json:"cluster"`
+				} `json:"consumer_detail"`
+			} `json:"stream_detail"`
+		} `json:"account_details"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+		return fmt.Errorf("/jsz: %w", err)
+	}
+	for _, a := range j.Accounts {
+		for _, st := range a.Streams {
+			if st.Cluster.Leader == "" {
+				return fmt.Errorf("stream '%s > %s' has no leader", a.Name, st.Name)
+			}
+			for _, co := range st.Consumers {
+				if co.Cluster.Leader == "" {
+					return fmt.Errorf("consumer '%s > %s > %s' has no leader", a.Name, st.Name, co.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// history is what a node answered while it was waited for: each change,
+// with the time since the wait began.
+type history struct {
+	since time.Time
+	lines []string
+	last  string
+	same  int
+}
+
+func (h *history) add(s string) {
+	if s == h.last {
+		h.same++
+		return
+	}
+	if h.same > 0 {
+		h.lines = append(h.lines, fmt.Sprintf("    (the same %d more times)", h.same))
+	}
+	h.last, h.same = s, 0
+	h.lines = append(h.lines, fmt.Sprintf("  +%v %s", time.Since(h.since).Round(10*time.Millisecond), s))
+	if len(h.lines) > 30 { // the first and the latest answers are what tell
+		h.lines = append(h.lines[:5], h.lines[len(h.lines)-25:]...)
+	}
+}
+
+func (h *history) String() string {
+	if h == nil {
+		return "  (nothing: never asked)\n"
+	}
+	out := strings.Join(h.lines, "\n") + "\n"
+	if h.same > 0 {
+		out += fmt.Sprintf("    (the same %d more times)\n", h.same)
+	}
+	return out
+}
+
+// logTail is the last n lines of a node's log, without nats-server's
+// warning for each failed health poll (ours, every 250 ms): those would
+// fill the tail and are in the history of answers already.
+func logTail(log string, n int) string {
+	var kept []string
+	dropped := 0
+	for _, l := range strings.Split(strings.TrimRight(log, "\n"), "\n") {
+		if strings.Contains(l, "Healthcheck failed") {
+			dropped++
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if len(kept) > n {
+		kept = kept[len(kept)-n:]
+	}
+	out := strings.Join(kept, "\n")
+	if dropped > 0 {
+		out += fmt.Sprintf("\n(%d \"Healthcheck failed\" lines left out)", dropped)
+	}
+	return out
+}
+
+// restart starts the killed node again once its ports are free.
+func (nd *Node) restart(bin string) error {
+	var addrs []string
+	for _, p := range []int{nd.ClientPort, nd.ClusterPort, nd.MQTTPort, nd.Mon} {
+		addrs = append(addrs, brokertest.Addr(p))
+	}
+	if err := brokertest.WaitFree(addrs, 10*time.Second); err != nil {
+		return fmt.Errorf("%s: its ports: %w", nd.Name, err)
+	}
+	if err := nd.start(bin); err != nil {
+		return fmt.Errorf("%s: %w", nd.Name, err)
+	}
+	return nil
 }
 
 func (nd *Node) start(bin string) error {
