@@ -178,24 +178,39 @@ func (p Picture) CropBGR(r image.Rectangle) (gocv.Mat, error) {
 		copyPlane(src.U, src.CStride, pl.U[e.Min.Y/2*pl.CStride+e.Min.X/2:], pl.CStride, e.Dx()/2, ch/2)
 		copyPlane(src.V, src.CStride, pl.V[e.Min.Y/2*pl.CStride+e.Min.X/2:], pl.CStride, e.Dx()/2, ch/2)
 	}
-	spare := (avcodec.BGRSlack + cw*3 - 1) / (cw * 3)
-	whole := gocv.NewMatWithSize(ch+spare, cw, gocv.MatTypeCV8UC3)
-	dst, err := whole.DataPtrUint8()
-	if err == nil {
-		err = avcodec.I420ToBGR(src.Y, src.YStride, src.U, src.slack, src.CStride, cw, ch, dst, whole.Step())
-	}
+	conv, err := SlackBGR(cw, ch, func(dst []byte, step int) error {
+		return avcodec.I420ToBGR(src.Y, src.YStride, src.U, src.slack, src.CStride, cw, ch, dst, step)
+	})
 	if err != nil {
-		whole.Close()
 		return gocv.Mat{}, fmt.Errorf("yuv: %v of a %dx%d picture to BGR: %w", r, p.w, p.h, err)
 	}
-	view := whole.Region(r.Sub(e.Min))
-	whole.Close()
+	view := conv.Region(r.Sub(e.Min))
+	conv.Close()
 	if !view.IsContinuous() {
 		c := view.Clone()
 		view.Close()
 		return c, nil
 	}
 	return view, nil
+}
+
+// SlackBGR returns a new w x h BGR Mat that convert fills: swscale's
+// conversions (avcodec's ToBGR and I420ToBGR) may write up to
+// avcodec.BGRSlack bytes past the last pixel, so convert writes into a Mat
+// with spare rows for them, with its row step, and the result is a view of
+// its first h rows. The caller closes it.
+func SlackBGR(w, h int, convert func(dst []byte, step int) error) (gocv.Mat, error) {
+	spare := (avcodec.BGRSlack + w*3 - 1) / (w * 3)
+	whole := gocv.NewMatWithSize(h+spare, w, gocv.MatTypeCV8UC3)
+	defer whole.Close()
+	dst, err := whole.DataPtrUint8()
+	if err == nil {
+		err = convert(dst, whole.Step())
+	}
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	return whole.Region(image.Rect(0, 0, w, h)), nil
 }
 
 // copyPlane copies w x h samples from src into dst and repeats each row's

@@ -3,7 +3,6 @@ package decode
 import (
 	"errors"
 	"fmt"
-	"image"
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/avcodec"
@@ -142,20 +141,13 @@ func (d *Decoder) frame() (Frame, error) {
 }
 
 // nativeBGR converts the decoder's current picture to BGR at full
-// resolution. swscale may write past the last pixel (avcodec.BGRSlack):
-// it converts into a Mat with spare rows and keeps a view of the picture's.
+// resolution.
 func (d *Decoder) nativeBGR(w, h int) (gocv.Mat, error) {
-	spare := (avcodec.BGRSlack + w*3 - 1) / (w * 3)
-	whole := gocv.NewMatWithSize(h+spare, w, gocv.MatTypeCV8UC3)
-	defer whole.Close()
-	data, err := whole.DataPtrUint8()
-	if err == nil {
-		err = d.dec.ToBGR(data, whole.Step())
-	}
+	m, err := yuv.SlackBGR(w, h, d.dec.ToBGR)
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("decode: %dx%d picture to BGR at its own resolution: %w", w, h, err)
 	}
-	return whole.Region(image.Rect(0, 0, w, h)), nil
+	return m, nil
 }
 
 // received finds when the access unit with pts arrived. Pictures may leave
