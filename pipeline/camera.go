@@ -297,7 +297,7 @@ func drain(aus chan media.AccessUnit, decoded chan decode.Frame, chans ...chan *
 	}
 	for len(decoded) > 0 {
 		if f, ok := <-decoded; ok {
-			f.Pic.Close()
+			f.Close()
 		}
 	}
 	for _, ch := range chans {

@@ -45,7 +45,7 @@ func decodeMaskCapacity(ctx context.Context, clip string) (wallFPS, cpuFPS float
 				m, err := ms.Apply(f)
 				if err != nil {
 					for _, g := range fs[i+1:] {
-						g.Pic.Close()
+						g.Close()
 					}
 					return err
 				}

@@ -61,7 +61,7 @@ func TestServerRestart(t *testing.T) {
 	p := startPipe(t, ingest.Config{URL: "rtsp://" + addr + "/synthetic-walk"})
 	for range 5 {
 		f := p.next(t, 10*time.Second)
-		f.Pic.Close()
+		f.Close()
 	}
 
 	srv.Close()
@@ -74,7 +74,7 @@ func TestServerRestart(t *testing.T) {
 			if !ok {
 				t.Fatalf("decode output closed while the server was down; %s", p.status())
 			}
-			f.Pic.Close()
+			f.Close()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -90,7 +90,7 @@ func TestServerRestart(t *testing.T) {
 		if f.Received.After(up) {
 			resumed = time.Since(up)
 		}
-		f.Pic.Close()
+		f.Close()
 	}
 	st := p.ing.Stats()
 	t.Logf("frames resumed %v after the server came back (down for %v); reconnects %d",
@@ -290,7 +290,7 @@ func TestGarbagePayloads(t *testing.T) {
 		if f.Pic.Size() != image.Pt(640, 360) {
 			t.Errorf("frame %d is %v, want 640x360", f.Seq, f.Pic.Size())
 		}
-		f.Pic.Close()
+		f.Close()
 	}
 	p.stop(t)
 	is, ds := p.ing.Stats(), p.dec.Stats()
@@ -382,7 +382,7 @@ func decodeFile(t *testing.T, path string) (int, error, decode.Stats) {
 	n := 0
 	for f := range frames {
 		n++
-		f.Pic.Close()
+		f.Close()
 	}
 	if err := <-decErr; err != nil {
 		t.Errorf("decode Run: %v", err)

@@ -135,7 +135,7 @@ func TestGStreamerInterop(t *testing.T) {
 				}
 				last = f.PTS
 				ptss = append(ptss, f.PTS)
-				f.Pic.Close()
+				f.Close()
 			}
 			elapsed := time.Since(start)
 			p.stop(t)

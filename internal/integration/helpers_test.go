@@ -108,7 +108,7 @@ func (p *pipe) stop(t *testing.T) {
 					open = false
 					break
 				}
-				f.Pic.Close()
+				f.Close()
 			case <-timeout:
 				t.Errorf("decode did not close its output within 10 s of cancel")
 				return

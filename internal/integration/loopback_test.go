@@ -64,7 +64,7 @@ func TestLoopback(t *testing.T) {
 				first := p.next(t, 10*time.Second)
 				pts0 := first.PTS
 				w, h := first.Pic.Size().X, first.Pic.Size().Y
-				first.Pic.Close()
+				first.Close()
 				count, wrongSize := 1, 0
 				deadline := time.Now().Add(period + 10*time.Second)
 				for {
@@ -73,7 +73,7 @@ func TestLoopback(t *testing.T) {
 					if f.Pic.Size() != image.Pt(info.width, info.height) {
 						wrongSize++
 					}
-					f.Pic.Close()
+					f.Close()
 					if pts >= pts0+period {
 						break
 					}

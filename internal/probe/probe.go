@@ -144,7 +144,7 @@ func probe(ctx context.Context, ing *ingest.Ingest, dec *decode.Decoder, want in
 				}
 			}
 			for _, p := range pics {
-				p.Pic.Close()
+				p.Close()
 			}
 			res.decoded += len(pics)
 		}

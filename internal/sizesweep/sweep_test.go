@@ -437,7 +437,7 @@ func decodeOne(t *testing.T, path string, w, h int, tl *tally) *decode.Frame {
 	}
 	d.Close()
 	for _, f := range frames {
-		f.Pic.Close()
+		f.Close()
 	}
 	tl.add("decode stage", err)
 	if want := decode.Supported(w, h); (want == nil) != (len(frames) == 1) || (want != nil && !errors.Is(err, decode.ErrUnsupportedSize)) {

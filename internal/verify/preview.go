@@ -77,7 +77,7 @@ func Preview(ctx context.Context, cfg PreviewConfig) ([]byte, error) {
 	// Through the mask stage first: nothing is drawn on an unmasked picture.
 	ms, err := mask.New(mask.Config{Zones: cc.Zones, Color: cc.MaskColor, Logger: cfg.Logger})
 	if err != nil {
-		f.Pic.Close()
+		f.Close()
 		return nil, err
 	}
 	mf, err := ms.Apply(f)
@@ -116,7 +116,7 @@ func fileFrame(ctx context.Context, path string, n int, log *slog.Logger) (decod
 	take := func(frames []decode.Frame) {
 		for _, f := range frames {
 			if have {
-				got.Pic.Close()
+				got.Close()
 			}
 			got, have = f, true
 		}
@@ -131,7 +131,7 @@ func fileFrame(ctx context.Context, path string, n int, log *slog.Logger) (decod
 	})
 	if err != nil && !errors.Is(err, errGot) {
 		if have {
-			got.Pic.Close()
+			got.Close()
 		}
 		return decode.Frame{}, fmt.Errorf("video %s: %w", path, err)
 	}
@@ -167,7 +167,7 @@ func liveFrame(ctx context.Context, cam *configs.Camera, cfg PreviewConfig) (dec
 			continue
 		}
 		for _, f := range frames[1:] {
-			f.Pic.Close()
+			f.Close()
 		}
 		_ = finish() // the frame is in hand; how the stream ended does not matter
 		return frames[0], nil

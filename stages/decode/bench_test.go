@@ -75,7 +75,7 @@ func decodeAllRun(b *testing.B, aus []media.AccessUnit) int {
 	n := 0
 	for f := range out {
 		n++
-		f.Pic.Close()
+		f.Close()
 	}
 	if err := <-done; err != nil {
 		b.Fatal(err)

@@ -115,7 +115,7 @@ func (d *Decoder) Run(ctx context.Context, in <-chan media.AccessUnit, out chan<
 		case out <- f:
 			return nil
 		case <-ctx.Done():
-			f.Pic.Close()
+			f.Close()
 			return ctx.Err()
 		}
 	}

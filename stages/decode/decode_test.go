@@ -68,7 +68,7 @@ func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
 			mean: (mean.Val1 + mean.Val2 + mean.Val3) / 3,
 			recv: f.Received,
 		})
-		f.Pic.Close()
+		f.Close()
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -281,7 +281,7 @@ func TestDecodeAU(t *testing.T) {
 		}
 		for _, f := range frames {
 			count++
-			f.Pic.Close()
+			f.Close()
 		}
 	}
 	frames, err := d.Flush()
@@ -290,7 +290,7 @@ func TestDecodeAU(t *testing.T) {
 	}
 	for _, f := range frames {
 		count++
-		f.Pic.Close()
+		f.Close()
 	}
 	if want := testclip.CountFrames(t, path); count != want {
 		t.Errorf("decoded %d pictures, ffprobe %d", count, want)

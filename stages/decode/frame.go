@@ -10,7 +10,9 @@ import (
 // Frame is one decoded, still UNMASKED picture (YUV 4:2:0 planes, 8 bits).
 // It must only ever be handed to the mask stage: every other stage accepts
 // mask.Frame, which only the mask stage can produce.
-// The receiver owns Pic and must Close it exactly once.
+// Whoever receives a Frame owns it: it closes it exactly once, with Close
+// (never Pic.Close on its own, which would leave Native open), or hands the
+// picture on with TakePic.
 type Frame struct {
 	Pic      yuv.Picture
 	Seq      uint64        // decoded frame number, from 0, per decoder
@@ -25,6 +27,18 @@ type Frame struct {
 // Close frees the picture and its native copy, if any.
 func (f Frame) Close() {
 	f.Pic.Close()
+	f.closeNative()
+}
+
+// TakePic hands the picture on to a new owner (the mask stage) and frees the
+// rest of the frame, the unmasked native copy; the frame is not closed after
+// it.
+func (f Frame) TakePic() yuv.Picture {
+	f.closeNative()
+	return f.Pic
+}
+
+func (f Frame) closeNative() {
 	if f.Native.Ptr() != nil {
 		f.Native.Close()
 	}

@@ -58,7 +58,7 @@ func TestUnsupportedSizeRefusedOnce(t *testing.T) {
 		if got := f.Pic.Size(); got != image.Pt(320, 240) {
 			t.Errorf("picture of %v passed on", got)
 		}
-		f.Pic.Close()
+		f.Close()
 		n++
 	}
 	if st := d.Stats(); n != len(big) || st.Refused != "" {

@@ -70,8 +70,9 @@ func (s *Stage) Stats() Stats {
 }
 
 // Apply paints the privacy zones onto f and returns the masked frame. It takes
-// ownership of f.Pic: on error the picture is closed, so an unmasked frame can
-// never escape through an error path.
+// ownership of f: on error the frame is closed, so an unmasked frame can
+// never escape through an error path; the masked frame keeps only f's
+// picture (an unmasked native copy is closed).
 func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 	start := time.Now()
 	err := Paint(f.Pic, s.cfg.Zones, s.cfg.Color)
@@ -79,12 +80,12 @@ func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 		s.cfg.Observe(time.Since(start))
 	}
 	if err != nil {
-		f.Pic.Close()
+		f.Close()
 		s.failed.Add(1)
 		return nil, err
 	}
 	s.masked.Add(1)
-	return newFrame(f.Pic, f.Seq, f.PTS, f.Received), nil
+	return newFrame(f.TakePic(), f.Seq, f.PTS, f.Received), nil
 }
 
 // Run masks every frame from in and sends it to out until in is closed or ctx
