@@ -163,18 +163,25 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 		if !ok {
 			return nil
 		}
-		res, err := s.Process(f)
-		f.Close()
-		if err != nil {
-			s.errs.Add(1)
-			// A failing detector fails every frame.
-			failed.Log("seq", res.Seq, "err", err)
-			continue
-		}
-		if !flow.Send(ctx, out, res) {
+		res, ok := s.consume(f, failed)
+		if ok && !flow.Send(ctx, out, res) {
 			return nil
 		}
 	}
+}
+
+// consume detects people in f and closes it, for Run and the pool's
+// workers alike; a failure is counted and logged (at a bounded rate: a
+// failing detector fails every frame) and gives no Result.
+func (s *Stage) consume(f *mask.Frame, failed *ratelog.Limiter) (Result, bool) {
+	res, err := s.Process(f)
+	f.Close()
+	if err != nil {
+		s.errs.Add(1)
+		failed.Log("seq", res.Seq, "err", err)
+		return Result{}, false
+	}
+	return res, true
 }
 
 // Process detects people in f at the time cfg.Clock gives it. It does not close f. On
@@ -298,14 +305,9 @@ func zoneIDs(zs []zones.Zone) []string {
 // the tracker predicts across the gap by timestamps.
 func (s *Stage) runPooled(ctx context.Context, in <-chan *mask.Frame, out chan<- Result, failed *ratelog.Limiter) error {
 	c, err := s.cfg.Pool.Join(s.cfg.Name, func(f *mask.Frame) {
-		res, err := s.Process(f)
-		f.Close()
-		if err != nil {
-			s.errs.Add(1)
-			failed.Log("seq", res.Seq, "err", err)
-			return
+		if res, ok := s.consume(f, failed); ok {
+			flow.Send(ctx, out, res)
 		}
-		flow.Send(ctx, out, res)
 	})
 	if err != nil {
 		return fmt.Errorf("detect: camera %s: %w", s.cfg.Name, err)
