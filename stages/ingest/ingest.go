@@ -288,27 +288,27 @@ func (i *Ingest) session(ctx context.Context, buf chan media.AccessUnit) (delive
 
 	r := &receiver{ing: i, buf: buf, needKey: true, params: paramSets{codec: codec}}
 	r.lastAU.Store(time.Now().UnixNano())
+	// The SDP's parameter sets, if any, and the codec's RTP depacketizer.
+	var dec interface {
+		Decode(*rtp.Packet) ([][]byte, error)
+	}
 	switch f := forma.(type) {
 	case *format.H264:
 		sps, pps := f.SafeParams()
 		r.params.set(naluSPS, sps)
 		r.params.set(naluPPS, pps)
-		dec, err := f.CreateDecoder()
-		if err != nil {
-			return false, classify(err, i.scrub)
-		}
-		r.decode = dec.Decode
+		dec, err = f.CreateDecoder()
 	case *format.H265:
 		vps, sps, pps := f.SafeParams()
 		r.params.set(naluVPS, vps)
 		r.params.set(naluSPS, sps)
 		r.params.set(naluPPS, pps)
-		dec, err := f.CreateDecoder()
-		if err != nil {
-			return false, classify(err, i.scrub)
-		}
-		r.decode = dec.Decode
+		dec, err = f.CreateDecoder()
 	}
+	if err != nil {
+		return false, classify(err, i.scrub)
+	}
+	r.decode = dec.Decode
 	i.setTrack(codec, r.params.width, r.params.height)
 
 	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
