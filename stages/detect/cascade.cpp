@@ -6,26 +6,22 @@
 #include <opencv2/objdetect.hpp>
 
 #include "cascade.h"
+#include "cv_glue.hpp"
 
 // gocv's CascadeClassifier.Load lets OpenCV's exception for a malformed file
 // abort the process; a bad detect.model must be a config error instead.
-
-static void cascade_err(char *err, int errlen, const char *msg) {
-	std::strncpy(err, msg, errlen - 1);
-	err[errlen - 1] = 0;
-}
 
 void *edge_cascade_new(const char *path, char *err, int errlen) {
 	try {
 		cv::CascadeClassifier *c = new cv::CascadeClassifier();
 		if (!c->load(path) || c->empty()) {
 			delete c;
-			cascade_err(err, errlen, "not an OpenCV cascade file");
+			edge_set_err(err, errlen, "not an OpenCV cascade file");
 			return nullptr;
 		}
 		return c;
 	} catch (const std::exception &e) {
-		cascade_err(err, errlen, e.what());
+		edge_set_err(err, errlen, e.what());
 		return nullptr;
 	}
 }
@@ -46,16 +42,9 @@ int edge_cascade_detect(void *c, void *img, double scale, int min_neighbors, Edg
 		cv::equalizeHist(grey, grey);
 		std::vector<cv::Rect> rects;
 		static_cast<cv::CascadeClassifier *>(c)->detectMultiScale(grey, rects, scale, min_neighbors);
-		int n = static_cast<int>(rects.size());
-		for (int i = 0; i < n && i < max; i++) {
-			out[i].x = rects[i].x;
-			out[i].y = rects[i].y;
-			out[i].w = rects[i].width;
-			out[i].h = rects[i].height;
-		}
-		return n;
+		return edge_copy_rects(rects, out, max);
 	} catch (const std::exception &e) {
-		cascade_err(err, errlen, e.what());
+		edge_set_err(err, errlen, e.what());
 		return -1;
 	}
 }

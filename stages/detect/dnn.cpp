@@ -8,26 +8,22 @@
 #include <opencv2/imgproc.hpp>
 
 #include "dnn.h"
+#include "cv_glue.hpp"
 
 // gocv's ReadNet and Forward let OpenCV exceptions escape into cgo, which
 // aborts the process; a bad model path or file must be an error instead.
 // The output is decoded in Go (dnn_decode.go), where it is tested.
 
-static void set_err(char *err, int errlen, const char *msg) {
-	std::strncpy(err, msg, errlen - 1);
-	err[errlen - 1] = 0;
-}
-
 void *edge_dnn_new(const char *model, const char *config, char *err, int errlen) {
 	try {
 		cv::dnn::Net net = cv::dnn::readNet(model, config);
 		if (net.empty()) {
-			set_err(err, errlen, "OpenCV read an empty network");
+			edge_set_err(err, errlen, "OpenCV read an empty network");
 			return nullptr;
 		}
 		return new cv::dnn::Net(net);
 	} catch (const std::exception &e) {
-		set_err(err, errlen, e.what());
+		edge_set_err(err, errlen, e.what());
 		return nullptr;
 	}
 }
@@ -57,11 +53,11 @@ int edge_dnn_forward(void *netp, void *imgp, double scale, int in_w, int in_h, d
 		net->setInput(blob);
 		cv::Mat res = net->forward();
 		if (res.type() != CV_32F || !res.isContinuous()) {
-			set_err(err, errlen, "network output is not a continuous float tensor");
+			edge_set_err(err, errlen, "network output is not a continuous float tensor");
 			return -1;
 		}
 		if (res.dims > 6) {
-			set_err(err, errlen, "network output has more than 6 dimensions");
+			edge_set_err(err, errlen, "network output has more than 6 dimensions");
 			return -1;
 		}
 		cv::Mat *keep = new cv::Mat(res);
@@ -74,7 +70,7 @@ int edge_dnn_forward(void *netp, void *imgp, double scale, int in_w, int in_h, d
 		out->keep = keep;
 		return 0;
 	} catch (const std::exception &e) {
-		set_err(err, errlen, e.what());
+		edge_set_err(err, errlen, e.what());
 		return -1;
 	}
 }

@@ -5,6 +5,7 @@
 #include <opencv2/objdetect.hpp>
 
 #include "hog.h"
+#include "cv_glue.hpp"
 
 void *edge_hog_new(void) {
 	try {
@@ -29,18 +30,13 @@ int edge_hog_detect(void *hog, void *img, double hit_threshold, int stride, int 
 		static_cast<cv::HOGDescriptor *>(hog)->detectMultiScale(
 		    *static_cast<cv::Mat *>(img), rects, weights, hit_threshold, cv::Size(stride, stride),
 		    cv::Size(padding, padding), scale, final_threshold, false);
-		int n = static_cast<int>(rects.size());
+		int n = edge_copy_rects(rects, out, max);
 		for (int i = 0; i < n && i < max; i++) {
-			out[i].x = rects[i].x;
-			out[i].y = rects[i].y;
-			out[i].w = rects[i].width;
-			out[i].h = rects[i].height;
 			out[i].weight = i < static_cast<int>(weights.size()) ? weights[i] : 0;
 		}
 		return n;
 	} catch (const std::exception &e) {
-		std::strncpy(err, e.what(), errlen - 1);
-		err[errlen - 1] = 0;
+		edge_set_err(err, errlen, e.what());
 		return -1;
 	}
 }
