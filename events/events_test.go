@@ -161,3 +161,32 @@ func TestEventRoundsBoxAndScore(t *testing.T) {
 		}
 	}
 }
+
+type answer struct {
+	got []events.Message
+	ok  bool
+}
+
+func (a *answer) Offer(m events.Message) bool { a.got = append(a.got, m); return a.ok }
+
+// TestTap: the observer sees each message before the next sink, which gets
+// it unchanged and whose answer (taken or dropped) the tap returns.
+func TestTap(t *testing.T) {
+	for _, ok := range []bool{true, false} {
+		next := &answer{ok: ok}
+		var seen []events.Message
+		tap := events.Tap{Observe: func(m events.Message) {
+			if len(next.got) != len(seen) {
+				t.Error("the next sink got a message before the observer")
+			}
+			seen = append(seen, m)
+		}, Next: next}
+		ev := events.Event{Camera: "lobby", Zone: "door", Type: events.TypeEnter}
+		if got := tap.Offer(ev); got != ok {
+			t.Errorf("Offer = %v, want the next sink's %v", got, ok)
+		}
+		if len(seen) != 1 || len(next.got) != 1 || next.got[0] != events.Message(ev) {
+			t.Errorf("observer saw %v, next got %v; want the event once each", seen, next.got)
+		}
+	}
+}

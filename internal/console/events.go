@@ -47,21 +47,15 @@ func NewEvents(size int) *Events {
 }
 
 // Sink wraps next: events and states are kept and streamed as they pass.
-func (e *Events) Sink(next Sink) Sink { return eventSink{e, next} }
+func (e *Events) Sink(next Sink) Sink { return events.Tap{Observe: e.observe, Next: next} }
 
-type eventSink struct {
-	e    *Events
-	next Sink
-}
-
-func (s eventSink) Offer(m events.Message) bool {
+func (e *Events) observe(m events.Message) {
 	switch v := m.(type) {
 	case events.Event:
-		s.e.addEvent(v)
+		e.addEvent(v)
 	case events.State:
-		s.e.addState(v)
+		e.addState(v)
 	}
-	return s.next.Offer(m)
 }
 
 func (e *Events) addEvent(ev events.Event) {

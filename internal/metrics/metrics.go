@@ -115,26 +115,20 @@ func (m *Metrics) ObserveStage(stage string, d time.Duration) {
 }
 
 // Sink wraps next: events and occupancy are counted as they pass.
-func (m *Metrics) Sink(next Sink) Sink { return sink{m, next} }
+func (m *Metrics) Sink(next Sink) Sink { return events.Tap{Observe: m.observe, Next: next} }
 
-type sink struct {
-	m    *Metrics
-	next Sink
-}
-
-func (s sink) Offer(msg events.Message) bool {
+func (m *Metrics) observe(msg events.Message) {
 	switch v := msg.(type) {
 	case events.Event:
-		s.m.events.WithLabelValues(v.Camera, v.Zone, v.Type).Inc()
+		m.events.WithLabelValues(v.Camera, v.Zone, v.Type).Inc()
 	case events.Occupancy:
-		s.m.occupancy.WithLabelValues(v.Camera, v.Zone).Set(float64(v.Count))
+		m.occupancy.WithLabelValues(v.Camera, v.Zone).Set(float64(v.Count))
 	case events.State:
 		if v.Status == events.StatusStopped {
 			// A removed camera has no zones to count in.
-			s.m.occupancy.DeletePartialMatch(prometheus.Labels{"camera": v.Camera})
+			m.occupancy.DeletePartialMatch(prometheus.Labels{"camera": v.Camera})
 		}
 	}
-	return s.next.Offer(msg)
 }
 
 // collector reads the per-camera counts, signs and spool at scrape time.
