@@ -105,16 +105,16 @@ func cmdProbe(ctx context.Context, args []string) error {
 
 // cmdFleet is `edge fleet status`: exit 1 when a box is down or a camera out of compliance.
 func cmdFleet(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "status" {
-		return cli.UsageError("usage: edge fleet status --broker URL[,URL...] [--prefix ROOT] [--json] [--wait D]")
+	fs, rest, err := cli.Subcommand(args, "fleet", "status", "usage: edge fleet status --broker URL[,URL...] [--prefix ROOT] [--json] [--wait D]")
+	if err != nil {
+		return err
 	}
-	fs := cli.NewFlagSet("fleet status")
 	brokers := fs.String("broker", "tcp://127.0.0.1:1883", "broker `URL`s, comma-separated, tried in order")
 	root := fs.String("prefix", events.DefaultTopicPrefix, "topic root (mqtt.topic_prefix of the boxes)")
 	user := fs.String("username", "", "broker username (password from EDGE_MQTT_PASSWORD)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	wait := fs.Duration("wait", fleet.DefaultWait, "how long to collect retained messages")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	return fleet.StatusCommand(ctx, os.Stdout, fleet.Options{

@@ -54,17 +54,17 @@ func cmdVerify(ctx context.Context, args []string) error {
 // cmdZones is `edge zones preview`: one masked frame with every zone drawn.
 func cmdZones(ctx context.Context, args []string) error {
 	const usage = "usage: edge zones preview --config FILE --camera ID --out preview.png [--video FILE] [--frame N]"
-	if len(args) == 0 || args[0] != "preview" {
-		return cli.UsageError(usage)
+	fs, rest, err := cli.Subcommand(args, "zones", "preview", usage)
+	if err != nil {
+		return err
 	}
-	fs := cli.NewFlagSet("zones preview")
 	cfgPath := fs.String("config", "", "config `FILE` (YAML)")
 	camera := fs.String("camera", "", "camera `ID`")
 	out := fs.String("out", "", "PNG `FILE` to write")
 	video := fs.String("video", "", "take the frame from this video `FILE` instead of the camera's URL")
 	frame := fs.Int("frame", 0, "with --video: index `N` of the frame to use")
 	timeout := fs.Duration("timeout", 15*time.Second, "without --video: how long to wait for the camera")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	if *cfgPath == "" || *camera == "" || *out == "" || fs.NArg() != 0 || *frame < 0 {
@@ -77,13 +77,13 @@ func cmdZones(ctx context.Context, args []string) error {
 // cmdReport is `edge report check DIR`: a report folder against its signed manifest.
 func cmdReport(_ context.Context, args []string) error {
 	const usage = "usage: edge report check DIR [--pubkey FILE]"
-	if len(args) == 0 || args[0] != "check" {
-		return cli.UsageError(usage)
+	fs, rest, err := cli.Subcommand(args, "report", "check", usage)
+	if err != nil {
+		return err
 	}
-	fs := cli.NewFlagSet("report check")
 	pubPath := fs.String("pubkey", "", "minisign public key `FILE` of the device that signed (default: this device's key)")
 	keyPath := fs.String("key", "", "this device's key `FILE`, when --pubkey is not given")
-	dirs, err := cli.ParseInterspersed(fs, args[1:])
+	dirs, err := cli.ParseInterspersed(fs, rest)
 	if err != nil {
 		return exitcode.New(exitcode.Usage, err)
 	}
@@ -96,12 +96,12 @@ func cmdReport(_ context.Context, args []string) error {
 // cmdKey is `edge key show`: the device's public key and fingerprint.
 func cmdKey(_ context.Context, args []string) error {
 	const usage = "usage: edge key show [--key FILE]"
-	if len(args) == 0 || args[0] != "show" {
-		return cli.UsageError(usage)
+	fs, rest, err := cli.Subcommand(args, "key", "show", usage)
+	if err != nil {
+		return err
 	}
-	fs := cli.NewFlagSet("key show")
 	path := fs.String("key", "", "device key `FILE` (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

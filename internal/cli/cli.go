@@ -97,6 +97,16 @@ func NewFlagSet(name string, usage ...string) *flag.FlagSet {
 	return fs
 }
 
+// Subcommand checks that args start with a command's one subcommand word
+// (`edge key show`): any other start is a usage error with usage. It returns
+// the flag set "CMD SUB" and the arguments after the word, to parse.
+func Subcommand(args []string, cmd, sub, usage string) (*flag.FlagSet, []string, error) {
+	if len(args) == 0 || args[0] != sub {
+		return nil, nil, UsageError(usage)
+	}
+	return NewFlagSet(cmd + " " + sub), args[1:], nil
+}
+
 func usage(w io.Writer, prog string, cmds []Command) {
 	fmt.Fprintf(w, "usage: %s COMMAND [ARGS]\n\ncommands:\n", prog)
 	for _, c := range cmds {

@@ -63,3 +63,22 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSubcommand: only the subcommand word passes, and its flag set parses
+// what follows it; anything else is a usage error that says the usage.
+func TestSubcommand(t *testing.T) {
+	const usage = "usage: edge key show [--key FILE]"
+	for _, args := range [][]string{nil, {"--key", "f"}, {"shw"}} {
+		if _, _, err := cli.Subcommand(args, "key", "show", usage); exitcode.Code(err) != exitcode.Usage || err.Error() != usage {
+			t.Errorf("Subcommand(%q) = %v (exit %d), want the usage error %q", args, err, exitcode.Code(err), usage)
+		}
+	}
+	fs, rest, err := cli.Subcommand([]string{"show", "--key", "f"}, "key", "show", usage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := fs.String("key", "", "")
+	if err := fs.Parse(rest); err != nil || *key != "f" || fs.Name() != "key show" {
+		t.Errorf("parsed %q: err %v, key %q, flag set %q; want nil, f, key show", rest, err, *key, fs.Name())
+	}
+}
