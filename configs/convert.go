@@ -54,6 +54,22 @@ func (c *Camera) PrivacyPolygons() []zones.Polygon {
 	return out
 }
 
+// PrivacyFingerprint is zones.Fingerprint of the camera's privacy zones (as
+// parsed; one that does not parse is left out, Validate reports it): what a
+// recording segment masked under them says in its metadata.
+func (c *Camera) PrivacyFingerprint() string {
+	var zs []zones.Zone
+	for _, z := range c.Zones {
+		if zones.Kind(z.Kind) != zones.Privacy {
+			continue
+		}
+		if p, err := zones.ParsePolygon(z.Polygon); err == nil {
+			zs = append(zs, zones.Zone{ID: z.ID, Kind: zones.Privacy, Polygon: p})
+		}
+	}
+	return zones.Fingerprint(zs)
+}
+
 // ToZones converts one sign to the zones package's type.
 func (s Sign) ToZones() zones.Sign {
 	return zones.Sign{

@@ -15,6 +15,7 @@ import (
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/internal/latency"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -109,6 +110,10 @@ type Camera struct {
 	// clock is the camera's one clock (wall clock live, stream time from
 	// Start offline), given to every stage that needs the time.
 	clock *clock.Clock
+	// epoch numbers the versions of the privacy zones the mask stage paints
+	// with: advanced by a privacy change (Reconfigure) and when a run ends,
+	// so that outputs drop every frame masked before.
+	epoch *maskepoch.Clock
 
 	mu     sync.Mutex
 	stages *stageSet // of the current run, for state
@@ -122,6 +127,7 @@ type Camera struct {
 
 type stageSet struct {
 	tapBusy atomic.Uint64 // frames analysis was too busy to take (outputs got them)
+	stale   atomic.Uint64 // frames masked before a privacy change, dropped at the tap
 	dec     *decode.Decoder
 	mask    *mask.Stage
 	motion  *motion.Gate
@@ -151,7 +157,8 @@ func NewCamera(cfg CameraConfig) (*Camera, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), clock: clock.Live(cfg.Now)}
+	c := &Camera{cfg: cfg, log: cfg.Logger.With("camera", cfg.Camera), clock: clock.Live(cfg.Now),
+		epoch: maskepoch.New(zones.Fingerprint(cfg.Zones.Privacy()))}
 	if cfg.Offline {
 		// Offline runs judge signage at the frame's own stream time, so a
 		// verify run gives the same answer however fast it goes.
@@ -181,7 +188,7 @@ func (c *Camera) Run(ctx context.Context) error {
 	if st.dec, err = decode.New(decode.Config{Logger: c.log, Observe: observe("decode")}); err != nil {
 		return err
 	}
-	if st.mask, err = mask.New(mask.Config{Zones: c.cfg.Zones, Color: c.cfg.MaskColor, Block: c.cfg.Offline, Logger: c.log, Observe: observe("mask")}); err != nil {
+	if st.mask, err = mask.New(mask.Config{Zones: c.cfg.Zones, Epoch: c.epoch, Color: c.cfg.MaskColor, Block: c.cfg.Offline, Logger: c.log, Observe: observe("mask")}); err != nil {
 		return err
 	}
 	mcfg := c.cfg.Motion
@@ -260,6 +267,13 @@ func (c *Camera) Run(ctx context.Context) error {
 			if c.cfg.OnMasked != nil {
 				c.cfg.OnMasked(f)
 			}
+			if f.Stale() {
+				// Masked before a privacy change and queued since: for no
+				// output and not for analysis (each checks again).
+				st.stale.Add(1)
+				f.Close()
+				continue
+			}
 			for _, o := range c.cfg.Outputs {
 				o.Offer(f.Ref())
 			}
@@ -280,6 +294,10 @@ func (c *Camera) Run(ctx context.Context) error {
 	wg.Wait()
 	// Frames still queued when the stages stopped are ours to free.
 	drain(aus, decoded, masked, tapped, moving, limited)
+	// Whatever this run masked and an output still holds is not to be
+	// published after it: the next run (a restart, maybe with other
+	// settings) starts a new epoch.
+	c.epoch.Advance(c.epoch.Zones(), nil)
 	for _, o := range c.cfg.Outputs {
 		if r, ok := o.(Resetter); ok {
 			r.Reset()
@@ -444,29 +462,32 @@ func (c *Camera) event(tn track.Transition, r detect.Result) events.Event {
 	}
 }
 
-// ErrPrivacyChanged is Reconfigure refusing a change of privacy zones.
-var ErrPrivacyChanged = errors.New("privacy zones changed: restart the camera")
-
-// Reconfigure applies next's monitored zones, signs, min_score, track_score
-// and hold_seconds to this
-// camera while it runs, without restarting any stage: ingest, decoder and
-// tracker carry on, so tracks keep their ids, people already counted in an
-// unchanged zone are not entered again, and occupancy stays. next must be
-// the same camera (its source is not used); whatever else differs in it
-// (source, detector kind, mask colour) needs a restart instead, which the
-// caller decides.
+// Reconfigure applies next's zones (privacy and monitored), signs,
+// min_score, track_score and hold_seconds to this camera while it runs,
+// without restarting any stage: ingest, decoder and tracker carry on, so
+// tracks keep their ids, people already counted in an unchanged zone are
+// not entered again, and occupancy stays. next must be the same camera (its
+// source is not used); whatever else differs in it (source, detector kind,
+// mask colour) needs a restart instead, which the caller decides.
 //
-// A change of privacy zones is refused with ErrPrivacyChanged: frames
-// masked under the old zones are in flight to the outputs and held by the
-// snapshot output, and only a restart drops them all, so nothing painted with the old
-// zones is served after the change.
+// A change of privacy zones starts a new mask epoch: the zones are swapped
+// under the epoch's write lock, so every frame decoded from then on is
+// painted with the new zones, and every frame (and encoded unit, and
+// snapshot) painted before is stale. Outputs and detection drop stale ones,
+// and an output writing one when Reconfigure is called has finished before
+// it returns: once it has returned, nothing painted with the old zones is
+// published. It never fails; the error is for changes it may refuse later.
 func (c *Camera) Reconfigure(next *Camera) error {
-	if !slices.EqualFunc(c.cfg.Zones.Privacy(), next.cfg.Zones.Privacy(), func(a, b zones.Zone) bool {
+	privacy := !slices.EqualFunc(c.cfg.Zones.Privacy(), next.cfg.Zones.Privacy(), func(a, b zones.Zone) bool {
 		return a.ID == b.ID && slices.Equal(a.Polygon, b.Polygon)
-	}) {
-		return ErrPrivacyChanged
+	})
+	if privacy {
+		epoch := c.epoch.Advance(zones.Fingerprint(next.cfg.Zones.Privacy()), func() { c.cfg.Zones.Replace(next.cfg.Zones) })
+		c.log.Info("privacy zones changed in place: frames masked before are dropped", "mask_epoch", epoch,
+			"privacy_zones", zones.Fingerprint(next.cfg.Zones.Privacy()))
+	} else {
+		c.cfg.Zones.Replace(next.cfg.Zones)
 	}
-	c.cfg.Zones.Replace(next.cfg.Zones)
 	c.mu.Lock()
 	c.cfg.Detect.MinScore = next.cfg.Detect.MinScore
 	// The tracker picks these up before its next update (analytics).
@@ -481,6 +502,10 @@ func (c *Camera) Reconfigure(next *Camera) error {
 		"track_score", next.cfg.Track.HighScore, "hold", next.cfg.Track.Hold)
 	return nil
 }
+
+// MaskEpoch is the camera's current privacy-zone epoch: 1 at the start,
+// one more for each privacy change applied in place and each run ended.
+func (c *Camera) MaskEpoch() uint64 { return c.epoch.Current() }
 
 // ID is the camera's id.
 func (c *Camera) ID() string { return c.cfg.Camera }

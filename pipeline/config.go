@@ -77,7 +77,7 @@ func RestreamServerConfig(conf *configs.Config, log *slog.Logger) restream.Serve
 }
 
 // RecordConfig is cam's recorder; origin is stamped into every segment.
-func RecordConfig(cam *configs.Camera, origin func() map[string]string, log *slog.Logger) record.Config {
+func RecordConfig(cam *configs.Camera, origin func(privacyZones string) map[string]string, log *slog.Logger) record.Config {
 	r := cam.Record
 	return record.Config{
 		Camera: cam.ID, Dir: r.Dir, Segment: time.Duration(r.SegmentSeconds) * time.Second,

@@ -2,11 +2,13 @@ package pipeline_test
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/edgeprivacy/edge/events"
+	"github.com/edgeprivacy/edge/internal/privacycheck"
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -82,37 +84,150 @@ func TestReconfigureAddingZoneKeepsTrack(t *testing.T) {
 	}
 }
 
-// TestReconfigureRefusesPrivacyChange: frames masked under the old privacy
-// zones are in flight; only a restart drops them, so a privacy change is
-// never applied in place.
-func TestReconfigureRefusesPrivacyChange(t *testing.T) {
+// TestReconfigurePrivacyInPlace: a reload that adds a privacy zone while a
+// person is tracked reaches the running camera without a restart (one run,
+// the same track id, no second enter), every frame masked from the reload
+// on has the new zone filled, and every frame masked before it is stale
+// (its outputs and the detector drop it). Widening the zone later is
+// effective from the next frame, and removing it unmasks from the next
+// epoch.
+func TestReconfigurePrivacyInPlace(t *testing.T) {
+	const walk = "../testvideos/synthetic-walk.mp4" // one figure, left to right at mid height
 	signs := map[string]zones.Sign{"s": {ID: "s", Purpose: "crowd-safety", VerifiedAt: start.Add(-time.Hour), ExpiresAt: start.Add(time.Hour)}}
 	floor := zones.Zone{ID: "floor", Kind: zones.Monitored, Signage: "s", Polygon: poly(0, 0, 1, 0, 1, 1, 0, 1)}
-	door := zones.Zone{ID: "door", Kind: zones.Privacy, Polygon: poly(0, 0, 0.2, 0, 0.2, 1, 0, 1)}
+	// Top corners: the figure walks at mid height, below them.
+	booth := zones.Zone{ID: "booth", Kind: zones.Privacy, Polygon: poly(0.7, 0, 1, 0, 1, 0.2, 0.7, 0.2)}
+	wider := booth
+	wider.Polygon = poly(0.6, 0, 1, 0, 1, 0.25, 0.6, 0.25)
+
+	sink := &collect{}
+	var starts int
+	base := pipeline.CameraConfig{Site: "test", Camera: "walk", Source: pipeline.FileSource{Path: walk}, Sink: sink,
+		Offline: true, Start: start, DetectFPS: 5, Detect: detect.Config{Width: 640}, OnStart: func(*pipeline.Camera) { starts++ }}
 	build := func(zs ...zones.Zone) *pipeline.Camera {
-		c, err := pipeline.NewCamera(pipeline.CameraConfig{Camera: "c", Source: pipeline.FileSource{}, Sink: &collect{}, Zones: zones.NewSet(zs, signs), DetectFPS: 5, Detect: detect.Config{Width: 640}})
+		c := base
+		c.Zones = zones.NewSet(zs, signs)
+		cam, err := pipeline.NewCamera(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c
+		return cam
 	}
-	wider := door
-	wider.Polygon = poly(0, 0, 0.3, 0, 0.3, 1, 0, 1)
-	for name, next := range map[string]*pipeline.Camera{
-		"added":   build(floor, door),
-		"moved":   build(floor, wider),
-		"removed": build(floor),
-	} {
-		cur := build(floor)
-		if name == "moved" || name == "removed" {
-			cur = build(floor, door)
+	steps := []struct {
+		at   time.Duration
+		next *pipeline.Camera
+		want []zones.Polygon // privacy polygons every later frame must have filled
+	}{
+		{2 * time.Second, build(floor, booth), []zones.Polygon{booth.Polygon}},
+		{3 * time.Second, build(floor, wider), []zones.Polygon{wider.Polygon}},
+		{4 * time.Second, build(floor), nil},
+	}
+	cfg := base
+	cfg.Zones = zones.NewSet([]zones.Zone{floor}, signs)
+	var (
+		cam       *pipeline.Camera
+		step      int
+		want      []zones.Polygon
+		before    []*mask.Frame // one frame masked before each reload, kept
+		checked   int
+		unmasked  int // frames after the removal whose former zone was not all fill
+		fillLuma  = yuv.FromBGRColor([3]uint8{})
+		epochs    []uint64
+		afterSeen bool
+		stale     int
+	)
+	cfg.OnMasked = func(f *mask.Frame) {
+		if f.Stale() {
+			// Masked before a reload and queued behind the mask stage:
+			// every output and the detector drop it.
+			stale++
+			return
 		}
-		if err := cur.Reconfigure(next); !errors.Is(err, pipeline.ErrPrivacyChanged) {
-			t.Errorf("privacy zone %s: Reconfigure = %v, want ErrPrivacyChanged", name, err)
+		if want != nil {
+			sz := f.Size()
+			pl, err := f.Planes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var polys []privacycheck.Polygon
+			for _, p := range want {
+				var q privacycheck.Polygon
+				for _, v := range p {
+					q = append(q, [2]float64{v.X, v.Y})
+				}
+				polys = append(polys, q)
+			}
+			res, err := privacycheck.CheckPlanes(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, privacycheck.Region(polys, sz.X, sz.Y), [3]uint8{fillLuma.Y, fillLuma.U, fillLuma.V}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Leaked > 0 || res.Checked == 0 {
+				t.Errorf("frame %d at %v (after reload %d): %d of %d private pixels not filled", f.Seq(), f.PTS(), step, res.Leaked, res.Checked)
+			}
+			checked++
+		}
+		if step == len(steps) && !afterSeen {
+			// The booth was removed: its pixels show the picture again.
+			afterSeen = true
+			pl, _ := f.Planes()
+			sz := f.Size()
+			x, y := int(0.85*float64(sz.X)), int(0.1*float64(sz.Y))
+			if pl.Y[y*pl.YStride+x] == fillLuma.Y {
+				unmasked++
+			}
+		}
+		if step < len(steps) && f.PTS() >= steps[step].at {
+			before = append(before, f.Ref())
+			if err := cam.Reconfigure(steps[step].next); err != nil {
+				t.Fatal(err)
+			}
+			epochs = append(epochs, cam.MaskEpoch())
+			want = steps[step].want
+			step++
+			if !before[len(before)-1].Stale() {
+				t.Errorf("reload %d: a frame masked before it is not stale", step)
+			}
 		}
 	}
-	if err := build(floor, door).Reconfigure(build(door)); err != nil {
-		t.Errorf("removing a monitored zone: %v", err)
+	var err error
+	if cam, err = pipeline.NewCamera(cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, f := range before {
+			f.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cam.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if step != len(steps) {
+		t.Fatalf("the clip ended after %d of %d reloads", step, len(steps))
+	}
+	if starts != 1 {
+		t.Fatalf("the pipeline started %d times, want once: a privacy change must not restart it", starts)
+	}
+	if !slices.Equal(epochs, []uint64{2, 3, 4}) {
+		t.Errorf("mask epochs after the reloads %v, want [2 3 4]", epochs)
+	}
+	if unmasked != 0 {
+		t.Errorf("the removed zone is still filled after its removal")
+	}
+	t.Logf("%d frames checked after the reloads, %d stale ones seen; epochs %v", checked, stale, epochs)
+	enters := map[string][]int{}
+	for _, m := range sink.all() {
+		if e, ok := m.(events.Event); ok && e.Type == events.TypeEnter {
+			enters[e.Zone] = append(enters[e.Zone], e.TrackID)
+		}
+	}
+	t.Logf("enters by zone (track ids): %v", enters)
+	if len(enters["floor"]) != 1 {
+		t.Fatalf("floor entered %d times, want once: a privacy reload must not re-enter a tracked person", len(enters["floor"]))
+	}
+	if checked < 10 || stale == 0 {
+		t.Fatalf("%d frames checked after the reloads and %d stale ones seen: the test did not exercise the swap", checked, stale)
 	}
 }
 

@@ -10,9 +10,9 @@ import (
 // Member is a camera of a site and the fingerprints of the settings it was
 // built from: a member whose Key stays is left running untouched; one whose
 // Key changes but whose RestartKey stays is reconfigured in place
-// (Camera.Reconfigure: monitored zones, signs, min_score, track_score,
-// hold_seconds) unless its privacy
-// zones changed; any other is replaced. An empty RestartKey is Key: every change replaces.
+// (Camera.Reconfigure: privacy and monitored zones, signs, min_score,
+// track_score, hold_seconds); any other is replaced. An empty RestartKey is
+// Key: every change replaces.
 type Member struct {
 	Camera     *Camera
 	Key        string
@@ -84,7 +84,7 @@ func (s *Site) Apply(ctx context.Context, ms []Member) (ch Changes) {
 				ch.Updated = append(ch.Updated, id)
 				continue
 			}
-			// Privacy zones changed: replaced below.
+			// Refused in place: replaced below.
 		}
 		r.cancel()
 		<-r.done

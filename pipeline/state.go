@@ -75,9 +75,11 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 }
 
 // Drops returns the camera's dropped frames by reason (ingest, stale,
-// decode_errors, mask_failed, mask_busy, motion_busy, detect_busy) since its
-// pipeline last started. ingest: the buffer in front of the decoder was
-// full; stale: units waited there longer than the ingest bound (1 s).
+// decode_errors, mask_failed, mask_busy, motion_busy, detect_busy,
+// stale_mask) since its pipeline last started. ingest: the buffer in front
+// of the decoder was full; stale: units waited there longer than the ingest
+// bound (1 s); stale_mask: frames masked before a privacy change applied in
+// place.
 func (c *Camera) Drops() map[string]uint64 {
 	drops := map[string]uint64{}
 	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
@@ -95,6 +97,7 @@ func (c *Camera) Drops() map[string]uint64 {
 		drops["mask_busy"] = m.Downstream
 		drops["motion_busy"] = g.Busy + st.tapBusy.Load()
 		drops["detect_busy"] = st.limit.busy.Load()
+		drops["stale_mask"] = st.stale.Load() + st.detect.Stats().StaleMask
 	}
 	return drops
 }

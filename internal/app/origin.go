@@ -12,10 +12,21 @@ import (
 
 // recordingOrigin is what each recording segment of camera id says about
 // where it came from: the hash of the config in force, the build revision
-// and the camera sign's status, read as the segment starts.
-func (r *runner) recordingOrigin(id string) map[string]string {
+// and the camera sign's status, read as the segment starts. privacyZones is
+// the fingerprint of the zones the segment was masked with: while a reload
+// is being applied, the segment names whichever config, the one in force or
+// the one being applied, has those privacy zones, so a segment cut by a
+// privacy change names the config whose zones it holds.
+func (r *runner) recordingOrigin(id, privacyZones string) map[string]string {
 	tags := map[string]string{record.TagRevision: buildinfo.Read().RevisionLabel()}
 	cur := r.inForce.Load()
+	if next := r.applying.Load(); next != nil && cur != nil {
+		if c, ok := next.cfg.Camera(id); ok && c.PrivacyFingerprint() == privacyZones {
+			if o, ok := cur.cfg.Camera(id); !ok || o.PrivacyFingerprint() != privacyZones {
+				cur = next
+			}
+		}
+	}
 	if cur == nil {
 		return tags
 	}

@@ -44,7 +44,7 @@ type outputs struct {
 	mon   *compliance.Monitor
 	audit *auditLog
 	// origin gives a camera's recording origin tags (nil: none).
-	origin func(camera string) map[string]string
+	origin func(camera, privacyZones string) map[string]string
 
 	mu      sync.Mutex
 	cams    map[string]*camOutputs
@@ -486,11 +486,11 @@ func (o *outputs) start(ctx context.Context) (wait func(), err error) {
 }
 
 // originOf is the record.Config.Origin of camera id.
-func (o *outputs) originOf(id string) func() map[string]string {
+func (o *outputs) originOf(id string) func(string) map[string]string {
 	if o.origin == nil {
 		return nil
 	}
-	return func() map[string]string { return o.origin(id) }
+	return func(zones string) map[string]string { return o.origin(id, zones) }
 }
 
 // frameSwitch is the output a camera's pipeline offers its frames to: the

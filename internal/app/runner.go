@@ -42,6 +42,7 @@ type runner struct {
 	pool      *detect.Pool           // the box's detector workers, shared by every camera
 	mqtt      func() publish.Stats   // the MQTT publisher's counters
 	inForce   atomic.Pointer[loaded] // a copy of the config in force, for readers on other goroutines
+	applying  atomic.Pointer[loaded] // the config a reload is applying, until it is in force
 	running   atomic.Bool            // cameras started, for /readyz
 	changes   chan changeReq         // console edits, applied by serve
 
@@ -177,6 +178,10 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 			return
 		}
 	}
+	// A recording segment cut by a privacy change may start before this
+	// reload is in force: it names this config (recordingOrigin).
+	r.applying.Store(&loaded{path: cur.path, raw: newRaw, cfg: next})
+	defer r.applying.Store(nil)
 	ch := r.site.Apply(ctx, ms)
 	for _, id := range ch.Stopped {
 		// Replace its retained state, so subscribers do not go on

@@ -233,11 +233,18 @@ func (s *Server) frame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no masked frame yet (the camera is connecting or restarting)", http.StatusServiceUnavailable)
 		return
 	}
-	seq, size := f.Seq(), f.Size()
+	seq, size, stamp := f.Seq(), f.Size(), f.Stamp()
 	b, err := snapshot.JPEG(f, nil, 0, 85)
 	f.Close()
 	if err != nil {
 		http.Error(w, "jpeg: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if stamp.Stale() {
+		// A privacy change was applied while the picture was made. (Not
+		// held over the write: a slow browser must not hold up a reload.)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "privacy zones changed; the next masked frame is on its way", http.StatusServiceUnavailable)
 		return
 	}
 	h := w.Header()

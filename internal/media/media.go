@@ -2,10 +2,14 @@
 // codec of a stream and one coded picture (access unit). It imports nothing
 // of this module and no RTSP library, so the RTSP client, the file readers,
 // the decoder, the encoder and the muxers can all share it without importing
-// one another.
+// one another. Its one import, internal/maskepoch, is a leaf too.
 package media
 
-import "time"
+import (
+	"time"
+
+	"github.com/edgeprivacy/edge/internal/maskepoch"
+)
 
 // Codec names the video compression of a stream.
 type Codec int
@@ -50,4 +54,9 @@ type AccessUnit struct {
 	// Width and Height are the picture size when the producer knows it (the
 	// encoder); zero otherwise.
 	Width, Height int
+	// Mask is the privacy-zone epoch of the masked picture an encoded unit
+	// was made from (the zero Stamp for camera and file units): the
+	// restream and the recorder hold it while they write the unit and drop
+	// a unit whose zones a reload has replaced.
+	Mask maskepoch.Stamp
 }

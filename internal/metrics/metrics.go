@@ -74,7 +74,7 @@ type Metrics struct {
 var (
 	descDecoded  = prometheus.NewDesc("edge_frames_decoded_total", "Frames decoded, since the camera's pipeline started.", []string{"camera"}, nil)
 	descMasked   = prometheus.NewDesc("edge_frames_masked_total", "Frames whose privacy zones were painted over, since the camera's pipeline started.", []string{"camera"}, nil)
-	descDropped  = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, stale, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
+	descDropped  = prometheus.NewDesc("edge_frames_dropped_total", "Frames dropped, by reason (ingest, stale, decode_errors, mask_failed, mask_busy, motion_busy, detect_busy, stale_mask), since the camera's pipeline started.", []string{"camera", "reason"}, nil)
 	descDetect   = prometheus.NewDesc("edge_detections_total", "Frames offered to person detection, by outcome (requested, served, skipped), since the camera's pipeline started.", []string{"camera", "outcome"}, nil)
 	descUp       = prometheus.NewDesc("edge_camera_up", "1 while the camera streams, 0 otherwise.", []string{"camera"}, nil)
 	descSign     = prometheus.NewDesc("edge_signage_valid", "1 while the registered sign is valid (verified and not expired), 0 otherwise.", []string{"sign"}, nil)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
+	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/encode"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/stages/record"
 )
@@ -29,7 +31,15 @@ func TestRecordingOrigin(t *testing.T) {
 	sum := sha256.Sum256(raw)
 	hash := hex.EncodeToString(sum[:])
 	dir := t.TempDir()
-	rec, err := record.New(record.Config{Camera: "cam", Dir: dir, Segment: time.Hour, Origin: func() map[string]string {
+	// The units carry the epoch of the zones they were masked with, as the
+	// encoder stage stamps them; the segment names those zones.
+	conf, err := configs.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam, _ := conf.Camera("cam")
+	stamp := maskepoch.New(cam.PrivacyFingerprint()).Stamp(nil)
+	rec, err := record.New(record.Config{Camera: "cam", Dir: dir, Segment: time.Hour, Origin: func(string) map[string]string {
 		return map[string]string{record.TagConfigHash: hash, record.TagRevision: "abc123", record.TagSignage: "camera sign cam-sign: valid"}
 	}})
 	if err != nil {
@@ -68,7 +78,7 @@ func TestRecordingOrigin(t *testing.T) {
 			if err := nalus.Unmarshal(p.Data); err != nil {
 				t.Fatal(err)
 			}
-			units <- media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: clipW, Height: clipH}
+			units <- media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: clipW, Height: clipH, Mask: stamp}
 		}
 	}
 	for deadline := time.Now().Add(10 * time.Second); rec.Stats().Written < n && time.Now().Before(deadline); {
@@ -90,6 +100,9 @@ func TestRecordingOrigin(t *testing.T) {
 	if o.ConfigMatches == nil || !*o.ConfigMatches || o.Warning != "" {
 		t.Errorf("same config: matches %v, warning %q", o.ConfigMatches, o.Warning)
 	}
+	if o.PrivacyZones != cam.PrivacyFingerprint() || o.PrivacyZonesMatch == nil || !*o.PrivacyZonesMatch {
+		t.Errorf("same config: privacy zones %q (match %v), want %q", o.PrivacyZones, o.PrivacyZonesMatch, cam.PrivacyFingerprint())
+	}
 	if _, err := time.Parse(time.RFC3339, o.StartTime); err != nil {
 		t.Errorf("start time %q: %v", o.StartTime, err)
 	}
@@ -98,5 +111,8 @@ func TestRecordingOrigin(t *testing.T) {
 	rep = recordingVerdict(t, other, files[0])
 	if o := rep.Origin; o.ConfigMatches == nil || *o.ConfigMatches || !strings.Contains(o.Warning, "different config") {
 		t.Errorf("other config: %+v", o)
+	}
+	if o := rep.Origin; o.PrivacyZonesMatch == nil || *o.PrivacyZonesMatch || !strings.Contains(o.Warning, "other privacy zones") {
+		t.Errorf("other config's privacy zones: %+v", o)
 	}
 }

@@ -181,7 +181,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.AccessUnits = total
 	if mode == ModeRecording {
-		rep.Origin = originOf(info, rep.Config.SHA256)
+		rep.Origin = originOf(info, rep.Config.SHA256, cam.PrivacyFingerprint())
 	}
 
 	c := newChecker(cfg, cc, cam, rep, total)

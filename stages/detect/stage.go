@@ -46,6 +46,7 @@ type Stats struct {
 	TooSmall   uint64        // frames not analysed: the analysed area is smaller than the detector window
 	Crops      uint64        // pictures given to the detector (with MotionCrops, several a frame or none)
 	Pixels     uint64        // pixels of those pictures, after scaling: the detector's work
+	StaleMask  uint64        // frames not analysed: a reload changed the privacy zones after they were masked
 	MeanDetect time.Duration // mean time of one detector call (crop and scaling included)
 	LastDetect time.Duration // time of the latest detector call
 	// Pool counts this camera's requests to the shared detector pool
@@ -66,10 +67,10 @@ type Stage struct {
 	lastSmall image.Point   // size of the last too-small crop logged
 	regions   *regionFinder // with MotionCrops
 
-	frames, analysed, detections, errs, small atomic.Uint64
-	crops, pixels                             atomic.Uint64
-	detectNs, lastNs                          atomic.Int64
-	client                                    atomic.Pointer[Client] // once Run has joined a pool
+	frames, analysed, detections, errs, small, stale atomic.Uint64
+	crops, pixels                                    atomic.Uint64
+	detectNs, lastNs                                 atomic.Int64
+	client                                           atomic.Pointer[Client] // once Run has joined a pool
 }
 
 // New returns a detection stage and builds its detector (or takes
@@ -120,7 +121,7 @@ func (s *Stage) SetMinScore(v float64) bool {
 func (s *Stage) Stats() Stats {
 	st := Stats{
 		Frames: s.frames.Load(), Analysed: s.analysed.Load(), Detections: s.detections.Load(),
-		Errors: s.errs.Load(), TooSmall: s.small.Load(), LastDetect: time.Duration(s.lastNs.Load()),
+		Errors: s.errs.Load(), TooSmall: s.small.Load(), StaleMask: s.stale.Load(), LastDetect: time.Duration(s.lastNs.Load()),
 		Crops: s.crops.Load(), Pixels: s.pixels.Load(),
 	}
 	if st.Analysed > 0 {
@@ -172,10 +173,16 @@ func (s *Stage) Run(ctx context.Context, in <-chan *mask.Frame, out chan<- Resul
 
 // consume detects people in f and closes it, for Run and the pool's
 // workers alike; a failure is counted and logged (at a bounded rate: a
-// failing detector fails every frame) and gives no Result.
+// failing detector fails every frame) and gives no Result. A stale frame
+// (ErrStaleMask) is counted apart and not logged: it is a reload's normal
+// effect.
 func (s *Stage) consume(f *mask.Frame, failed *ratelog.Limiter) (Result, bool) {
 	res, err := s.Process(f)
 	f.Close()
+	if errors.Is(err, ErrStaleMask) {
+		s.stale.Add(1)
+		return Result{}, false
+	}
 	if err != nil {
 		s.errs.Add(1)
 		failed.Log("seq", res.Seq, "err", err)
@@ -184,6 +191,11 @@ func (s *Stage) consume(f *mask.Frame, failed *ratelog.Limiter) (Result, bool) {
 	return res, true
 }
 
+// ErrStaleMask is Process refusing a frame masked under privacy zones that a
+// reload has since replaced: the zones it analyses are the new ones, and
+// the picture is not.
+var ErrStaleMask = errors.New("frame masked with replaced privacy zones (stale_mask)")
+
 // Process detects people in f at the time cfg.Clock gives it. It does not close f. On
 // error the Result must not be sent on: it would tell the tracker the zone
 // is empty.
@@ -191,6 +203,9 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 	s.frames.Add(1)
 	t := s.cfg.Clock.At(f.PTS())
 	res := Result{Seq: f.Seq(), PTS: f.PTS(), Received: f.Received(), Size: f.Size(), At: t}
+	if f.Stale() {
+		return res, fmt.Errorf("frame %d: %w", f.Seq(), ErrStaleMask)
+	}
 	active := s.cfg.Zones.ActiveAt(t)
 	if len(active) == 0 {
 		return res, nil

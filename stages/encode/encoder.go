@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeprivacy/edge/internal/encode"
 	"github.com/edgeprivacy/edge/internal/flow"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -33,6 +34,9 @@ type Config struct {
 type Stats struct {
 	Encoded uint64 // access units produced
 	Failed  uint64 // pictures the encoder rejected
+	// StaleMask counts frames not encoded because a reload changed the
+	// privacy zones after they were masked.
+	StaleMask uint64
 }
 
 // Encoder is the encoder stage of one camera.
@@ -41,7 +45,7 @@ type Encoder struct {
 	log       *slog.Logger
 	encFailed *ratelog.Limiter
 
-	encoded, failed atomic.Uint64
+	encoded, failed, stale atomic.Uint64
 }
 
 // New checks cfg; libx264 itself is opened once the picture size and the
@@ -60,7 +64,7 @@ func New(cfg Config) (*Encoder, error) {
 
 // Stats returns the counters.
 func (e *Encoder) Stats() Stats {
-	return Stats{Encoded: e.encoded.Load(), Failed: e.failed.Load()}
+	return Stats{Encoded: e.encoded.Load(), Failed: e.failed.Load(), StaleMask: e.stale.Load()}
 }
 
 // Run encodes frames from in until in is closed or ctx is done, sending each
@@ -92,6 +96,12 @@ type run struct {
 	held  *mask.Frame // the first frame, until the second gives the rate
 	clock ptsClock
 	keys  keyTimer
+	// mask is the privacy-zone epoch of the last frame encoded: the first
+	// frame of a new one is coded as an IDR, which references nothing
+	// painted with the old zones, so consumers that dropped the old units
+	// start again there.
+	mask    maskepoch.Stamp
+	encoded bool // mask is set
 }
 
 func (r *run) close() {
@@ -141,8 +151,13 @@ func SourceRate(prev, next time.Duration, fallback float64) float64 {
 	return min(60, math.Round(float64(time.Second)/float64(d)*1000)/1000)
 }
 
-// encode encodes one frame, reopening libx264 when the size changed.
+// encode encodes one frame, reopening libx264 when the size changed. A
+// frame whose privacy zones a reload has replaced is dropped (counted).
 func (r *run) encode(ctx context.Context, f *mask.Frame) error {
+	if f.Stale() {
+		r.e.stale.Add(1)
+		return nil
+	}
 	// The masked planes as they are: no conversion to BGR and back for a
 	// stream that is YUV at both ends.
 	pl, err := f.Planes()
@@ -177,6 +192,10 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 	if r.keys.have && pts-r.keys.last >= gop {
 		r.enc.ForceKey()
 	}
+	if r.encoded && !f.Stamp().Same(r.mask) {
+		r.enc.ForceKey()
+	}
+	r.mask, r.encoded = f.Stamp(), true
 	pkts, err := r.enc.EncodeI420(pl.Y, pl.YStride, pl.U, pl.V, pl.CStride, pts)
 	if err != nil {
 		return err
@@ -190,7 +209,7 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 		if p.Key {
 			r.keys.have, r.keys.last = true, p.PTS
 		}
-		au := media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: ow, Height: oh}
+		au := media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: ow, Height: oh, Mask: f.Stamp()}
 		if !flow.Send(ctx, r.out, au) {
 			return nil // stopping
 		}

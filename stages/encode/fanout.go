@@ -24,6 +24,7 @@ type branch struct {
 	ch      chan media.AccessUnit
 	gap     bool // a unit was dropped: skip to the next keyframe
 	dropped atomic.Uint64
+	stale   atomic.Uint64
 	tooSlow *ratelog.Limiter
 }
 
@@ -57,6 +58,19 @@ func (f *Fanout) Dropped(name string) uint64 {
 	return n
 }
 
+// Stale is how many units the consumer named name lost because a reload
+// changed the privacy zones after they were masked (counted in Dropped
+// too).
+func (f *Fanout) Stale(name string) uint64 {
+	var n uint64
+	for _, b := range f.branches {
+		if b.name == name {
+			n += b.stale.Load()
+		}
+	}
+	return n
+}
+
 // Run passes units from in to every consumer until in is closed or ctx is
 // done, then closes the consumers' channels and returns nil. Access units
 // are never changed by consumers, so they share them.
@@ -78,6 +92,14 @@ func (f *Fanout) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 }
 
 func (b *branch) offer(au media.AccessUnit) {
+	if au.Mask.Stale() {
+		// Painted with privacy zones a reload replaced: never queued. The
+		// encoder codes the new zones' first picture as a keyframe.
+		b.stale.Add(1)
+		b.dropped.Add(1)
+		b.gap = true
+		return
+	}
 	if b.gap && !au.Keyframe {
 		b.dropped.Add(1)
 		return

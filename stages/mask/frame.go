@@ -9,6 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/yuv"
 )
 
@@ -34,6 +35,7 @@ type Frame struct {
 	seq      uint64
 	pts      time.Duration
 	received time.Time
+	stamp    maskepoch.Stamp
 	refs     atomic.Int32
 
 	bgrOnce sync.Once
@@ -43,8 +45,8 @@ type Frame struct {
 	motion atomic.Pointer[[]image.Rectangle] // NoteMotion's note
 }
 
-func newFrame(p yuv.Picture, seq uint64, pts time.Duration, received time.Time) *Frame {
-	f := &Frame{pic: p, seq: seq, pts: pts, received: received}
+func newFrame(p yuv.Picture, seq uint64, pts time.Duration, received time.Time, stamp maskepoch.Stamp) *Frame {
+	f := &Frame{pic: p, seq: seq, pts: pts, received: received, stamp: stamp}
 	f.refs.Store(1)
 	return f
 }
@@ -96,6 +98,15 @@ func (f *Frame) Motion() (rs []image.Rectangle, ok bool) {
 	}
 	return nil, false
 }
+
+// Stamp is the epoch of the privacy zones the frame was painted with. An
+// output holds it (Stamp().Hold) while it publishes the picture, and drops
+// a frame whose zones a reload has replaced.
+func (f *Frame) Stamp() maskepoch.Stamp { return f.stamp }
+
+// Stale reports whether a reload has changed the privacy zones since the
+// frame was painted: such a frame must not be published or analysed.
+func (f *Frame) Stale() bool { return f.stamp.Stale() }
 
 // Seq is the decoder's frame number.
 func (f *Frame) Seq() uint64 { return f.seq }

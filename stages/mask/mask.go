@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeprivacy/edge/internal/flow"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -24,6 +25,11 @@ var ErrUnmaskable = errors.New("frame cannot be masked")
 type Config struct {
 	// Zones holds the camera's privacy polygons; the raster per frame size is cached there.
 	Zones *zones.Set
+	// Epoch is the camera's privacy-zone epoch: a reload swaps Zones'
+	// privacy polygons inside Epoch.Advance, and every frame is stamped with
+	// the epoch of the polygons it was painted with. Nil gives the stage a
+	// clock of its own, which nothing advances.
+	Epoch *maskepoch.Clock
 	// Color is the fill, as B, G, R. It defaults to black.
 	Color [3]uint8
 	// Block makes Run wait for a slow consumer instead of dropping frames. Offline
@@ -61,6 +67,9 @@ func New(cfg Config) (*Stage, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Epoch == nil {
+		cfg.Epoch = maskepoch.New(zones.Fingerprint(cfg.Zones.Privacy()))
+	}
 	return &Stage{cfg: cfg, log: cfg.Logger}, nil
 }
 
@@ -69,13 +78,23 @@ func (s *Stage) Stats() Stats {
 	return Stats{Masked: s.masked.Load(), Failed: s.failed.Load(), Downstream: s.downstream.Load()}
 }
 
-// Apply paints the privacy zones onto f and returns the masked frame. It takes
+// Apply paints the privacy zones onto f and returns the masked frame,
+// stamped with the epoch of the zones it was painted with. It takes
 // ownership of f: on error the frame is closed, so an unmasked frame can
 // never escape through an error path; the masked frame keeps only f's
 // picture (an unmasked native copy is closed).
 func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 	start := time.Now()
-	err := Paint(f.Pic, s.cfg.Zones, s.cfg.Color)
+	// The raster and the stamp are read together: a reload swapping the
+	// zones between them would stamp a picture with zones it lacks.
+	var mk *zones.Mask
+	stamp := s.cfg.Epoch.Stamp(func() {
+		if !f.Pic.Empty() {
+			sz := f.Pic.Size()
+			mk = s.cfg.Zones.PrivacyMask(sz.X, sz.Y)
+		}
+	})
+	err := paint(f.Pic, mk, s.cfg.Color)
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(time.Since(start))
 	}
@@ -85,7 +104,7 @@ func (s *Stage) Apply(f decode.Frame) (*Frame, error) {
 		return nil, err
 	}
 	s.masked.Add(1)
-	return newFrame(f.TakePic(), f.Seq, f.PTS, f.Received), nil
+	return newFrame(f.TakePic(), f.Seq, f.PTS, f.Received, stamp), nil
 }
 
 // Run masks every frame from in and sends it to out until in is closed or ctx
@@ -132,8 +151,16 @@ func Paint(p yuv.Picture, set *zones.Set, color [3]uint8) error {
 		return fmt.Errorf("%w: empty picture", ErrUnmaskable)
 	}
 	sz := p.Size()
+	return paint(p, set.PrivacyMask(sz.X, sz.Y), color)
+}
+
+// paint is Paint with the zones' raster for p's size already looked up.
+func paint(p yuv.Picture, mk *zones.Mask, color [3]uint8) error {
+	if p.Empty() {
+		return fmt.Errorf("%w: empty picture", ErrUnmaskable)
+	}
+	sz := p.Size()
 	w, h := sz.X, sz.Y
-	mk := set.PrivacyMask(w, h)
 	if mk == nil || mk.W != w || mk.H != h || len(mk.Rows) != h {
 		return fmt.Errorf("%w: no privacy raster for %dx%d", ErrUnmaskable, w, h)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
@@ -56,9 +57,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Origin, when set, gives the tags that name where a segment comes from
 	// (TagConfigHash, TagRevision, TagSignage); it is called as each
-	// segment starts, so a reload or a sign's expiry shows in the next one.
-	// TagCamera and creation_time are always written.
-	Origin func() map[string]string
+	// segment starts, with the fingerprint of the privacy zones the
+	// segment's pictures were masked with (TagPrivacyZones), so a reload or
+	// a sign's expiry shows in the next one. TagCamera, TagPrivacyZones and
+	// creation_time are always written.
+	Origin func(privacyZones string) map[string]string
 }
 
 // Metadata tags of every segment (MP4 user data), read back by
@@ -68,6 +71,10 @@ const (
 	TagConfigHash = "edge_config_sha256"
 	TagRevision   = "edge_revision"
 	TagSignage    = "edge_signage"
+	// TagPrivacyZones is the fingerprint (zones.Fingerprint) of the
+	// privacy zones every picture of the segment was masked with: a reload
+	// that changes them ends the segment, so one segment never mixes two.
+	TagPrivacyZones = "edge_privacy_zones"
 )
 
 // Stats are a Recorder's counters.
@@ -76,6 +83,9 @@ type Stats struct {
 	Dropped  uint64 // access units not written: before the first keyframe, or at a size change
 	Segments uint64 // files finished
 	Deleted  uint64 // files deleted by retention
+	// StaleMask counts units not written because a reload changed the
+	// privacy zones after they were masked (not in Dropped).
+	StaleMask uint64
 }
 
 // Recorder is one camera's recorder.
@@ -87,7 +97,7 @@ type Recorder struct {
 	paused atomic.Bool // gated off: units are refused
 	pause  chan struct{}
 
-	written, dropped, segments, deleted atomic.Uint64
+	written, dropped, segments, deleted, stale atomic.Uint64
 }
 
 // New checks cfg and creates the camera's folder.
@@ -134,7 +144,7 @@ func (r *Recorder) Resume() { r.paused.Store(false) }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load()}
+	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load(), StaleMask: r.stale.Load()}
 }
 
 // Run writes access units from in until in is closed or ctx is done, then
@@ -191,17 +201,40 @@ func (r *Recorder) flush(w *segmentWriter, in <-chan media.AccessUnit) error {
 type segmentWriter struct {
 	r        *Recorder
 	mx       *muxer
-	start    time.Duration // PTS of the file's first unit
-	last     time.Duration // PTS of the last unit written
-	interval time.Duration // between the last two units
-	w, h     int           // picture size of the file being written
+	start    time.Duration   // PTS of the file's first unit
+	last     time.Duration   // PTS of the last unit written
+	interval time.Duration   // between the last two units
+	w, h     int             // picture size of the file being written
+	mask     maskepoch.Stamp // privacy-zone epoch of the file being written
 	waitKey  bool
 }
 
+// write writes au into the current segment, holding its privacy-zone epoch
+// meanwhile: a unit painted with zones a reload has replaced is dropped
+// (counted StaleMask), and none is written once the reload has returned.
 func (w *segmentWriter) write(au media.AccessUnit) error {
 	r := w.r
 	if r.paused.Load() {
 		return nil // the segment is finished by Run; the next one starts at a keyframe
+	}
+	release, ok := au.Mask.Hold()
+	if !ok {
+		r.stale.Add(1)
+		w.waitKey = true
+		return nil
+	}
+	defer release()
+	if w.mx != nil && !au.Mask.Same(w.mask) {
+		// A segment says which zones masked it (TagPrivacyZones), so a
+		// change of zones starts a new one; the encoder codes the first
+		// picture of new zones as a keyframe.
+		r.log.Info("recording segment cut: privacy zones changed", "from", w.mask.Zones(), "to", au.Mask.Zones())
+		w.finish()
+		if !au.Keyframe {
+			w.waitKey = true
+			r.dropped.Add(1)
+			return nil
+		}
 	}
 	if w.mx == nil || w.waitKey {
 		if !au.Keyframe {
@@ -248,19 +281,31 @@ func (w *segmentWriter) open(au media.AccessUnit) error {
 		}
 	}
 	now := w.r.cfg.Now().UTC()
-	name := now.Format("20060102T150405.000Z") + ".mp4"
-	path := filepath.Join(w.r.dir, name)
+	path := filepath.Join(w.r.dir, now.Format("20060102T150405.000Z")+".mp4")
+	for i := 0; i < 1000; i++ {
+		// A segment cut (privacy zones changed) may start within the
+		// millisecond the last one did: never write over it, and keep
+		// name order the start order retention relies on.
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		now = now.Add(time.Millisecond)
+		path = filepath.Join(w.r.dir, now.Format("20060102T150405.000Z")+".mp4")
+	}
 	meta := map[string]string{}
 	if w.r.cfg.Origin != nil {
-		maps.Copy(meta, w.r.cfg.Origin())
+		maps.Copy(meta, w.r.cfg.Origin(au.Mask.Zones()))
 	}
 	meta[TagCamera] = w.r.cfg.Camera
 	meta["creation_time"] = now.Format(time.RFC3339Nano)
+	if z := au.Mask.Zones(); z != "" {
+		meta[TagPrivacyZones] = z
+	}
 	mx, err := openMuxer(path, au.Width, au.Height, params, meta)
 	if err != nil {
 		return err
 	}
-	w.mx, w.start, w.last, w.w, w.h = mx, au.PTS, au.PTS, au.Width, au.Height
+	w.mx, w.start, w.last, w.w, w.h, w.mask = mx, au.PTS, au.PTS, au.Width, au.Height, au.Mask
 	w.r.log.Debug("recording segment started", "path", path)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
@@ -146,6 +147,9 @@ type Path struct {
 	name      string
 	log       *slog.Logger
 	rtpFailed *ratelog.Limiter
+	// stale counts units dropped because a reload changed the privacy
+	// zones after they were masked.
+	stale atomic.Uint64
 
 	mu      sync.Mutex
 	stream  *gortsplib.ServerStream // nil until the first keyframe
@@ -161,6 +165,7 @@ type Path struct {
 	// viewers would see the stream's clock jump back.
 	shift, last, step time.Duration
 	written           bool // last is set
+	waitKey           bool // a stale unit was dropped: nothing until a keyframe
 	closed            bool
 	paused            bool
 }
@@ -177,14 +182,36 @@ func (p *Path) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 	}
 }
 
+// StaleMask is how many units the path dropped because a reload changed
+// the privacy zones after they were masked.
+func (p *Path) StaleMask() uint64 { return p.stale.Load() }
+
 // write packetises the access unit into RTP for every client playing the
 // path. It never waits for a client: each has its own queue in gortsplib,
-// which drops when full.
+// which drops when full. A unit painted with privacy zones a reload has
+// replaced is dropped; the unit's epoch is held while it is handed to
+// gortsplib, so none is handed over once the reload has returned.
 func (p *Path) write(au media.AccessUnit) {
+	release, ok := au.Mask.Hold()
+	if !ok {
+		p.stale.Add(1)
+		p.mu.Lock()
+		p.waitKey = true
+		p.mu.Unlock()
+		return
+	}
+	defer release()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || p.paused || p.s.rtsp.Inner() == nil {
 		return
+	}
+	if p.waitKey {
+		if !au.Keyframe {
+			p.stale.Add(1)
+			return
+		}
+		p.waitKey = false
 	}
 	if au.Keyframe {
 		if err := p.setParams(au); err != nil {

@@ -32,11 +32,19 @@ func (l *Latest) Offer(f *mask.Frame) {
 
 // Frame returns a reference to the newest frame, or nil when there is none.
 // The caller closes it. It is masked like every frame the camera offers: a
-// picture made from it cannot hold a private pixel.
+// picture made from it cannot hold a private pixel. A frame painted with
+// privacy zones a reload has since replaced is let go and not returned
+// (nil until the next frame); whoever publishes a picture made from the
+// frame holds its Stamp meanwhile, since a reload may come in between.
 func (l *Latest) Frame() *mask.Frame {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
+		return nil
+	}
+	if l.f.Stale() {
+		l.f.Close()
+		l.f = nil
 		return nil
 	}
 	return l.f.Ref()

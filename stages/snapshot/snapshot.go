@@ -80,6 +80,9 @@ type Stats struct {
 	Published uint64 // snapshots handed to the sink
 	Dropped   uint64 // snapshots not made: queue full or sink full
 	Failed    uint64 // JPEG encoding failures
+	// StaleMask counts snapshots not published because a reload changed
+	// the privacy zones after their frame was masked.
+	StaleMask uint64
 }
 
 type job struct {
@@ -99,8 +102,8 @@ type Snapshotter struct {
 	paused  bool
 	shownAt time.Time // when the retained snapshot was published; zero when none
 
-	published, dropped, failed atomic.Uint64
-	notMade                    *ratelog.Limiter
+	published, dropped, failed, stale atomic.Uint64
+	notMade                           *ratelog.Limiter
 }
 
 // New checks cfg.
@@ -216,7 +219,7 @@ func (s *Snapshotter) Resume() {
 
 // Stats returns the counters.
 func (s *Snapshotter) Stats() Stats {
-	return Stats{Published: s.published.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load()}
+	return Stats{Published: s.published.Load(), Dropped: s.dropped.Load(), Failed: s.failed.Load(), StaleMask: s.stale.Load()}
 }
 
 // Run encodes queued snapshots until ctx is done.
@@ -254,10 +257,18 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 			s.mu.Unlock()
 		case j := <-s.q:
 			b, err := JPEG(j.frame, j.box, s.cfg.Margin, s.cfg.Quality)
+			stamp := j.frame.Stamp()
 			j.frame.Close()
 			if err != nil {
 				s.failed.Add(1)
 				s.notMade.Log("event", j.eventID, "err", err)
+				continue
+			}
+			// Published only while its privacy zones are in force: a reload
+			// that changed them waits for this, or drops it.
+			release, current := stamp.Hold()
+			if !current {
+				s.stale.Add(1)
 				continue
 			}
 			s.mu.Lock()
@@ -274,6 +285,7 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 				s.dropped.Add(1)
 			}
 			s.mu.Unlock()
+			release()
 		}
 	}
 }

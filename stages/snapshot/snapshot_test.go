@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/edgetest"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/privacycheck"
 	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/decode"
@@ -25,6 +26,13 @@ import (
 // returns an unmasked copy, for the check that must fail.
 func maskedFrame(t *testing.T) (*mask.Frame, gocv.Mat) {
 	t.Helper()
+	return maskedFrameIn(t, nil)
+}
+
+// maskedFrameIn is maskedFrame stamped with epoch's current epoch (nil: a
+// clock of the mask stage's own).
+func maskedFrameIn(t *testing.T, epoch *maskepoch.Clock) (*mask.Frame, gocv.Mat) {
+	t.Helper()
 	vc, err := gocv.VideoCaptureFile("../../testvideos/vtest.mp4")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +45,7 @@ func maskedFrame(t *testing.T) (*mask.Frame, gocv.Mat) {
 	}
 	raw := m.Clone()
 	set := zones.NewSet([]zones.Zone{{ID: "shop", Kind: zones.Privacy, Polygon: zones.Polygon{{X: 0, Y: 0}, {X: 0.25, Y: 0}, {X: 0.25, Y: 1}, {X: 0, Y: 1}}}}, nil)
-	st, err := mask.New(mask.Config{Zones: set, Block: true, Logger: slog.New(slog.DiscardHandler)})
+	st, err := mask.New(mask.Config{Zones: set, Epoch: epoch, Block: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
