@@ -138,8 +138,10 @@ func (c *Camera) Counters() Counters {
 type Stats struct {
 	// Received are access units from the source (0 for a source without counts).
 	Received uint64
-	Decoded  uint64
-	Masked   uint64
+	// Reconnects are the source's sessions after its first (ingest).
+	Reconnects uint64
+	Decoded    uint64
+	Masked     uint64
 	// Drops are by reason, as Drops returns them.
 	Drops map[string]uint64
 	// MotionEvaluated are masked frames the motion gate looked at;
@@ -168,7 +170,8 @@ func (c *Camera) Stats() Stats {
 		s.Decoded = st.dec.Stats().Decoded
 	}
 	if src, ok := c.cfg.Source.(interface{ Stats() ingest.Stats }); ok {
-		s.Received = src.Stats().Received
+		is := src.Stats()
+		s.Received, s.Reconnects = is.Received, is.Reconnects
 	}
 	if st == nil {
 		return s

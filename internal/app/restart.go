@@ -36,11 +36,11 @@ func cameraKey(cfg *configs.Config, c *configs.Camera) string {
 }
 
 // restartKey fingerprints what a camera's running pipeline cannot change:
-// everything cameraKey covers except its zones, the signs they refer to,
-// min_score, track_score and hold_seconds, which Camera.Reconfigure applies
-// in place. The URL (with its
-// credentials), transport, detector and mask colour are in it: a change
-// there restarts the camera.
+// everything cameraKey covers except its zones (privacy ones included: a
+// new mask epoch), the signs they refer to, min_score, track_score and
+// hold_seconds, which Camera.Reconfigure applies in place. The URL (with
+// its credentials), transport, detector and mask colour are in it: a
+// change there restarts the camera.
 func restartKey(cfg *configs.Config, c *configs.Camera) string {
 	live := analysed(c)
 	live.Zones = nil
