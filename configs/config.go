@@ -140,6 +140,12 @@ type Detect struct {
 	// Width is the width frames are scaled to for detection, 64..4096 pixels.
 	// 0 means the default, 640.
 	Width int `mapstructure:"width"`
+	// Upscale enlarges the crop the detector is given, after the Width
+	// cap, by this factor, 1..4: HOG's window is 64x128 pixels, so a person
+	// less than about 100 pixels tall in the crop is not found unless the
+	// crop is enlarged. Cost grows with its square. 0 means the default, 1
+	// (no enlarging).
+	Upscale float64 `mapstructure:"upscale"`
 	// MinScore is the lowest detector confidence reported, 0..1, for every
 	// kind of detector. 0 means the default, 0.6.
 	MinScore float64 `mapstructure:"min_score"`
@@ -266,6 +272,7 @@ func (c *Config) ApplyDefaults() {
 		}
 		cam.Detect.FPS = cmp.Or(cam.Detect.FPS, DefaultFPS)
 		cam.Detect.Width = cmp.Or(cam.Detect.Width, DefaultWidth)
+		cam.Detect.Upscale = cmp.Or(cam.Detect.Upscale, 1)
 		cam.Detect.Kind = cmp.Or(cam.Detect.Kind, "hog")
 		cam.Detect.MinScore = cmp.Or(cam.Detect.MinScore, DefaultMinScore)
 		cam.Detect.PersonHeight = cmp.Or(cam.Detect.PersonHeight, zones.DefaultPersonHeight)

@@ -278,6 +278,9 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 	if d.Width < 64 || d.Width > 4096 {
 		v.add(p+".detect.width", "use 64 to 4096 pixels (default 640)", "width %d is out of range", d.Width)
 	}
+	if !(d.Upscale >= 1 && d.Upscale <= 4) {
+		v.add(p+".detect.upscale", "use a factor from 1 (no enlarging, default) to 4; people shorter than about 100 pixels in the detector's crop need it above 1", "upscale %v is out of range", d.Upscale)
+	}
 	if !(d.MinScore >= 0 && d.MinScore <= 1) {
 		v.add(p+".detect.min_score", fmt.Sprintf("use a confidence between 0 and 1, for every detector kind (default %v)", DefaultMinScore), "min_score %v is out of range", d.MinScore)
 	}

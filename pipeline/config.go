@@ -48,7 +48,7 @@ func FromConfigContext(ctx context.Context, conf *configs.Config, cam *configs.C
 		MaskColor: [3]uint8{uint8(cam.Mask.Color[2]), uint8(cam.Mask.Color[1]), uint8(cam.Mask.Color[0])},
 		DetectFPS: cam.Detect.FPS,
 		Detect: detect.Config{Kind: cam.Detect.Kind, Model: cam.Detect.Model, ModelConfig: cam.Detect.ModelConfig,
-			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width, DNN: dnnConfig(&cam.Detect)},
+			MinScore: cam.Detect.MinScore, Width: cam.Detect.Width, Upscale: cam.Detect.Upscale, DNN: dnnConfig(&cam.Detect)},
 		Track: track.Config{HighScore: high,
 			Hold: time.Duration(cam.Detect.HoldSeconds * float64(time.Second))},
 	}, nil

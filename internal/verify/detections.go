@@ -28,6 +28,7 @@ type DetectionLog struct {
 	Camera       string         `json:"camera"`
 	FPS          float64        `json:"fps"`
 	Width        int            `json:"width"`
+	Upscale      float64        `json:"upscale,omitempty"` // 0 in logs made before it existed: 1
 	PersonHeight float64        `json:"person_height"`
 	MinScore     float64        `json:"min_score"`
 	Results      []LoggedResult `json:"results"`
@@ -85,9 +86,10 @@ func ReadDetections(path string) (*DetectionLog, error) {
 // whose min_score is above cam's (the weaker boxes are not in it).
 func Replay(l *DetectionLog, conf *configs.Config, cam *configs.Camera, start time.Time) ([]groundtruth.Event, error) {
 	d := cam.Detect
-	if d.FPS != l.FPS || d.Width != l.Width || d.PersonHeight != l.PersonHeight {
-		return nil, fmt.Errorf("replay: the log was detected at fps %v, width %d, person_height %v; the config asks for %v, %d, %v: record a log with those settings (edge verify --detections)",
-			l.FPS, l.Width, l.PersonHeight, d.FPS, d.Width, d.PersonHeight)
+	up := max(l.Upscale, 1)
+	if d.FPS != l.FPS || d.Width != l.Width || max(d.Upscale, 1) != up || d.PersonHeight != l.PersonHeight {
+		return nil, fmt.Errorf("replay: the log was detected at fps %v, width %d, upscale %v, person_height %v; the config asks for %v, %d, %v, %v: record a log with those settings (edge verify --detections)",
+			l.FPS, l.Width, up, l.PersonHeight, d.FPS, d.Width, max(d.Upscale, 1), d.PersonHeight)
 	}
 	if d.MinScore < l.MinScore {
 		return nil, fmt.Errorf("replay: min_score %v is below the log's %v: its weaker boxes were not logged", d.MinScore, l.MinScore)

@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Accuracy = scoreRun(cfg.Truth, truth, rep.Events)
 	}
 	if cfg.Detections != "" {
-		l := &DetectionLog{Video: video, Camera: cam.ID, FPS: cam.Detect.FPS, Width: cam.Detect.Width,
+		l := &DetectionLog{Video: video, Camera: cam.ID, FPS: cam.Detect.FPS, Width: cam.Detect.Width, Upscale: cam.Detect.Upscale,
 			PersonHeight: cam.Detect.PersonHeight, MinScore: cam.Detect.MinScore, Results: c.logged}
 		if err := WriteDetections(cfg.Detections, l); err != nil {
 			return nil, err

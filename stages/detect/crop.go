@@ -35,8 +35,9 @@ func (p Placement) ToFrame(r image.Rectangle) image.Rectangle {
 }
 
 // Plan is where Crop would cut am's bounding box and the size it would
-// scale it to for width (0: no scaling). ok is false when am is empty.
-func Plan(am *zones.Mask, width int) (p Placement, ok bool) {
+// scale it to: down to width (0: no cap), then up by upscale (at most 1:
+// not enlarged). ok is false when am is empty.
+func Plan(am *zones.Mask, width int, upscale float64) (p Placement, ok bool) {
 	x0, y0, x1, y1 := am.Bounds()
 	rect := image.Rect(x0, y0, x1, y1)
 	if rect.Empty() {
@@ -46,15 +47,18 @@ func Plan(am *zones.Mask, width int) (p Placement, ok bool) {
 	if cw := rect.Dx(); width > 0 && cw > width {
 		p.Size = image.Pt(width, max(1, (rect.Dy()*width+cw/2)/cw))
 	}
+	if upscale > 1 {
+		p.Size = image.Pt(int(float64(p.Size.X)*upscale+0.5), int(float64(p.Size.Y)*upscale+0.5))
+	}
 	return p, true
 }
 
 // Crop converts the bounding box of am out of f (the size am was
 // rasterised for) to BGR, paints every pixel outside am Grey, and scales
-// the result down to at most width pixels wide (see Plan). Only the crop is
-// converted, never the whole frame. ok is false when am is empty. The
-// caller closes img; f is only read.
-func Crop(f *mask.Frame, am *zones.Mask, width int) (img gocv.Mat, p Placement, ok bool, err error) {
+// the result down to at most width pixels wide, then up by upscale (see
+// Plan). Only the crop is converted, never the whole frame. ok is false
+// when am is empty. The caller closes img; f is only read.
+func Crop(f *mask.Frame, am *zones.Mask, width int, upscale float64) (img gocv.Mat, p Placement, ok bool, err error) {
 	sz := f.Size()
 	if sz.X == 0 || sz.Y == 0 {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: empty frame")
@@ -62,7 +66,7 @@ func Crop(f *mask.Frame, am *zones.Mask, width int) (img gocv.Mat, p Placement, 
 	if sz.X != am.W || sz.Y != am.H || len(am.Rows) != am.H {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: analysis mask is %dx%d, frame is %dx%d", am.W, am.H, sz.X, sz.Y)
 	}
-	p, ok = Plan(am, width)
+	p, ok = Plan(am, width, upscale)
 	if !ok {
 		return gocv.Mat{}, Placement{}, false, nil
 	}
@@ -105,10 +109,16 @@ func cropPlaced(f *mask.Frame, am *zones.Mask, p Placement) (gocv.Mat, error) {
 		paintGrey(row[(x-x0)*3:])
 	}
 	if p.Size != rect.Size() {
-		small := gocv.NewMat()
-		gocv.Resize(crop, &small, p.Size, 0, 0, gocv.InterpolationArea)
+		// Area averaging to shrink (no aliasing); bilinear to enlarge, which
+		// keeps HOG's gradients smooth (area is nearest-neighbour upwards).
+		interp := gocv.InterpolationArea
+		if p.Size.X > rect.Dx() {
+			interp = gocv.InterpolationLinear
+		}
+		scaled := gocv.NewMat()
+		gocv.Resize(crop, &scaled, p.Size, 0, 0, interp)
 		crop.Close()
-		crop = small
+		crop = scaled
 	}
 	return crop, nil
 }

@@ -58,6 +58,11 @@ type Config struct {
 	// detector at; wider crops are scaled down, narrower ones kept. It
 	// defaults to 640.
 	Width int
+	// Upscale enlarges the crop, after the Width cap, by this factor before
+	// the detector sees it, for people smaller than the detector's window
+	// (HOG: 64x128, so people under about 100 pixels tall). 0 or 1: not
+	// enlarged.
+	Upscale float64
 	// DNN configures the dnn kind.
 	DNN DNNConfig
 	// Zones decides which pixels may be analysed at a given time. Required

@@ -297,12 +297,12 @@ func roundTrip(t *testing.T, m gocv.Mat) []byte {
 func TestCropEmptyMask(t *testing.T) {
 	m := masked(t, zones.NewSet(nil, nil), []gocv.Mat{gocv.NewMatWithSize(10, 10, gocv.MatTypeCV8UC3)})[0]
 	defer m.Close()
-	img, _, ok, err := detect.Crop(m, zones.Rasterize(nil, 10, 10), 640)
+	img, _, ok, err := detect.Crop(m, zones.Rasterize(nil, 10, 10), 640, 1)
 	if err != nil || ok {
 		img.Close()
 		t.Fatalf("empty mask: ok=%v err=%v, want nothing to crop", ok, err)
 	}
-	if _, _, _, err := detect.Crop(m, zones.Rasterize(nil, 20, 10), 640); err == nil {
+	if _, _, _, err := detect.Crop(m, zones.Rasterize(nil, 20, 10), 640, 1); err == nil {
 		t.Fatal("mask of another size accepted")
 	}
 }
@@ -365,7 +365,7 @@ func BenchmarkHOGDetect(b *testing.B) {
 	f := masked(b, zones.NewSet(nil, nil), readVtest(b, 1, 1))[0]
 	defer f.Close()
 	am := zones.Rasterize([]zones.Polygon{rect(0, 0, 1, 1)}, f.Size().X, f.Size().Y)
-	img, _, _, err := detect.Crop(f, am, 640)
+	img, _, _, err := detect.Crop(f, am, 640, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

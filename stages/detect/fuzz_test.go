@@ -85,7 +85,7 @@ func FuzzDetectCrop(f *testing.F) {
 			}
 		}
 		// The crop itself, for any width the config allows.
-		if img, p, ok, err := detect.Crop(fr, am, width); err != nil {
+		if img, p, ok, err := detect.Crop(fr, am, width, 1); err != nil {
 			t.Fatalf("%dx%d: crop: %v", w, h, err)
 		} else if ok {
 			if img.Cols() != p.Size.X || img.Rows() != p.Size.Y || img.Type() != gocv.MatTypeCV8UC3 {

@@ -211,7 +211,7 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, nil
 	}
 	am := s.cfg.Zones.AnalysisMask(res.Size.X, res.Size.Y, t)
-	p, ok := Plan(am, s.cfg.Width)
+	p, ok := Plan(am, s.cfg.Width, s.cfg.Upscale)
 	if !ok {
 		return res, nil // active zones wholly under privacy zones: nothing to analyse
 	}
