@@ -402,6 +402,7 @@ func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
 	for _, ch := range changes {
 		co := ch.co
 		stream, snaps := co.stream, co.snaps
+		droppedBefore := co.frames.Dropped()
 		if ch.newStream {
 			co.frames.set(nil) // frames meanwhile are dropped, never queued
 			o.retire(co, co.stream, ch.stream)
@@ -429,7 +430,8 @@ func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
 			o.run(ch.snaps)
 		}
 		restarted = append(restarted, ch.rebuilt...)
-		o.log.Info("masked outputs rebuilt; the camera's pipeline runs on", "camera", co.id, "rebuilt", ch.rebuilt)
+		o.log.Info("masked outputs rebuilt; the camera's pipeline runs on", "camera", co.id, "rebuilt", ch.rebuilt,
+			"frames_dropped_during_rebuild", co.frames.Dropped()-droppedBefore)
 	}
 	return restarted, nil
 }
@@ -494,10 +496,16 @@ func (o *outputs) originOf(id string) func(string) map[string]string {
 }
 
 // frameSwitch is the output a camera's pipeline offers its frames to: the
-// gated encoder input in force, or nothing (the frame is closed).
+// gated encoder input in force, or nothing (the frame is closed and
+// counted: the frames a rebuild of the encoder costs, and those of a camera
+// without restream or recording).
 type frameSwitch struct {
-	cur atomic.Pointer[pipeline.Output]
+	cur     atomic.Pointer[pipeline.Output]
+	dropped atomic.Uint64
 }
+
+// Dropped is how many frames arrived while no output was in force.
+func (s *frameSwitch) Dropped() uint64 { return s.dropped.Load() }
 
 func (s *frameSwitch) set(o pipeline.Output) {
 	if o == nil {
@@ -513,6 +521,7 @@ func (s *frameSwitch) Offer(f *mask.Frame) {
 		(*o).Offer(f)
 		return
 	}
+	s.dropped.Add(1)
 	f.Close()
 }
 
