@@ -86,6 +86,9 @@ type Stats struct {
 	// StaleMask counts units not written because a reload changed the
 	// privacy zones after they were masked (not in Dropped).
 	StaleMask uint64
+	// Failures counts segments a write or create error ended; each is
+	// retried with a new segment after a pause.
+	Failures uint64
 }
 
 // Recorder is one camera's recorder.
@@ -97,7 +100,7 @@ type Recorder struct {
 	paused atomic.Bool // gated off: units are refused
 	pause  chan struct{}
 
-	written, dropped, segments, deleted, stale atomic.Uint64
+	written, dropped, segments, deleted, stale, failures atomic.Uint64
 }
 
 // New checks cfg and creates the camera's folder.
@@ -144,13 +147,17 @@ func (r *Recorder) Resume() { r.paused.Store(false) }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load(), StaleMask: r.stale.Load()}
+	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Segments: r.segments.Load(), Deleted: r.deleted.Load(), StaleMask: r.stale.Load(), Failures: r.failures.Load()}
 }
 
 // Run writes access units from in until in is closed or ctx is done, then
 // writes what is still queued, finishes the current file and returns nil.
-// It returns an error only when a file cannot be created or written.
-// While paused, units are dropped unwritten.
+// A file that cannot be created or written (a full or failing disk) does not
+// stop the recorder: the segment is finished, the failure counted
+// (Stats.Failures) and logged with its reason, units are dropped for a
+// pause (1 s, doubling to a minute while failures go on) and recording
+// starts again with a new segment at the next keyframe. While paused,
+// units are dropped unwritten.
 func (r *Recorder) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 	w := &segmentWriter{r: r}
 	r.retain()
@@ -161,40 +168,65 @@ func (r *Recorder) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 				w.finish()
 				return nil
 			}
-			if err := w.write(au); err != nil {
-				w.finish()
-				return err
-			}
+			w.put(au)
 		case <-r.pause:
-			if err := r.flush(w, in); err != nil {
-				return err
-			}
+			r.flush(w, in)
 			w.finish()
 			r.log.Info("recording paused: segment finished")
 		case <-ctx.Done():
-			err := r.flush(w, in)
+			r.flush(w, in)
 			w.finish()
-			return err
+			return nil
 		}
 	}
 }
 
 // flush writes what is queued in in, without waiting for more.
-func (r *Recorder) flush(w *segmentWriter, in <-chan media.AccessUnit) error {
+func (r *Recorder) flush(w *segmentWriter, in <-chan media.AccessUnit) {
 	for {
 		select {
 		case au, ok := <-in:
 			if !ok {
-				return nil
+				return
 			}
-			if err := w.write(au); err != nil {
-				w.finish()
-				return err
-			}
+			w.put(au)
 		default:
-			return nil
+			return
 		}
 	}
+}
+
+// Pauses after a failed write, before a new segment is tried.
+const (
+	firstRetry = time.Second
+	maxRetry   = time.Minute
+)
+
+// put writes au; a failure finishes the segment and drops units until the
+// retry pause is over (see Run).
+func (w *segmentWriter) put(au media.AccessUnit) {
+	r := w.r
+	if !w.retryAt.IsZero() {
+		if r.cfg.Now().Before(w.retryAt) {
+			r.dropped.Add(1)
+			return
+		}
+		w.retryAt = time.Time{}
+		w.waitKey = true
+	}
+	err := w.write(au)
+	if err == nil {
+		if w.mx != nil {
+			w.backoff = 0
+		}
+		return
+	}
+	w.finish()
+	r.failures.Add(1)
+	r.dropped.Add(1)
+	w.backoff = min(max(2*w.backoff, firstRetry), maxRetry)
+	w.retryAt = r.cfg.Now().Add(w.backoff)
+	r.log.Error("recording failed; a new segment is tried after a pause", "err", err, "retry_in", w.backoff)
 }
 
 // segmentWriter holds the file being written.
@@ -207,6 +239,9 @@ type segmentWriter struct {
 	w, h     int             // picture size of the file being written
 	mask     maskepoch.Stamp // privacy-zone epoch of the file being written
 	waitKey  bool
+	// After a failed write: when to try again, and the pause before that.
+	retryAt time.Time
+	backoff time.Duration
 }
 
 // write writes au into the current segment, holding its privacy-zone epoch
@@ -279,6 +314,11 @@ func (w *segmentWriter) open(au media.AccessUnit) error {
 		if t := h264.NALUType(n[0] & 0x1f); t == h264.NALUTypeSPS || t == h264.NALUTypePPS {
 			params = append(append(params, 0, 0, 0, 1), n...)
 		}
+	}
+	// Again for each segment: a folder removed meanwhile (by hand, by a
+	// cleanup) comes back rather than failing every segment.
+	if err := privfile.MkdirAll(w.r.dir); err != nil {
+		return fmt.Errorf("record: camera %s: %w (record.dir)", w.r.cfg.Camera, err)
 	}
 	now := w.r.cfg.Now().UTC()
 	path := filepath.Join(w.r.dir, now.Format("20060102T150405.000Z")+".mp4")
