@@ -56,7 +56,11 @@ func TestBenchTwoCamerasJSON(t *testing.T) {
 		if c.Masked == 0 || c.Masked > c.Decoded || c.Decoded > c.Received {
 			t.Errorf("%s: received %d, decoded %d, masked %d: want 0 < masked <= decoded <= received", c.ID, c.Received, c.Decoded, c.Masked)
 		}
-		if c.DetectServed > c.DetectRequested || c.DetectSkipped > c.DetectRequested {
+		// The counts are of the measured window: a frame requested before
+		// it opened may be served or skipped inside it. The pool holds at
+		// most one pending and one running frame a camera.
+		const inFlight = 2
+		if c.DetectServed > c.DetectRequested+inFlight || c.DetectSkipped > c.DetectRequested+inFlight {
 			t.Errorf("%s: detections requested %d, served %d, skipped %d", c.ID, c.DetectRequested, c.DetectServed, c.DetectSkipped)
 		}
 		if !(c.MotionFPS > 0) || c.P99MaskMS < c.P50MaskMS || c.P50MaskMS <= 0 {
