@@ -49,23 +49,23 @@ func (f *Fanout) Add(name string, size int) <-chan media.AccessUnit {
 // Dropped is how many units the consumer named name lost, to a full queue
 // or waiting for a keyframe after one.
 func (f *Fanout) Dropped(name string) uint64 {
-	var n uint64
-	for _, b := range f.branches {
-		if b.name == name {
-			n += b.dropped.Load()
-		}
-	}
-	return n
+	return f.count(name, func(b *branch) *atomic.Uint64 { return &b.dropped })
 }
 
 // Stale is how many units the consumer named name lost because a reload
 // changed the privacy zones after they were masked (counted in Dropped
 // too).
 func (f *Fanout) Stale(name string) uint64 {
+	return f.count(name, func(b *branch) *atomic.Uint64 { return &b.stale })
+}
+
+// count sums one counter over the consumers named name (a name may be
+// added more than once).
+func (f *Fanout) count(name string, counter func(*branch) *atomic.Uint64) uint64 {
 	var n uint64
 	for _, b := range f.branches {
 		if b.name == name {
-			n += b.stale.Load()
+			n += counter(b).Load()
 		}
 	}
 	return n
