@@ -123,6 +123,9 @@ type Camera struct {
 	// Latency from a unit's arrival to its masked frame and to its detection
 	// result, across restarts (see Stats).
 	maskLatency, resultLatency latency.Histogram
+	// events counts the zone transitions handed to the sink, across
+	// restarts (see Stats).
+	events atomic.Uint64
 }
 
 type stageSet struct {
@@ -392,6 +395,7 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 			for _, tn := range trans {
 				c.offer(c.event(tn, r))
 			}
+			c.events.Add(uint64(len(trans)))
 			if c.cfg.OnResult != nil {
 				c.cfg.OnResult(r, trans)
 			}
@@ -407,6 +411,7 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 				if size != (image.Point{}) {
 					for _, tn := range tr.Update(nil, size, t, active) {
 						c.offer(c.event(tn, detect.Result{Size: size, At: t}))
+						c.events.Add(1)
 					}
 				}
 				publishOcc(false)

@@ -151,6 +151,11 @@ type Stats struct {
 	// cap; DetectServed those it analysed; DetectSkipped those it did not
 	// (busy, or nothing analysable in the frame).
 	DetectRequested, DetectServed, DetectSkipped uint64
+	// People are the person boxes the detector reported (of this run);
+	// Events the zone transitions (enter, exit) made from the results and
+	// handed to the MQTT sink, across restarts. A benchmark compares them
+	// with what its subscriber receives.
+	People, Events uint64
 	// MaskLatency is from a unit's arrival to its masked frame;
 	// ResultLatency from arrival to its detection result, the moment events
 	// are made.
@@ -159,7 +164,8 @@ type Stats struct {
 
 // Stats returns the camera's counters (zero counts before the first run).
 func (c *Camera) Stats() Stats {
-	s := Stats{Drops: c.Drops(), MaskLatency: c.maskLatency.Snapshot(), ResultLatency: c.resultLatency.Snapshot()}
+	s := Stats{Drops: c.Drops(), MaskLatency: c.maskLatency.Snapshot(), ResultLatency: c.resultLatency.Snapshot(),
+		Events: c.events.Load()}
 	// Read downstream first, so that masked <= decoded <= received holds
 	// however the frames move meanwhile.
 	c.mu.Lock()
@@ -179,6 +185,7 @@ func (c *Camera) Stats() Stats {
 	g := st.motion.Stats()
 	s.MotionEvaluated, s.MotionPassed = g.In, g.Passed
 	s.DetectRequested, s.DetectServed, s.DetectSkipped = st.detections()
+	s.People = st.detect.Stats().Detections
 	return s
 }
 

@@ -90,6 +90,34 @@ func TestBenchTwoCamerasJSON(t *testing.T) {
 	}
 }
 
+// TestBenchDeliversEvents: vtest's pedestrians cross the bench's signed
+// walkway all through the clip, so a run that finds people must receive
+// events from the broker, every one the pipeline made, with their latency
+// measured. It checks counts, not speed: the detector may be slow on a busy
+// machine, but the people it finds in a window this long make events.
+func TestBenchDeliversEvents(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := bench.Main(ctx, []string{"--clip", "../../testvideos/vtest.mp4", "--cameras", "1", "--seconds", "8", "--warmup", "500ms", "--json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("edge bench: %v\n%s", err, errOut.String())
+	}
+	var r bench.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if r.DetectServed == 0 || r.People == 0 {
+		t.Fatalf("detections served %d, people found %d: want some on vtest", r.DetectServed, r.People)
+	}
+	if r.Events == 0 || r.Events < r.EventsMade {
+		t.Fatalf("people %d, events made %d, delivered %d: want every event made delivered, and at least one", r.People, r.EventsMade, r.Events)
+	}
+	if !(r.P99EventMS > 0) {
+		t.Errorf("%d events delivered but p99 arrival to event %v ms", r.Events, r.P99EventMS)
+	}
+}
+
 func TestBenchRefusesBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"--clip", "no-such-clip.mp4", "--cameras", "1", "--seconds", "1"},

@@ -36,6 +36,7 @@ func TestJudge(t *testing.T) {
 		{name: "no detections", edit: func(s *pipeline.Stats) { s.DetectServed = 5 }, want: "detections for"},
 		{name: "late results", edit: func(s *pipeline.Stats) { s.ResultLatency = slow.Snapshot() }, want: "p99 arrival to detection result"},
 		{name: "restart", restarts: 1, want: "restarted"},
+		{name: "events lost", edit: func(s *pipeline.Stats) { s.Events = 2 }, want: "events made but 0 delivered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := good
@@ -70,5 +71,35 @@ func TestLateEventsFailTheRun(t *testing.T) {
 	r.total()
 	if r.Sustained {
 		t.Fatal("sustained with one of two cameras missing")
+	}
+}
+
+// TestPeopleWithoutEventsFailTheRun: a window where the detector found
+// people but no event arrived cannot vouch for the arrival-to-event
+// latency, so it is not sustained (the bench once subscribed to a topic
+// nothing was published on, and every run passed with 0 events).
+func TestPeopleWithoutEventsFailTheRun(t *testing.T) {
+	var ev latency.Histogram
+	ev.Observe(100e6)
+	for _, tc := range []struct {
+		name      string
+		cam       Camera
+		sustained bool
+	}{
+		{"people and an event", Camera{ID: "cam001", Sustained: true, People: 40, EventsMade: 1, event: ev.Snapshot()}, true},
+		{"people, no event made", Camera{ID: "cam001", Sustained: true, People: 40}, false},
+		{"no people, no event", Camera{ID: "cam001", Sustained: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cam.Events = tc.cam.event.Count()
+			r := &Report{Cameras: 1, Seconds: 10, PerCamera: []Camera{tc.cam}}
+			r.total()
+			if r.Sustained != tc.sustained {
+				t.Fatalf("sustained %v, want %v; why %q", r.Sustained, tc.sustained, r.Why)
+			}
+			if !tc.sustained && !strings.Contains(strings.Join(r.Why, ";"), "no event was delivered") {
+				t.Fatalf("why %q does not say that no event was delivered", r.Why)
+			}
+		})
 	}
 }

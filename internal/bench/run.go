@@ -14,6 +14,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/app"
 	"github.com/edgeprivacy/edge/internal/broker"
@@ -167,8 +168,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 
+	// Subscribe where this config publishes: {root}/{site}/{box}/{camera}/events.
+	cfg, err := configs.LoadBytes([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("bench: the trial's config: %w", err)
+	}
 	cams := newCameras()
-	sub, err := subscribe(b.URL(), cams)
+	sub, err := subscribe(b.URL(), events.EventsTopic(cfg.Topics(), "+"), cams)
 	if err != nil {
 		return nil, err
 	}
@@ -227,10 +233,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	after, restartsAfter := cams.read()
-	evAfter := cams.eventSnapshots()
 	r.Seconds = time.Since(t0).Seconds()
 	r.CPUPercent = 100 * (cpuTime() - cpu0).Seconds() / r.Seconds
 	r.RSSMB = rssMB()
+	// Events made just before the window closed are still on their way
+	// through the spool and the broker: wait for them (or MaxEventLatency
+	// and a second, after which any missing one was late or lost anyway).
+	cams.waitDelivered(ctx, after, MaxEventLatency+time.Second)
+	evAfter := cams.eventSnapshots()
 	if o.Progress != nil {
 		fmt.Fprint(o.Progress, "\r\033[K")
 	}
@@ -341,6 +351,29 @@ func (cs *cameras) eventSnapshots() map[string]latency.Snapshot {
 	return m
 }
 
+// waitDelivered returns once the subscriber has received, for every camera,
+// as many events as stats says its pipeline made, or after timeout.
+func (cs *cameras) waitDelivered(ctx context.Context, stats map[string]pipeline.Stats, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		snap := cs.eventSnapshots()
+		missing := false
+		for id, s := range stats {
+			if snap[id].Count() < s.Events {
+				missing = true
+			}
+		}
+		if !missing || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // event counts an event delivered over MQTT: from its frame's arrival
 // (the event's ts) to now.
 func (cs *cameras) event(payload []byte) {
@@ -359,10 +392,9 @@ func (cs *cameras) event(payload []byte) {
 	h.Observe(d)
 }
 
-// subscribe receives every camera's events from the broker, as any
-// subscriber on site would.
-func subscribe(url string, cs *cameras) (paho.Client, error) {
-	topic := events.EventsTopic(events.DefaultTopicPrefix, "+")
+// subscribe receives every camera's events on topic (a pattern) from the
+// broker, as any subscriber on site would.
+func subscribe(url, topic string, cs *cameras) (paho.Client, error) {
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("edge-bench-%d", time.Now().UnixNano())).
 		SetConnectTimeout(5 * time.Second).SetAutoReconnect(true).
 		SetOnConnectHandler(func(c paho.Client) {
