@@ -133,13 +133,19 @@ func writeAtomic(path string, b []byte) error {
 // Cameras implements metrics.Source.
 func (r *runner) Cameras() []metrics.CameraStats {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	out := make([]metrics.CameraStats, 0, len(r.cams))
 	for id, c := range r.cams {
 		n, s := c.Counters(), c.Stats()
 		out = append(out, metrics.CameraStats{ID: id, Up: c.Status() == events.StatusStreaming,
 			Decoded: n.Decoded, Masked: n.Masked, Drops: c.Drops(),
 			DetectRequested: s.DetectRequested, DetectServed: s.DetectServed, DetectSkipped: s.DetectSkipped})
+	}
+	r.mu.Unlock()
+	if r.outs != nil {
+		// Read after r.mu is released: the outputs have a lock of their own.
+		for i := range out {
+			out[i].Outputs = r.outs.stats(out[i].ID)
+		}
 	}
 	return out
 }

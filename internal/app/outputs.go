@@ -15,6 +15,7 @@ import (
 	"github.com/edgeprivacy/edge/events"
 	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/media"
+	"github.com/edgeprivacy/edge/internal/metrics"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/encode"
 	"github.com/edgeprivacy/edge/stages/mask"
@@ -69,6 +70,12 @@ type camOutputs struct {
 	streamKey string
 	snaps     *part // the snapshotter
 	snapsKey  string
+
+	// retired sums the counters of the parts reloads have replaced, and
+	// rebuildDrops the frames dropped while they were rebuilt, so that the
+	// exported counters only go up (under outputs.mu).
+	retired      []metrics.OutputStats
+	rebuildDrops uint64
 }
 
 // part is goroutines of one camera's outputs that start and stop together.
@@ -82,6 +89,8 @@ type part struct {
 	gated map[string]compliance.Pausable
 	front pipeline.Output
 	sink  pipeline.Sink
+	// stats reads the counters of the part's outputs (nil: none).
+	stats func() []metrics.OutputStats
 }
 
 func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, aud *auditLog) (*outputs, error) {
@@ -184,6 +193,12 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 	// The encoder's units go to equal consumers, each behind its own
 	// queue in the fan-out: a slow disk never holds back the restream.
 	fan := encode.NewFanout(clog)
+	// What each consumer's fan-out queue dropped: the stale units are
+	// counted in Dropped too.
+	fanDrops := func(name string, stale uint64) map[string]uint64 {
+		return map[string]uint64{metrics.DropBusy: fan.Dropped(name) - fan.Stale(name), metrics.DropStaleMask: fan.Stale(name) + stale}
+	}
+	var stats []func() metrics.OutputStats
 	if c.Restream {
 		srv, err := o.server(o.config())
 		if err != nil {
@@ -196,6 +211,9 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 		units := fan.Add("restream", restream.QueueSize)
 		p.runs = append(p.runs, func(ctx context.Context) error { return path.Run(ctx, units) })
 		p.gated["restream"] = path
+		stats = append(stats, func() metrics.OutputStats {
+			return metrics.OutputStats{Output: "restream", Dropped: fanDrops("restream", path.StaleMask()), Failures: path.Failures()}
+		})
 	}
 	if c.Record.Enabled {
 		id := c.ID
@@ -215,6 +233,12 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 		units := fan.Add("record", record.QueueSize)
 		p.runs = append(p.runs, func(ctx context.Context) error { return rec.Run(ctx, units) })
 		p.gated["record"] = rec
+		stats = append(stats, func() metrics.OutputStats {
+			s := rec.Stats()
+			d := fanDrops("record", s.StaleMask)
+			d[metrics.DropNoKeyframe] = s.Dropped
+			return metrics.OutputStats{Output: "record", Dropped: d, Failures: s.Failures}
+		})
 		clog.Info("recording masked segments", "dir", filepath.Clean(rec.Dir()))
 	}
 	if len(p.runs) == 0 {
@@ -227,6 +251,14 @@ func (o *outputs) buildStream(c *configs.Camera) (*part, error) {
 	in := encode.NewInput(clog)
 	units := make(chan media.AccessUnit, 1)
 	p.front = in
+	p.stats = func() []metrics.OutputStats {
+		s := enc.Stats()
+		out := []metrics.OutputStats{{Output: "encode", Dropped: map[string]uint64{metrics.DropBusy: in.Dropped(), metrics.DropStaleMask: s.StaleMask}, Failures: s.Failed}}
+		for _, st := range stats {
+			out = append(out, st())
+		}
+		return out
+	}
 	p.runs = append(p.runs,
 		func(ctx context.Context) error {
 			defer in.Close()
@@ -257,7 +289,11 @@ func (o *outputs) buildSnaps(cfg *configs.Config, c *configs.Camera, co *camOutp
 		return nil, err
 	}
 	return &part{name: "snapshots", runs: []func(context.Context) error{snap.Run},
-		gated: map[string]compliance.Pausable{"snapshots": snap}, sink: snap}, nil
+		gated: map[string]compliance.Pausable{"snapshots": snap}, sink: snap,
+		stats: func() []metrics.OutputStats {
+			s := snap.Stats()
+			return []metrics.OutputStats{{Output: "snapshots", Dropped: map[string]uint64{metrics.DropBusy: s.Dropped, metrics.DropStaleMask: s.StaleMask}, Failures: s.Failed}}
+		}}, nil
 }
 
 // swap puts stream and snaps (either nil for none) behind co's front and
@@ -287,7 +323,9 @@ func (o *outputs) swap(co *camOutputs, stream, snaps *part, sk, nk string) {
 		// again whenever it is not.
 		co.gate = o.mon.Register(co.id, fresh)
 	}
+	o.mu.Lock() // stats reads the parts in force
 	co.stream, co.streamKey, co.snaps, co.snapsKey = stream, sk, snaps, nk
+	o.mu.Unlock()
 	var front pipeline.Output
 	if stream != nil && stream.front != nil {
 		front = stream.front
@@ -407,12 +445,14 @@ func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
 			co.frames.set(nil) // frames meanwhile are dropped, never queued
 			o.retire(co, co.stream, ch.stream)
 			o.stop(co.stream)
+			o.keepCounts(co, co.stream)
 			stream = ch.stream
 		}
 		if ch.newSnaps {
 			co.sink.set(co.base)
 			o.retire(co, co.snaps, ch.snaps)
 			o.stop(co.snaps)
+			o.keepCounts(co, co.snaps)
 			snaps = ch.snaps
 		}
 		sk, nk := co.streamKey, co.snapsKey
@@ -430,10 +470,66 @@ func (o *outputs) reconfigure(next *configs.Config) ([]string, error) {
 			o.run(ch.snaps)
 		}
 		restarted = append(restarted, ch.rebuilt...)
+		dropped := co.frames.Dropped() - droppedBefore
+		o.mu.Lock()
+		co.rebuildDrops += dropped
+		o.mu.Unlock()
 		o.log.Info("masked outputs rebuilt; the camera's pipeline runs on", "camera", co.id, "rebuilt", ch.rebuilt,
-			"frames_dropped_during_rebuild", co.frames.Dropped()-droppedBefore)
+			"frames_dropped_during_rebuild", dropped)
 	}
 	return restarted, nil
+}
+
+// keepCounts adds the final counters of p, stopped, to co's retired ones.
+func (o *outputs) keepCounts(co *camOutputs, p *part) {
+	if p == nil || p.stats == nil {
+		return
+	}
+	final := p.stats()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	co.retired = addOutputStats(co.retired, final)
+}
+
+// stats returns the counters of camera id's outputs, those in force and
+// those reloads replaced, summed per output; nil for a camera without
+// outputs.
+func (o *outputs) stats(id string) []metrics.OutputStats {
+	o.mu.Lock()
+	co := o.cams[id]
+	if co == nil {
+		o.mu.Unlock()
+		return nil
+	}
+	out := addOutputStats(nil, co.retired)
+	stream, snaps, rebuild := co.stream, co.snaps, co.rebuildDrops
+	o.mu.Unlock()
+	for _, p := range []*part{stream, snaps} {
+		if p != nil && p.stats != nil {
+			out = addOutputStats(out, p.stats())
+		}
+	}
+	if rebuild > 0 {
+		out = addOutputStats(out, []metrics.OutputStats{{Output: "encode", Dropped: map[string]uint64{metrics.DropRebuild: rebuild}}})
+	}
+	return out
+}
+
+// addOutputStats adds the counters of more to sum, output by output, and
+// returns sum; it never changes the maps of more.
+func addOutputStats(sum, more []metrics.OutputStats) []metrics.OutputStats {
+	for _, m := range more {
+		i := slices.IndexFunc(sum, func(s metrics.OutputStats) bool { return s.Output == m.Output })
+		if i < 0 {
+			sum = append(sum, metrics.OutputStats{Output: m.Output, Dropped: map[string]uint64{}})
+			i = len(sum) - 1
+		}
+		for reason, n := range m.Dropped {
+			sum[i].Dropped[reason] += n
+		}
+		sum[i].Failures += m.Failures
+	}
+	return sum
 }
 
 // retire switches off the outputs of old that next no longer has: a

@@ -1,5 +1,6 @@
 // Package metrics exports what edge does as Prometheus metrics: frames per
-// camera (decoded, masked, dropped by reason), events and occupancy per
+// camera (decoded, masked, dropped by reason), what each image output
+// dropped (by reason) and the failures it recovered from, events and occupancy per
 // zone, signage validity, camera and MQTT spool health, the time each stage
 // takes, and the Go and process collectors.
 //
@@ -31,7 +32,39 @@ type CameraStats struct {
 	// to person detection, analysed, and skipped (pool busy: a newer frame
 	// won; or nothing analysable).
 	DetectRequested, DetectServed, DetectSkipped uint64
+	// Outputs are the camera's image outputs, one entry each.
+	Outputs []OutputStats
 }
+
+// OutputStats is one image output of a camera (encode, restream, record,
+// snapshots), counted since the process started: the outputs outlive
+// restarts of the camera's pipeline, and a reload that rebuilds one adds
+// the new one's counts to the old one's.
+type OutputStats struct {
+	Output string
+	// Dropped counts what the output did not publish, by reason (see
+	// OutputDropReasons).
+	Dropped map[string]uint64
+	// Failures counts errors the output recovered from: pictures the
+	// encoder rejected, RTP units not written, recording segments ended by
+	// a write error, snapshots not encoded.
+	Failures uint64
+}
+
+// Reasons an output drops a frame or an encoded unit.
+const (
+	// DropBusy: the output's queue was full (and, for encoded units, the
+	// units up to the next keyframe after it).
+	DropBusy = "busy"
+	// DropStaleMask: a reload changed the camera's privacy zones after the
+	// picture was masked, so it is never published.
+	DropStaleMask = "stale_mask"
+	// DropNoKeyframe: a recording waited for a keyframe (its start, a new
+	// picture size).
+	DropNoKeyframe = "no_keyframe"
+	// DropRebuild: frames that arrived while a reload rebuilt the encoder.
+	DropRebuild = "rebuild"
+)
 
 // SignStats is one registered sign.
 type SignStats struct {
@@ -82,6 +115,8 @@ var (
 	descMQTTUp   = prometheus.NewDesc("edge_mqtt_connected", "1 while a broker node holds the MQTT connection.", nil, nil)
 	descFailover = prometheus.NewDesc("edge_mqtt_failovers_total", "Connections made to another broker node than the previous one.", nil, nil)
 	descConnFail = prometheus.NewDesc("edge_mqtt_connect_failures_total", "Failed MQTT connection attempts.", nil, nil)
+	descOutDrop  = prometheus.NewDesc("edge_output_dropped_total", "Frames or encoded units an image output (encode, restream, record, snapshots) did not publish, by reason (busy, stale_mask, no_keyframe, rebuild), since the process started.", []string{"camera", "output", "reason"}, nil)
+	descOutFail  = prometheus.NewDesc("edge_output_failures_total", "Errors an image output recovered from (encoder rejections, RTP writes, recording segments ended by a write error, snapshot encodings), since the process started.", []string{"camera", "output"}, nil)
 )
 
 // New returns the metrics of an application that src describes.
@@ -135,7 +170,7 @@ func (m *Metrics) observe(msg events.Message) {
 type collector struct{ src Source }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descDetect, descUp, descSign, descSpool, descMQTTUp, descFailover, descConnFail} {
+	for _, d := range []*prometheus.Desc{descDecoded, descMasked, descDropped, descDetect, descUp, descSign, descSpool, descMQTTUp, descFailover, descConnFail, descOutDrop, descOutFail} {
 		ch <- d
 	}
 }
@@ -151,6 +186,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDetect, prometheus.CounterValue, float64(cam.DetectServed), cam.ID, "served")
 		ch <- prometheus.MustNewConstMetric(descDetect, prometheus.CounterValue, float64(cam.DetectSkipped), cam.ID, "skipped")
 		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, boolValue(cam.Up), cam.ID)
+		for _, o := range cam.Outputs {
+			for reason, n := range o.Dropped {
+				ch <- prometheus.MustNewConstMetric(descOutDrop, prometheus.CounterValue, float64(n), cam.ID, o.Output, reason)
+			}
+			ch <- prometheus.MustNewConstMetric(descOutFail, prometheus.CounterValue, float64(o.Failures), cam.ID, o.Output)
+		}
 	}
 	for _, s := range c.src.Signs() {
 		ch <- prometheus.MustNewConstMetric(descSign, prometheus.GaugeValue, boolValue(s.Valid), s.ID)

@@ -18,7 +18,11 @@ type source struct{}
 func (source) Cameras() []metrics.CameraStats {
 	return []metrics.CameraStats{
 		{ID: "lobby", Up: true, Decoded: 100, Masked: 99, Drops: map[string]uint64{"mask_failed": 1, "detect_busy": 7},
-			DetectRequested: 40, DetectServed: 30, DetectSkipped: 10},
+			DetectRequested: 40, DetectServed: 30, DetectSkipped: 10,
+			Outputs: []metrics.OutputStats{
+				{Output: "encode", Dropped: map[string]uint64{metrics.DropStaleMask: 2, metrics.DropBusy: 3}, Failures: 1},
+				{Output: "record", Dropped: map[string]uint64{metrics.DropStaleMask: 5}, Failures: 4},
+			}},
 		{ID: "yard", Up: false},
 	}
 }
@@ -107,6 +111,11 @@ func TestMetrics(t *testing.T) {
 		{"edge_detections_total", map[string]string{"camera": "lobby", "outcome": "served"}, 30},
 		{"edge_detections_total", map[string]string{"camera": "lobby", "outcome": "skipped"}, 10},
 		{"edge_camera_up", map[string]string{"camera": "lobby"}, 1},
+		{"edge_output_dropped_total", map[string]string{"camera": "lobby", "output": "encode", "reason": "stale_mask"}, 2},
+		{"edge_output_dropped_total", map[string]string{"camera": "lobby", "output": "encode", "reason": "busy"}, 3},
+		{"edge_output_dropped_total", map[string]string{"camera": "lobby", "output": "record", "reason": "stale_mask"}, 5},
+		{"edge_output_failures_total", map[string]string{"camera": "lobby", "output": "encode"}, 1},
+		{"edge_output_failures_total", map[string]string{"camera": "lobby", "output": "record"}, 4},
 		{"edge_camera_up", map[string]string{"camera": "yard"}, 0},
 		{"edge_signage_valid", map[string]string{"sign": "s1"}, 1},
 		{"edge_signage_valid", map[string]string{"sign": "old"}, 0},

@@ -148,8 +148,9 @@ type Path struct {
 	log       *slog.Logger
 	rtpFailed *ratelog.Limiter
 	// stale counts units dropped because a reload changed the privacy
-	// zones after they were masked.
-	stale atomic.Uint64
+	// zones after they were masked; failed units not written (a stream
+	// not created, RTP packetisation or a write failed).
+	stale, failed atomic.Uint64
 
 	mu      sync.Mutex
 	stream  *gortsplib.ServerStream // nil until the first keyframe
@@ -186,6 +187,10 @@ func (p *Path) Run(ctx context.Context, in <-chan media.AccessUnit) error {
 // the privacy zones after they were masked.
 func (p *Path) StaleMask() uint64 { return p.stale.Load() }
 
+// Failures is how many units the path could not write: its stream not
+// (re)created, RTP packetisation or a write failed.
+func (p *Path) Failures() uint64 { return p.failed.Load() }
+
 // write packetises the access unit into RTP for every client playing the
 // path. It never waits for a client: each has its own queue in gortsplib,
 // which drops when full. A unit painted with privacy zones a reload has
@@ -215,6 +220,7 @@ func (p *Path) write(au media.AccessUnit) {
 	}
 	if au.Keyframe {
 		if err := p.setParams(au); err != nil {
+			p.failed.Add(1)
 			p.log.Warn("restream path not (re)created", "err", err)
 			return
 		}
@@ -224,6 +230,7 @@ func (p *Path) write(au media.AccessUnit) {
 	}
 	pkts, err := p.enc.Encode(au.NALUs)
 	if err != nil {
+		p.failed.Add(1)
 		p.rtpFailed.Log("err", err)
 		return
 	}
@@ -233,6 +240,7 @@ func (p *Path) write(au media.AccessUnit) {
 	for _, pkt := range pkts {
 		pkt.Timestamp = ts
 		if err := p.stream.WritePacketRTPWithNTP(p.media, pkt, ntp); err != nil {
+			p.failed.Add(1)
 			p.rtpFailed.Log("err", err)
 			return
 		}
