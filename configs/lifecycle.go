@@ -59,24 +59,63 @@ func (s SignState) Describe(now time.Time) string {
 	return fmt.Sprintf("valid until %s (%d days)", day(s.Expires), days(s.Expires.Sub(now)))
 }
 
-// SignStates returns every registered sign's state at now, in file order;
-// a sign is "expiring" when it lapses within warn.
-func (c *Config) SignStates(now time.Time, warn time.Duration) []SignState {
-	used := map[string][]string{}
-	for _, cam := range c.Cameras {
-		if cam.Signage != "" {
-			used[cam.Signage] = append(used[cam.Signage], "cameras["+cam.ID+"]")
+// SignUse is one thing a sign permits: a camera's image outputs (Zone
+// empty) or the analysis of one of its monitored zones.
+type SignUse struct {
+	Sign, Camera, Zone string
+}
+
+// String is the use as a config path: cameras[c] or cameras[c].zones[z].
+func (u SignUse) String() string {
+	if u.Zone == "" {
+		return "cameras[" + u.Camera + "]"
+	}
+	return "cameras[" + u.Camera + "].zones[" + u.Zone + "]"
+}
+
+// SignUses lists what the signs c names permit, in file order: the camera's
+// own sign (its image outputs) first, then each monitored zone's. A privacy
+// zone needs no sign and is never listed. This is the one rule of what a
+// sign covers, for `edge config check`, the compliance alerts, the console
+// and Home Assistant alike.
+func (c *Camera) SignUses() []SignUse {
+	var out []SignUse
+	if c.Signage != "" {
+		out = append(out, SignUse{Sign: c.Signage, Camera: c.ID})
+	}
+	for _, z := range c.Zones {
+		if zones.Kind(z.Kind) == zones.Monitored && z.Signage != "" {
+			out = append(out, SignUse{Sign: z.Signage, Camera: c.ID, Zone: z.ID})
 		}
-		for _, z := range cam.Zones {
-			if zones.Kind(z.Kind) == zones.Monitored && z.Signage != "" {
-				used[z.Signage] = append(used[z.Signage], "cameras["+cam.ID+"].zones["+z.ID+"]")
+	}
+	return out
+}
+
+// SignUsers lists what the sign id permits on every camera, enabled or not,
+// in file order (see Camera.SignUses); nil when nothing refers to it.
+func (c *Config) SignUsers(id string) []SignUse {
+	var out []SignUse
+	for i := range c.Cameras {
+		for _, u := range c.Cameras[i].SignUses() {
+			if u.Sign == id {
+				out = append(out, u)
 			}
 		}
 	}
+	return out
+}
+
+// SignStates returns every registered sign's state at now, in file order;
+// a sign is "expiring" when it lapses within warn.
+func (c *Config) SignStates(now time.Time, warn time.Duration) []SignState {
 	out := make([]SignState, 0, len(c.Signage))
 	for _, s := range c.Signage {
+		var used []string
+		for _, u := range c.SignUsers(s.ID) {
+			used = append(used, u.String())
+		}
 		out = append(out, SignState{ID: s.ID, Lifecycle: lifecycle(s.ToZones(), now, warn), Purpose: s.Purpose,
-			Verified: s.VerifiedAt, Expires: s.ExpiresAt, UsedBy: used[s.ID]})
+			Verified: s.VerifiedAt, Expires: s.ExpiresAt, UsedBy: used})
 	}
 	return out
 }

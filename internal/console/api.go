@@ -144,14 +144,11 @@ func (s *Server) signView(cfg *configs.Config, sg configs.Sign, now time.Time) s
 	if !sg.ExpiresAt.IsZero() {
 		v.DaysLeft = int(math.Floor(sg.ExpiresAt.Sub(now).Hours() / 24))
 	}
-	for _, c := range cfg.Cameras {
-		if c.Signage == sg.ID {
-			v.UsedBy = append(v.UsedBy, c.ID)
-		}
-		for _, z := range c.Zones {
-			if z.Signage == sg.ID && zones.Kind(z.Kind) == zones.Monitored {
-				v.UsedBy = append(v.UsedBy, c.ID+"/"+z.ID)
-			}
+	for _, u := range cfg.SignUsers(sg.ID) {
+		if u.Zone == "" {
+			v.UsedBy = append(v.UsedBy, u.Camera) // the camera's image outputs
+		} else {
+			v.UsedBy = append(v.UsedBy, u.Camera+"/"+u.Zone)
 		}
 	}
 	return v

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,55 @@ not json at all
 	}
 	if got := get("&limit=1"); strings.Join(got, ",") != "nested" {
 		t.Errorf("limit 1: %v", got)
+	}
+}
+
+// TestSignageUsedBy: each sign lists the cameras whose image outputs it
+// permits ("a") and the monitored zones it permits analysing ("a/hall"), in
+// file order; a privacy zone is no use, and an unused sign lists none ([],
+// not null, which the page joins).
+func TestSignageUsedBy(t *testing.T) {
+	ts, b, _ := server(t, configs.HTTP{})
+	cfg, err := configs.LoadBytes([]byte(`site: s
+mqtt: {broker: "tcp://127.0.0.1:1883"}
+cameras:
+  - id: a
+    url: rtsp://127.0.0.1:1/a
+    signage: s1
+    zones:
+      - {id: hall, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 0.5], [0.3, 0.5]]}
+      - {id: door, kind: privacy, signage: s1, polygon: [[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]]}
+  - id: b
+    url: rtsp://127.0.0.1:1/b
+    zones:
+      - {id: gate, kind: monitored, signage: s1, polygon: [[0.3, 0], [1, 0], [1, 0.5], [0.3, 0.5]]}
+signage:
+  - {id: s1, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
+  - {id: s2, purpose: crowd-safety, verified_at: 2026-01-01, expires_at: 2030-01-01}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cfg = cfg
+	resp, err := ts.Client().Get(ts.URL + "/api/signage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var signs []struct {
+		ID     string   `json:"id"`
+		UsedBy []string `json:"used_by"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&signs); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"s1": {"a", "a/hall", "b/gate"}, "s2": {}}
+	if len(signs) != len(want) {
+		t.Fatalf("%d signs, want %d", len(signs), len(want))
+	}
+	for _, s := range signs {
+		if s.UsedBy == nil || !slices.Equal(s.UsedBy, want[s.ID]) {
+			t.Errorf("sign %s used by %#v, want %#v", s.ID, s.UsedBy, want[s.ID])
+		}
 	}
 }

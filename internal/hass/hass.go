@@ -150,10 +150,6 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 	st.Icon = "mdi:cctv"
 	out = append(out, b.config(Sensor, c.ID, "status", st))
 
-	var signs []string
-	if c.Signage != "" {
-		signs = append(signs, c.Signage)
-	}
 	for _, z := range c.Zones {
 		if zones.Kind(z.Kind) != zones.Monitored {
 			continue
@@ -171,9 +167,11 @@ func (b builder) camera(c *configs.Camera) []events.Discovery {
 		p.ValueTemplate = "{{ 'ON' if (value | int(0)) > 0 else 'OFF' }}"
 		p.DeviceClass = "occupancy"
 		out = append(out, b.config(BinarySensor, c.ID, "zone_"+z.ID+"_person", p))
-
-		if z.Signage != "" && !slices.Contains(signs, z.Signage) {
-			signs = append(signs, z.Signage)
+	}
+	var signs []string // each sign the camera relies on, once, in file order
+	for _, u := range c.SignUses() {
+		if !slices.Contains(signs, u.Sign) {
+			signs = append(signs, u.Sign)
 		}
 	}
 	for _, id := range signs {
