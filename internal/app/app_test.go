@@ -155,6 +155,7 @@ func TestReload(t *testing.T) {
 		replaced []string
 		stopped  []string
 		rejected string // part of the rejection, for kind "config_rejected"
+		problems int    // problems the rejection alert lists, at least
 		cameras  int    // running after the step
 	}{
 		{name: "unchanged file: nothing", edit: func(s string) string { return s }, cameras: 1},
@@ -166,6 +167,10 @@ func TestReload(t *testing.T) {
 			return strings.Replace(s, "expires_at: 2030", "expires_at: 2020", 1) + "\nnope: 1\n"
 		},
 			kind: "config_rejected", rejected: "nope", cameras: 2},
+		{name: "every problem of a rejected config is listed", edit: func(s string) string {
+			return strings.NewReplacer("purpose: crowd-safety", "purpose: marketing", "expires_at: 2030", "expires_at: 2020").Replace(s)
+		},
+			kind: "config_rejected", rejected: "marketing", problems: 2, cameras: 2},
 		{name: "a broker change needs a restart", edit: func(s string) string { return strings.Replace(s, ":1883", ":1884", 1) },
 			kind: "config_rejected", rejected: "mqtt", cameras: 2},
 		{name: "a zone edit reconfigures its camera in place", edit: func(s string) string { return strings.Replace(s, "[[0.3, 0]", "[[0.4, 0]", 1) },
@@ -187,6 +192,7 @@ func TestReload(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			before := len(readAuditLines(t, auditPath))
+			alertsBefore := len(edgetest.Of[events.Alert](sink.Messages()))
 			cfgBefore := cur.cfg
 			next := st.edit(text)
 			writeFile(t, path, next)
@@ -213,6 +219,18 @@ func TestReload(t *testing.T) {
 			}
 			if st.kind == "config_rejected" && !strings.Contains(lines[0].Error, st.rejected) {
 				t.Fatalf("rejection %q, want it to name %q", lines[0].Error, st.rejected)
+			}
+			// Every reload's result is an alert for MQTT: accepted, or
+			// rejected with every problem.
+			alerts := edgetest.Of[events.Alert](sink.Messages())[alertsBefore:]
+			want := map[string]string{"config": events.AlertReloadAccepted, "config_rejected": events.AlertReloadRejected}[st.kind]
+			switch {
+			case want == "" && len(alerts) != 0:
+				t.Fatalf("alerts %+v, want none", alerts)
+			case want != "" && (len(alerts) != 1 || alerts[0].Type != want):
+				t.Fatalf("alerts %+v, want one %s", alerts, want)
+			case want == events.AlertReloadRejected && (len(alerts[0].Errors) < max(st.problems, 1) || !strings.Contains(strings.Join(alerts[0].Errors, "\n"), st.rejected)):
+				t.Fatalf("rejection alert lists %q, want at least %d problem(s) naming %q", alerts[0].Errors, max(st.problems, 1), st.rejected)
 			}
 			if n := site.Len(); n != st.cameras {
 				t.Fatalf("%d cameras running, want %d", n, st.cameras)
