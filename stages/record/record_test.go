@@ -193,7 +193,18 @@ func TestSegmentsAndRetention(t *testing.T) {
 			now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 			var frame atomic.Int64
 			clock := func() time.Time { return now.Add(time.Duration(frame.Load()) * 100 * time.Millisecond) }
-			rec, err := record.New(record.Config{Camera: "cam", Dir: dir, Segment: time.Second, MaxBytes: c.maxBytes, MaxAge: c.maxAge, Now: clock})
+			// Deletions are told to OnDelete (the audit log's record), on
+			// the recorder's goroutine: read only after Run returns.
+			type deletion struct {
+				path  string
+				bytes int64
+				age   time.Duration
+			}
+			var deleted []deletion
+			onDelete := func(path string, bytes int64, age time.Duration) {
+				deleted = append(deleted, deletion{path, bytes, age})
+			}
+			rec, err := record.New(record.Config{Camera: "cam", Dir: dir, Segment: time.Second, MaxBytes: c.maxBytes, MaxAge: c.maxAge, Now: clock, OnDelete: onDelete})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,6 +249,14 @@ func TestSegmentsAndRetention(t *testing.T) {
 			for _, f := range files {
 				if n := testclip.CountFrames(t, f); n != 10 {
 					t.Errorf("%s: %d frames, want 10", filepath.Base(f), n)
+				}
+			}
+			if len(deleted) != int(st.Deleted) || len(deleted)+len(files) != 5 {
+				t.Errorf("OnDelete told of %d deletions, stats %d, %d files left of 5: every deletion must reach the audit log", len(deleted), st.Deleted, len(files))
+			}
+			for _, d := range deleted {
+				if _, err := os.Stat(d.path); !os.IsNotExist(err) || d.bytes <= 0 || d.age < 0 || (c.maxAge > 0 && d.age <= c.maxAge) {
+					t.Errorf("deletion %+v: want a removed file with its size and an age over %v", d, c.maxAge)
 				}
 			}
 		})
