@@ -23,6 +23,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/freeport"
 	"github.com/edgeprivacy/edge/internal/mediafile/testclip"
 	"github.com/edgeprivacy/edge/internal/mosquittotest"
+	"github.com/edgeprivacy/edge/internal/payloadschema"
 	"github.com/edgeprivacy/edge/internal/replay"
 )
 
@@ -51,6 +52,31 @@ type mqttLog struct {
 	mu       sync.Mutex
 	retained map[string][]byte
 	alerts   []events.Alert
+	// payloads are every compliance and alert payload received, by schema
+	// name, for checkSchemas.
+	payloads map[string][][]byte
+}
+
+// checkSchemas validates every compliance and alert payload received
+// against docs/schema, which subscribers are given.
+func (m *mqttLog) checkSchemas(t *testing.T) {
+	t.Helper()
+	s, err := payloadschema.Load(payloadschema.Compliance, payloadschema.Alert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, name := range []string{payloadschema.Compliance, payloadschema.Alert} {
+		if len(m.payloads[name]) == 0 {
+			t.Errorf("no %s payload received", name)
+		}
+		for _, b := range m.payloads[name] {
+			if err := s.Validate(name, b); err != nil {
+				t.Errorf("%s payload does not match docs/schema: %v\n%s", name, err, b)
+			}
+		}
+	}
 }
 
 func (m *mqttLog) compliance(topic string) (events.Compliance, bool) {
@@ -73,7 +99,7 @@ func (m *mqttLog) alert(typ, sign string) bool {
 
 func subscribeAll(t *testing.T, url, prefix string) *mqttLog {
 	t.Helper()
-	l := &mqttLog{retained: map[string][]byte{}}
+	l := &mqttLog{retained: map[string][]byte{}, payloads: map[string][][]byte{}}
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("compliance-test").SetAutoReconnect(false))
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscriber connect: %v", tok.Error())
@@ -82,6 +108,7 @@ func subscribeAll(t *testing.T, url, prefix string) *mqttLog {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if m.Topic() == events.AlertsTopic(prefix) {
+			l.payloads[payloadschema.Alert] = append(l.payloads[payloadschema.Alert], append([]byte(nil), m.Payload()...))
 			var a events.Alert
 			if json.Unmarshal(m.Payload(), &a) == nil {
 				l.alerts = append(l.alerts, a)
@@ -89,6 +116,9 @@ func subscribeAll(t *testing.T, url, prefix string) *mqttLog {
 			return
 		}
 		l.retained[m.Topic()] = append([]byte(nil), m.Payload()...)
+		if strings.HasSuffix(m.Topic(), "/compliance") {
+			l.payloads[payloadschema.Compliance] = append(l.payloads[payloadschema.Compliance], l.retained[m.Topic()])
+		}
 	})
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
@@ -310,4 +340,5 @@ func TestSignExpiresMidStream(t *testing.T) {
 		}
 	}
 	t.Logf("audit: %+v", s)
+	sub.checkSchemas(t)
 }

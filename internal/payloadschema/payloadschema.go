@@ -15,8 +15,10 @@ import (
 
 // Schema names: docs/schema/{name}.schema.json.
 const (
-	Event = "event"
-	State = "state"
+	Event      = "event"
+	State      = "state"
+	Compliance = "compliance"
+	Alert      = "alert"
 )
 
 // Dir is docs/schema of this source tree.

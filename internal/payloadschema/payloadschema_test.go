@@ -11,7 +11,7 @@ import (
 
 // The schemas accept what edge marshals and refuse what breaks the contract.
 func TestSchemasCatchBrokenPayloads(t *testing.T) {
-	s, err := payloadschema.Load(payloadschema.Event, payloadschema.State)
+	s, err := payloadschema.Load(payloadschema.Event, payloadschema.State, payloadschema.Compliance, payloadschema.Alert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,5 +55,52 @@ func TestSchemasCatchBrokenPayloads(t *testing.T) {
 	b, _ = st.Payload()
 	if err := s.Validate(payloadschema.State, b); err == nil {
 		t.Errorf("state with status sleeping accepted: %s", b)
+	}
+
+	exp := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	comp := events.Compliance{Camera: "c", TS: time.Now().UTC(),
+		Sign:    &events.SignStatus{ID: "sg", Status: "expired", Purpose: "crowd-safety", ExpiresAt: exp},
+		Outputs: []events.OutputStatus{{Name: "restream", Reason: "camera sign sg expired"}, {Name: "record", Reason: "camera sign sg expired"}},
+		Zones:   []events.ZoneCompliance{{ID: "z", Sign: events.SignStatus{ID: "zs", Status: "missing"}}}}
+	for name, edit := range map[string]func(c *events.Compliance){
+		"well-formed":                func(*events.Compliance) {},
+		"no camera sign, no outputs": func(c *events.Compliance) { c.Sign, c.Outputs = nil, []events.OutputStatus{} },
+	} {
+		c := comp
+		edit(&c)
+		if b, _ := c.Payload(); s.Validate(payloadschema.Compliance, b) != nil {
+			t.Errorf("compliance %s fails: %v\n%s", name, s.Validate(payloadschema.Compliance, b), b)
+		}
+	}
+	for name, edit := range map[string]func(c *events.Compliance){
+		"gated off without a reason": func(c *events.Compliance) { c.Outputs = []events.OutputStatus{{Name: "record"}} },
+		"unknown output":             func(c *events.Compliance) { c.Outputs = []events.OutputStatus{{Name: "hls", Active: true}} },
+		"unknown sign status":        func(c *events.Compliance) { c.Sign = &events.SignStatus{ID: "sg", Status: "ok"} },
+		"purpose not law": func(c *events.Compliance) {
+			c.Sign = &events.SignStatus{ID: "sg", Status: "valid", Purpose: "marketing"}
+		},
+	} {
+		c := comp
+		edit(&c)
+		if b, _ := c.Payload(); s.Validate(payloadschema.Compliance, b) == nil {
+			t.Errorf("compliance %s: accepted %s", name, b)
+		}
+	}
+
+	al := events.Alert{ID: events.NewID(), Type: events.AlertReloadRejected, Site: "s", Message: "config reload rejected", Errors: []string{"signage[sg].purpose: not allowed"}, TS: time.Now().UTC()}
+	if b, _ := al.Payload(); s.Validate(payloadschema.Alert, b) != nil {
+		t.Fatalf("a well-formed alert fails: %v\n%s", s.Validate(payloadschema.Alert, b), b)
+	}
+	for name, edit := range map[string]func(a *events.Alert){
+		"rejection without its errors": func(a *events.Alert) { a.Errors = nil },
+		"sign alert naming no sign":    func(a *events.Alert) { a.Type = events.AlertSignExpired },
+		"unknown type":                 func(a *events.Alert) { a.Type = "reload_failed" },
+		"credentials in the message":   func(a *events.Alert) { a.Message = "rtsp://admin:hunter2@10.0.0.5/s" },
+	} {
+		a := al
+		edit(&a)
+		if b, _ := a.Payload(); s.Validate(payloadschema.Alert, b) == nil {
+			t.Errorf("alert %s: accepted %s", name, b)
+		}
 	}
 }
