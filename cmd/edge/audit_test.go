@@ -44,8 +44,19 @@ func TestAuditCommands(t *testing.T) {
 	if err := auditVerify(&out, []string{dir}); err != nil {
 		t.Fatalf("whole chain: %v", err)
 	}
-	if !strings.Contains(out.String(), "10 records (1..10)") || !strings.Contains(out.String(), key.Fingerprint()) {
+	if !strings.Contains(out.String(), "10 records (1..10)") || !strings.Contains(out.String(), key.Fingerprint()) || strings.Contains(out.String(), "not a stop") {
 		t.Fatalf("verify printed %q", out.String())
+	}
+	// Cut back to the start checkpoint, the chain is whole: verify must say
+	// that it does not end as a stopped edge's log does.
+	cut := filepath.Join(t.TempDir(), "audit-000001.jsonl")
+	whole, _ := os.ReadFile(filepath.Join(dir, "audit-000001.jsonl"))
+	if err := os.WriteFile(cut, bytes.SplitAfter(whole, []byte("\n"))[0], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var cutOut bytes.Buffer
+	if err := auditVerify(&cutOut, []string{cut}); err != nil || !strings.Contains(cutOut.String(), `last checkpoint is "start"`) {
+		t.Fatalf("log cut after its start checkpoint: %v, printed %q; want a note that it has no stop", err, cutOut.String())
 	}
 	pub := filepath.Join(t.TempDir(), "device.pub")
 	if err := os.WriteFile(pub, key.PublicKeyFile(), 0o644); err != nil {

@@ -42,6 +42,12 @@ func VerifyCommand(w io.Writer, path, pubPath string) error {
 	if s.Uncovered > 0 {
 		fmt.Fprintf(w, "note: the last %d record(s) follow the last checkpoint; they could have been cut off without trace\n", s.Uncovered)
 	}
+	if s.Checkpoints > 0 && s.LastCheckpoint != ReasonStop {
+		// A log cut back to an earlier checkpoint verifies whole: say that
+		// it does not end as a stopped edge's log does.
+		fmt.Fprintf(w, "note: the last checkpoint is %q at %s, not a stop: edge is still running, stopped uncleanly, or the records after it were cut off (compare with the device)\n",
+			s.LastCheckpoint, s.LastCheckpointAt.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

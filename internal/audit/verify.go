@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"aead.dev/minisign"
 
@@ -38,6 +39,12 @@ type Summary struct {
 	// Uncovered counts the records after the last checkpoint: they could be
 	// cut off without trace.
 	Uncovered int `json:"uncovered"`
+	// LastCheckpoint is the reason of the last checkpoint ("start", "stop",
+	// "periodic") and LastCheckpointAt its time: a whole log of a stopped
+	// edge ends with "stop"; anything else means edge is still running,
+	// stopped uncleanly, or its tail was cut off.
+	LastCheckpoint   string    `json:"last_checkpoint,omitempty"`
+	LastCheckpointAt time.Time `json:"last_checkpoint_at,omitzero"`
 	// Head is the hash of the last record.
 	Head string `json:"head,omitempty"`
 }
@@ -92,11 +99,11 @@ func Verify(paths []string, pin *minisign.PublicKey) (Summary, error) {
 				return broken(r.Seq, "its prev does not match the hash of record %d", s.LastSeq)
 			}
 			if r.Kind == KindCheckpoint {
-				k, err := checkCheckpoint(r, key)
+				k, reason, err := checkCheckpoint(r, key)
 				if err != nil {
 					return broken(r.Seq, "checkpoint: %v", err)
 				}
-				key = k
+				key, s.LastCheckpoint, s.LastCheckpointAt = k, reason, r.TS
 				s.Checkpoints++
 				s.Uncovered = -1
 			}
@@ -118,26 +125,28 @@ func Verify(paths []string, pin *minisign.PublicKey) (Summary, error) {
 	return s, nil
 }
 
-func checkCheckpoint(r Record, key *minisign.PublicKey) (*minisign.PublicKey, error) {
+// checkCheckpoint checks r's signature (by key, when not nil) and returns
+// its signer and reason.
+func checkCheckpoint(r Record, key *minisign.PublicKey) (*minisign.PublicKey, string, error) {
 	var c Checkpoint
 	if err := json.Unmarshal(r.Data, &c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var pub minisign.PublicKey
 	if err := pub.UnmarshalText([]byte(c.PublicKey)); err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
+		return nil, "", fmt.Errorf("public key: %w", err)
 	}
 	if key != nil && !key.Equal(pub) {
-		return nil, fmt.Errorf("signed by %s, not by %s", devicekey.Fingerprint(pub), devicekey.Fingerprint(*key))
+		return nil, "", fmt.Errorf("signed by %s, not by %s", devicekey.Fingerprint(pub), devicekey.Fingerprint(*key))
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Sig)
 	if err != nil {
-		return nil, fmt.Errorf("signature: %w", err)
+		return nil, "", fmt.Errorf("signature: %w", err)
 	}
 	if err := devicekey.Verify(pub, CheckpointMessage(r.Seq, r.TS, r.Prev, c.Reason), sig); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &pub, nil
+	return &pub, c.Reason, nil
 }
 
 // IsBroken reports whether err is a *BrokenError.
