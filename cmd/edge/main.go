@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +76,11 @@ func configCheck(ctx context.Context, w io.Writer, now time.Time, args []string)
 
 // cmdVersion is `edge version` (and `edge --version`).
 func cmdVersion(_ context.Context, args []string) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		// edge help version asks this, as every command's flag set answers.
+		fmt.Fprintln(os.Stderr, "usage: edge version (also edge --version): version, VCS revision, Go, OpenCV and FFmpeg of this binary")
+		return flag.ErrHelp
+	}
 	if len(args) != 0 {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("usage: edge version (takes no arguments, got %q)", args))
 	}

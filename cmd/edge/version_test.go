@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgeprivacy/edge/internal/cli"
+	"github.com/edgeprivacy/edge/internal/exitcode"
 	"github.com/edgeprivacy/edge/internal/verify"
 )
 
@@ -32,5 +37,26 @@ func TestDidYouMeanCommand(t *testing.T) {
 		if want == "" && s != "" || want != "" && !strings.Contains(s, want) {
 			t.Errorf("%s: %q, want %q", got, s, want)
 		}
+	}
+}
+
+// TestHelpForEveryCommand: `edge help COMMAND` (COMMAND -h) answers with the
+// command's usage for every command, never with a complaint about "-h".
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		if c.Run == nil {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := c.Run(ctx, []string{"-h"})
+			if !errors.Is(err, flag.ErrHelp) && (exitcode.Code(err) != exitcode.Usage || !strings.HasPrefix(err.Error(), "usage:")) {
+				t.Fatalf("edge help %s: %v, want its usage", c.Name, err)
+			}
+			if err != nil && strings.Contains(err.Error(), `"-h"`) {
+				t.Fatalf("edge help %s took -h for an argument: %v", c.Name, err)
+			}
+		})
 	}
 }
