@@ -34,6 +34,9 @@ func TestPurposeVocabulary(t *testing.T) {
 		{"detail smuggles marketing", "crowd-safety", "footfall for marketing", "signage[sign-1].purpose_detail", "marketing"},
 		{"detail smuggles identity", "public-safety", "identify regular visitors", "signage[sign-1].purpose_detail", "identify"},
 		{"detail smuggles attendance", "public-safety", "staff attendance", "signage[sign-1].purpose_detail", "attendance"},
+		{"detail smuggles face matching", "public-safety", "face matching of visitors", "signage[sign-1].purpose_detail", "face"},
+		{"detail smuggles customers", "crowd-safety", "customer analytics", "signage[sign-1].purpose_detail", "customer"},
+		{"detail smuggles sales", "crowd-safety", "dwell time for retail sales", "signage[sign-1].purpose_detail", "retail"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,6 +44,13 @@ func TestPurposeVocabulary(t *testing.T) {
 			c.Signage[0].Purpose, c.Signage[0].PurposeDetail = tc.purpose, tc.detail
 			requireProblem(t, c.Validate(), tc.path, tc.want)
 		})
+	}
+	for _, detail := range []string{"crowd safety on the surface platform", "wholesale market exits", "pedestrian counting"} {
+		c := mustValid(t)
+		c.Signage[0].PurposeDetail = detail
+		if err := c.Validate(); err != nil {
+			t.Errorf("purpose_detail %q refused: %v", detail, err)
+		}
 	}
 }
 

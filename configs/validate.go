@@ -26,7 +26,9 @@ var biometricModel = regexp.MustCompile(`(?i)face|eye|smile|iris|finger|plate|re
 // forbiddenPurpose matches uses that are not public safety, so that a free
 // purpose_detail cannot widen the purpose. Like biometricModel it is a guard
 // against mistakes; the purpose itself comes from a closed list.
-var forbiddenPurpose = regexp.MustCompile(`(?i)marketing|advertis\w*|profiling|attendance|identi(ty|fication|fy)|recogni[sz]\w*|demographic\w*|emotion|biometric\w*`)
+// Faces, customers and sales are whole words ("surface", "wholesale"
+// are not uses).
+var forbiddenPurpose = regexp.MustCompile(`(?i)marketing|advertis\w*|profiling|attendance|identi(ty|fication|fy)|recogni[sz]\w*|demographic\w*|emotion|biometric\w*|\b(faces?|facial|customers?|shoppers?|retail|sales|loyalty|gender)\b`)
 
 // MaxPrivacyCoverage is the share of a camera's view that privacy zones may
 // cover before the camera is refused: a camera that sees only private space
