@@ -21,8 +21,16 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 n = r["cameras"]
 print(f"soak: {n} cameras, {r['seconds']:.0f} s, sustained={r['sustained']}, RSS {r['rss_mb']:.0f} MB ({r['rss_per_camera_mb']:.1f} MB per camera)")
-for s in r.get("rss_samples", []):
-    print(f"  minute {s['at_s']/60:4.1f}: RSS {s['mb']:.0f} MB = {s['mb']/n:.1f} MB per camera")
+ss = r.get("rss_samples", [])
+for s in ss:
+    print(f"  minute {s['at_s']/60:4.1f}: RSS {s['mb']:.0f} MB = {s['mb']/n:.1f} MB per camera "
+          f"(Go {s.get('go_mb', 0):.0f} MB, of it heap objects {s.get('go_heap_mb', 0):.0f} MB; native {s['mb'] - s.get('go_mb', 0):.0f} MB)")
+# The flatness figure: growth from minute 2 to the last sample.
+at2 = [s for s in ss if s["at_s"] >= 120]
+if len(at2) >= 2:
+    a, b = at2[0], at2[-1]
+    print(f"  growth minute {a['at_s']/60:.0f} -> {b['at_s']/60:.0f}: RSS {100*(b['mb']/a['mb']-1):+.1f}%, "
+          f"Go {b.get('go_mb', 0) - a.get('go_mb', 0):+.1f} MB, native {(b['mb']-b.get('go_mb', 0)) - (a['mb']-a.get('go_mb', 0)):+.1f} MB")
 PY
 	exit 0
 fi

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"os"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,4 +38,24 @@ func rssMB() float64 {
 		}
 	}
 	return 0
+}
+
+// goMemMB is the memory the Go runtime holds from the OS (mapped and not
+// released) and, within it, the heap's live and not yet swept objects, in
+// MiB. Beside RSS it tells a soak whether growth is Go's or native (libav,
+// OpenCV, glibc's arenas).
+func goMemMB() (held, heap float64) {
+	s := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+	}
+	metrics.Read(s)
+	for _, x := range s {
+		if x.Value.Kind() != metrics.KindUint64 {
+			return 0, 0
+		}
+	}
+	const mib = 1 << 20
+	return float64(s[0].Value.Uint64()-s[1].Value.Uint64()) / mib, float64(s[2].Value.Uint64()) / mib
 }

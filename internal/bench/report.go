@@ -123,6 +123,10 @@ type Report struct {
 type RSS struct {
 	AtSeconds float64 `json:"at_s"`
 	MB        float64 `json:"mb"`
+	// GoMB is what the Go runtime holds of it (mapped, not released) and
+	// GoHeapMB the heap objects within that; the rest of MB is native.
+	GoMB     float64 `json:"go_mb"`
+	GoHeapMB float64 `json:"go_heap_mb"`
 }
 
 // Trial is one step of FindMax.
@@ -295,7 +299,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.P50MaskMS, r.P99MaskMS, r.P99ResultMS, r.P50EventMS, r.P99EventMS)
 	fmt.Fprintf(&b, "  process: CPU %.0f%%, RSS %.0f MB (%.1f MB per camera)\n", r.CPUPercent, r.RSSMB, r.RSSPerCamMB)
 	for _, s := range r.RSSSamples {
-		fmt.Fprintf(&b, "    RSS at %4.0f s: %.0f MB\n", s.AtSeconds, s.MB)
+		fmt.Fprintf(&b, "    RSS at %4.0f s: %.0f MB (Go runtime %.0f MB, heap objects %.0f MB; native %.0f MB)\n",
+			s.AtSeconds, s.MB, s.GoMB, s.GoHeapMB, s.MB-s.GoMB)
 	}
 	for _, c := range r.PerCamera {
 		ok := "ok"

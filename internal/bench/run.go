@@ -222,7 +222,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case now := <-tick.C:
 			el := now.Sub(t0)
 			if o.SampleRSSEvery > 0 && el >= nextRSS {
-				r.RSSSamples = append(r.RSSSamples, RSS{AtSeconds: el.Round(time.Second).Seconds(), MB: rssMB()})
+				held, heap := goMemMB()
+				r.RSSSamples = append(r.RSSSamples, RSS{AtSeconds: el.Round(time.Second).Seconds(), MB: rssMB(), GoMB: held, GoHeapMB: heap})
 				nextRSS += o.SampleRSSEvery
 			}
 			if o.Progress != nil {
