@@ -770,3 +770,35 @@ func TestUnknownKeySuggestsNearest(t *testing.T) {
 		}
 	}
 }
+
+// A reload rejected for a typo must also name what validation finds in the
+// rest of the file, so one try lists every problem; a decode that fails
+// for a wrong type still stops there (the rest may be misread).
+func TestUnknownKeyAndInvalidValueBothReported(t *testing.T) {
+	y := strings.Replace(validYAML, "site: test-site", "site: test-site\nsitee: x", 1)
+	y = strings.Replace(y, "purpose: crowd-safety", "purpose: marketing", 1)
+	if !strings.Contains(y, "sitee") || !strings.Contains(y, "purpose: marketing") {
+		t.Fatal("bad case: validYAML changed")
+	}
+	_, err := configs.LoadBytes([]byte(y))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, w := range []string{"sitee", "did you mean site?", "purpose", "marketing"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not mention %q: %v", w, err)
+		}
+	}
+	p := writeFile(t, y)
+	_, err = configs.Load(p)
+	var de *configs.DecodeError
+	if !errors.As(err, &de) || len(de.Problems) < 2 {
+		t.Fatalf("Load: want a DecodeError with the typo and the purpose, got %v", err)
+	}
+
+	bad := strings.Replace(y, "    url: rtsp", "    detect: {fps: fast}\n    url: rtsp", 1)
+	_, err = configs.LoadBytes([]byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "detect.fps") {
+		t.Fatalf("wrong type: want detect.fps named, got %v", err)
+	}
+}

@@ -85,13 +85,33 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, r.err
+			return nil, alsoValidate(ctx, r.err, path, b)
 		}
 		c = r.c
 	case <-ctx.Done():
 		return nil, fmt.Errorf("config %s: %w", path, stopped(ctx))
 	}
 	return validate(ctx, c, path, b)
+}
+
+// alsoValidate adds to a decode error what validation finds in the rest of
+// the file, where the decode failed only on unknown keys: a reload rejected
+// for a typo then also names, say, a purpose outside the law, so the
+// operator fixes everything in one go instead of one problem per try.
+func alsoValidate(ctx context.Context, err error, name string, src []byte) error {
+	de := (*DecodeError)(nil)
+	if !errors.As(err, &de) || de.partial == nil {
+		return err
+	}
+	c := de.partial
+	de.partial = nil
+	_, verr := validate(ctx, c, name, src)
+	if ve := (*ValidationError)(nil); errors.As(verr, &ve) {
+		for _, p := range ve.Problems {
+			de.Problems = append(de.Problems, p.String())
+		}
+	}
+	return de
 }
 
 // ErrStopped marks a load abandoned because its context was done.
@@ -111,7 +131,7 @@ func Parse(r io.Reader) (*Config, error) {
 	}
 	c, err := parse(b, "<input>")
 	if err != nil {
-		return nil, err
+		return nil, alsoValidate(context.Background(), err, "<input>", b)
 	}
 	return validate(context.Background(), c, "<input>", b)
 }
@@ -125,7 +145,15 @@ func parse(b []byte, name string) (*Config, error) {
 	}
 	var c Config
 	if err := v.UnmarshalExact(&c, viper.DecodeHook(decodeHook())); err != nil {
-		return nil, &DecodeError{File: name, Problems: decodeProblems(err, sourceTree(b)), err: err}
+		de := &DecodeError{File: name, Problems: decodeProblems(err, sourceTree(b)), err: err}
+		// Unknown keys are the only thing a loose decode ignores: when it
+		// succeeds, they were the only problem of the decode, and the rest
+		// of the file is still worth validating.
+		var loose Config
+		if v.Unmarshal(&loose, viper.DecodeHook(decodeHook())) == nil {
+			de.partial = &loose
+		}
+		return nil, de
 	}
 	return &c, nil
 }
@@ -291,6 +319,9 @@ type DecodeError struct {
 	// Problems are the individual complaints, one line each, naming the key.
 	Problems []string
 	err      error
+	// partial is the config decoded without the unknown keys, for
+	// alsoValidate; nil where the decode failed for another reason.
+	partial *Config
 }
 
 // Error lists every problem, one per line, after the file name.
