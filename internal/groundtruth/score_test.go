@@ -37,9 +37,9 @@ func TestScoreHandChecked(t *testing.T) {
 	if !near(s.Precision, 0.75) || !near(s.Recall, 1) {
 		t.Errorf("precision %v recall %v, want 0.75 1", s.Precision, s.Recall)
 	}
-	// Enters per visit: 0.5->a, 3->b, 6->c (nearest entry): 3 enters / 3 visits.
-	if s.Found != 3 || !near(s.EntersPerVisit, 1) {
-		t.Errorf("found %d, enters per visit %v, want 3, 1", s.Found, s.EntersPerVisit)
+	// Enters per visit: 4 enters in the span / 3 visits.
+	if !near(s.EntersPerVisit, 4.0/3) {
+		t.Errorf("enters per visit %v, want 4/3", s.EntersPerVisit)
 	}
 	// Latency over b (1 s) and c (0 s); a began before the clip.
 	if !near(s.LatencyP50, 0) || !near(s.LatencyP90, 1) {
@@ -68,6 +68,33 @@ func TestSplitTrackCountsTwiceForTheVisit(t *testing.T) {
 	})
 	if s.Matched != 1 || !near(s.Precision, 0.5) || !near(s.EntersPerVisit, 2) {
 		t.Errorf("matched %d precision %v enters/visit %v, want 1 0.5 2", s.Matched, s.Precision, s.EntersPerVisit)
+	}
+}
+
+// TestEntersPerVisitInACrowd: three people are there at the start and a
+// fourth comes in a second later; the run counts each of them once. Every
+// one of the four enters falls within the window of the first visit (1.5 s
+// before its entry to its exit), and the scorer used to give each enter to
+// the visit whose window held it and whose entry was nearest: the first
+// three all went to the first of the visits that began at 0, the fourth to
+// whichever entry was nearest, and it reported 3 enters for "a" and 2
+// visits found: 2.0 enters per visit for a perfect run. Enters per real
+// visit is 4 / 4.
+func TestEntersPerVisitInACrowd(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 20, Visits: []groundtruth.Visit{
+		{Zone: "w", Person: "a", Enter: 0, Exit: 20},
+		{Zone: "w", Person: "b", Enter: 0, Exit: 20},
+		{Zone: "w", Person: "c", Enter: 0, Exit: 20},
+		{Zone: "w", Person: "d", Enter: 1, Exit: 20},
+	}}
+	s := groundtruth.Score(truth, []groundtruth.Event{
+		{T: 0.2, Type: "enter", Zone: "w", Track: 1, Occupancy: 1},
+		{T: 0.2, Type: "enter", Zone: "w", Track: 2, Occupancy: 2},
+		{T: 0.2, Type: "enter", Zone: "w", Track: 3, Occupancy: 3},
+		{T: 1.4, Type: "enter", Zone: "w", Track: 4, Occupancy: 4},
+	})
+	if s.Matched != 4 || !near(s.Precision, 1) || !near(s.Recall, 1) || !near(s.EntersPerVisit, 1) {
+		t.Errorf("matched %d precision %v recall %v enters/visit %v, want 4 1 1 1", s.Matched, s.Precision, s.Recall, s.EntersPerVisit)
 	}
 }
 
