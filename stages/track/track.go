@@ -111,6 +111,7 @@ type Tracker struct {
 	nextID    int
 	occupancy map[string]int
 	size      image.Point // frame size of the last update
+	persp     perspective
 }
 
 // New returns a tracker.
@@ -253,11 +254,15 @@ func (t *Tracker) Update(dets []Detection, size image.Point, at time.Time, activ
 // new track's motion, and the new track is dropped. A person hidden for a
 // second or two often walks on further than the lost track's prediction
 // (which slows down, see damp) and is found outside its gate; they are
-// within reach of it if they are within a third of a height of it plus
-// half a height for every second it has not seen them (people walk at
-// about their height a second; the prediction covers part of that). In a
-// crowd this can give a newcomer a lost neighbour's id: on vtest that
-// costs less than the second enter it saves.
+// within reach of it if they are within a third of a height of it, or of
+// where it last saw them, plus half a height for every second it has not
+// seen them (people walk at about their height a second; the prediction
+// covers part of that, and walks on past someone who stopped when they
+// were hidden). A new track walking towards where the lost one was last
+// seen is not them (comingFrom): in a crowd that is a newcomer passing a
+// neighbour the detector lost, and taking the neighbour's id would lose
+// the newcomer's enter and, once the neighbour is found again, count them
+// a second time.
 func (t *Tracker) reclaim(at time.Time) {
 	drop := map[*trackState]bool{}
 	for _, nt := range t.tracks {
@@ -274,8 +279,9 @@ func (t *Tracker) reclaim(at time.Time) {
 			lx, ly := lt.m.feet()
 			h := max(lt.m.h.p, 1)
 			reach := h * (0.3 + 0.5*at.Sub(lt.lastSeen).Seconds())
-			d := math.Hypot(nx-lx, ny-ly)
-			if dh := nt.m.h.p; d <= reach && d < bd && dh > h/1.5 && dh < h*1.5 {
+			sx, sy, _, _ := feetOf(lt.seenRect)
+			d := min(math.Hypot(nx-lx, ny-ly), math.Hypot(nx-sx, ny-sy))
+			if dh := nt.m.h.p; d <= reach && d < bd && dh > h/1.5 && dh < h*1.5 && !comingFrom(nt, sx, sy, h) {
 				best, bd = lt, d
 			}
 		}
@@ -289,6 +295,22 @@ func (t *Tracker) reclaim(at time.Time) {
 	if len(drop) > 0 {
 		t.tracks = slices.DeleteFunc(t.tracks, func(tr *trackState) bool { return drop[tr] })
 	}
+}
+
+// comingFrom reports whether the new track nt walks towards the point
+// (x, y) a lost track of a person h pixels tall was at, faster than a
+// standing person's boxes jitter: the lost person would have walked from
+// there to where nt is, not towards it, so nt is someone else (on vtest,
+// a newcomer walking in from the frame's edge towards a group whose
+// members the detector had lost).
+func comingFrom(nt *trackState, x, y, h float64) bool {
+	nx, ny := nt.m.feet()
+	dx, dy := x-nx, y-ny
+	d := math.Hypot(dx, dy)
+	if d < h*0.3 {
+		return false
+	}
+	return (nt.m.x.v*dx+nt.m.y.v*dy)/d > 0.3*h
 }
 
 // coasted is where tr's box would be at at, had the person walked on as
@@ -377,7 +399,7 @@ func (t *Tracker) hysteresis(tr *trackState, now, active []string, at time.Time)
 func (t *Tracker) associate(dets []Detection, at time.Time) {
 	var high, low []int
 	for i, d := range dets {
-		if d.Rect.Empty() || enclosing(d.Rect, dets) {
+		if d.Rect.Empty() || enclosing(d.Rect, dets) || t.persp.implausible(d.Rect, t.size) {
 			continue
 		}
 		if d.Score >= t.cfg.HighScore {
@@ -457,6 +479,9 @@ func (t *Tracker) match(dets []Detection, idx []int, used []bool, at time.Time, 
 		tr.score, tr.lastSeen, tr.seenNow = d.Score, at, true
 		tr.seenRect, tr.seenVX, tr.seenVY = tr.m.rect(), tr.m.x.v, tr.m.y.v
 		tr.hits++
+		if tr.hits >= t.cfg.MinHits {
+			t.persp.add(d.Rect, t.size)
+		}
 	}
 	var left []int
 	for _, di := range idx {

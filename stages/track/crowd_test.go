@@ -1,0 +1,110 @@
+package track_test
+
+import (
+	"image"
+	"testing"
+
+	"github.com/edgeprivacy/edge/stages/track"
+)
+
+// sized is a box h tall (0.4 h wide) with its feet at (x, y).
+func sized(x, y, h, score float64) track.Detection {
+	w := 0.4 * h
+	return track.Detection{Rect: image.Rect(int(x-w/2), int(y-h), int(x+w/2), int(y)), Score: score}
+}
+
+// TestTooTallBoxStartsNoTrack: two people walk through the hall, one far
+// from the camera (feet at y=250, 100 px tall) and one near it (y=450, 140
+// px), for 8 s; then, with nobody new in the picture, HOG's kind of box
+// around a group (300 px tall with its feet at y=400, where a person is
+// about 130) comes for 2 s. Learned from the two, it is no one standing
+// there: no enter. On a tracker that has seen nobody yet, the same boxes
+// are taken (a person of unknown size) and enter: the learning is what
+// stops them.
+func TestTooTallBoxStartsNoTrack(t *testing.T) {
+	size := image.Pt(640, 480)
+	act := []string{"hall"}
+	big := sized(320, 400, 300, 0.9)
+	tr := track.New(track.Config{Zones: hall()})
+	enters := 0
+	for i := 0; i < 50; i++ {
+		dets := []track.Detection{big}
+		if i < 40 {
+			dets = []track.Detection{sized(100+float64(i)*10, 250, 100, 0.9), sized(500-float64(i)*10, 450, 140, 0.9)}
+		}
+		for _, tn := range tr.Update(dets, size, at(i), act) {
+			if tn.Type == "enter" {
+				enters++
+				if i >= 40 {
+					t.Errorf("the 300 px box entered: %+v", tn)
+				}
+			}
+		}
+	}
+	if enters != 2 {
+		t.Errorf("%d enters, want the two people's", enters)
+	}
+	fresh := track.New(track.Config{Zones: hall()})
+	var got []track.Transition
+	for i := 0; i < 10; i++ {
+		got = append(got, fresh.Update([]track.Detection{big}, size, at(i), act)...)
+	}
+	if len(got) != 1 || got[0].Type != "enter" {
+		t.Errorf("on a tracker that learned nothing the 300 px box gave %+v, want one enter", got)
+	}
+}
+
+// TestNewcomerDoesNotTakeALostNeighboursID: a person stands at (300, 300)
+// and is no longer detected after 2 s (hidden, or too small for the
+// detector), so their track is held; 2 s later a newcomer walks in from
+// the right towards where they stood, 150 px from them when first found.
+// The newcomer is someone else: a second enter, and the first person is
+// still counted. (A lost person found again walks away from where they
+// were lost, or stands there; the newcomer walks towards it.)
+func TestNewcomerDoesNotTakeALostNeighboursID(t *testing.T) {
+	tr := track.New(track.Config{Zones: hall()})
+	size := image.Pt(640, 480)
+	act := []string{"hall"}
+	var got []track.Transition
+	for i := 0; i < 40; i++ {
+		var dets []track.Detection
+		if i < 10 {
+			dets = append(dets, walker(300, 300, 0.9))
+		}
+		if i >= 20 { // from 4 s: 120 px a second leftwards, towards (300, 300)
+			dets = append(dets, walker(450-float64(i-20)*24, 330, 0.9))
+		}
+		got = append(got, tr.Update(dets, size, at(i), act)...)
+	}
+	if len(got) != 2 || got[0].Type != "enter" || got[1].Type != "enter" || got[0].TrackID == got[1].TrackID {
+		t.Fatalf("want two enters of two tracks, got %+v", got)
+	}
+	if n := tr.Occupancy()["hall"]; n != 2 {
+		t.Errorf("occupancy %d, want 2", n)
+	}
+}
+
+// TestFoundAgainWhereLastSeen: a person walks at 150 px a second (a brisk
+// walk for someone 120 px tall), stops and is hidden at that moment for a
+// second, and is found again standing where they stopped. The track's
+// prediction walked on, over 100 px past them; they are the lost person
+// all the same (they are where it last saw them): one enter.
+func TestFoundAgainWhereLastSeen(t *testing.T) {
+	tr := track.New(track.Config{Zones: hall()})
+	size := image.Pt(640, 480)
+	act := []string{"hall"}
+	var got []track.Transition
+	for i := 0; i < 30; i++ {
+		var dets []track.Detection
+		switch {
+		case i <= 10: // 30 px a frame to x=400 at 2 s
+			dets = []track.Detection{sized(100+float64(i)*30, 300, 120, 0.9)}
+		case i > 15: // hidden 2.2 s to 3 s, then standing at x=400
+			dets = []track.Detection{sized(400, 300, 120, 0.9)}
+		}
+		got = append(got, tr.Update(dets, size, at(i), act)...)
+	}
+	if len(got) != 1 || got[0].Type != "enter" {
+		t.Fatalf("want one enter, got %+v", got)
+	}
+}
