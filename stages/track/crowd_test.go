@@ -3,8 +3,10 @@ package track_test
 import (
 	"image"
 	"testing"
+	"time"
 
 	"github.com/edgeprivacy/edge/stages/track"
+	"github.com/edgeprivacy/edge/zones"
 )
 
 // sized is a box h tall (0.4 h wide) with its feet at (x, y).
@@ -106,5 +108,32 @@ func TestFoundAgainWhereLastSeen(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Type != "enter" {
 		t.Fatalf("want one enter, got %+v", got)
+	}
+}
+
+// TestWalksOutOfThePicture: where a zone reaches the edge of the picture, a
+// person walking out over it is gone once their predicted feet are past
+// the edge: no exit delay (which is for feet jittering across a zone's
+// edge inside the picture, and would count them 0.4 s longer).
+func TestWalksOutOfThePicture(t *testing.T) {
+	zs := []zones.Zone{{ID: "all", Kind: zones.Monitored, Signage: "s1", Polygon: poly(0, 0, 1, 0, 1, 1, 0, 1)}}
+	set := zones.NewSet(zs, map[string]zones.Sign{"s1": {ID: "s1", VerifiedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(time.Hour)}})
+	tr := track.New(track.Config{Zones: set})
+	size := image.Pt(640, 480)
+	act := []string{"all"}
+	var got []track.Transition
+	for i := 0; i < 30; i++ {
+		var dets []track.Detection
+		if x := 300 + float64(i)*24; x <= 620 { // 120 px a second; last seen at i=13 (2.6 s), feet at x=612
+			dets = []track.Detection{walker(x, 300, 0.9)}
+		}
+		got = append(got, tr.Update(dets, size, at(i), act)...)
+	}
+	if len(got) != 2 || got[1].Type != "exit" {
+		t.Fatalf("want enter then exit, got %+v", got)
+	}
+	// Predicted feet: x=636 at 2.8 s, x=660 at 3.0 s.
+	if d := got[1].At.Sub(t0); d != 3*time.Second {
+		t.Errorf("exit at %v, want 3 s (the first frame the predicted feet are past the picture's edge)", d)
 	}
 }

@@ -241,7 +241,14 @@ func (t *Tracker) Update(dets []Detection, size image.Point, at time.Time, activ
 				return !slices.Contains(tr.zones, z) || !slices.Contains(active, z)
 			})
 		}
-		now = t.hysteresis(tr, now, active, at)
+		// A person predicted past the picture's edge has walked out of
+		// it, not jittered across a zone's edge: no exit delay. Only for
+		// an established track: a young one's speed is still a guess.
+		if !tr.seenNow && tr.hits >= youngHits && t.outOfPicture(&tr.m, size) {
+			clear(tr.outSince)
+		} else {
+			now = t.hysteresis(tr, now, active, at)
+		}
 		out = t.moveTo(out, tr, now, size, at)
 	}
 	t.tracks = kept
@@ -561,6 +568,13 @@ func (t *Tracker) transition(typ, zone string, tr *trackState, size image.Point,
 		Type: typ, Zone: zone, TrackID: tr.id, Score: tr.score, At: at,
 		Box: normBox(tr.m.rect(), size), Occupancy: t.occupancy[zone],
 	}
+}
+
+// outOfPicture reports whether m's feet are beyond the picture's left,
+// right or bottom edge.
+func (t *Tracker) outOfPicture(m *motion, size image.Point) bool {
+	x, y := m.feet()
+	return x < 0 || x > float64(size.X) || y > 1.02*float64(size.Y)
 }
 
 // zonesOf is where a person stands: their feet, the bottom centre of the box.
