@@ -7,7 +7,9 @@
 // the weak ones, only to continue tracks still unmatched, never to start one.
 // A track missed by the detector is held for Config.Hold, following its
 // predicted path, before it is given up, so a person missed for a second or
-// two keeps one id and enters once.
+// two keeps one id and enters once. The tracker learns how tall a person is
+// where their feet are and ignores boxes too tall to be one person standing
+// there (perspective.go).
 package track
 
 import (
