@@ -226,7 +226,8 @@ func (r *runner) members(ctx context.Context, cfg *configs.Config) ([]pipeline.M
 				Camera string `json:"camera"`
 				Error  string `json:"error"`
 			}{c.ID, err.Error()})
-			r.alert(events.Alert{Type: events.AlertCameraRefused, Camera: c.ID, Message: "camera not started: " + err.Error()})
+			// The site is named here: at start the monitor has no config yet.
+			r.alert(events.Alert{Type: events.AlertCameraRefused, Site: cfg.Site, Camera: c.ID, Message: "camera not started: " + err.Error()})
 			continue
 		}
 		ms = append(ms, pipeline.Member{Camera: cam, Key: cameraKey(cfg, c), RestartKey: restartKey(cfg, c)})

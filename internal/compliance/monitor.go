@@ -135,11 +135,12 @@ func (m *Monitor) Run(ctx context.Context) {
 	flow.Every(ctx, time.Second, m.Check)
 }
 
-// Alert publishes a and writes it to the audit log.
+// Alert publishes a and writes it to the audit log. a.Site defaults to the
+// site of the config in force (none before the first Apply).
 func (m *Monitor) Alert(a events.Alert) {
 	m.mu.Lock()
-	site := ""
-	if m.conf != nil {
+	site := a.Site
+	if m.conf != nil && site == "" {
 		site = m.conf.Site
 	}
 	m.alert(site, a)
