@@ -45,6 +45,9 @@ type runner struct {
 	applying  atomic.Pointer[loaded] // the config a reload is applying, until it is in force
 	running   atomic.Bool            // cameras started, for /readyz
 	changes   chan changeReq         // console edits, applied by serve
+	// maskingEvery is how often serve writes each camera's masking counts
+	// to the audit log: a minute (tests shorten it).
+	maskingEvery time.Duration
 
 	mu    sync.Mutex
 	cams  map[string]*pipeline.Camera // the running pipeline of each camera id
@@ -66,7 +69,7 @@ type loaded struct {
 
 func newRunner(log *slog.Logger, sink pipeline.Sink) *runner {
 	return &runner{log: log, sink: sink, cams: map[string]*pipeline.Camera{}, built: map[string]builtOutputs{},
-		changes: make(chan changeReq)}
+		changes: make(chan changeReq), maskingEvery: time.Minute}
 }
 
 // serve reloads the config when asked or when the file changes, and writes the
@@ -81,8 +84,8 @@ func (r *runner) serve(ctx context.Context, cur *loaded, every time.Duration, re
 		defer t.Stop()
 		poll = t.C
 	}
-	minute := time.NewTicker(time.Minute)
-	defer minute.Stop()
+	masking := time.NewTicker(r.maskingEvery)
+	defer masking.Stop()
 	lastMod := modTime(cur.path)
 	for {
 		select {
@@ -95,7 +98,7 @@ func (r *runner) serve(ctx context.Context, cur *loaded, every time.Duration, re
 			r.pubErr = err
 			r.log.Error("mqtt publisher stopped; stopping edge, since events would be lost", "err", err)
 			return
-		case <-minute.C:
+		case <-masking.C:
 			r.mu.Lock()
 			for id, c := range r.cams {
 				r.audit.masking(id, c.Counters())
