@@ -1,6 +1,7 @@
 package configs_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,23 @@ func TestModelsByContent(t *testing.T) {
 	lbp := copyFile("/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml", "crowd.xml")
 	plate := copyFile(haar+"haarcascade_russian_plate_number.xml", "cars.xml")
 	silver := copyFile("/usr/share/opencv4/lbpcascades/lbpcascade_silverware.xml", "detector.xml")
+	// A face cascade with one threshold digit edited: no hash of the list
+	// matches it, its structure does.
+	b, err := os.ReadFile(haar + "haarcascade_frontalface_default.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const first = "<stageThreshold>-5.0425500869750977e+00"
+	if !bytes.Contains(b, []byte(first)) {
+		t.Fatalf("no %q to edit", first)
+	}
+	editedPeople := filepath.Join(dir, "people-edited", "people.xml")
+	if err := os.MkdirAll(filepath.Dir(editedPeople), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(editedPeople, bytes.Replace(b, []byte(first), []byte("<stageThreshold>-5.1425500869750977e+00"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const dm = "cameras[lobby].detect.model"
 	cases := []struct {
 		name, model string
@@ -151,6 +169,8 @@ func TestModelsByContent(t *testing.T) {
 		{"face cascade renamed, declared as people", people, &configs.ModelDeclaration{Detects: "person", DeclaredBy: "x"}, dm, "a face detector"},
 		{"lbp face cascade renamed", lbp, nil, dm, "lbpcascade_frontalface_improved.xml, a face detector"},
 		{"plate cascade renamed", plate, nil, dm, "a licence-plate detector"},
+		{"face cascade with a threshold edited, renamed and declared as people", editedPeople, &configs.ModelDeclaration{Detects: "person", DeclaredBy: "A. Operator, site safety officer"},
+			dm, "has the structure of haarcascade_frontalface_default.xml, a face detector (same window, stages and features; only thresholds or leaf values differ), whatever the file is called or declared to detect; fix: use a person (full body) detector"},
 		{"unknown model without declaration", silver, nil, dm + "_declaration", "not a known person detector and has no declaration"},
 		{"unknown model declared as faces", silver, &configs.ModelDeclaration{Detects: "faces", DeclaredBy: "x"}, dm + "_declaration.detects", `"faces" is not people`},
 		{"unknown model declared as cats", silver, &configs.ModelDeclaration{Detects: "cats", DeclaredBy: "x"}, dm + "_declaration.detects", "not people"},
@@ -170,6 +190,7 @@ func TestModelsByContent(t *testing.T) {
 	}{
 		{"known person detector", haar + "haarcascade_fullbody.xml", nil},
 		{"known person detector renamed", copyFile(haar+"haarcascade_upperbody.xml", "x.xml"), nil},
+		{"full body detector declared", copyFile(haar+"haarcascade_fullbody.xml", "people.xml"), &configs.ModelDeclaration{Detects: "person", DeclaredBy: "A. Operator, site safety officer"}},
 		{"declared person model", silver, &configs.ModelDeclaration{Detects: "people (full body)", DeclaredBy: "A. Operator, site safety officer"}},
 	} {
 		t.Run(ok.name, func(t *testing.T) {

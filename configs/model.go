@@ -45,6 +45,12 @@ func (d *Detect) validateModel(v *validator, p string) {
 	}
 	const useFix = "use a person (full body) detector, e.g. kind: hog, or /usr/share/opencv4/haarcascades/haarcascade_fullbody.xml; faces and other biometric features are never analysed"
 	switch {
+	case m.Biometric() && m.MatchedBy == modelid.MatchStructure:
+		// Checked before any declaration: editing a number of a face
+		// cascade and declaring it a person detector does not make it one.
+		v.add(p+".detect.model", useFix, "model %q (sha256 %s) has the structure of %s, a %s detector (same window, stages and features; only thresholds or leaf values differ), whatever the file is called or declared to detect",
+			d.Model, m.SHA256[:16], m.KnownAs, m.Detects)
+		return
 	case m.Biometric():
 		v.add(p+".detect.model", useFix, "model %q (sha256 %s) is %s, a %s detector, whatever the file is called",
 			d.Model, m.SHA256[:16], m.KnownAs, m.Detects)

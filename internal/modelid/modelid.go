@@ -1,12 +1,15 @@
 // Package modelid identifies detector model files by their content, not
 // their name: a face cascade renamed people.xml is still a face cascade.
 //
-// known.txt lists models by SHA-256, both of the file and of its XML with
-// comments and whitespace removed (so that re-indenting a cascade does not
-// hide it): every face, eye, smile and licence-plate cascade and every LBP
-// face cascade in Debian's opencv-data, refused whatever the file is called,
-// and the full, upper and lower body cascades, the only known person
-// detectors. Any other model needs an explicit declaration in the config.
+// known.txt lists models three ways: the SHA-256 of the file, of its XML
+// with comments and whitespace removed (so that re-indenting a cascade does
+// not hide it), and of its structure (cascade.go: window, stages, weak
+// classifiers, feature rectangles, without thresholds or leaf values, so
+// that editing a number does not hide it either). It holds every face, eye,
+// smile and licence-plate cascade and every LBP face cascade in Debian's
+// opencv-data, refused whatever the file is called, and the full, upper and
+// lower body cascades, the only known person detectors. Any other model
+// needs an explicit declaration in the config.
 package modelid
 
 import (
@@ -42,7 +45,22 @@ type Model struct {
 	// KnownAs is the known model's original file name, e.g.
 	// haarcascade_frontalface_default.xml; empty when unknown.
 	KnownAs string `json:"known_as,omitempty"`
+	// MatchedBy says how it was recognised: MatchContent or MatchStructure.
+	MatchedBy string `json:"matched_by,omitempty"`
+	// Structure is the hex SHA-256 of an OpenCV cascade's structure; empty
+	// for a file that is not one.
+	Structure string `json:"structure,omitempty"`
 }
+
+// How a known model was recognised.
+const (
+	// MatchContent: the file, or its XML without comments and whitespace,
+	// is the known model's.
+	MatchContent = "content"
+	// MatchStructure: the cascade has the known biometric cascade's window,
+	// stages, weak classifiers and features, with numbers edited.
+	MatchStructure = "structure"
+)
 
 // Biometric reports whether the model is a known detector of faces or other
 // biometric features (or of licence plates, which identify people too).
@@ -53,11 +71,12 @@ func (m Model) Person() bool { return m.Detects == DetectsPerson }
 
 type entry struct{ detects, name string }
 
-// known maps both kinds of hash to the model they identify.
-var known = parseKnown(knownTxt)
+// known maps both content hashes to the model they identify; structures
+// maps the structure hash of every known cascade to it.
+var known, structures = parseKnown(knownTxt)
 
-func parseKnown(s string) map[string]entry {
-	m := map[string]entry{}
+func parseKnown(s string) (content, structure map[string]entry) {
+	content, structure = map[string]entry{}, map[string]entry{}
 	sc := bufio.NewScanner(strings.NewReader(s))
 	for sc.Scan() {
 		line := sc.Text()
@@ -65,13 +84,16 @@ func parseKnown(s string) map[string]entry {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 4 {
-			panic(fmt.Sprintf("modelid: known.txt line %q: want 4 fields", line))
+		if len(f) != 5 {
+			panic(fmt.Sprintf("modelid: known.txt line %q: want 5 fields", line))
 		}
-		e := entry{detects: f[2], name: f[3]}
-		m[f[0]], m[f[1]] = e, e
+		e := entry{detects: f[3], name: f[4]}
+		content[f[0]], content[f[1]] = e, e
+		if f[2] != "-" {
+			structure[f[2]] = e
+		}
 	}
-	return m
+	return content, structure
 }
 
 // Identify reads the file at path and looks it up by content.
@@ -81,14 +103,32 @@ func Identify(path string) (Model, error) {
 		return Model{}, fmt.Errorf("model %s: %w", path, err)
 	}
 	m := Model{Path: path, SHA256: hexSum(b)}
+	if looksXML(b) {
+		m.Structure, _ = cascadeStructure(b) // not a cascade: no structure
+	}
 	e, ok := known[m.SHA256]
 	if !ok {
 		e, ok = known[hexSum(normalize(b))]
 	}
 	if ok {
-		m.Detects, m.KnownAs = e.detects, e.name
+		m.Detects, m.KnownAs, m.MatchedBy = e.detects, e.name, MatchContent
+		return m, nil
+	}
+	// An edited biometric cascade detects what it did. An edited person
+	// cascade is no longer the known one: like any model, it needs a
+	// declaration.
+	if e, ok := structures[m.Structure]; ok && m.Structure != "" && e.detects != DetectsPerson {
+		m.Detects, m.KnownAs, m.MatchedBy = e.detects, e.name, MatchStructure
 	}
 	return m, nil
+}
+
+// looksXML reports whether b starts like an XML document (after a byte
+// order mark and white space), so that large binary models (ONNX) are not
+// parsed.
+func looksXML(b []byte) bool {
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
 }
 
 var xmlComment = regexp.MustCompile(`(?s)<!--.*?-->`)

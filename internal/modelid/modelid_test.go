@@ -55,7 +55,11 @@ func TestKnownList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fmt.Fprintf(&gen, "%s %s %s\t%s\n", sum(b), sum(modelid.Normalize(b)), want, name)
+			st, err := modelid.CascadeStructure(b)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			fmt.Fprintf(&gen, "%s %s %s %s\t%s\n", sum(b), sum(modelid.Normalize(b)), st, want, name)
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
@@ -66,8 +70,11 @@ func TestKnownList(t *testing.T) {
 			if m.Detects != want {
 				t.Fatalf("identified as %q, want %q", m.Detects, want)
 			}
-			if want != "" && m.KnownAs != name {
-				t.Errorf("known as %q, want %q", m.KnownAs, name)
+			if want != "" && (m.KnownAs != name || m.MatchedBy != modelid.MatchContent) {
+				t.Errorf("known as %q by %q, want %q by content", m.KnownAs, m.MatchedBy, name)
+			}
+			if len(m.Structure) != 64 {
+				t.Errorf("structure %q, want the cascade's structure hash", m.Structure)
 			}
 			if m.Biometric() != (want != "" && want != "person") {
 				t.Errorf("Biometric() = %v", m.Biometric())
@@ -84,7 +91,9 @@ func TestKnownList(t *testing.T) {
 const header = `# Detector models known by content, generated from Debian opencv-data 4.6.0+dfsg-12
 # (/usr/share/opencv4/{haar,lbp}cascades); regenerate: go test ./internal/modelid -run TestKnownList -update
 # Columns: sha256 of the file, sha256 of the XML without comments and whitespace,
-# what it detects (person is allowed; anything else is biometric and refused), file name.
+# sha256 of the cascade's structure (window, stages, weak classifiers, feature rectangles; no thresholds
+# or leaf values: cascade.go), what it detects (person is allowed; anything else is biometric and refused,
+# by content or by structure), file name.
 `
 
 // TestDisguisedFaceCascade: renaming, re-indenting or annotating a face
@@ -118,17 +127,14 @@ func TestDisguisedFaceCascade(t *testing.T) {
 			}
 		})
 	}
-	t.Run("one changed threshold is a different model", func(t *testing.T) {
+	t.Run("one changed threshold is still the face cascade, by structure", func(t *testing.T) {
 		p := filepath.Join(dir, "edited.xml")
-		i := bytes.Index(orig, []byte("<stageThreshold>"))
-		b := bytes.Clone(orig)
-		b[i+len("<stageThreshold>")+1] ^= 1
-		if err := os.WriteFile(p, b, 0o600); err != nil {
+		if err := os.WriteFile(p, editThreshold(t, orig), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		m, err := modelid.Identify(p)
-		if err != nil || m.Detects != modelid.DetectsUnknown {
-			t.Fatalf("got %+v, %v; want unknown (it then needs a declaration)", m, err)
+		if err != nil || !m.Biometric() || m.KnownAs != "haarcascade_frontalface_default.xml" || m.MatchedBy != modelid.MatchStructure {
+			t.Fatalf("got %+v, %v; want the face cascade by structure", m, err)
 		}
 	})
 	t.Run("missing file", func(t *testing.T) {
@@ -139,3 +145,164 @@ func TestDisguisedFaceCascade(t *testing.T) {
 }
 
 func sum(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
+
+// editThreshold changes one digit of the first stage threshold (new or old
+// format), as someone hiding a cascade from the hash list would.
+func editThreshold(t *testing.T, b []byte) []byte {
+	t.Helper()
+	for _, tag := range []string{"<stageThreshold>", "<stage_threshold>"} {
+		i := bytes.Index(b, []byte(tag))
+		if i < 0 {
+			continue
+		}
+		for j := i + len(tag); j < len(b) && b[j] != '<'; j++ {
+			if c := b[j]; c >= '1' && c <= '9' {
+				out := bytes.Clone(b)
+				out[j] = '1' + (c-'1'+1)%9 // another non-zero digit
+				return out
+			}
+		}
+	}
+	t.Fatal("no stage threshold to edit")
+	return nil
+}
+
+// TestEditedCascades: every known cascade of opencv-data with one
+// threshold digit edited no longer matches any content hash. A biometric
+// one is still recognised, by its structure, as what it is; an edited
+// person cascade is no longer the known one and needs a declaration. A
+// structural change (a rectangle moved, a stage dropped) makes another
+// model, and the structures of the known cascades are all different.
+func TestEditedCascades(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(opencvData, "*cascades", "*.xml"))
+	if len(files) < 20 {
+		t.Fatalf("found %d cascades under %s; run scripts/deps.sh (opencv-data)", len(files), opencvData)
+	}
+	dir := t.TempDir()
+	seen := map[string]string{}
+	for _, f := range files {
+		name := filepath.Base(f)
+		want := detectsByName(name)
+		if want == "" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			orig, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := modelid.CascadeStructure(orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other, ok := seen[st]; ok {
+				t.Fatalf("same structure as %s", other)
+			}
+			seen[st] = name
+			p := filepath.Join(dir, "people.xml")
+			if err := os.WriteFile(p, editThreshold(t, orig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			m, err := modelid.Identify(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Structure != st {
+				t.Fatalf("edited structure %s, want %s", m.Structure, st)
+			}
+			if want == modelid.DetectsPerson {
+				if m.Detects != modelid.DetectsUnknown || m.Biometric() {
+					t.Fatalf("edited person cascade identified as %+v, want unknown (it then needs a declaration)", m)
+				}
+				return
+			}
+			if m.Detects != want || m.KnownAs != name || m.MatchedBy != modelid.MatchStructure || !m.Biometric() {
+				t.Fatalf("got %+v, want %s (%s) by structure", m, want, name)
+			}
+		})
+	}
+}
+
+// TestCascadeStructure: what the structure hash keeps and what it leaves
+// out, on the face cascade (new format) and the Russian plate cascade (old
+// haartraining format).
+func TestCascadeStructure(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(opencvData, "haarcascades", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	face, plate := read("haarcascade_frontalface_default.xml"), read("haarcascade_licence_plate_rus_16stages.xml")
+	cases := []struct {
+		name string
+		orig []byte
+		edit func([]byte) []byte
+		same bool
+	}{
+		{"leaf value edited", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("2.0875380039215088e+00"), []byte("2.1875380039215088e+00"), 1)
+		}, true},
+		{"node threshold edited", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("0 -1 0 -3.1511999666690826e-02"), []byte("0 -1 0 -4.1511999666690826e-02"), 1)
+		}, true},
+		{"training parameters rewritten", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<maxWeakCount>211</maxWeakCount></stageParams>"), []byte("<maxWeakCount>7</maxWeakCount></stageParams>"), 1)
+		}, true},
+		{"weights written another way", face, func(b []byte) []byte {
+			return bytes.ReplaceAll(b, []byte(" -1.</_>"), []byte(" -1.0e+00</_>"))
+		}, true},
+		{"old format: tree threshold and values edited", plate, func(b []byte) []byte {
+			b = bytes.Replace(b, []byte("<threshold>1.6915600746870041e-002"), []byte("<threshold>2.6915600746870041e-002"), 1)
+			return bytes.Replace(b, []byte("<left_val>-9.5547717809677124e-001"), []byte("<left_val>-8.5547717809677124e-001"), 1)
+		}, true},
+		{"a feature rectangle moved", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("6 4 12 9 -1.</_>"), []byte("6 5 12 9 -1.</_>"), 1)
+		}, false},
+		{"a node uses another feature", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("0 -1 0 -3.1511999666690826e-02"), []byte("0 -1 1 -3.1511999666690826e-02"), 1)
+		}, false},
+		{"the window resized", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<width>24</width>"), []byte("<width>25</width>"), 1)
+		}, false},
+		{"old format: a rectangle moved", plate, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("32 2 8 6 -1."), []byte("32 3 8 6 -1."), 1)
+		}, false},
+		{"old format: the window resized", plate, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("64 16</size>"), []byte("64 17</size>"), 1)
+		}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := tc.edit(tc.orig)
+			if bytes.Equal(b, tc.orig) {
+				t.Fatal("the edit changed nothing")
+			}
+			a, err := modelid.CascadeStructure(tc.orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := modelid.CascadeStructure(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (a == e) != tc.same {
+				t.Fatalf("same structure = %v, want %v", a == e, tc.same)
+			}
+		})
+	}
+	for name, b := range map[string][]byte{
+		"not XML":          {0x08, 0x07, 0x12, 0x04, 'o', 'n', 'n', 'x'},
+		"XML, no cascade":  []byte(`<?xml version="1.0"?><opencv_storage><x>1</x></opencv_storage>`),
+		"truncated":        face[:len(face)/2],
+		"badly nested":     []byte(`<opencv_storage><cascade><stages></features></cascade></opencv_storage>`),
+		"no stages in one": []byte(`<opencv_storage><cascade><width>24</width><height>24</height><stages></stages><features></features></cascade></opencv_storage>`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if s, err := modelid.CascadeStructure(b); err == nil {
+				t.Fatalf("structure %s, want an error", s)
+			}
+		})
+	}
+}
