@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/edgeprivacy/edge/configs"
 	"github.com/edgeprivacy/edge/internal/cli"
-	"github.com/edgeprivacy/edge/internal/exitcode"
 	"github.com/edgeprivacy/edge/internal/verify"
 	"github.com/edgeprivacy/edge/stages/mask"
 )
@@ -76,13 +73,13 @@ func configCheck(ctx context.Context, w io.Writer, now time.Time, args []string)
 
 // cmdVersion is `edge version` (and `edge --version`).
 func cmdVersion(_ context.Context, args []string) error {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		// edge help version asks this, as every command's flag set answers.
-		fmt.Fprintln(os.Stderr, "usage: edge version (also edge --version): version, VCS revision, Go, OpenCV and FFmpeg of this binary")
-		return flag.ErrHelp
+	const usage = "usage: edge version (also edge --version): version, VCS revision, Go, OpenCV and FFmpeg of this binary"
+	fs := cli.NewFlagSet("version", usage)
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	if len(args) != 0 {
-		return exitcode.New(exitcode.Usage, fmt.Errorf("usage: edge version (takes no arguments, got %q)", args))
+	if fs.NArg() != 0 {
+		return cli.UsageError(usage)
 	}
 	writeVersion(os.Stdout)
 	return nil
