@@ -224,3 +224,34 @@ func TestImports(t *testing.T) {
 		t.Error(b)
 	}
 }
+
+// maxMainLines is how much non-test code cmd/edge may hold (issue #9): it
+// parses flags and calls the application; anything that grows past this
+// belongs in a package below it.
+const maxMainLines = 400
+
+func TestMainStaysThin(t *testing.T) {
+	dir := filepath.Join("..", "..", "cmd", "edge")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += strings.Count(string(b), "\n")
+	}
+	if lines == 0 {
+		t.Fatal("cmd/edge: no Go files read")
+	}
+	if lines >= maxMainLines {
+		t.Errorf("cmd/edge holds %d lines of non-test Go, want under %d: move what is not flag parsing into internal/app, internal/cli or the package that owns it", lines, maxMainLines)
+	}
+}
