@@ -60,11 +60,10 @@ func cascadeStructure(b []byte) (string, error) {
 // newCascade writes the structure of an opencv_traincascade cascade.
 func newCascade(w *strings.Builder, c *xnode) error {
 	fmt.Fprintf(w, "cascade new %s window %s %s\n", c.text("featureType"), num(c.text("width")), num(c.text("height")))
-	stages := c.child("stages").items()
-	if len(stages) == 0 {
-		return fmt.Errorf("%w: no stages", errNotCascade)
+	stages, err := stagesOf(w, c)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "stages %d\n", len(stages))
 	for i, st := range stages {
 		weak := st.child("weakClassifiers").items()
 		fmt.Fprintf(w, "stage %d weak %d\n", i, len(weak))
@@ -93,15 +92,25 @@ func newCascade(w *strings.Builder, c *xnode) error {
 	return nil
 }
 
+// stagesOf returns c's stages, having written their count; a cascade
+// without one is not a cascade.
+func stagesOf(w *strings.Builder, c *xnode) ([]*xnode, error) {
+	stages := c.child("stages").items()
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("%w: no stages", errNotCascade)
+	}
+	fmt.Fprintf(w, "stages %d\n", len(stages))
+	return stages, nil
+}
+
 // oldCascade writes the structure of a haartraining cascade, whose
 // features sit in the tree nodes.
 func oldCascade(w *strings.Builder, c *xnode) error {
 	fmt.Fprintf(w, "cascade old window %s\n", nums(c.text("size")))
-	stages := c.child("stages").items()
-	if len(stages) == 0 {
-		return fmt.Errorf("%w: no stages", errNotCascade)
+	stages, err := stagesOf(w, c)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "stages %d\n", len(stages))
 	for i, st := range stages {
 		trees := st.child("trees").items()
 		fmt.Fprintf(w, "stage %d trees %d parent %s next %s\n", i, len(trees), num(st.text("parent")), num(st.text("next")))
