@@ -306,3 +306,63 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Error("Threads -1 accepted")
 	}
 }
+
+// A picture is counted before it is handed on: whoever receives it (the
+// mask stage) and then reads the decoder's stats finds it counted, so a
+// read of Masked and then Decoded never shows more masked than decoded
+// (an audit masking record once said decoded 2, masked 3). A picture that
+// cannot be handed on because the run ends is not counted.
+func TestCountedBeforeHandedOn(t *testing.T) {
+	aus := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
+	d, err := decode.New(decode.Config{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan media.AccessUnit, len(aus))
+	for _, au := range aus {
+		in <- au
+	}
+	close(in)
+	out := make(chan decode.Frame) // unbuffered: the hand-off is the receive
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, in, out) }()
+	n := uint64(0)
+	for f := range out {
+		n++
+		if got := d.Stats().Decoded; got < n {
+			t.Errorf("picture %d received while the stats count %d decoded", n, got)
+		}
+		f.Close()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Stats().Decoded; got != n {
+		t.Errorf("%d pictures received, stats count %d", n, got)
+	}
+
+	// Cancelled while blocked handing a picture on: that picture is not counted.
+	d2, err := decode.New(decode.Config{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in2 := make(chan media.AccessUnit, len(aus))
+	for _, au := range aus {
+		in2 <- au
+	}
+	blocked := make(chan decode.Frame)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- d2.Run(ctx2, in2, blocked) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for d2.Stats().Decoded == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel2()
+	<-done2
+	if got := d2.Stats().Decoded; got != 0 {
+		t.Errorf("nothing was received but the stats count %d decoded", got)
+	}
+}

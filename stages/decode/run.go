@@ -100,12 +100,16 @@ func (d *Decoder) receive(emit func(Frame) error, start time.Time) error {
 		if d.cfg.Observe != nil {
 			d.cfg.Observe(time.Since(start))
 		}
+		// Counted before it is handed on, so no stage downstream counts it
+		// first: a read of Masked and then Decoded keeps Masked <= Decoded
+		// (audit masking records, bench windows).
+		d.decoded.Add(1)
 		if err := emit(f); err != nil {
+			d.decoded.Add(^uint64(0)) // not handed on: the run is ending
 			return err
 		}
 		start = time.Now()
 		d.seq++
-		d.decoded.Add(1)
 	}
 }
 
