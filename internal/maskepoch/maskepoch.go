@@ -9,6 +9,10 @@
 // lock. So once Advance has returned, no output is still writing a picture
 // of the old epoch, and none will start: Hold refuses every Stamp older
 // than the current epoch.
+//
+// What an output has already handed on before the swap (RTP packets queued
+// to a viewer) is out of Hold's reach: such an output registers
+// OnZonesChange, which Advance calls before it returns, to discard it.
 package maskepoch
 
 import (
@@ -22,7 +26,16 @@ type Clock struct {
 	mu    sync.RWMutex
 	n     atomic.Uint64 // written under mu held for writing
 	zones string        // under mu: the fingerprint of the current zones
+
+	// hooks are called by Advance when the zones change. Their own lock,
+	// not mu: an output registers while it holds a Stamp (mu for reading).
+	hooksMu sync.Mutex
+	hooks   map[*hook]struct{}
 }
+
+// hook is one registration of OnZonesChange; a pointer, so that two
+// registrations of the same function are removed one at a time.
+type hook struct{ f func() }
 
 // New returns a clock at epoch 1 whose zones have the fingerprint zones
 // (what a recording says it was masked with; see zones.Fingerprint).
@@ -49,16 +62,55 @@ func (c *Clock) Stamp(read func()) Stamp {
 
 // Advance starts a new epoch whose zones have the fingerprint zones: it
 // waits for every Hold in progress to be released, runs apply (the swap of
-// the zones; nil for none) and makes every earlier Stamp stale. It returns
-// the new epoch.
+// the zones; nil for none) and makes every earlier Stamp stale. When zones
+// differ from the current fingerprint it then calls the OnZonesChange
+// hooks, still under the write lock. It returns the new epoch.
 func (c *Clock) Advance(zones string, apply func()) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if apply != nil {
 		apply()
 	}
+	changed := zones != c.zones
 	c.zones = zones
-	return c.n.Add(1)
+	n := c.n.Add(1)
+	if changed {
+		c.hooksMu.Lock()
+		hooks := make([]func(), 0, len(c.hooks))
+		for h := range c.hooks {
+			hooks = append(hooks, h.f)
+		}
+		c.hooksMu.Unlock()
+		for _, f := range hooks {
+			f()
+		}
+	}
+	return n
+}
+
+// OnZonesChange registers f, to be called by every Advance that changes
+// the zones' fingerprint (a privacy change; not the end of a run, which
+// keeps them), after the swap and before Advance returns, under the write
+// lock: no Hold or Stamp runs meanwhile. It is for an output that hands
+// pictures on before they are delivered (a restream's RTP queues) to discard
+// what it handed on under the old zones. f must not call the clock, nor
+// wait on anything that waits for a Stamp or a Hold (the mask stage, an
+// output's write); it delays the reload and the camera's mask stage, so it
+// must return soon. May be called while holding a Stamp. remove unregisters
+// f; calling it again does nothing.
+func (c *Clock) OnZonesChange(f func()) (remove func()) {
+	h := &hook{f: f}
+	c.hooksMu.Lock()
+	if c.hooks == nil {
+		c.hooks = map[*hook]struct{}{}
+	}
+	c.hooks[h] = struct{}{}
+	c.hooksMu.Unlock()
+	return func() {
+		c.hooksMu.Lock()
+		delete(c.hooks, h)
+		c.hooksMu.Unlock()
+	}
 }
 
 // Zones is the fingerprint of the zones now in force.
@@ -76,6 +128,9 @@ type Stamp struct {
 	n     uint64
 	zones string
 }
+
+// Clock is the clock the stamp was made by; nil for the zero Stamp.
+func (s Stamp) Clock() *Clock { return s.c }
 
 // Epoch is the stamp's epoch number; 0 for the zero Stamp.
 func (s Stamp) Epoch() uint64 { return s.n }

@@ -54,3 +54,51 @@ func TestAdvanceWaitsForHolds(t *testing.T) {
 		r()
 	}
 }
+
+// TestOnZonesChange: a hook registered while a stamp is held (as an output
+// registers while it writes) is called by an Advance that changes the
+// zones, after the swap and under the write lock (a Stamp taken meanwhile
+// waits for it), and before Advance returns; an Advance that keeps the
+// zones (the end of a run) does not call it, nor does one after remove.
+func TestOnZonesChange(t *testing.T) {
+	c := maskepoch.New("none")
+	release, ok := c.Stamp(nil).Hold()
+	if !ok {
+		t.Fatal("a current stamp cannot be held")
+	}
+	var calls []uint64
+	stamped := make(chan maskepoch.Stamp, 1)
+	remove := c.OnZonesChange(func() {
+		calls = append(calls, c.Current())
+		go func() { stamped <- c.Stamp(nil) }()
+		select {
+		case s := <-stamped:
+			t.Errorf("a stamp (epoch %d) was taken while the hook ran: it is not under the write lock", s.Epoch())
+		case <-time.After(50 * time.Millisecond):
+		}
+	})
+	release()
+
+	if n := c.Advance("none", nil); n != 2 || len(calls) != 0 {
+		t.Fatalf("Advance with the same zones = %d, hook called %d times; want 2 and none", n, len(calls))
+	}
+	if n := c.Advance("1 zone", nil); n != 3 || len(calls) != 1 || calls[0] != 3 {
+		t.Fatalf("Advance to new zones = %d, hook saw epochs %v; want 3 and [3]: called once, after the swap", n, calls)
+	}
+	select {
+	case s := <-stamped:
+		if s.Epoch() != 3 || s.Zones() != "1 zone" {
+			t.Fatalf("the stamp taken during the hook: epoch %d zones %q, want 3 and the new zones", s.Epoch(), s.Zones())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stamp asked for during the hook was never given")
+	}
+	remove()
+	remove()
+	if c.Advance("2 zones", nil); len(calls) != 1 {
+		t.Fatalf("hook called %d times after remove", len(calls))
+	}
+	if c.Stamp(nil).Clock() != c || (maskepoch.Stamp{}).Clock() != nil {
+		t.Fatal("Stamp.Clock does not name the stamp's clock")
+	}
+}
