@@ -10,4 +10,9 @@
 // compares every field, so the time a refusal takes says nothing about
 // which part was wrong or how much of it was right (internal/secret, as the
 // console's check).
+//
+// CloseStream closes a stream and waits, bounded, until the sessions playing
+// it have ended, their queued packets discarded: the restream calls it when
+// a camera's privacy zones change, so that no packet masked with the old
+// zones reaches a viewer after the reload.
 package rtspserver

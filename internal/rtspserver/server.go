@@ -46,7 +46,9 @@ type Server struct {
 	srv    *gortsplib.Server
 	addr   string
 	nonces map[*gortsplib.ServerConn]string // each connection's Digest challenge
-	closed bool
+	// readers are the sessions playing a stream, for CloseStream.
+	readers map[*gortsplib.ServerSession]*reader
+	closed  bool
 }
 
 // New checks cfg.
@@ -65,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, nonces: map[*gortsplib.ServerConn]string{}}, nil
+	return &Server{cfg: cfg, log: cfg.Logger, nonces: map[*gortsplib.ServerConn]string{}, readers: map[*gortsplib.ServerSession]*reader{}}, nil
 }
 
 // Start listens. A Server starts once; a closed one cannot start.
@@ -259,6 +261,7 @@ func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Respons
 // OnPlay implements gortsplib.ServerHandlerOnPlay.
 func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
 	h.s.log.Debug(h.s.cfg.Name+" client playing", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr())
+	h.playing(ctx)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
