@@ -18,6 +18,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/edgeprivacy/edge/internal/flow"
+	"github.com/edgeprivacy/edge/internal/maskepoch"
 	"github.com/edgeprivacy/edge/internal/media"
 	"github.com/edgeprivacy/edge/internal/ratelog"
 	"github.com/edgeprivacy/edge/internal/rtspserver"
@@ -169,7 +170,18 @@ type Path struct {
 	waitKey           bool // a stale unit was dropped: nothing until a keyframe
 	closed            bool
 	paused            bool
+	// clock is the mask epoch of the units written, watched for privacy
+	// changes (zonesChanged) until unwatch; a restarted camera brings a
+	// new one.
+	clock   *maskepoch.Clock
+	unwatch func()
 }
+
+// CloseWait bounds how long a privacy change waits for the viewers of the
+// old zones' stream to be disconnected (Path.zonesChanged). Ending a
+// session takes milliseconds; a reload, and the camera's mask stage, wait
+// that long at most.
+const CloseWait = 2 * time.Second
 
 // Run plays the units from in until in is closed or ctx is done; it returns
 // nil.
@@ -211,6 +223,7 @@ func (p *Path) write(au media.AccessUnit) {
 	if p.closed || p.paused || p.s.rtsp.Inner() == nil {
 		return
 	}
+	p.watch(au.Mask.Clock())
 	if p.waitKey {
 		if !au.Keyframe {
 			p.stale.Add(1)
@@ -245,6 +258,50 @@ func (p *Path) write(au media.AccessUnit) {
 			return
 		}
 	}
+}
+
+// watch registers zonesChanged with the camera's mask epoch c, before
+// anything painted in one of its epochs is written (nil: units of no
+// camera, as in tests of the path alone). p.mu is held, and so is a stamp
+// of c: OnZonesChange takes neither lock.
+func (p *Path) watch(c *maskepoch.Clock) {
+	if c == nil || c == p.clock {
+		return
+	}
+	if p.unwatch != nil {
+		p.unwatch() // the camera was restarted: its old epoch is done
+	}
+	p.clock, p.unwatch = c, c.OnZonesChange(p.zonesChanged)
+}
+
+// zonesChanged runs inside the reload that changes the camera's privacy
+// zones, under its mask epoch's write lock, so no unit is written
+// meanwhile. Hold keeps units of the old zones from being handed to
+// gortsplib after the reload, but not those it had queued to a viewer
+// before (a slow one holds seconds of them, and the kernel more): the
+// stream is closed, which ends its viewers' sessions and discards their
+// queues, and the reload waits (CloseWait at most) until they have ended.
+// The next keyframe, the first picture of the new zones (the encoder codes
+// it as an IDR), creates a new stream, and viewers reconnect to it.
+//
+// It takes p.mu, which no one holds while waiting for the epoch (write
+// takes its stamp first), and waits for the sessions without it, since
+// ending them does not need the path but a DESCRIBE meanwhile does (and is
+// answered 404 until the new stream).
+func (p *Path) zonesChanged() {
+	p.mu.Lock()
+	st := p.stream
+	p.stream = nil
+	p.mu.Unlock()
+	if st == nil {
+		return
+	}
+	start := time.Now()
+	if err := p.s.rtsp.CloseStream(st, CloseWait); err != nil {
+		p.log.Warn("privacy zones changed: restream viewers not all disconnected in time", "err", err)
+		return
+	}
+	p.log.Info("privacy zones changed: restream viewers disconnected, to reconnect to the new zones' stream", "took", time.Since(start))
 }
 
 // defaultStep is the frame interval assumed after a PTS restart before two
