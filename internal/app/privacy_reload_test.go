@@ -12,7 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/pion/rtp"
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/events"
@@ -24,6 +29,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/replay"
 	"github.com/edgeprivacy/edge/pipeline"
 	"github.com/edgeprivacy/edge/stages/record"
+	"github.com/edgeprivacy/edge/stages/restream"
 	"github.com/edgeprivacy/edge/zones"
 )
 
@@ -129,9 +135,25 @@ func TestPrivacyReloadKeepsTheCamera(t *testing.T) {
 	if slices.ContainsFunc(evs.all(), func(e events.Event) bool { return e.Type == events.TypeExit && e.TrackID == first.TrackID }) {
 		t.Fatal("the walker left before the reload: the test cannot tell")
 	}
+	// A viewer playing since before the change: the reload ends its
+	// session, and with it what gortsplib had queued to it under the old
+	// zones, before it is acknowledged.
+	viewer := playRestream(t, fmt.Sprintf("rtsp://127.0.0.1:%d/lobby", port))
+	until(t, 20*time.Second, "the viewer's first packets", func() bool { return viewer.packets.Load() > 0 })
+	changed := time.Now()
 	writeFile(t, path, cfgWith(boothYAML))
 	until(t, 20*time.Second, "the reload accepted", func() bool { return sub.count(events.AlertReloadAccepted) >= 1 })
 	acked := time.Now()
+	select {
+	case err := <-viewer.ended:
+		t.Logf("the viewer of before the change: session ended %v after the config was written, %v before the reload's alert arrived: %v",
+			viewer.endedAt.Sub(changed), acked.Sub(viewer.endedAt), err)
+		if viewer.endedAt.Before(changed) {
+			t.Fatalf("the viewer's session ended before the change: %v", err)
+		}
+	case <-time.After(restream.CloseWait):
+		t.Fatalf("the viewer of before the change still plays %v after the reload was acknowledged (%d packets)", restream.CloseWait, viewer.packets.Load())
+	}
 
 	// A viewer that connects now sees only frames of the new zones.
 	capture := filepath.Join(dir, "restream.mp4")
@@ -288,6 +310,55 @@ func subscribeSnapshots(t *testing.T, url, topic string) *snapshotLog {
 	}
 	t.Cleanup(func() { c.Disconnect(100) })
 	return l
+}
+
+// restreamViewer is a gortsplib client playing a restream path over TCP.
+type restreamViewer struct {
+	packets atomic.Int64
+	ended   chan error // the session's end, as Wait returns it
+	endedAt time.Time  // set before ended is sent
+}
+
+// playRestream plays url, retrying while it is answered 404 (no picture
+// yet), and counts the RTP packets received.
+func playRestream(t *testing.T, url string) *restreamViewer {
+	t.Helper()
+	u, err := base.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &restreamViewer{ended: make(chan error, 1)}
+	tcp := gortsplib.TransportTCP
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// A fresh client each time: the server closes the connection of a
+		// request it answered 404.
+		c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &tcp, ReadTimeout: 10 * time.Second, WriteTimeout: 5 * time.Second}
+		if err := c.Start2(); err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := c.Describe(u)
+		if err == nil {
+			if err = c.SetupAll(d.BaseURL, d.Medias); err == nil {
+				c.OnPacketRTPAny(func(*description.Media, format.Format, *rtp.Packet) { v.packets.Add(1) })
+				_, err = c.Play(nil)
+			}
+		}
+		if err == nil {
+			t.Cleanup(c.Close)
+			go func() {
+				err := c.Wait()
+				v.endedAt = time.Now()
+				v.ended <- err
+			}()
+			return v
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("could not play %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // captureRestream records 3 s of url with the ffmpeg CLI (not our code).
