@@ -6,4 +6,9 @@
 // the recorder: it reads access units from its own queue in the encoder's
 // Fanout and never slows the encoder, the recorder or ingest. The server's
 // lifecycle and credential check are internal/rtspserver's.
+//
+// A change of the camera's privacy zones disconnects the path's viewers
+// inside the reload (Path registers with the camera's mask epoch), so that
+// no RTP packet masked with the old zones, queued to a slow viewer, is sent
+// after it; viewers reconnect to the stream of the new zones.
 package restream
