@@ -195,7 +195,7 @@ func (c *Camera) judge(seconds, clipFPS float64) []string {
 	// Motion in a signed zone (frames the gate passed) must get a detection
 	// a second; a second may be lost at each end of the window.
 	if wantServed := min(float64(c.MotionPassed), seconds*MinDetectFPS) - 2; float64(c.DetectServed) < wantServed {
-		why = append(why, fmt.Sprintf("%d detections for %d frames with motion over %.0f s (want >= %.0f)", c.DetectServed, c.MotionPassed, seconds, wantServed))
+		why = append(why, fmt.Sprintf("%d detections for %d frames with motion over %.1f s (want >= %.1f)", c.DetectServed, c.MotionPassed, seconds, wantServed))
 	}
 	if p := c.result.Quantile(0.99); p > MaxEventLatency {
 		why = append(why, fmt.Sprintf("p99 arrival to detection result %v > %v", p.Round(time.Millisecond), MaxEventLatency))
