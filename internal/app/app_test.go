@@ -19,6 +19,7 @@ import (
 	"github.com/edgeprivacy/edge/internal/compliance"
 	"github.com/edgeprivacy/edge/internal/edgetest"
 	"github.com/edgeprivacy/edge/internal/freeport"
+	"github.com/edgeprivacy/edge/internal/syncbuf"
 	"github.com/edgeprivacy/edge/pipeline"
 )
 
@@ -124,7 +125,8 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &edgetest.Sink{}
-	log := quietLogger()
+	var logs syncbuf.Buffer // the operator reads what each reload did here too
+	log := slog.New(slog.NewTextHandler(&logs, nil))
 	r := newRunner(log, sink)
 	auditPath := filepath.Join(dir, "audit")
 	a, err := openAudit(auditPath, 0, filepath.Join(dir, "key", "device.key"), sink, log)
@@ -157,8 +159,9 @@ func TestReload(t *testing.T) {
 		rejected string // part of the rejection, for kind "config_rejected"
 		problems int    // problems the rejection alert lists, at least
 		cameras  int    // running after the step
+		logged   string // in the log of the step, where set
 	}{
-		{name: "unchanged file: nothing", edit: func(s string) string { return s }, cameras: 1},
+		{name: "unchanged file: nothing", edit: func(s string) string { return s }, cameras: 1, logged: "config unchanged; nothing to apply"},
 		{name: "a new camera without outputs starts", edit: func(s string) string { return strings.Replace(s, "signage:\n", camB, 1) },
 			kind: "config", started: []string{"b"}, cameras: 2},
 		{name: "invalid yaml is rejected", edit: func(s string) string { return s + "\n  : [" },
@@ -195,8 +198,15 @@ func TestReload(t *testing.T) {
 			alertsBefore := len(edgetest.Of[events.Alert](sink.Messages()))
 			cfgBefore := cur.cfg
 			next := st.edit(text)
+			logged := len(logs.String())
 			writeFile(t, path, next)
 			r.reload(ctx, cur)
+			if st.kind == "config_rejected" {
+				st.logged = "config reload rejected; the running config stays in force"
+			}
+			if st.logged != "" && !strings.Contains(logs.String()[logged:], st.logged) {
+				t.Errorf("log of the step lacks %q:\n%s", st.logged, logs.String()[logged:])
+			}
 			lines := readAuditLines(t, auditPath)[before:]
 			switch {
 			case st.kind == "" && len(lines) != 0:
