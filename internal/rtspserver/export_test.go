@@ -1,6 +1,10 @@
 package rtspserver
 
-import "github.com/bluenviron/gortsplib/v4"
+import (
+	"net"
+
+	"github.com/bluenviron/gortsplib/v4"
+)
 
 // SetEqual replaces the comparison of secret-dependent fields for a test and
 // returns a function that puts the real one back.
@@ -17,14 +21,15 @@ func Readers(s *Server) int {
 	return len(s.readers)
 }
 
-// AddStuckReader makes s believe a session plays st that never ends, and
-// returns a function that ends it.
-func AddStuckReader(s *Server, st *gortsplib.ServerStream) (end func()) {
-	r := &reader{stream: st, done: make(chan struct{})}
+// AddStuckReader makes s believe a session plays st that never ends, on a
+// connection whose other end it returns, and returns a function that ends it.
+func AddStuckReader(s *Server, st *gortsplib.ServerStream) (client net.Conn, end func()) {
+	server, client := net.Pipe()
+	r := &reader{stream: st, conn: server, done: make(chan struct{})}
 	s.mu.Lock()
 	s.readers[nil] = r
 	s.mu.Unlock()
-	return func() {
+	return client, func() {
 		s.mu.Lock()
 		delete(s.readers, nil)
 		s.mu.Unlock()

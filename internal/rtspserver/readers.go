@@ -20,8 +20,9 @@ type reader struct {
 // session's RTP packets still queued in gortsplib are discarded with it,
 // and so are those the kernel holds in the send buffer of a TCP
 // connection (closed with linger 0, that is a reset): once CloseStream has
-// returned nil, nothing written to st before is sent to anyone. The error
-// says how many sessions had not ended in time. st must be a stream of
+// returned, nothing written to st before is sent to anyone. A session that
+// has not ended by the timeout has its connection closed under it; the
+// error says how many there were. st must be a stream of
 // this server; nil does nothing.
 func (s *Server) CloseStream(st *gortsplib.ServerStream, timeout time.Duration) error {
 	if st == nil {
@@ -49,7 +50,16 @@ func (s *Server) CloseStream(st *gortsplib.ServerStream, timeout time.Duration) 
 		select {
 		case <-r.done:
 		case <-deadline.C:
-			return fmt.Errorf("%s: %d of %d sessions of the closed stream still open after %v", s.cfg.Name, len(readers)-i, len(readers), timeout)
+			// Fail closed: a session that has not ended (its connection
+			// goroutine stuck, say on a client that stopped reading) loses
+			// its connection now, so nothing queued before can still be
+			// written to it once CloseStream returns.
+			for _, late := range readers[i:] {
+				if late.conn != nil {
+					_ = late.conn.Close() //nolint:errcheck // closing is the point; one already closed is as good
+				}
+			}
+			return fmt.Errorf("%s: %d of %d sessions of the closed stream still open after %v: their connections were reset", s.cfg.Name, len(readers)-i, len(readers), timeout)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package rtspserver_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,11 +141,18 @@ func TestCloseStreamWaitsForReaders(t *testing.T) {
 // waiting only until its timeout, and the error says so.
 func TestCloseStreamIsBounded(t *testing.T) {
 	s, st, _ := newStream(t)
-	end := rtspserver.AddStuckReader(s, st)
+	client, end := rtspserver.AddStuckReader(s, st)
 	defer end()
+	defer client.Close()
 	start := time.Now()
 	err := s.CloseStream(st, 100*time.Millisecond)
 	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "1 of 1 sessions") || took < 100*time.Millisecond || took > 2*time.Second {
 		t.Fatalf("CloseStream with a session that never ends = %v after %v; want the timeout's error after 100 ms", err, took)
+	}
+	// Fail closed: the stuck session's connection is gone, so nothing
+	// queued under the old zones can still reach that client.
+	_ = client.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("the stuck session's connection after CloseStream: read gave %v, want EOF (closed)", err)
 	}
 }
