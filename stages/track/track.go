@@ -431,8 +431,9 @@ func (t *Tracker) associate(dets []Detection, at time.Time) {
 	t.match(dets, low, used, at, tentative)
 	for _, di := range left {
 		d := dets[di]
-		t.tracks = append(t.tracks, &trackState{id: t.nextID, m: newMotion(d.Rect), last: at,
-			score: d.Score, hits: 1, lastSeen: at, seenNow: true})
+		m := newMotion(d.Rect)
+		t.tracks = append(t.tracks, &trackState{id: t.nextID, m: m, last: at,
+			score: d.Score, hits: 1, lastSeen: at, seenNow: true, seenRect: m.rect()})
 		t.nextID++
 	}
 }
@@ -575,6 +576,9 @@ func (t *Tracker) transition(typ, zone string, tr *trackState, size image.Point,
 // outOfPicture reports whether m's feet are beyond the picture's left,
 // right or bottom edge.
 func (t *Tracker) outOfPicture(m *motion, size image.Point) bool {
+	if size.X <= 0 || size.Y <= 0 {
+		return false // no picture known: nothing is beyond it
+	}
 	x, y := m.feet()
 	return x < 0 || x > float64(size.X) || y > 1.02*float64(size.Y)
 }

@@ -162,3 +162,18 @@ func TestResolutionChangeKeepsTracks(t *testing.T) {
 		t.Fatalf("occupancy = %d, want 1", occ)
 	}
 }
+
+// An update that knows no picture size (a result without a frame) must not
+// count an unseen person as gone beyond the picture's edge: they are held
+// like any missed person, not sent out at once.
+func TestNoPictureSizeIsNotTheEdge(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour)), Hold: time.Second})
+	size := image.Pt(100, 100)
+	act := []string{"corridor"}
+	for i := range 8 {
+		tr.Update([]track.Detection{person(20+i, 50)}, size, t0.Add(time.Duration(i)*100*time.Millisecond), act)
+	}
+	if got := tr.Update(nil, image.Point{}, t0.Add(900*time.Millisecond), act); len(got) != 0 {
+		t.Fatalf("a missed person with no picture size: %+v, want them held", got)
+	}
+}
