@@ -44,7 +44,10 @@ func (c *Camera) State(t time.Time, occ map[string]int) events.State {
 		analysed := st.detect.Stats().Analysed
 		now := time.Now()
 		c.mu.Lock()
-		if prev := c.fps; !prev.at.IsZero() {
+		// Counts start again with each run of the camera (and a picture
+		// not handed on is uncounted): a window whose count went down
+		// spans a restart and says nothing of the rate.
+		if prev := c.fps; !prev.at.IsZero() && d.Decoded >= prev.decoded && analysed >= prev.analysed {
 			if dt := now.Sub(prev.at).Seconds(); dt > 0.2 {
 				s.InputFPS = float64(d.Decoded-prev.decoded) / dt
 				s.ProcessedFPS = float64(analysed-prev.analysed) / dt
