@@ -106,6 +106,17 @@ func newOutputs(cfg *configs.Config, log *slog.Logger, mon *compliance.Monitor, 
 	return o, nil
 }
 
+// disconnectViewers ends the restream sessions of camera, if a restream
+// server runs (restream.Server.DisconnectViewers).
+func (o *outputs) disconnectViewers(camera string) {
+	o.mu.Lock()
+	srv := o.srv
+	o.mu.Unlock()
+	if srv != nil {
+		srv.DisconnectViewers(camera)
+	}
+}
+
 // server returns the restream server, building it when there is none (and
 // starting it when the outputs run). Once the outputs are stopping it
 // refuses: wait has closed, or is about to close, the server it saw, and

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -425,4 +426,67 @@ func leakyMat(t *testing.T, m gocv.Mat, poly privacycheck.Polygon) (checked, lea
 		t.Fatal(err)
 	}
 	return res.Checked, res.Leaked
+}
+
+// TestRestartUnderOtherZonesDisconnectsViewers: a reload that restarts the
+// camera (its mask colour changes) and adds a privacy zone in the same
+// edit. The new run has a new mask epoch, which the restream path does not
+// watch yet, so the reload itself must end the sessions of viewers playing
+// since before it, before it is acknowledged: what gortsplib had queued to
+// them was painted with the old zones.
+func TestRestartUnderOtherZonesDisconnectsViewers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test skipped in -short mode")
+	}
+	testclip.Need(t)
+	cam, err := replay.New(replay.Config{Addr: "127.0.0.1:0", Paths: []string{"../../testvideos/synthetic-walk.mp4"}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cam.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	mq := mosquittotest.Start(t)
+	dir := t.TempDir()
+	port := freeport.TCP(t)
+	cfgWith := func(privacy string) string {
+		return fmt.Sprintf(privacyReloadConfig, mq.URL(), filepath.Join(dir, "spool"), port, filepath.Join(dir, "audit"), cam.URLs()[0], filepath.Join(dir, "rec"), privacy)
+	}
+	path := filepath.Join(dir, "edge.yaml")
+	writeFile(t, path, cfgWith(""))
+	sub := subscribeAll(t, mq.URL(), events.Prefix("pr", "pr", "b1"))
+	var starts atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: path, KeyPath: filepath.Join(dir, "key", "device.key"), WatchEvery: 200 * time.Millisecond,
+			HTTPAddr: "off", Logger: quietLogger(), OnCamera: func(*pipeline.Camera) { starts.Add(1) }})
+	}()
+	viewer := playRestream(t, fmt.Sprintf("rtsp://127.0.0.1:%d/lobby", port))
+	until(t, 30*time.Second, "the viewer's first packets", func() bool { return viewer.packets.Load() > 0 })
+
+	restart := strings.Replace(cfgWith(boothYAML), "    restream: true\n", "    restream: true\n    mask: {color: [0, 0, 255]}\n", 1)
+	changed := time.Now()
+	writeFile(t, path, restart)
+	until(t, 20*time.Second, "the reload accepted", func() bool { return sub.count(events.AlertReloadAccepted) >= 1 })
+	acked := time.Now()
+	if n := starts.Load(); n != 2 {
+		t.Fatalf("the camera was started %d times, want 2: the edit must restart it for this test", n)
+	}
+	select {
+	case err := <-viewer.ended:
+		t.Logf("viewer's session ended %v after the config was written, %v before the reload's alert arrived: %v",
+			viewer.endedAt.Sub(changed), acked.Sub(viewer.endedAt), err)
+		if viewer.endedAt.Before(changed) {
+			t.Fatalf("the viewer's session ended before the change: %v", err)
+		}
+	case <-time.After(restream.CloseWait):
+		t.Fatalf("the viewer of before the restart under other zones still plays %v after the reload was acknowledged (%d packets)", restream.CloseWait, viewer.packets.Load())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }

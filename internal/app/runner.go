@@ -186,6 +186,14 @@ func (r *runner) reload(ctx context.Context, cur *loaded) {
 	r.applying.Store(&loaded{path: cur.path, raw: newRaw, cfg: next})
 	defer r.applying.Store(nil)
 	ch := r.site.Apply(ctx, ms)
+	for _, id := range ch.Replaced {
+		// A camera restarted under other privacy zones: what its restream
+		// queued to viewers under the old ones is discarded before the
+		// reload is acknowledged, as for a change applied in place.
+		if privacyChanged(cur.cfg, next, id) && r.outs != nil {
+			r.outs.disconnectViewers(id)
+		}
+	}
 	for _, id := range ch.Stopped {
 		// Replace its retained state, so subscribers do not go on
 		// trusting the last one.
@@ -340,4 +348,12 @@ func modTime(path string) time.Time {
 		return time.Time{}
 	}
 	return fi.ModTime()
+}
+
+// privacyChanged reports whether camera id's privacy zones differ between
+// two configs holding it.
+func privacyChanged(prev, next *configs.Config, id string) bool {
+	pc, pok := prev.Camera(id)
+	nc, nok := next.Camera(id)
+	return pok && nok && pc.PrivacyFingerprint() != nc.PrivacyFingerprint()
 }

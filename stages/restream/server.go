@@ -85,6 +85,21 @@ func (s *Server) Path(camera string) *Path {
 	return p
 }
 
+// DisconnectViewers ends the sessions playing camera's path, as a privacy
+// change applied in place does (Path.zonesChanged): its stream is closed
+// and the call waits, CloseWait at most, until they have ended; the next
+// keyframe makes a new stream. A reload that restarts a camera under other
+// privacy zones calls it: the new run's mask epoch is not the one the path
+// watches, so the path's own hook does not fire for that change.
+func (s *Server) DisconnectViewers(camera string) {
+	s.mu.Lock()
+	p := s.paths[camera]
+	s.mu.Unlock()
+	if p != nil {
+		p.zonesChanged()
+	}
+}
+
 // Start listens.
 func (s *Server) Start() error {
 	if err := s.rtsp.Start(); err != nil {
