@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -91,8 +92,8 @@ func TestKnownList(t *testing.T) {
 const header = `# Detector models known by content, generated from Debian opencv-data 4.6.0+dfsg-12
 # (/usr/share/opencv4/{haar,lbp}cascades); regenerate: go test ./internal/modelid -run TestKnownList -update
 # Columns: sha256 of the file, sha256 of the XML without comments and whitespace,
-# sha256 of the cascade's structure (window, stages, weak classifiers, feature rectangles; no thresholds
-# or leaf values: cascade.go), what it detects (person is allowed; anything else is biometric and refused,
+# sha256 of the cascade's structure (window, stages, weak classifiers, the rectangles of the feature each node uses; no thresholds,
+# leaf values or unused features: cascade.go), what it detects (person is allowed; anything else is biometric and refused,
 # by content or by structure), file name.
 `
 
@@ -223,6 +224,33 @@ func TestEditedCascades(t *testing.T) {
 	}
 }
 
+// TestElementLimit: the largest cascade of opencv-data is far below the
+// element limit, so no real cascade is refused for its size.
+func TestElementLimit(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(opencvData, "*cascades", "*.xml"))
+	if len(files) < 20 {
+		t.Fatalf("found %d cascades under %s; run scripts/deps.sh (opencv-data)", len(files), opencvData)
+	}
+	most, name := 0, ""
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := modelid.Elements(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if n > most {
+			most, name = n, filepath.Base(f)
+		}
+	}
+	t.Logf("largest cascade: %s, %d elements; limit %d", name, most, modelid.MaxElements)
+	if most*10 > modelid.MaxElements {
+		t.Errorf("%s has %d elements, within a tenth of the limit %d", name, most, modelid.MaxElements)
+	}
+}
+
 // TestCascadeStructure: what the structure hash keeps and what it leaves
 // out, on the face cascade (new format) and the Russian plate cascade (old
 // haartraining format).
@@ -235,6 +263,12 @@ func TestCascadeStructure(t *testing.T) {
 		return b
 	}
 	face, plate := read("haarcascade_frontalface_default.xml"), read("haarcascade_licence_plate_rus_16stages.xml")
+	cat := read("haarcascade_frontalcatface.xml") // has tilted features
+	lbp, err := os.ReadFile(filepath.Join(opencvData, "lbpcascades", "lbpcascade_frontalface_improved.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const catFeature0 = "<_>\n      <rects>\n        <_>\n          0 0 2 4 -1.</_>\n        <_>\n          0 2 2 2 2.</_></rects>\n      <tilted>0</tilted></_>"
 	cases := []struct {
 		name string
 		orig []byte
@@ -257,6 +291,38 @@ func TestCascadeStructure(t *testing.T) {
 			b = bytes.Replace(b, []byte("<threshold>1.6915600746870041e-002"), []byte("<threshold>2.6915600746870041e-002"), 1)
 			return bytes.Replace(b, []byte("<left_val>-9.5547717809677124e-001"), []byte("<left_val>-8.5547717809677124e-001"), 1)
 		}, true},
+		// OpenCV evaluates only the features nodes point to, and reads of
+		// a feature only its rects (three at most) and tilted, by name.
+		{"an unused feature appended", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("</_></features>"), []byte("</_>\n<_><rects><_>0 0 1 1 -1.</_><_>0 0 1 1 2.</_></rects><tilted>0</tilted></_></features>"), 1)
+		}, true},
+		{"LBP: an unused feature appended", lbp, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("</_></features>"), []byte("</_>\n<_><rect>0 0 1 1</rect></_></features>"), 1)
+		}, true},
+		{"an element added inside a feature", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<rects>"), []byte("<note>x</note><rects>"), 1)
+		}, true},
+		{"tilted written before rects", cat, func(b []byte) []byte {
+			return bytes.Replace(b, []byte(catFeature0), []byte("<_>\n      <tilted>0</tilted><rects><_>0 0 2 4 -1.</_><_>0 2 2 2 2.</_></rects></_>"), 1)
+		}, true},
+		{"a fourth rectangle, which OpenCV never reads", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("12 12 7 6 2.</_></rects>"), []byte("12 12 7 6 2.</_><_>1 1 1 1 5.</_></rects>"), 1)
+		}, true},
+		{"tilted 0 left out", cat, func(b []byte) []byte {
+			return bytes.Replace(b, []byte(catFeature0), []byte("<_><rects><_>0 0 2 4 -1.</_><_>0 2 2 2 2.</_></rects></_>"), 1)
+		}, true},
+		{"leaf values added to a tree", face, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("4.8600998520851135e-01 3.6160000599920750e-03</leafValues>"), []byte("4.8600998520851135e-01 3.6160000599920750e-03 7 7</leafValues>"), 1)
+		}, true},
+		{"old format: an element added inside a feature", plate, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<feature>"), []byte("<feature><note>x</note>"), 1)
+		}, true},
+		{"a feature tilted", cat, func(b []byte) []byte {
+			return bytes.Replace(b, []byte(catFeature0), []byte(strings.Replace(catFeature0, "<tilted>0", "<tilted>1", 1)), 1)
+		}, false},
+		{"LBP: a feature rectangle moved", lbp, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("0 0 1 1</rect>"), []byte("0 1 1 1</rect>"), 1)
+		}, false},
 		{"a feature rectangle moved", face, func(b []byte) []byte {
 			return bytes.Replace(b, []byte("6 4 12 9 -1.</_>"), []byte("6 5 12 9 -1.</_>"), 1)
 		}, false},
@@ -298,6 +364,8 @@ func TestCascadeStructure(t *testing.T) {
 		"truncated":        face[:len(face)/2],
 		"badly nested":     []byte(`<opencv_storage><cascade><stages></features></cascade></opencv_storage>`),
 		"no stages in one": []byte(`<opencv_storage><cascade><width>24</width><height>24</height><stages></stages><features></features></cascade></opencv_storage>`),
+		"a node points past the features": bytes.Replace(face, []byte("0 -1 0 -3.1511999666690826e-02"), []byte("0 -1 99999 -3.1511999666690826e-02"), 1),
+		"a HOG cascade (OpenCV 4 loads none)": bytes.Replace(face, []byte("<featureType>HAAR</featureType>"), []byte("<featureType>HOG</featureType>"), 1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if s, err := modelid.CascadeStructure(b); err == nil {
@@ -305,4 +373,11 @@ func TestCascadeStructure(t *testing.T) {
 			}
 		})
 	}
+	t.Run("over the element limit", func(t *testing.T) {
+		b := slices.Concat([]byte("<opencv_storage>"), bytes.Repeat([]byte("<_/>"), modelid.MaxElements), []byte("</opencv_storage>"))
+		_, err := modelid.CascadeStructure(b)
+		if want := fmt.Sprintf("over %d elements", modelid.MaxElements); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	})
 }
