@@ -2,6 +2,9 @@ package configs_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +57,8 @@ func TestPurposeVocabulary(t *testing.T) {
 		}
 	}
 }
+
+func sum16(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b))[:16] }
 
 func requireProblem(t *testing.T, err error, path, want string) {
 	t.Helper()
@@ -159,6 +164,27 @@ func TestModelsByContent(t *testing.T) {
 	if err := os.WriteFile(editedPeople, bytes.Replace(b, []byte(first), []byte("<stageThreshold>-5.1425500869750977e+00"), 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Cascades OpenCV loads but edge cannot compare with the face cascades:
+	// gzip-compressed, YAML, or XML it cannot parse. Declared as people,
+	// they must still be refused.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(b); err != nil || zw.Close() != nil {
+		t.Fatal("gzip", err)
+	}
+	writeModel := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gzPeople := writeModel("people.xml.gz", gz.Bytes())
+	yamlPeople := writeModel("people.yml", []byte("%YAML:1.0\n---\ncascade:\n   stageType: BOOST\n   featureType: HAAR\n   height: 24\n   width: 24\n"))
+	cutPeople := writeModel("people-cut.xml", b[:len(b)/2])
+	person := &configs.ModelDeclaration{Detects: "person", DeclaredBy: "A. Operator, site safety officer"}
+	const noStructure = "is not a cascade edge can compare with the known face cascades: "
+	const xmlFix = "fix: use an OpenCV cascade XML file"
 	const dm = "cameras[lobby].detect.model"
 	cases := []struct {
 		name, model string
@@ -170,7 +196,11 @@ func TestModelsByContent(t *testing.T) {
 		{"lbp face cascade renamed", lbp, nil, dm, "lbpcascade_frontalface_improved.xml, a face detector"},
 		{"plate cascade renamed", plate, nil, dm, "a licence-plate detector"},
 		{"face cascade with a threshold edited, renamed and declared as people", editedPeople, &configs.ModelDeclaration{Detects: "person", DeclaredBy: "A. Operator, site safety officer"},
-			dm, "has the structure of haarcascade_frontalface_default.xml, a face detector (same window, stages and features; only thresholds or leaf values differ), whatever the file is called or declared to detect; fix: use a person (full body) detector"},
+			dm, "has the structure of haarcascade_frontalface_default.xml, a face detector (same window, stages and features; only thresholds, leaf values or parts OpenCV does not use differ), whatever the file is called or declared to detect; fix: use a person (full body) detector"},
+		{"gzip-compressed cascade declared as people", gzPeople, person, dm, "people.xml.gz\" (sha256 " + sum16(gz.Bytes()) + ") " + noStructure + "not an XML file"},
+		{"gzip-compressed cascade: the fix", gzPeople, person, dm, xmlFix},
+		{"YAML cascade declared as people", yamlPeople, person, dm, noStructure + "not an XML file (OpenCV also reads gzip-compressed, YAML and JSON cascades"},
+		{"truncated cascade declared as people", cutPeople, person, dm, noStructure + "not an OpenCV cascade classifier"},
 		{"unknown model without declaration", silver, nil, dm + "_declaration", "not a known person detector and has no declaration"},
 		{"unknown model declared as faces", silver, &configs.ModelDeclaration{Detects: "faces", DeclaredBy: "x"}, dm + "_declaration.detects", `"faces" is not people`},
 		{"unknown model declared as cats", silver, &configs.ModelDeclaration{Detects: "cats", DeclaredBy: "x"}, dm + "_declaration.detects", "not people"},

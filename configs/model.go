@@ -48,7 +48,7 @@ func (d *Detect) validateModel(v *validator, p string) {
 	case m.Biometric() && m.MatchedBy == modelid.MatchStructure:
 		// Checked before any declaration: editing a number of a face
 		// cascade and declaring it a person detector does not make it one.
-		v.add(p+".detect.model", useFix, "model %q (sha256 %s) has the structure of %s, a %s detector (same window, stages and features; only thresholds or leaf values differ), whatever the file is called or declared to detect",
+		v.add(p+".detect.model", useFix, "model %q (sha256 %s) has the structure of %s, a %s detector (same window, stages and features; only thresholds, leaf values or parts OpenCV does not use differ), whatever the file is called or declared to detect",
 			d.Model, m.SHA256[:16], m.KnownAs, m.Detects)
 		return
 	case m.Biometric():
@@ -56,6 +56,12 @@ func (d *Detect) validateModel(v *validator, p string) {
 			d.Model, m.SHA256[:16], m.KnownAs, m.Detects)
 		return
 	case m.Person():
+		return
+	case d.Kind == "haar" && m.Structure == "":
+		// Fail closed: a cascade whose structure edge cannot read could be
+		// an edited face cascade, which a declaration must not clear.
+		v.add(p+".detect.model", "use an OpenCV cascade XML file (uncompressed, as written by opencv_traincascade or haartraining), e.g. /usr/share/opencv4/haarcascades/haarcascade_fullbody.xml, or kind: hog",
+			"model %q (sha256 %s) is not a cascade edge can compare with the known face cascades: %v", d.Model, m.SHA256[:16], m.StructureErr)
 		return
 	}
 	decl := d.ModelDeclaration

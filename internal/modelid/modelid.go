@@ -4,8 +4,10 @@
 // known.txt lists models three ways: the SHA-256 of the file, of its XML
 // with comments and whitespace removed (so that re-indenting a cascade does
 // not hide it), and of its structure (cascade.go: window, stages, weak
-// classifiers, feature rectangles, without thresholds or leaf values, so
-// that editing a number does not hide it either). It holds every face, eye,
+// classifiers and the rectangles of the feature each node uses, without
+// thresholds, leaf values or unused features, so that editing a number or
+// padding the file does not hide it either). A haar detector whose
+// structure edge cannot read is refused (configs), not taken as unknown. It holds every face, eye,
 // smile and licence-plate cascade and every LBP face cascade in Debian's
 // opencv-data, refused whatever the file is called, and the full, upper and
 // lower body cascades, the only known person detectors. Any other model
@@ -18,11 +20,16 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
 )
+
+// errNotXML: OpenCV also loads cascades compressed (.xml.gz) or written as
+// YAML or JSON, which edge does not read.
+var errNotXML = errors.New("not an XML file (OpenCV also reads gzip-compressed, YAML and JSON cascades; edge compares only XML ones)")
 
 //go:embed known.txt
 var knownTxt string
@@ -50,6 +57,11 @@ type Model struct {
 	// Structure is the hex SHA-256 of an OpenCV cascade's structure; empty
 	// for a file that is not one.
 	Structure string `json:"structure,omitempty"`
+	// StructureErr says why Structure is empty: the file is not XML (a
+	// gzip-compressed, YAML or JSON cascade, or a network), not a cascade,
+	// or over the size edge reads. A cascade detector must have a
+	// structure, or an edited face cascade could pass as unknown.
+	StructureErr error `json:"-"`
 }
 
 // How a known model was recognised.
@@ -104,7 +116,9 @@ func Identify(path string) (Model, error) {
 	}
 	m := Model{Path: path, SHA256: hexSum(b)}
 	if looksXML(b) {
-		m.Structure, _ = cascadeStructure(b) // not a cascade: no structure
+		m.Structure, m.StructureErr = cascadeStructure(b)
+	} else {
+		m.StructureErr = errNotXML
 	}
 	e, ok := known[m.SHA256]
 	if !ok {

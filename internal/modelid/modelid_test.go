@@ -138,6 +138,16 @@ func TestDisguisedFaceCascade(t *testing.T) {
 			t.Fatalf("got %+v, %v; want the face cascade by structure", m, err)
 		}
 	})
+	t.Run("not XML: no structure, and why", func(t *testing.T) {
+		p := filepath.Join(dir, "people.yml")
+		if err := os.WriteFile(p, []byte("%YAML:1.0\ncascade:\n  featureType: HAAR\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, err := modelid.Identify(p)
+		if err != nil || m.Structure != "" || m.StructureErr == nil || !strings.Contains(m.StructureErr.Error(), "not an XML file") {
+			t.Fatalf("got %+v, %v; want no structure and why", m, err)
+		}
+	})
 	t.Run("missing file", func(t *testing.T) {
 		if _, err := modelid.Identify(filepath.Join(dir, "nope.xml")); err == nil {
 			t.Fatal("no error")
