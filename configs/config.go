@@ -165,7 +165,7 @@ type Detect struct {
 	// leave the zone). 0 means the default, track.DefaultHold (8 s).
 	HoldSeconds float64 `mapstructure:"hold_seconds"`
 	// Kind is the detector: "hog" (OpenCV's built-in people detector, no files
-	// needed; the default), "haar" (a cascade file in Model, e.g. Debian
+	// needed; the default), "haar" (an OpenCV cascade XML file in Model, e.g. Debian
 	// opencv-data's haarcascade_fullbody.xml) or "dnn" (a person detector
 	// network read by OpenCV: SSD-style, or YOLOv5/YOLOv8 ONNX exports; see
 	// ModelFormat).

@@ -369,12 +369,12 @@ func TestCascadeStructure(t *testing.T) {
 		})
 	}
 	for name, b := range map[string][]byte{
-		"not XML":          {0x08, 0x07, 0x12, 0x04, 'o', 'n', 'n', 'x'},
-		"XML, no cascade":  []byte(`<?xml version="1.0"?><opencv_storage><x>1</x></opencv_storage>`),
-		"truncated":        face[:len(face)/2],
-		"badly nested":     []byte(`<opencv_storage><cascade><stages></features></cascade></opencv_storage>`),
-		"no stages in one": []byte(`<opencv_storage><cascade><width>24</width><height>24</height><stages></stages><features></features></cascade></opencv_storage>`),
-		"a node points past the features": bytes.Replace(face, []byte("0 -1 0 -3.1511999666690826e-02"), []byte("0 -1 99999 -3.1511999666690826e-02"), 1),
+		"not XML":                             {0x08, 0x07, 0x12, 0x04, 'o', 'n', 'n', 'x'},
+		"XML, no cascade":                     []byte(`<?xml version="1.0"?><opencv_storage><x>1</x></opencv_storage>`),
+		"truncated":                           face[:len(face)/2],
+		"badly nested":                        []byte(`<opencv_storage><cascade><stages></features></cascade></opencv_storage>`),
+		"no stages in one":                    []byte(`<opencv_storage><cascade><width>24</width><height>24</height><stages></stages><features></features></cascade></opencv_storage>`),
+		"a node points past the features":     bytes.Replace(face, []byte("0 -1 0 -3.1511999666690826e-02"), []byte("0 -1 99999 -3.1511999666690826e-02"), 1),
 		"a HOG cascade (OpenCV 4 loads none)": bytes.Replace(face, []byte("<featureType>HAAR</featureType>"), []byte("<featureType>HOG</featureType>"), 1),
 	} {
 		t.Run(name, func(t *testing.T) {
