@@ -63,6 +63,29 @@ var booth = privacycheck.Polygon{{0.7, 0}, {1, 0}, {1, 0.25}, {0.7, 0.25}}
 
 const boothYAML = `      - {id: booth, kind: privacy, polygon: [[0.7, 0], [1, 0], [1, 0.25], [0.7, 0.25]]}`
 
+// privacyReloadSite starts a replayed camera (the synthetic walk over
+// loopback RTSP) and a mosquitto for one edge run of privacyReloadConfig,
+// and returns the broker, the run's state folder, its restream port and
+// the config with the given extra privacy zone lines.
+func privacyReloadSite(t *testing.T) (mq *mosquittotest.Mosquitto, dir string, port int, cfgWith func(privacy string) string) {
+	t.Helper()
+	testclip.Need(t)
+	cam, err := replay.New(replay.Config{Addr: "127.0.0.1:0", Paths: []string{"../../testvideos/synthetic-walk.mp4"}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cam.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cam.Close)
+	mq = mosquittotest.Start(t)
+	dir = t.TempDir()
+	port = freeport.TCP(t)
+	return mq, dir, port, func(privacy string) string {
+		return fmt.Sprintf(privacyReloadConfig, mq.URL(), filepath.Join(dir, "spool"), port, filepath.Join(dir, "audit"), cam.URLs()[0], filepath.Join(dir, "rec"), privacy)
+	}
+}
+
 // TestPrivacyReloadKeepsTheCamera runs edge on a replayed camera (the
 // synthetic walk over loopback RTSP) with restream, recording and
 // snapshots, and adds a privacy zone while the walker is tracked. The
@@ -78,22 +101,8 @@ func TestPrivacyReloadKeepsTheCamera(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test skipped in -short mode")
 	}
-	testclip.Need(t)
-	cam, err := replay.New(replay.Config{Addr: "127.0.0.1:0", Paths: []string{"../../testvideos/synthetic-walk.mp4"}, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cam.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	mq := mosquittotest.Start(t)
-	dir := t.TempDir()
-	port := freeport.TCP(t)
+	mq, dir, port, cfgWith := privacyReloadSite(t)
 	recDir := filepath.Join(dir, "rec")
-	cfgWith := func(privacy string) string {
-		return fmt.Sprintf(privacyReloadConfig, mq.URL(), filepath.Join(dir, "spool"), port, filepath.Join(dir, "audit"), cam.URLs()[0], recDir, privacy)
-	}
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, cfgWith(""))
 	prefix := events.Prefix("pr", "pr", "b1")
@@ -438,21 +447,7 @@ func TestRestartUnderOtherZonesDisconnectsViewers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test skipped in -short mode")
 	}
-	testclip.Need(t)
-	cam, err := replay.New(replay.Config{Addr: "127.0.0.1:0", Paths: []string{"../../testvideos/synthetic-walk.mp4"}, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cam.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	mq := mosquittotest.Start(t)
-	dir := t.TempDir()
-	port := freeport.TCP(t)
-	cfgWith := func(privacy string) string {
-		return fmt.Sprintf(privacyReloadConfig, mq.URL(), filepath.Join(dir, "spool"), port, filepath.Join(dir, "audit"), cam.URLs()[0], filepath.Join(dir, "rec"), privacy)
-	}
+	mq, dir, port, cfgWith := privacyReloadSite(t)
 	path := filepath.Join(dir, "edge.yaml")
 	writeFile(t, path, cfgWith(""))
 	sub := subscribeAll(t, mq.URL(), events.Prefix("pr", "pr", "b1"))

@@ -36,8 +36,8 @@ type picture struct {
 	recv time.Time
 }
 
-// run pushes aus through a decode stage and returns what came out.
-func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
+// fed is a new decode stage and its input channel holding aus (not closed).
+func fed(t *testing.T, aus []media.AccessUnit) (*decode.Decoder, chan media.AccessUnit) {
 	t.Helper()
 	d, err := decode.New(decode.Config{Logger: quiet()})
 	if err != nil {
@@ -47,6 +47,13 @@ func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
 	for _, au := range aus {
 		in <- au
 	}
+	return d, in
+}
+
+// run pushes aus through a decode stage and returns what came out.
+func run(t *testing.T, aus []media.AccessUnit) ([]picture, decode.Stats) {
+	t.Helper()
+	d, in := fed(t, aus)
 	close(in)
 	out := make(chan decode.Frame, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -232,14 +239,7 @@ func TestDamagedInput(t *testing.T) {
 
 func TestCancelWhileBlocked(t *testing.T) {
 	aus := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
-	d, err := decode.New(decode.Config{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := make(chan media.AccessUnit, len(aus))
-	for _, au := range aus {
-		in <- au
-	}
+	d, in := fed(t, aus)
 	out := make(chan decode.Frame) // nobody reads: Run blocks holding a picture
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -314,14 +314,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // cannot be handed on because the run ends is not counted.
 func TestCountedBeforeHandedOn(t *testing.T) {
 	aus := edgetest.AccessUnits(t, testclip.Make(t, ".mp4", clipIPP...))
-	d, err := decode.New(decode.Config{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := make(chan media.AccessUnit, len(aus))
-	for _, au := range aus {
-		in <- au
-	}
+	d, in := fed(t, aus)
 	close(in)
 	out := make(chan decode.Frame) // unbuffered: the hand-off is the receive
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -344,14 +337,7 @@ func TestCountedBeforeHandedOn(t *testing.T) {
 	}
 
 	// Cancelled while blocked handing a picture on: that picture is not counted.
-	d2, err := decode.New(decode.Config{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in2 := make(chan media.AccessUnit, len(aus))
-	for _, au := range aus {
-		in2 <- au
-	}
+	d2, in2 := fed(t, aus)
 	blocked := make(chan decode.Frame)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done2 := make(chan error, 1)
