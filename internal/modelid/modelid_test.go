@@ -383,6 +383,27 @@ func TestCascadeStructure(t *testing.T) {
 			}
 		})
 	}
+	t.Run("nested deeper than any cascade", func(t *testing.T) {
+		// A hostile file must not take the parser's stack with it.
+		b := slices.Concat(bytes.Repeat([]byte("<a>"), 100_000), bytes.Repeat([]byte("</a>"), 100_000))
+		if _, err := modelid.CascadeStructure(b); err == nil || !strings.Contains(err.Error(), "nested over") {
+			t.Fatalf("error %v, want the nesting refused", err)
+		}
+	})
+	t.Run("entities are not expanded", func(t *testing.T) {
+		// A billion laughs: a DTD whose entities double nine times. Go's
+		// decoder does not expand them, so the file is small to read, and
+		// what it holds is no cascade.
+		var dtd strings.Builder
+		dtd.WriteString(`<?xml version="1.0"?><!DOCTYPE l [<!ENTITY l0 "lol">`)
+		for i := 1; i <= 9; i++ {
+			fmt.Fprintf(&dtd, `<!ENTITY l%d "&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;">`, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+		}
+		dtd.WriteString(`]><opencv_storage><cascade><stages>&l9;</stages></cascade></opencv_storage>`)
+		if s, err := modelid.CascadeStructure([]byte(dtd.String())); err == nil {
+			t.Fatalf("structure %s, want an error", s)
+		}
+	})
 	t.Run("over the element limit", func(t *testing.T) {
 		b := slices.Concat([]byte("<opencv_storage>"), bytes.Repeat([]byte("<_/>"), modelid.MaxElements), []byte("</opencv_storage>"))
 		_, err := modelid.CascadeStructure(b)
