@@ -104,6 +104,19 @@ func writeFile(t *testing.T, path, body string) {
 	}
 }
 
+// auditedRunner is a runner writing to an audit log under dir/audit (the
+// device key under dir/key), as Run wires them; the caller closes the log.
+func auditedRunner(t *testing.T, dir string, log *slog.Logger, sink pipeline.Sink) (*runner, *auditLog) {
+	t.Helper()
+	r := newRunner(log, sink)
+	a, err := openAudit(filepath.Join(dir, "audit"), 0, filepath.Join(dir, "key", "device.key"), sink, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.audit, r.sink = a, a
+	return r, a
+}
+
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 }
@@ -127,14 +140,9 @@ func TestReload(t *testing.T) {
 	sink := &edgetest.Sink{}
 	var logs syncbuf.Buffer // the operator reads what each reload did here too
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	r := newRunner(log, sink)
+	r, a := auditedRunner(t, dir, log, sink)
 	auditPath := filepath.Join(dir, "audit")
-	a, err := openAudit(auditPath, 0, filepath.Join(dir, "key", "device.key"), sink, log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer a.Close()
-	r.audit, r.sink = a, a
 	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: sink}), a); err != nil {
 		t.Fatal(err)
 	}

@@ -61,13 +61,8 @@ func TestCameraRefusedIsAlerted(t *testing.T) {
 	}
 	sink := &edgetest.Sink{}
 	log := quietLogger()
-	r := newRunner(log, sink)
+	r, a := auditedRunner(t, dir, log, sink)
 	auditDir := filepath.Join(dir, "audit")
-	a, err := openAudit(auditDir, 0, filepath.Join(dir, "key", "device.key"), sink, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.audit, r.sink = a, a
 	// As Run wires it: alerts go through the monitor, which audits them.
 	r.mon = compliance.New(compliance.Config{Sink: sink, Audit: a, Logger: log})
 	if r.outs, err = newOutputs(cfg, log, r.mon, a); err != nil {
@@ -149,15 +144,10 @@ func TestMaskingCountsAreAudited(t *testing.T) {
 	}
 	sink := &edgetest.Sink{}
 	log := quietLogger()
-	r := newRunner(log, sink)
+	r, a := auditedRunner(t, dir, log, sink)
 	r.maskingEvery = 200 * time.Millisecond
 	auditDir := filepath.Join(dir, "audit")
-	a, err := openAudit(auditDir, 0, filepath.Join(dir, "key", "device.key"), sink, log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer a.Close()
-	r.audit, r.sink = a, a
 	if r.outs, err = newOutputs(cfg, log, compliance.New(compliance.Config{Sink: sink}), a); err != nil {
 		t.Fatal(err)
 	}
