@@ -210,10 +210,13 @@ func (r *run) encode(ctx context.Context, f *mask.Frame) error {
 			r.keys.have, r.keys.last = true, p.PTS
 		}
 		au := media.AccessUnit{Codec: media.H264, NALUs: nalus, AnnexB: p.Data, PTS: p.PTS, Keyframe: p.Key, Width: ow, Height: oh, Mask: f.Stamp()}
-		if !flow.Send(ctx, r.out, au) {
-			return nil // stopping
-		}
+		// Counted before it is handed on, as the decoder counts: whoever
+		// receives the unit and then reads Stats finds it counted.
 		r.e.encoded.Add(1)
+		if !flow.Send(ctx, r.out, au) {
+			r.e.encoded.Add(^uint64(0)) // not handed on: stopping
+			return nil
+		}
 	}
 	return nil
 }
