@@ -23,9 +23,10 @@ const (
 	// detector). It sits below the tracker's track_score (0.6 by default) so
 	// that the weak boxes between them reach the tracker, which uses them
 	// only to continue tracks (two-stage association); at 0.6 the second
-	// stage had nothing to work with. 0.45 is just above HOG's weakest box
-	// (margin 0 is confidence 0.43); docs/accuracy.md has the measurements.
-	DefaultMinScore = 0.45
+	// stage had nothing to work with. 0.25 is just above HOG's weakest box
+	// (margin 0 is confidence 0.22, docs/detection.md); docs/accuracy.md
+	// has the measurements.
+	DefaultMinScore = 0.25
 )
 
 // Config is the whole edge configuration of one site.

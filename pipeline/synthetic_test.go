@@ -69,6 +69,7 @@ func (n *noisyFinder) Detect(img gocv.Mat) ([]detect.Box, error) {
 }
 
 func (n *noisyFinder) Window() image.Point { return image.Pt(8, 8) }
+func (n *noisyFinder) Input() detect.Input { return detect.InputBGR }
 func (n *noisyFinder) Close() error        { return nil }
 
 // TestSyntheticWalkExactTruth runs testvideos/synthetic-walk.mp4 (one figure

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 
 	"gocv.io/x/gocv"
 
@@ -192,6 +193,48 @@ func (p Picture) CropBGR(r image.Rectangle) (gocv.Mat, error) {
 		return c, nil
 	}
 	return view, nil
+}
+
+// fullRange maps a BT.601 limited-range luma sample (16..235), what the
+// decoder gives and what the BGR conversions assume, to the full-range grey
+// (0..255) that converting to BGR and then to grey gives: a detector that
+// looks at brightness alone sees the contrast it was tuned on.
+var fullRange = func() (t [256]byte) {
+	for i := range t {
+		v := (float64(i) - 16) * 255 / 219
+		t[i] = byte(min(max(math.Round(v), 0), 255))
+	}
+	return t
+}()
+
+// CropGray copies only r (clipped to the picture) of the luma plane to a
+// new continuous single-channel Mat of r's size, in full range (see
+// fullRange), which the caller closes. No colour conversion: for
+// detectors of brightness alone, it costs a copy of r's luma.
+func (p Picture) CropGray(r image.Rectangle) (gocv.Mat, error) {
+	pl, err := p.Planes()
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	r = r.Intersect(image.Rect(0, 0, p.w, p.h))
+	if r.Empty() {
+		return gocv.Mat{}, fmt.Errorf("yuv: crop %v lies outside the %dx%d picture", r, p.w, p.h)
+	}
+	m := gocv.NewMatWithSize(r.Dy(), r.Dx(), gocv.MatTypeCV8UC1)
+	dst, err := m.DataPtrUint8()
+	if err != nil {
+		m.Close()
+		return gocv.Mat{}, fmt.Errorf("yuv: grey crop not addressable: %w", err)
+	}
+	w := r.Dx()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		src := pl.Y[y*pl.YStride+r.Min.X : y*pl.YStride+r.Max.X]
+		row := dst[(y-r.Min.Y)*w : (y-r.Min.Y+1)*w]
+		for x, v := range src {
+			row[x] = fullRange[v]
+		}
+	}
+	return m, nil
 }
 
 // SlackBGR returns a new w x h BGR Mat that convert fills: swscale's

@@ -9,6 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/edgeprivacy/edge/internal/yuv"
 	"github.com/edgeprivacy/edge/stages/detect"
 	"github.com/edgeprivacy/edge/zones"
 )
@@ -64,10 +65,7 @@ func calibrationSet(t *testing.T, d detect.Detector) []sample {
 			if i%clipStep != 0 || i >= len(gt.Frames) {
 				continue
 			}
-			boxes, err := d.Detect(m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			boxes := detectAsStage(t, d, m)
 			w, h := float64(m.Cols()), float64(m.Rows())
 			for _, bx := range boxes {
 				best := 0.0
@@ -89,16 +87,39 @@ func calibrationSet(t *testing.T, d detect.Detector) []sample {
 		if m.Cols() > 640 {
 			gocv.Resize(m, &m, image.Pt(640, m.Rows()*640/m.Cols()), 0, 0, gocv.InterpolationArea)
 		}
-		boxes, err := d.Detect(m)
+		boxes := detectAsStage(t, d, m)
 		m.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, bx := range boxes {
 			out = append(out, sample{bx.Score, false})
 		}
 	}
 	return out
+}
+
+// detectAsStage runs d on the BGR picture m as the stage would give it:
+// for a grey detector, m through the planes frames travel in and the luma
+// crop the stage copies (yuv.Picture.CropGray).
+func detectAsStage(t *testing.T, d detect.Detector, m gocv.Mat) []detect.Box {
+	t.Helper()
+	img := m
+	if d.Input() == detect.InputGrey {
+		p, err := yuv.FromBGR(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := p.CropGray(image.Rect(0, 0, m.Cols(), m.Rows()))
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		img = g
+	}
+	boxes, err := d.Detect(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return boxes
 }
 
 // fitLogistic fits p = 1/(1+exp(-(a*raw+b))) by Newton's method (Platt

@@ -37,9 +37,14 @@ void edge_cascade_window(void *c, int *w, int *h) {
 int edge_cascade_detect(void *c, void *img, double scale, int min_neighbors, EdgeRect *out,
                         int max, char *err, int errlen) {
 	try {
+		const cv::Mat &in = *static_cast<cv::Mat *>(img);
 		cv::Mat grey;
-		cv::cvtColor(*static_cast<cv::Mat *>(img), grey, cv::COLOR_BGR2GRAY);
-		cv::equalizeHist(grey, grey);
+		if (in.channels() == 1) {
+			cv::equalizeHist(in, grey); // into a new Mat: the caller's is only read
+		} else {
+			cv::cvtColor(in, grey, cv::COLOR_BGR2GRAY);
+			cv::equalizeHist(grey, grey);
+		}
 		std::vector<cv::Rect> rects;
 		static_cast<cv::CascadeClassifier *>(c)->detectMultiScale(grey, rects, scale, min_neighbors);
 		return edge_copy_rects(rects, out, max);

@@ -54,11 +54,12 @@ func Plan(am *zones.Mask, width int, upscale float64) (p Placement, ok bool) {
 }
 
 // Crop converts the bounding box of am out of f (the size am was
-// rasterised for) to BGR, paints every pixel outside am Grey, and scales
-// the result down to at most width pixels wide, then up by upscale (see
-// Plan). Only the crop is converted, never the whole frame. ok is false
-// when am is empty. The caller closes img; f is only read.
-func Crop(f *mask.Frame, am *zones.Mask, width int, upscale float64) (img gocv.Mat, p Placement, ok bool, err error) {
+// rasterised for) to BGR (grey with grey set: see InputGrey), paints
+// every pixel outside am Grey, and scales the result down to at most width
+// pixels wide, then up by upscale (see Plan). Only the crop is converted,
+// never the whole frame. ok is false when am is empty. The caller closes
+// img; f is only read.
+func Crop(f *mask.Frame, am *zones.Mask, width int, upscale float64, grey bool) (img gocv.Mat, p Placement, ok bool, err error) {
 	sz := f.Size()
 	if sz.X == 0 || sz.Y == 0 {
 		return gocv.Mat{}, Placement{}, false, fmt.Errorf("detect: empty frame")
@@ -70,23 +71,32 @@ func Crop(f *mask.Frame, am *zones.Mask, width int, upscale float64) (img gocv.M
 	if !ok {
 		return gocv.Mat{}, Placement{}, false, nil
 	}
-	img, err = cropPlaced(f, am, p)
+	img, err = cropPlaced(f, am, p, grey)
 	if err != nil {
 		return gocv.Mat{}, Placement{}, false, err
 	}
 	return img, p, true, nil
 }
 
-// cropPlaced converts p.Rect of f to BGR, paints what lies outside am
-// Grey, and scales it to p.Size. am is f's size.
-func cropPlaced(f *mask.Frame, am *zones.Mask, p Placement) (gocv.Mat, error) {
+// cropPlaced copies p.Rect of f, as BGR or (grey) as the luma plane's grey,
+// paints what lies outside am Grey, and scales it to p.Size. am is f's
+// size.
+func cropPlaced(f *mask.Frame, am *zones.Mask, p Placement, grey bool) (gocv.Mat, error) {
 	rect := p.Rect
 	x0, y0 := rect.Min.X, rect.Min.Y
-	crop, err := f.CropBGR(rect) // our own, continuous copy: the frame is shared
+	// Our own, continuous copy: the frame is shared.
+	crop, ch, typ := gocv.Mat{}, 3, gocv.MatTypeCV8UC3
+	var err error
+	if grey {
+		ch, typ = 1, gocv.MatTypeCV8UC1
+		crop, err = f.CropGray(rect)
+	} else {
+		crop, err = f.CropBGR(rect)
+	}
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("detect: crop %v: %w", rect, err)
 	}
-	if crop.Cols() != rect.Dx() || crop.Rows() != rect.Dy() || crop.Type() != gocv.MatTypeCV8UC3 || !crop.IsContinuous() {
+	if crop.Cols() != rect.Dx() || crop.Rows() != rect.Dy() || crop.Type() != typ || !crop.IsContinuous() {
 		crop.Close()
 		return gocv.Mat{}, fmt.Errorf("detect: crop %v converted to %dx%d type %v", rect, crop.Cols(), crop.Rows(), crop.Type())
 	}
@@ -97,16 +107,16 @@ func cropPlaced(f *mask.Frame, am *zones.Mask, p Placement) (gocv.Mat, error) {
 	}
 	cw := rect.Dx()
 	for y := y0; y < rect.Max.Y; y++ {
-		row := data[(y-y0)*cw*3 : (y-y0+1)*cw*3]
+		row := data[(y-y0)*cw*ch : (y-y0+1)*cw*ch]
 		x := x0
 		for _, sp := range am.Rows[y] {
 			// Spans are clipped to the crop: a mask that strays outside its
 			// own bounds must not index past the row.
 			s0, s1 := min(max(sp.X0, x), rect.Max.X), min(max(sp.X1, x), rect.Max.X)
-			paintGrey(row[(x-x0)*3 : (s0-x0)*3])
+			paintGrey(row[(x-x0)*ch : (s0-x0)*ch])
 			x = s1
 		}
-		paintGrey(row[(x-x0)*3:])
+		paintGrey(row[(x-x0)*ch:])
 	}
 	if p.Size != rect.Size() {
 		// Area averaging to shrink (no aliasing); bilinear to enlarge, which

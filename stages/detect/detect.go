@@ -26,14 +26,30 @@ type Box struct {
 	Score float64
 }
 
-// Detector finds people in a BGR picture. Detect must not keep or modify img.
+// Detector finds people in a picture of the kind Input says. Detect must
+// not keep or modify img.
 type Detector interface {
 	Detect(img gocv.Mat) ([]Box, error)
 	// Window is the smallest picture Detect looks at: the stage never
 	// passes a smaller one, and Detect refuses it with ErrTooSmall.
 	Window() image.Point
+	// Input is the picture the stage gives Detect.
+	Input() Input
 	Close() error
 }
+
+// Input is the kind of picture a Detector analyses.
+type Input int
+
+const (
+	// InputBGR is 8-bit BGR: networks, and anything that uses colour.
+	InputBGR Input = iota
+	// InputGrey is 8-bit grey, for detectors of brightness alone (HOG's
+	// gradients, a cascade's features): the stage copies the masked luma
+	// plane's crop and converts no colour, which costs less, and gives HOG
+	// one gradient a pixel to compute where BGR gives it three.
+	InputGrey
+)
 
 // Detector kinds.
 const (

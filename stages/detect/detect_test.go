@@ -24,6 +24,7 @@ import (
 // recorder is a fake Detector that keeps a copy of every picture it is given
 // and answers with fixed boxes.
 type recorder struct {
+	input  detect.Input // what it asks for: BGR by default
 	mu     sync.Mutex
 	seen   []gocv.Mat
 	boxes  func(img gocv.Mat) []detect.Box
@@ -41,6 +42,8 @@ func (r *recorder) Detect(img gocv.Mat) ([]detect.Box, error) {
 }
 
 func (r *recorder) Window() image.Point { return image.Pt(1, 1) }
+
+func (r *recorder) Input() detect.Input { return r.input }
 
 func (r *recorder) Close() error {
 	r.mu.Lock()
@@ -182,9 +185,9 @@ func TestExpiredSignWithHOG(t *testing.T) {
 	}
 }
 
-// TestDetectorSeesOnlyAnalysedPixels checks the crop given to the detector:
-// the analysis mask's bounding box, every pixel outside the mask Grey, and
-// boxes mapped back to frame coordinates.
+// TestDetectorSeesOnlyAnalysedPixels checks the crop given to the detector,
+// BGR or grey as it asks: the analysis mask's bounding box, every pixel
+// outside the mask Grey, and boxes mapped back to frame coordinates.
 func TestDetectorSeesOnlyAnalysedPixels(t *testing.T) {
 	const w, h = 400, 200
 	color := gocv.NewScalar(10, 200, 30, 0) // B, G, R
@@ -198,30 +201,37 @@ func TestDetectorSeesOnlyAnalysedPixels(t *testing.T) {
 
 	tests := []struct {
 		name     string
+		input    detect.Input
 		width    int
 		wantSize image.Point
 	}{
-		{"unscaled", 640, bounds.Size()},
-		{"scaled down", 160, image.Pt(160, (bounds.Dy()*160+bounds.Dx()/2)/bounds.Dx())},
+		{"unscaled", detect.InputBGR, 640, bounds.Size()},
+		{"scaled down", detect.InputBGR, 160, image.Pt(160, (bounds.Dy()*160+bounds.Dx()/2)/bounds.Dx())},
+		{"grey unscaled", detect.InputGrey, 640, bounds.Size()},
+		{"grey scaled down", detect.InputGrey, 160, image.Pt(160, (bounds.Dy()*160+bounds.Dx()/2)/bounds.Dx())},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got gocv.Mat
-			rec := &recorder{boxes: func(img gocv.Mat) []detect.Box {
+			rec := &recorder{input: tc.input, boxes: func(img gocv.Mat) []detect.Box {
 				got = img.Clone()
 				return []detect.Box{{Rect: image.Rect(0, 0, img.Cols(), img.Rows()), Score: 0.9}, {Rect: image.Rect(0, 0, 1, 1), Score: 0.1}}
 			}}
 			defer func() { got.Close() }()
 			m := gocv.NewMatWithSizeFromScalar(color, h, w, gocv.MatTypeCV8UC3)
-			shown := roundTrip(t, m) // the colour after YUV 4:2:0 and back
+			shown := roundTrip(t, m, tc.input) // the colour after YUV 4:2:0 and back
+			ch, grey := 3, []byte{detect.Grey, detect.Grey, detect.Grey}
+			if tc.input == detect.InputGrey {
+				ch, grey = 1, grey[:1]
+			}
 			frames := masked(t, set, []gocv.Mat{m})
 			res, _ := runStage(t, detect.Config{Zones: set, Detector: rec, Width: tc.width, MinScore: 0.5,
 				Clock: clock.Live(func() time.Time { return t0 })}, frames)
 			if got.Empty() {
 				t.Fatal("detector was not called")
 			}
-			if sz := image.Pt(got.Cols(), got.Rows()); sz != tc.wantSize {
-				t.Fatalf("detector got %v picture, want %v", sz, tc.wantSize)
+			if sz := image.Pt(got.Cols(), got.Rows()); sz != tc.wantSize || got.Channels() != ch {
+				t.Fatalf("detector got %v picture of %d channels, want %v of %d", sz, got.Channels(), tc.wantSize, ch)
 			}
 			if len(res) != 1 || len(res[0].Boxes) != 1 {
 				t.Fatalf("results %+v, want one result with one box (the low-score one dropped)", res)
@@ -239,12 +249,12 @@ func TestDetectorSeesOnlyAnalysedPixels(t *testing.T) {
 			inside, outside := 0, 0
 			for y := 0; y < got.Rows(); y++ {
 				for x := 0; x < got.Cols(); x++ {
-					px := data[(y*got.Cols()+x)*3 : (y*got.Cols()+x)*3+3]
-					want := []byte{detect.Grey, detect.Grey, detect.Grey}
+					px := data[(y*got.Cols()+x)*ch : (y*got.Cols()+x)*ch+ch]
+					want := grey
 					if am.Contains(x0+x, y0+y) {
 						want = shown
 						inside++
-						if sharesChroma(set.PrivacyMask(w, h), x0+x, y0+y) {
+						if ch == 3 && sharesChroma(set.PrivacyMask(w, h), x0+x, y0+y) {
 							continue // its colour is the fill's (conservative chroma); its luma is the picture's
 						}
 					} else {
@@ -276,15 +286,23 @@ func sharesChroma(priv *zones.Mask, x, y int) bool {
 	return false
 }
 
-// roundTrip is the colour of pixel (0, 0) of m after conversion to the
-// planes frames travel in and back to BGR.
-func roundTrip(t *testing.T, m gocv.Mat) []byte {
+// roundTrip is pixel (0, 0) of m after conversion to the planes frames
+// travel in and back to BGR, or to grey.
+func roundTrip(t *testing.T, m gocv.Mat, in detect.Input) []byte {
 	t.Helper()
 	p, err := yuv.FromBGR(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	if in == detect.InputGrey {
+		g, err := p.CropGray(image.Rect(0, 0, 1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		return []byte{g.GetUCharAt(0, 0)}
+	}
 	b, err := p.BGR()
 	if err != nil {
 		t.Fatal(err)
@@ -297,12 +315,12 @@ func roundTrip(t *testing.T, m gocv.Mat) []byte {
 func TestCropEmptyMask(t *testing.T) {
 	m := masked(t, zones.NewSet(nil, nil), []gocv.Mat{gocv.NewMatWithSize(10, 10, gocv.MatTypeCV8UC3)})[0]
 	defer m.Close()
-	img, _, ok, err := detect.Crop(m, zones.Rasterize(nil, 10, 10), 640, 1)
+	img, _, ok, err := detect.Crop(m, zones.Rasterize(nil, 10, 10), 640, 1, false)
 	if err != nil || ok {
 		img.Close()
 		t.Fatalf("empty mask: ok=%v err=%v, want nothing to crop", ok, err)
 	}
-	if _, _, _, err := detect.Crop(m, zones.Rasterize(nil, 20, 10), 640, 1); err == nil {
+	if _, _, _, err := detect.Crop(m, zones.Rasterize(nil, 20, 10), 640, 1, false); err == nil {
 		t.Fatal("mask of another size accepted")
 	}
 }
@@ -365,7 +383,7 @@ func BenchmarkHOGDetect(b *testing.B) {
 	f := masked(b, zones.NewSet(nil, nil), readVtest(b, 1, 1))[0]
 	defer f.Close()
 	am := zones.Rasterize([]zones.Polygon{rect(0, 0, 1, 1)}, f.Size().X, f.Size().Y)
-	img, _, _, err := detect.Crop(f, am, 640, 1)
+	img, _, _, err := detect.Crop(f, am, 640, 1, false)
 	if err != nil {
 		b.Fatal(err)
 	}

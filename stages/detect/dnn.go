@@ -163,7 +163,7 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 	if d.p == nil {
 		return nil, errors.New("detect: dnn detector used after Close")
 	}
-	if err := fits(img, d.Window()); err != nil {
+	if err := fits(img, d.Window(), false); err != nil {
 		return nil, fmt.Errorf("detect: dnn: %w", err)
 	}
 	var errBuf [512]C.char
@@ -208,6 +208,9 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 
 // Window is 1x1: OpenCV scales any picture to the network's input size.
 func (d *DNN) Window() image.Point { return image.Pt(1, 1) }
+
+// Input is BGR: networks are trained on colour (SwapRB turns it to RGB).
+func (d *DNN) Input() Input { return InputBGR }
 
 // Close frees the network.
 func (d *DNN) Close() error {

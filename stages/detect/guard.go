@@ -20,12 +20,18 @@ func windowOf(d Detector) image.Point {
 }
 
 // fits checks, in Go and before any cgo call, everything the C++ detectors
-// assume of img: 8-bit BGR, continuous, and at least window in size.
-func fits(img gocv.Mat, window image.Point) error {
+// assume of img: 8-bit BGR (or, with grey, 8-bit BGR or grey), continuous,
+// and at least window in size.
+func fits(img gocv.Mat, window image.Point, grey bool) error {
 	if img.Ptr() == nil || img.Empty() {
 		return fmt.Errorf("%w: empty picture", ErrTooSmall)
 	}
-	if t := img.Type(); t != gocv.MatTypeCV8UC3 {
+	switch t := img.Type(); {
+	case t == gocv.MatTypeCV8UC3:
+	case t == gocv.MatTypeCV8UC1 && grey:
+	case grey:
+		return fmt.Errorf("picture type %v, want 8-bit grey or BGR", t)
+	default:
 		return fmt.Errorf("picture type %v, want 8-bit BGR", t)
 	}
 	if !img.IsContinuous() {

@@ -52,7 +52,7 @@ func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: haar detector used after Close")
 	}
-	if err := fits(img, h.window); err != nil {
+	if err := fits(img, h.window, true); err != nil {
 		return nil, fmt.Errorf("detect: haar: %w", err)
 	}
 	var errBuf [256]C.char
@@ -70,6 +70,9 @@ func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
 
 // Window is the cascade's detection window: no smaller picture is looked at.
 func (h *Haar) Window() image.Point { return h.window }
+
+// Input is grey: a cascade looks at grey only (BGR is converted first).
+func (h *Haar) Input() Input { return InputGrey }
 
 // Close frees the cascade.
 func (h *Haar) Close() error {

@@ -57,7 +57,7 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: HOG detector used after Close")
 	}
-	if err := fits(img, hogWindow); err != nil {
+	if err := fits(img, hogWindow, true); err != nil {
 		return nil, fmt.Errorf("detect: HOG: %w", err)
 	}
 	var errBuf [256]C.char
@@ -78,6 +78,10 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 
 // Window is the detection window: no smaller picture is looked at.
 func (h *HOG) Window() image.Point { return hogWindow }
+
+// Input is grey: OpenCV's HOG takes the largest of the channels'
+// gradients at each pixel, and on grey computes a third of them.
+func (h *HOG) Input() Input { return InputGrey }
 
 // Close frees the detector.
 func (h *HOG) Close() error {

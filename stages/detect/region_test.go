@@ -34,7 +34,7 @@ func TestWholeBodiesFeetDecide(t *testing.T) {
 		return []detect.Box{{Rect: image.Rect(10, img.Rows()-100, 40, img.Rows()+30), Score: 0.9}}
 	}}
 	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 200, 30, 0), h, w, gocv.MatTypeCV8UC3)
-	shown := roundTrip(t, m) // the colour after YUV 4:2:0 and back
+	shown := roundTrip(t, m, detect.InputBGR) // the colour after YUV 4:2:0 and back
 	res, _ := runStage(t, detect.Config{Zones: set, Detector: rec, Width: 640, Clock: clock.Live(func() time.Time { return t0 })},
 		masked(t, set, []gocv.Mat{m}))
 	if got.Empty() || len(res) != 1 || len(res[0].Boxes) != 1 {

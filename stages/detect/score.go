@@ -10,7 +10,7 @@ import "math"
 var (
 	// hogCalibration is Platt scaling of the SVM margin:
 	// 1/(1+exp(-(a*margin+b))).
-	hogCalibration = struct{ a, b float64 }{a: 1.361, b: -0.302}
+	hogCalibration = struct{ a, b float64 }{a: 1.663, b: -1.291}
 	// haarConfidence is the full-body cascade's precision on the
 	// calibration set: a cascade has no score of its own (every box is 1).
 	haarConfidence = 0.95

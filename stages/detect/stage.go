@@ -62,6 +62,7 @@ type Stage struct {
 	closeOnce sync.Once
 
 	window    image.Point
+	grey      bool          // det's Input is grey: crops are luma, not BGR
 	kind      string        // which calibration turns raw scores into confidences
 	minScore  atomic.Uint64 // float64 bits; SetMinScore changes it while running
 	lastSmall image.Point   // size of the last too-small crop logged
@@ -98,7 +99,7 @@ func New(cfg Config) (*Stage, error) {
 			return nil, err
 		}
 	}
-	s := &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), kind: kindOf(det)}
+	s := &Stage{cfg: cfg, det: det, log: cfg.Logger, window: windowOf(det), grey: det.Input() == InputGrey, kind: kindOf(det)}
 	if cfg.MotionCrops {
 		s.regions = newRegionFinder()
 	}
@@ -288,7 +289,7 @@ func (s *Stage) detect(f *mask.Frame, am *zones.Mask, p Placement) ([]Box, error
 	}
 	var out []Box
 	for _, pl := range places {
-		img, err := cropPlaced(f, am, pl)
+		img, err := cropPlaced(f, am, pl, s.grey)
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,7 @@ import (
 // and no consumer in this module writes to it.
 //
 // The picture stays in YUV 4:2:0, as decoded and masked. Consumers read
-// luma (Luma), convert a crop (CropBGR) or the whole frame (BGR, converted
+// luma (Luma, CropGray), convert a crop (CropBGR) or the whole frame (BGR, converted
 // once and shared by every consumer that asks).
 //
 // One Frame may feed several consumers (motion, detection, restream,
@@ -75,6 +75,11 @@ func WholeFrameConversions() uint64 { return wholeBGR.Load() }
 // CropBGR converts only r (clipped to the frame) of the masked picture to a
 // new BGR Mat, which the caller closes.
 func (f *Frame) CropBGR(r image.Rectangle) (gocv.Mat, error) { return f.pic.CropBGR(r) }
+
+// CropGray copies only r (clipped to the frame) of the masked luma plane
+// to a new full-range grey Mat, which the caller closes: what detectors of
+// brightness alone (HOG, Haar) analyse, with no colour conversion.
+func (f *Frame) CropGray(r image.Rectangle) (gocv.Mat, error) { return f.pic.CropGray(r) }
 
 // Luma is the masked luma plane as a single-channel view of the frame's
 // size. It stays owned by the Frame: do not Close it or write to it.
