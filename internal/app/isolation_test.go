@@ -18,6 +18,10 @@ import (
 	"github.com/edgeprivacy/edge/internal/replay"
 )
 
+// isolationConfig: hall is vtest at 640 wide, where HOG can see its people
+// (at 320 they are 21..46 px tall, under its 128 px window: only stray
+// boxes were found, and with grey crops none strong enough to start a
+// track).
 const isolationConfig = `
 site: iso
 box_id: b1
@@ -26,7 +30,7 @@ audit: {dir: %s}
 cameras:
   - id: hall
     url: %s
-    detect: {fps: 2, width: 320}
+    detect: {fps: 2, width: 640}
     zones:
       - {id: floor, kind: monitored, signage: s1, polygon: [[0, 0.1], [1, 0.1], [1, 1], [0, 1]]}
   - id: tiny
