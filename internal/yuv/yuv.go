@@ -149,17 +149,27 @@ func (p Picture) BGR() (gocv.Mat, error) { return p.CropBGR(image.Rect(0, 0, p.w
 // run on a multiple of 16 and are cut back.
 func convWidth(w int) int { return (w + 15) &^ 15 }
 
+// cropPlanes is p's planes and r clipped to the picture, or an error for
+// an empty picture or a crop that lies wholly outside it.
+func (p Picture) cropPlanes(r image.Rectangle) (Planes, image.Rectangle, error) {
+	pl, err := p.Planes()
+	if err != nil {
+		return Planes{}, r, err
+	}
+	r = r.Intersect(image.Rect(0, 0, p.w, p.h))
+	if r.Empty() {
+		return Planes{}, r, fmt.Errorf("yuv: crop %v lies outside the %dx%d picture", r, p.w, p.h)
+	}
+	return pl, r, nil
+}
+
 // CropBGR converts only r (clipped to the picture) to a new continuous BGR
 // Mat of r's size, which the caller closes. Work is proportional to r's
 // area, not the frame's.
 func (p Picture) CropBGR(r image.Rectangle) (gocv.Mat, error) {
-	pl, err := p.Planes()
+	pl, r, err := p.cropPlanes(r)
 	if err != nil {
 		return gocv.Mat{}, err
-	}
-	r = r.Intersect(image.Rect(0, 0, p.w, p.h))
-	if r.Empty() {
-		return gocv.Mat{}, fmt.Errorf("yuv: crop %v lies outside the %dx%d picture", r, p.w, p.h)
 	}
 	// Widen to even edges (within the padded planes) so the crop has whole
 	// chroma samples, and to a width swscale writes whole; convert, then
@@ -212,13 +222,9 @@ var fullRange = func() (t [256]byte) {
 // fullRange), which the caller closes. No colour conversion: for
 // detectors of brightness alone, it costs a copy of r's luma.
 func (p Picture) CropGray(r image.Rectangle) (gocv.Mat, error) {
-	pl, err := p.Planes()
+	pl, r, err := p.cropPlanes(r)
 	if err != nil {
 		return gocv.Mat{}, err
-	}
-	r = r.Intersect(image.Rect(0, 0, p.w, p.h))
-	if r.Empty() {
-		return gocv.Mat{}, fmt.Errorf("yuv: crop %v lies outside the %dx%d picture", r, p.w, p.h)
 	}
 	m := gocv.NewMatWithSize(r.Dy(), r.Dx(), gocv.MatTypeCV8UC1)
 	dst, err := m.DataPtrUint8()
