@@ -23,10 +23,13 @@ const (
 	// detector). It sits below the tracker's track_score (0.6 by default) so
 	// that the weak boxes between them reach the tracker, which uses them
 	// only to continue tracks (two-stage association); at 0.6 the second
-	// stage had nothing to work with. 0.25 is just above HOG's weakest box
-	// (margin 0 is confidence 0.22, docs/detection.md); docs/accuracy.md
-	// has the measurements.
+	// stage had nothing to work with. For HOG and cascades 0.25 is just
+	// above HOG's weakest box (margin 0 is confidence 0.22; 0.25 is margin
+	// 0.12, docs/detection.md); docs/accuracy.md has the measurements.
 	DefaultMinScore = 0.25
+	// DefaultDNNMinScore is min_score's default for networks, whose
+	// probabilities are their own: DNN's score floor is already 0.25.
+	DefaultDNNMinScore = 0.45
 )
 
 // Config is the whole edge configuration of one site.
@@ -148,7 +151,8 @@ type Detect struct {
 	// (no enlarging).
 	Upscale float64 `mapstructure:"upscale"`
 	// MinScore is the lowest detector confidence reported, 0..1, for every
-	// kind of detector. 0 means the default, 0.6.
+	// kind of detector. 0 means the default: DefaultMinScore (0.25), for
+	// dnn DefaultDNNMinScore (0.45).
 	MinScore float64 `mapstructure:"min_score"`
 	// PersonHeight is how tall a standing person close to the camera is, as
 	// a fraction (0..1] of the frame height: the analysis region of a zone
@@ -275,7 +279,7 @@ func (c *Config) ApplyDefaults() {
 		cam.Detect.Width = cmp.Or(cam.Detect.Width, DefaultWidth)
 		cam.Detect.Upscale = cmp.Or(cam.Detect.Upscale, 1)
 		cam.Detect.Kind = cmp.Or(cam.Detect.Kind, "hog")
-		cam.Detect.MinScore = cmp.Or(cam.Detect.MinScore, DefaultMinScore)
+		cam.Detect.MinScore = cmp.Or(cam.Detect.MinScore, defaultMinScore(cam.Detect.Kind))
 		cam.Detect.PersonHeight = cmp.Or(cam.Detect.PersonHeight, zones.DefaultPersonHeight)
 	}
 }
@@ -330,4 +334,12 @@ func defaultBoxID(site string) string {
 		id = id[:64]
 	}
 	return id
+}
+
+// defaultMinScore is min_score's default for a detector kind.
+func defaultMinScore(kind string) float64 {
+	if kind == "dnn" {
+		return DefaultDNNMinScore
+	}
+	return DefaultMinScore
 }

@@ -66,3 +66,19 @@ func TestNetworkSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestMinScoreDefaultByKind: min_score's default is a confidence just above
+// HOG's weakest box for hog and haar, and 0.45 for networks, whose own
+// score floor (0.25) the HOG default would not raise.
+func TestMinScoreDefaultByKind(t *testing.T) {
+	for kind, want := range map[string]float64{"": configs.DefaultMinScore, "hog": configs.DefaultMinScore, "haar": configs.DefaultMinScore, "dnn": configs.DefaultDNNMinScore} {
+		c := configs.Config{Cameras: []configs.Camera{{ID: "c", Detect: configs.Detect{Kind: kind}}, {ID: "set", Detect: configs.Detect{Kind: kind, MinScore: 0.7}}}}
+		c.ApplyDefaults()
+		if got := c.Cameras[0].Detect.MinScore; got != want {
+			t.Errorf("kind %q: min_score defaults to %v, want %v", kind, got, want)
+		}
+		if got := c.Cameras[1].Detect.MinScore; got != 0.7 {
+			t.Errorf("kind %q: a min_score of 0.7 became %v", kind, got)
+		}
+	}
+}

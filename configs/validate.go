@@ -284,7 +284,7 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 		v.add(p+".detect.upscale", "use a factor from 1 (no enlarging, default) to 4; people shorter than about 100 pixels in the detector's crop need it above 1", "upscale %v is out of range", d.Upscale)
 	}
 	if !(d.MinScore >= 0 && d.MinScore <= 1) {
-		v.add(p+".detect.min_score", fmt.Sprintf("use a confidence between 0 and 1, for every detector kind (default %v)", DefaultMinScore), "min_score %v is out of range", d.MinScore)
+		v.add(p+".detect.min_score", fmt.Sprintf("use a confidence between 0 and 1, for every detector kind (default %v, for dnn %v)", DefaultMinScore, DefaultDNNMinScore), "min_score %v is out of range", d.MinScore)
 	}
 	if !(d.PersonHeight > 0 && d.PersonHeight <= 1) {
 		v.add(p+".detect.person_height", fmt.Sprintf("use the height of a standing person near the camera as a fraction of the frame height, above 0 and at most 1 (default %v)", zones.DefaultPersonHeight), "person_height %v is out of range", d.PersonHeight)

@@ -156,11 +156,11 @@ func (p Picture) cropPlanes(r image.Rectangle) (Planes, image.Rectangle, error) 
 	if err != nil {
 		return Planes{}, r, err
 	}
-	r = r.Intersect(image.Rect(0, 0, p.w, p.h))
-	if r.Empty() {
+	in := r.Intersect(image.Rect(0, 0, p.w, p.h))
+	if in.Empty() {
 		return Planes{}, r, fmt.Errorf("yuv: crop %v lies outside the %dx%d picture", r, p.w, p.h)
 	}
-	return pl, r, nil
+	return pl, in, nil
 }
 
 // CropBGR converts only r (clipped to the picture) to a new continuous BGR

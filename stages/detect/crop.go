@@ -10,9 +10,9 @@ import (
 	"github.com/edgeprivacy/edge/zones"
 )
 
-// Grey is the value (in all three channels) of every pixel of a crop that
-// lies outside the analysis mask: a flat field carries no information and
-// gives the detector no edges to fire on.
+// Grey is the value (in every channel: three in BGR, one in grey) of every
+// pixel of a crop that lies outside the analysis mask: a flat field carries
+// no information and gives the detector no edges to fire on.
 const Grey = 128
 
 // Placement maps a crop back onto the frame it was cut from.

@@ -383,7 +383,7 @@ func BenchmarkHOGDetect(b *testing.B) {
 	f := masked(b, zones.NewSet(nil, nil), readVtest(b, 1, 1))[0]
 	defer f.Close()
 	am := zones.Rasterize([]zones.Polygon{rect(0, 0, 1, 1)}, f.Size().X, f.Size().Y)
-	img, _, _, err := detect.Crop(f, am, 640, 1, false)
+	img, _, _, err := detect.Crop(f, am, 640, 1, true) // grey, as the stage gives HOG
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,15 +20,17 @@ import (
 
 // decodeCropFuzz reads a frame size and a monitored zone: bytes 0..1 and
 // 2..3 are width-1 and height-1 (little-endian, below 2048), byte 4 picks
-// detect.width (64 + 8*b), the rest are uint16 pairs scaled to 0..1, the
+// detect.width (64 + 8*b) and, by its lowest bit, a grey or a BGR crop
+// for the direct Crop call, the rest are uint16 pairs scaled to 0..1, the
 // zone's points (at most 64).
-func decodeCropFuzz(data []byte) (w, h, width int, poly zones.Polygon) {
+func decodeCropFuzz(data []byte) (w, h, width int, grey bool, poly zones.Polygon) {
 	if len(data) < 5 {
-		return 1, 1, 640, nil
+		return 1, 1, 640, true, nil
 	}
 	w = 1 + int(binary.LittleEndian.Uint16(data)%2048)
 	h = 1 + int(binary.LittleEndian.Uint16(data[2:])%2048)
 	width = 64 + 8*int(data[4])
+	grey = data[4]&1 == 0
 	data = data[5:]
 	for len(data) >= 4 && len(poly) < 64 {
 		poly = append(poly, zones.Point{
@@ -37,7 +39,7 @@ func decodeCropFuzz(data []byte) (w, h, width int, poly zones.Polygon) {
 		})
 		data = data[4:]
 	}
-	return w, h, width, poly
+	return w, h, width, grey, poly
 }
 
 // FuzzDetectCrop drives the crop path of the detection stage, with the real
@@ -54,7 +56,7 @@ func FuzzDetectCrop(f *testing.F) {
 	}
 	f.Cleanup(func() { hog.Close() })
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w, h, width, poly := decodeCropFuzz(data)
+		w, h, width, grey, poly := decodeCropFuzz(data)
 		if poly.Validate() != nil {
 			return // config validation refuses it before any frame
 		}
@@ -85,7 +87,6 @@ func FuzzDetectCrop(f *testing.F) {
 			}
 		}
 		// The crop itself, for any width the config allows.
-		grey := width%2 == 0
 		want := gocv.MatTypeCV8UC3
 		if grey {
 			want = gocv.MatTypeCV8UC1

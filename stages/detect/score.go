@@ -13,7 +13,7 @@ var (
 	hogCalibration = struct{ a, b float64 }{a: 1.663, b: -1.291}
 	// haarConfidence is the full-body cascade's precision on the
 	// calibration set: a cascade has no score of its own (every box is 1).
-	haarConfidence = 0.95
+	haarConfidence = 0.97
 )
 
 // Confidence maps a detector's raw score to a confidence in 0..1: the HOG

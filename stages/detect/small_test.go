@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"gocv.io/x/gocv"
+
 	"github.com/edgeprivacy/edge/internal/clock"
 	"github.com/edgeprivacy/edge/stages/detect"
 )
@@ -32,7 +34,7 @@ func TestSmallZoneDoesNotCrash(t *testing.T) {
 }
 
 // TestDetectorsRefuseTinyPictures calls each detector directly (no stage
-// in front) with pictures smaller than its window.
+// in front) with pictures smaller than its window, BGR and grey.
 func TestDetectorsRefuseTinyPictures(t *testing.T) {
 	for _, kind := range []detect.Config{{Kind: "hog"}, {Kind: "haar", Model: fullbody}} {
 		d, err := detect.NewDetector(kind)
@@ -40,13 +42,18 @@ func TestDetectorsRefuseTinyPictures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sz := range [][2]int{{150, 60}, {3, 3}, {16, 16}, {1280, 1}, {1, 1280}} {
-			m := bgr(sz[0], sz[1])
-			_, err := d.Detect(m)
-			m.Close()
-			win := d.Window()
-			small := sz[0] < win.X || sz[1] < win.Y
-			if small != (err != nil) {
-				t.Errorf("%s %dx%d (window %v): err %v", kind.Kind, sz[0], sz[1], win, err)
+			for _, grey := range []bool{false, true} {
+				m := bgr(sz[0], sz[1])
+				if grey {
+					gocv.CvtColor(m, &m, gocv.ColorBGRToGray)
+				}
+				_, err := d.Detect(m)
+				m.Close()
+				win := d.Window()
+				small := sz[0] < win.X || sz[1] < win.Y
+				if small != (err != nil) {
+					t.Errorf("%s %dx%d grey %v (window %v): err %v", kind.Kind, sz[0], sz[1], grey, win, err)
+				}
 			}
 		}
 		d.Close()
