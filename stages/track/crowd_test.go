@@ -137,3 +137,35 @@ func TestWalksOutOfThePicture(t *testing.T) {
 		t.Errorf("exit at %v, want 3 s (the first frame the predicted feet are past the picture's edge)", d)
 	}
 }
+
+// TestLongLostDoesNotTakeAFarNewcomer: a person stands at (200, 300) and
+// is no longer detected after 2 s (hidden in a group, or out of the
+// detector's range), so their track is held; 4 s later someone is found
+// two heights (240 px) from there, walking away from it. A person lost
+// for a second may have walked on that far unseen; one lost for 4 s where
+// the detector could see them walking stood still, and is found where
+// they were lost: the newcomer enters, and the first person is still
+// counted. (With a reach that grew for as long as the track was unseen,
+// the newcomer took the lost id: one enter, a count of 1.)
+func TestLongLostDoesNotTakeAFarNewcomer(t *testing.T) {
+	tr := track.New(track.Config{Zones: hall()})
+	size := image.Pt(640, 480)
+	act := []string{"hall"}
+	var got []track.Transition
+	for i := 0; i < 40; i++ {
+		var dets []track.Detection
+		if i < 10 {
+			dets = append(dets, walker(200, 300, 0.9))
+		}
+		if i >= 30 { // from 6 s: 60 px a second rightwards, away from (200, 300)
+			dets = append(dets, walker(440+float64(i-30)*12, 300, 0.9))
+		}
+		got = append(got, tr.Update(dets, size, at(i), act)...)
+	}
+	if len(got) != 2 || got[0].Type != "enter" || got[1].Type != "enter" || got[0].TrackID == got[1].TrackID {
+		t.Fatalf("want two enters of two tracks, got %+v", got)
+	}
+	if n := tr.Occupancy()["hall"]; n != 2 {
+		t.Errorf("occupancy %d, want 2", n)
+	}
+}

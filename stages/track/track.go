@@ -265,10 +265,14 @@ func (t *Tracker) Update(dets []Detection, size image.Point, at time.Time, activ
 // (which slows down, see damp) and is found outside its gate; they are
 // within reach of it if they are within a third of a height of it, or of
 // where it last saw them, plus half a height for every second it has not
-// seen them (people walk at about their height a second; the prediction
-// covers part of that, and walks on past someone who stopped when they
-// were hidden). A new track walking towards where the lost one was last
-// seen is not them (comingFrom): in a crowd that is a newcomer passing a
+// seen them, up to walkOn (people walk at about their height a second; the
+// prediction covers part of that, and walks on past someone who stopped
+// when they were hidden). Someone unseen for longer, where the detector
+// could have seen them walk, stood still (hidden in a group, say) and is
+// found near where they were lost: a reach that kept growing would, after
+// a long hold, hand the lost track to anyone found anywhere near. A new
+// track walking towards where the lost one was last seen is not them
+// (comingFrom): in a crowd that is a newcomer passing a
 // neighbour the detector lost, and taking the neighbour's id would lose
 // the newcomer's enter and, once the neighbour is found again, count them
 // a second time.
@@ -287,7 +291,7 @@ func (t *Tracker) reclaim(at time.Time) {
 			}
 			lx, ly := lt.m.feet()
 			h := max(lt.m.h.p, 1)
-			reach := h * (0.3 + 0.5*at.Sub(lt.lastSeen).Seconds())
+			reach := h * (0.3 + 0.5*min(at.Sub(lt.lastSeen).Seconds(), walkOn.Seconds()))
 			sx, sy, _, _ := feetOf(lt.seenRect)
 			d := min(math.Hypot(nx-lx, ny-ly), math.Hypot(nx-sx, ny-sy))
 			if dh := nt.m.h.p; d <= reach && d < bd && dh > h/1.5 && dh < h*1.5 && !comingFrom(nt, sx, sy, h) {
@@ -323,11 +327,11 @@ func comingFrom(nt *trackState, x, y, h float64) bool {
 }
 
 // coasted is where tr's box would be at at, had the person walked on as
-// when last seen, for 1.5 s at most: one lost at the border walking
+// when last seen, for walkOn at most: one lost at the border walking
 // out is out by then; one lost among others in the middle is not, and
 // walking on for longer would take them out on paper too.
 func (tr *trackState) coasted(at time.Time) image.Rectangle {
-	dt := min(at.Sub(tr.lastSeen).Seconds(), 1.5)
+	dt := min(at.Sub(tr.lastSeen).Seconds(), walkOn.Seconds())
 	return tr.seenRect.Add(image.Pt(round(tr.seenVX*dt), round(tr.seenVY*dt)))
 }
 
@@ -363,6 +367,11 @@ func (t *Tracker) holdOf(tr *trackState) time.Duration {
 	}
 	return t.cfg.Hold
 }
+
+// walkOn is how long a person lost by the detector may have walked on
+// unseen (coasted, reclaim): longer and they would have come out from
+// behind whoever hid them, or out of the analysed region.
+const walkOn = 1500 * time.Millisecond
 
 // Holds of tracks not yet established (holdOf).
 const (
