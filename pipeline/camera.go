@@ -391,6 +391,7 @@ func (c *Camera) analytics(ctx context.Context, results <-chan detect.Result, no
 				tr.Retune(tc)
 			}
 			c.mu.Unlock()
+			tr.SetMinHeight(r.MinHeight)
 			trans := tr.Update(dets, r.Size, r.At, r.Active)
 			for _, tn := range trans {
 				c.offer(c.event(tn, r))

@@ -18,9 +18,8 @@ import (
 // production stages with configs/demo.yaml and scores the events against
 // the hand-labelled truth. An offline run never drops frames and HOG is
 // deterministic, so the figures are the same on every machine; the test
-// holds the floor measured (docs/accuracy.md), still below two of the
-// issue's targets (precision 0.9, 1.1 enters per visit): raise the floors
-// as counting improves.
+// holds the floor measured (docs/accuracy.md), still below one of the
+// issue's targets (precision 0.9): raise the floors as counting improves.
 func TestAccuracyOnLabelledClip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the 45 s clip through HOG")
@@ -39,9 +38,11 @@ func TestAccuracyOnLabelledClip(t *testing.T) {
 	}
 	t.Logf("vtest: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
 		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
-	// Measured (Dec 2026, docs/accuracy.md) with HOG on grey crops: precision
-	// 0.79, recall 0.92, 1.17 enters per real visit, MAE 0.43, latency p50
-	// 0 s (on BGR crops 0.86, 1.00, 1.17, 0.55, 0.70 s; before the tracker's
+	// Measured (Dec 2026, docs/accuracy.md) with HOG on grey crops and the
+	// tracker holding people beyond the detector's range: precision 0.85,
+	// recall 0.92, 1.08 enters per real visit, MAE 0.33, latency p50 0 s
+	// (before that hold 0.79, 0.92, 1.17, 0.43, 0 s; on BGR crops 0.86,
+	// 1.00, 1.17, 0.55, 0.70 s; before the tracker's
 	// size gate and reclaiming rules 0.80, 1.00, 1.25, 0.62; earlier, without
 	// upscaling, 0.50, 0.75, 1.50, 1.06). The floor sits just below;
 	// TestReplayLabelledClip holds the same on the logged boxes.
@@ -51,11 +52,11 @@ func TestAccuracyOnLabelledClip(t *testing.T) {
 }
 
 // belowFloor says what of a fell below the floor measured on vtest, or "".
-// Recall, MAE and latency are at the targets (0.9, 0.5, 0.5 s);
-// precision and enters per visit are not yet (0.9, 1.1).
+// Recall, enters per visit, MAE and latency are at the targets
+// (0.9, 1.1, 0.5, 0.5 s); precision is not yet (0.9).
 func belowFloor(a *groundtruth.Scores) string {
-	if a.Visits != 12 || a.Precision < 0.78 || a.Recall < 0.9 || a.EntersPerVisit > 1.2 || a.OccupancyMAE > 0.45 || a.LatencyP50 > 0.5 {
-		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.78, recall >= 0.9, enters per visit <= 1.2, MAE <= 0.45, latency p50 <= 0.5 s): %+v", *a)
+	if a.Visits != 12 || a.Precision < 0.84 || a.Recall < 0.9 || a.EntersPerVisit > 1.1 || a.OccupancyMAE > 0.36 || a.LatencyP50 > 0.5 {
+		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.84, recall >= 0.9, enters per visit <= 1.1, MAE <= 0.36, latency p50 <= 0.5 s): %+v", *a)
 	}
 	return ""
 }
@@ -107,8 +108,10 @@ func TestReplayLabelledClip(t *testing.T) {
 	a := groundtruth.Score(truth, evs)
 	t.Logf("vtest replay: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
 		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
-	// Measured: precision 0.79, recall 0.92, 1.17 enters per real visit,
-	// MAE 0.43, latency p50 0 s (grey crops; see TestAccuracyOnLabelledClip).
+	// Measured: precision 0.85, recall 0.92, 1.08 enters per real visit,
+	// MAE 0.33, latency p50 0 s (grey crops; see TestAccuracyOnLabelledClip).
+	// The log predates results carrying the detector's smallest box;
+	// Replay works it out as the stage does (102 px here).
 	if msg := belowFloor(&a); msg != "" {
 		t.Error("logged boxes: " + msg)
 	}

@@ -41,6 +41,9 @@ type LoggedResult struct {
 	Size    [2]int      `json:"size"`
 	Active  []string    `json:"active,omitempty"`
 	Boxes   []LoggedBox `json:"boxes,omitempty"`
+	// MinHeight is detect.Result.MinHeight: the smallest box the detector
+	// could report. Logs made before it existed lack it (withMinHeight).
+	MinHeight int `json:"min_h,omitempty"`
 }
 
 // LoggedBox is a box in frame pixels (x0, y0, x1, y1) and its confidence.
@@ -50,7 +53,7 @@ type LoggedBox struct {
 }
 
 func logResult(r detect.Result, start time.Time) LoggedResult {
-	lr := LoggedResult{Seconds: r.At.Sub(start).Seconds(), Size: [2]int{r.Size.X, r.Size.Y}, Active: slices.Clone(r.Active)}
+	lr := LoggedResult{Seconds: r.At.Sub(start).Seconds(), Size: [2]int{r.Size.X, r.Size.Y}, Active: slices.Clone(r.Active), MinHeight: r.MinHeight}
 	for _, b := range r.Boxes {
 		lr.Boxes = append(lr.Boxes, LoggedBox{Rect: [4]int{b.Rect.Min.X, b.Rect.Min.Y, b.Rect.Max.X, b.Rect.Max.Y}, Score: b.Score})
 	}
@@ -100,7 +103,37 @@ func Replay(l *DetectionLog, conf *configs.Config, cam *configs.Camera, start ti
 	}
 	tc := cc.Track
 	tc.Zones = cc.Zones
-	return replay(l, tc, d.MinScore, start), nil
+	return replay(withMinHeight(l, cc, start), tc, d.MinScore, start), nil
+}
+
+// withMinHeight returns l, or for a log made before results held
+// MinHeight, a copy with it worked out as the detect stage does (the
+// analysis region of the frame's time, placed by the log's width and
+// upscale, and the detector's window), so an old log replays as a new
+// run tracks. Only the hog kind's window is known without a detector;
+// for others the copy is left without it.
+func withMinHeight(l *DetectionLog, cc pipeline.CameraConfig, start time.Time) *DetectionLog {
+	if cc.Detect.Kind != "hog" && cc.Detect.Kind != "" {
+		return l
+	}
+	for _, r := range l.Results {
+		if r.MinHeight > 0 {
+			return l
+		}
+	}
+	c := *l
+	c.Results = slices.Clone(l.Results)
+	for i, r := range c.Results {
+		if len(r.Active) == 0 {
+			continue // nothing was analysed: no detector, no limit
+		}
+		at := start.Add(time.Duration(r.Seconds * float64(time.Second)))
+		am := cc.Zones.AnalysisMask(r.Size[0], r.Size[1], at)
+		if p, ok := detect.Plan(am, l.Width, max(l.Upscale, 1)); ok {
+			c.Results[i].MinHeight = p.MinHeight(detect.HOGWindow())
+		}
+	}
+	return &c
 }
 
 // replay runs l through a tracker of tc, dropping boxes below minScore.
@@ -115,6 +148,7 @@ func replay(l *DetectionLog, tc track.Config, minScore float64, start time.Time)
 			}
 		}
 		at := start.Add(time.Duration(r.Seconds * float64(time.Second)))
+		tr.SetMinHeight(r.MinHeight)
 		for _, tn := range tr.Update(dets, image.Pt(r.Size[0], r.Size[1]), at, r.Active) {
 			out = append(out, groundtruth.Event{T: tn.At.Sub(start).Seconds(), Type: tn.Type, Zone: tn.Zone, Track: tn.TrackID, Occupancy: tn.Occupancy})
 		}

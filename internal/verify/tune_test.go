@@ -46,6 +46,7 @@ func TestTuneOnLoggedDetections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		l = withMinHeight(l, cc, start)
 		name := fmt.Sprintf("%g fps %d px", l.FPS, l.Width)
 		for _, ms := range []float64{0.25, 0.35, 0.45, 0.5, 0.55, 0.6} {
 			for _, ts := range []float64{0.4, 0.6, 0.7, 0.8} {

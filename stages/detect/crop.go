@@ -34,6 +34,18 @@ func (p Placement) ToFrame(r image.Rectangle) image.Rectangle {
 		conv(r.Max.X, sx, p.Rect.Min.X), conv(r.Max.Y, sy, p.Rect.Min.Y))
 }
 
+// MinHeight is the height, in frame pixels, of the smallest box a
+// detector with the given window can report from a crop placed by p: the
+// window's height mapped back to the frame (128 / 1.25 = 102 px for HOG on
+// a crop enlarged 1.25 times). Motion crops keep the whole area's scale,
+// so it holds for them too.
+func (p Placement) MinHeight(window image.Point) int {
+	if p.Size.Y <= 0 {
+		return 0
+	}
+	return int(float64(window.Y)*float64(p.Rect.Dy())/float64(p.Size.Y) + 0.5)
+}
+
 // Plan is where Crop would cut am's bounding box and the size it would
 // scale it to: down to width (0: no cap), then up by upscale (at most 1:
 // not enlarged). ok is false when am is empty.

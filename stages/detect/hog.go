@@ -32,6 +32,10 @@ const (
 // fault no recover can catch, so nothing smaller ever reaches it.
 var hogWindow = image.Pt(64, 128)
 
+// HOGWindow is the window of the hog kind of detector (HOG.Window), for
+// what needs it without a detector: a replay of logged boxes.
+func HOGWindow() image.Point { return hogWindow }
+
 // HOG is OpenCV's HOG people detector (Dalal-Triggs, default 64x128 SVM).
 // People smaller than about 64x128 pixels in the picture given to it are
 // not found.

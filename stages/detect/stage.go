@@ -35,6 +35,11 @@ type Result struct {
 	// empty when nothing could be analysed (no valid signage, or active
 	// zones wholly covered by privacy zones), and then Boxes is empty too.
 	Active []string
+	// MinHeight is the height, in frame pixels, of the smallest box the
+	// detector can report in this frame (Placement.MinHeight); 0 when
+	// nothing was analysed. A person smaller than that is not found
+	// however plainly in view: the tracker holds those it lost there.
+	MinHeight int
 }
 
 // Stats are the stage's counters since it was created.
@@ -240,6 +245,7 @@ func (s *Stage) Process(f *mask.Frame) (Result, error) {
 		return res, fmt.Errorf("frame %d: %w", f.Seq(), err)
 	}
 	res.Active = zoneIDs(active)
+	res.MinHeight = p.MinHeight(s.window)
 	minScore := math.Float64frombits(s.minScore.Load())
 	for _, b := range boxes {
 		score := Confidence(s.kind, b.Score)

@@ -37,8 +37,15 @@ func TestUpscalePlacement(t *testing.T) {
 	}
 	// Width caps first, upscale applies after: a 400 px wide region with
 	// width 200 and upscale 1.5 is given at 300.
-	if p, _ := detect.Plan(set.AnalysisMask(800, 800, t0), 200, 1.5); p.Size.X != 300 {
+	p, _ := detect.Plan(set.AnalysisMask(800, 800, t0), 200, 1.5)
+	if p.Size.X != 300 {
 		t.Errorf("planned %v, want 300 wide", p.Size)
+	}
+	// The smallest box a detector can report is its window at that scale:
+	// HOG's 128 px at 0.75 of the frame's size is 171 px of the frame
+	// (TestUpscaleFindsSmallPeople checks the results say so).
+	if got := p.MinHeight(image.Pt(64, 128)); got != 171 {
+		t.Errorf("smallest box %d px, want 171 (128 / 0.75)", got)
 	}
 }
 
@@ -51,11 +58,21 @@ func TestUpscaleFindsSmallPeople(t *testing.T) {
 	count := func(up float64) (all, small int) {
 		res, _ := runStage(t, detect.Config{Zones: set, Width: 768, Upscale: up, Clock: clock.Live(func() time.Time { return t0 })},
 			masked(t, set, readVtest(t, 4, 30)))
+		want := int(128/up + 0.5)
 		for _, r := range res {
+			// Each result says how small a box HOG can give at this
+			// scale (the tracker holds people lost under it), and none
+			// is smaller (boxes are rounded to the pixel).
+			if r.MinHeight != want {
+				t.Errorf("upscale %v: result's smallest box %d px, want %d", up, r.MinHeight, want)
+			}
 			for _, b := range r.Boxes {
 				all++
 				if b.Rect.Dy() < 120 {
 					small++
+				}
+				if b.Rect.Dy() < r.MinHeight-1 && b.Rect.Max.Y < 576 {
+					t.Errorf("upscale %v: a %d px box, under the %d px the result says HOG can give", up, b.Rect.Dy(), r.MinHeight)
 				}
 			}
 		}

@@ -195,3 +195,36 @@ func TestRetuneChangesHoldAndScore(t *testing.T) {
 		}
 	}
 }
+
+// TestBeyondRangeHeldLonger: the detector reports no box under 100 px.
+// Someone last seen at 105 px (at its limit: walked on out of its range)
+// and never found again is held three times the hold, then exits: a
+// person who leaves the zone where the detector cannot see them is counted
+// that much longer, and no longer. Someone last seen at 140 px (hidden,
+// well within its range) exits after the hold.
+func TestBeyondRangeHeldLonger(t *testing.T) {
+	for _, c := range []struct {
+		h    float64
+		want time.Duration
+	}{{105, 3*2*time.Second + 2*time.Second}, {140, 2*time.Second + 2*time.Second}} {
+		tr := track.New(track.Config{Zones: hall(), Hold: 2 * time.Second})
+		size := image.Pt(640, 480)
+		act := []string{"hall"}
+		var got []track.Transition
+		for i := 0; i < 60; i++ {
+			var dets []track.Detection
+			if i < 10 { // seen until 1.8 s
+				dets = []track.Detection{sized(300, 300, c.h, 0.9)}
+			}
+			tr.SetMinHeight(100)
+			got = append(got, tr.Update(dets, size, at(i), act)...)
+		}
+		if len(got) != 2 || got[1].Type != "exit" {
+			t.Fatalf("%v px: want enter then exit, got %+v", c.h, got)
+		}
+		// Last seen at 1.8 s; exit at the first frame more than the hold later.
+		if d := got[1].At.Sub(t0); d != c.want {
+			t.Errorf("%v px: exit at %v, want %v", c.h, d, c.want)
+		}
+	}
+}
