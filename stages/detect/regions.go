@@ -31,9 +31,13 @@ const (
 	// on each side (and at least an eighth of a crop's least width): a walker's
 	// difference covers their outline, not always head to feet.
 	regionPadFrac = 0.125
-	// boxPadFrac widens a person found in the frame analysed last: they
-	// may have walked on since, by up to a second of a walker.
-	boxPadFrac = 0.25
+	// boxPadFrac widens a person found in the frame analysed last, for one
+	// who has not moved since (sway, the detector's box jitter): one who
+	// walked on is in the motion gate's regions. A quarter of their height
+	// (a walker's quarter second) gave HOG 35..42% of the whole area's
+	// pixels on vtest, an eighth 28..38% and found as many people
+	// (TestMotionCropsFindWhatTheWholeAreaFinds, TestMotionCropsFromTheGate).
+	boxPadFrac = 0.125
 	// wholeAreaFrac: crops that together cover more than this fraction of
 	// the analysis area are replaced by the whole area (one call is cheaper
 	// than several that overlap it).
