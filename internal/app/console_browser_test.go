@@ -77,6 +77,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
 		if shots != "" {
+			if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatalf("EDGE_SCREENSHOTS: %v", err)
+			}
 			if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
 				t.Fatal(err)
 			}
