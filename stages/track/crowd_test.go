@@ -64,11 +64,7 @@ func TestTooTallBoxStartsNoTrack(t *testing.T) {
 // still counted. (A lost person found again walks away from where they
 // were lost, or stands there; the newcomer walks towards it.)
 func TestNewcomerDoesNotTakeALostNeighboursID(t *testing.T) {
-	tr := track.New(track.Config{Zones: hall()})
-	size := image.Pt(640, 480)
-	act := []string{"hall"}
-	var got []track.Transition
-	for i := 0; i < 40; i++ {
+	tr, got := inHall(40, func(i int) []track.Detection {
 		var dets []track.Detection
 		if i < 10 {
 			dets = append(dets, walker(300, 300, 0.9))
@@ -76,8 +72,15 @@ func TestNewcomerDoesNotTakeALostNeighboursID(t *testing.T) {
 		if i >= 20 { // from 4 s: 120 px a second leftwards, towards (300, 300)
 			dets = append(dets, walker(450-float64(i-20)*24, 330, 0.9))
 		}
-		got = append(got, tr.Update(dets, size, at(i), act)...)
-	}
+		return dets
+	})
+	wantTwoPeople(t, tr, got)
+}
+
+// wantTwoPeople fails t unless got is two enters of two tracks and tr
+// counts two people in the hall.
+func wantTwoPeople(t *testing.T, tr *track.Tracker, got []track.Transition) {
+	t.Helper()
 	if len(got) != 2 || got[0].Type != "enter" || got[1].Type != "enter" || got[0].TrackID == got[1].TrackID {
 		t.Fatalf("want two enters of two tracks, got %+v", got)
 	}
@@ -92,20 +95,15 @@ func TestNewcomerDoesNotTakeALostNeighboursID(t *testing.T) {
 // prediction walked on, over 100 px past them; they are the lost person
 // all the same (they are where it last saw them): one enter.
 func TestFoundAgainWhereLastSeen(t *testing.T) {
-	tr := track.New(track.Config{Zones: hall()})
-	size := image.Pt(640, 480)
-	act := []string{"hall"}
-	var got []track.Transition
-	for i := 0; i < 30; i++ {
-		var dets []track.Detection
+	_, got := inHall(30, func(i int) []track.Detection {
 		switch {
 		case i <= 10: // 30 px a frame to x=400 at 2 s
-			dets = []track.Detection{sized(100+float64(i)*30, 300, 120, 0.9)}
+			return []track.Detection{sized(100+float64(i)*30, 300, 120, 0.9)}
 		case i > 15: // hidden 2.2 s to 3 s, then standing at x=400
-			dets = []track.Detection{sized(400, 300, 120, 0.9)}
+			return []track.Detection{sized(400, 300, 120, 0.9)}
 		}
-		got = append(got, tr.Update(dets, size, at(i), act)...)
-	}
+		return nil
+	})
 	if len(got) != 1 || got[0].Type != "enter" {
 		t.Fatalf("want one enter, got %+v", got)
 	}
@@ -148,11 +146,7 @@ func TestWalksOutOfThePicture(t *testing.T) {
 // counted. (With a reach that grew for as long as the track was unseen,
 // the newcomer took the lost id: one enter, a count of 1.)
 func TestLongLostDoesNotTakeAFarNewcomer(t *testing.T) {
-	tr := track.New(track.Config{Zones: hall()})
-	size := image.Pt(640, 480)
-	act := []string{"hall"}
-	var got []track.Transition
-	for i := 0; i < 40; i++ {
+	tr, got := inHall(40, func(i int) []track.Detection {
 		var dets []track.Detection
 		if i < 10 {
 			dets = append(dets, walker(200, 300, 0.9))
@@ -160,12 +154,7 @@ func TestLongLostDoesNotTakeAFarNewcomer(t *testing.T) {
 		if i >= 30 { // from 6 s: 60 px a second rightwards, away from (200, 300)
 			dets = append(dets, walker(440+float64(i-30)*12, 300, 0.9))
 		}
-		got = append(got, tr.Update(dets, size, at(i), act)...)
-	}
-	if len(got) != 2 || got[0].Type != "enter" || got[1].Type != "enter" || got[0].TrackID == got[1].TrackID {
-		t.Fatalf("want two enters of two tracks, got %+v", got)
-	}
-	if n := tr.Occupancy()["hall"]; n != 2 {
-		t.Errorf("occupancy %d, want 2", n)
-	}
+		return dets
+	})
+	wantTwoPeople(t, tr, got)
 }

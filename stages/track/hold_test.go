@@ -25,6 +25,17 @@ const fps = 5
 
 func at(i int) time.Time { return t0.Add(time.Duration(i) * time.Second / fps) }
 
+// inHall runs a tracker of hall() over frames frames of a 640x480 picture,
+// frame i at at(i) holding dets(i), and returns it with its transitions.
+func inHall(frames int, dets func(i int) []track.Detection) (*track.Tracker, []track.Transition) {
+	tr := track.New(track.Config{Zones: hall()})
+	var got []track.Transition
+	for i := range frames {
+		got = append(got, tr.Update(dets(i), image.Pt(640, 480), at(i), []string{"hall"})...)
+	}
+	return tr, got
+}
+
 // TestMissedPersonKeepsOneTrack: a person walking through the hall is missed
 // by the detector for 1.5 s in the middle; they keep one id, enter once and
 // exit once, when their feet leave the zone.
@@ -84,11 +95,7 @@ func TestMissedStandingPersonExitsAfterHold(t *testing.T) {
 // the same line, their boxes overlapping as they pass, one detected weakly
 // while hidden; each keeps their id.
 func TestCrossingPeopleKeepTheirIDs(t *testing.T) {
-	tr := track.New(track.Config{Zones: hall()})
-	size := image.Pt(640, 480)
-	act := []string{"hall"}
-	var enters []track.Transition
-	for i := 0; i < 40; i++ {
+	tr, enters := inHall(40, func(i int) []track.Detection {
 		a := walker(100+float64(i)*10, 300, 0.9) // rightwards
 		b := walker(500-float64(i)*10, 310, 0.9) // leftwards, a little nearer
 		if i >= 18 && i <= 22 {
@@ -97,12 +104,11 @@ func TestCrossingPeopleKeepTheirIDs(t *testing.T) {
 		if i == 20 {
 			a.Rect = image.Rect(0, 0, 0, 0) // wholly hidden
 		}
-		dets := []track.Detection{a, b}
 		if i%2 == 1 {
-			dets = []track.Detection{b, a}
+			return []track.Detection{b, a}
 		}
-		enters = append(enters, tr.Update(dets, size, at(i), act)...)
-	}
+		return []track.Detection{a, b}
+	})
 	if len(enters) != 2 {
 		t.Fatalf("want two enters, got %+v", enters)
 	}
@@ -113,7 +119,7 @@ func TestCrossingPeopleKeepTheirIDs(t *testing.T) {
 		left, right = right, left
 	}
 	// At the end a is at x=490 and b at x=110; a's track must be the one on the right.
-	end := tr.Update([]track.Detection{walker(500, 300, 0.9), walker(100, 310, 0.9)}, size, at(40), act)
+	end := tr.Update([]track.Detection{walker(500, 300, 0.9), walker(100, 310, 0.9)}, image.Pt(640, 480), at(40), []string{"hall"})
 	if len(end) != 0 {
 		t.Fatalf("continuing the walk gave %+v", end)
 	}
