@@ -163,7 +163,7 @@ func (d *DNN) Detect(img gocv.Mat) ([]Box, error) {
 	if d.p == nil {
 		return nil, errors.New("detect: dnn detector used after Close")
 	}
-	if err := fits(img, d.Window(), false); err != nil {
+	if err := fits(img, d.Window(), d.Input()); err != nil {
 		return nil, fmt.Errorf("detect: dnn: %w", err)
 	}
 	var errBuf [512]C.char

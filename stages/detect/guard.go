@@ -20,9 +20,10 @@ func windowOf(d Detector) image.Point {
 }
 
 // fits checks, in Go and before any cgo call, everything the C++ detectors
-// assume of img: 8-bit BGR (or, with grey, 8-bit BGR or grey), continuous,
-// and at least window in size.
-func fits(img gocv.Mat, window image.Point, grey bool) error {
+// assume of img: 8-bit BGR (or, for an InputGrey detector, 8-bit BGR or
+// grey), continuous, and at least window in size.
+func fits(img gocv.Mat, window image.Point, in Input) error {
+	grey := in == InputGrey
 	if img.Ptr() == nil || img.Empty() {
 		return fmt.Errorf("%w: empty picture", ErrTooSmall)
 	}

@@ -52,7 +52,7 @@ func (h *Haar) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: haar detector used after Close")
 	}
-	if err := fits(img, h.window, true); err != nil {
+	if err := fits(img, h.window, h.Input()); err != nil {
 		return nil, fmt.Errorf("detect: haar: %w", err)
 	}
 	var errBuf [256]C.char

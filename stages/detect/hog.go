@@ -61,7 +61,7 @@ func (h *HOG) Detect(img gocv.Mat) ([]Box, error) {
 	if h.p == nil {
 		return nil, errors.New("detect: HOG detector used after Close")
 	}
-	if err := fits(img, hogWindow, true); err != nil {
+	if err := fits(img, hogWindow, h.Input()); err != nil {
 		return nil, fmt.Errorf("detect: HOG: %w", err)
 	}
 	var errBuf [256]C.char
