@@ -11,17 +11,36 @@ import (
 // entry to count as finding that visit.
 const EntryWindow = 1.5
 
+// PlaceWindow is how far (in fractions of the frame's width and height) an
+// enter event's feet point may be from a visit's labelled entry place
+// (Visit.At) to count as finding that visit: a walker covers about a
+// seventh of vtest's width in EntryWindow, and an enter is raised where
+// the track is then, not where the feet crossed the outline.
+const PlaceWindow = 0.2
+
 // sampleStep is the occupancy sampling period, in seconds.
 const sampleStep = 0.1
 
 // Event is an enter or exit a run produced, at T seconds from the clip's
 // start; Occupancy is the zone's count after it.
 type Event struct {
-	T         float64
-	Type      string // "enter" or "exit"
-	Zone      string
-	Track     int
-	Occupancy int
+	T         float64 `json:"t"`
+	Type      string  `json:"type"` // "enter" or "exit"
+	Zone      string  `json:"zone"`
+	Track     int     `json:"track"`
+	Occupancy int     `json:"occupancy"`
+	// Feet is where the track's feet were (bottom centre of its box, in
+	// fractions of the frame), when known.
+	Feet *[2]float64 `json:"feet,omitempty"`
+}
+
+// FeetOf is the feet point (bottom centre) of a box x, y, w, h in
+// fractions of the frame, as Event.Feet wants it; nil for an empty box.
+func FeetOf(box [4]float64) *[2]float64 {
+	if box[2] <= 0 || box[3] <= 0 {
+		return nil
+	}
+	return &[2]float64{box[0] + box[2]/2, box[1] + box[3]}
 }
 
 // Scores are a run's figures against a truth.
@@ -50,6 +69,21 @@ type Scores struct {
 	LatencyP90 float64 `json:"entry_latency_p90_s"`
 	// Seconds is the span scored.
 	Seconds float64 `json:"duration_s"`
+	// Found says, per labelled visit in the truth's order, which enter was
+	// paired with it (Found.Track 0 and At -1: none); Extra lists the
+	// enters paired with no visit. Together they are the timeline an
+	// inspector checks the figures against.
+	Found []Found `json:"found"`
+	Extra []Event `json:"extra_enters"`
+}
+
+// Found is one labelled visit and the enter paired with it.
+type Found struct {
+	Person string  `json:"person"`
+	Zone   string  `json:"zone"`
+	Enter  float64 `json:"enter_s"`
+	At     float64 `json:"enter_event_s"` // -1: not found
+	Track  int     `json:"track"`
 }
 
 // Score scores events against t. Events at or after t.Seconds are ignored.
@@ -63,31 +97,38 @@ func Score(t *Truth, events []Event) Scores {
 	}
 	s.Enters = len(enters)
 
-	// One enter per visit, closest first: ties broken by order, so the
-	// score is reproducible.
-	type pair struct {
-		dt   float64
-		v, e int
-	}
-	var pairs []pair
+	// One enter per visit: as many pairs as can be made, then the least
+	// total time apart (assign). A visit labelled with its entry place
+	// pairs only with enters near it, so a crowd's enters are not scored
+	// against each other's entries.
+	cost := make([][]float64, len(t.Visits))
 	for vi, v := range t.Visits {
+		cost[vi] = make([]float64, len(enters))
 		for ei, e := range enters {
-			if e.Zone == v.Zone && math.Abs(e.T-v.Enter) <= EntryWindow {
-				pairs = append(pairs, pair{math.Abs(e.T - v.Enter), vi, ei})
+			cost[vi][ei] = math.Inf(1)
+			if dt := math.Abs(e.T - v.Enter); e.Zone == v.Zone && dt <= EntryWindow && v.near(e) {
+				cost[vi][ei] = dt
 			}
 		}
 	}
-	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(a.dt, b.dt) })
-	usedV, usedE := map[int]bool{}, map[int]bool{}
 	var lat []float64
-	for _, p := range pairs {
-		if usedV[p.v] || usedE[p.e] {
-			continue
+	paired := map[int]bool{}
+	for vi, ei := range assign(cost) {
+		v := t.Visits[vi]
+		f := Found{Person: v.Person, Zone: v.Zone, Enter: v.Enter, At: -1}
+		if ei >= 0 {
+			paired[ei] = true
+			f.At, f.Track = enters[ei].T, enters[ei].Track
+			s.Matched++
+			if v.Enter > 0 {
+				lat = append(lat, enters[ei].T-v.Enter)
+			}
 		}
-		usedV[p.v], usedE[p.e] = true, true
-		s.Matched++
-		if v := t.Visits[p.v]; v.Enter > 0 {
-			lat = append(lat, enters[p.e].T-v.Enter)
+		s.Found = append(s.Found, f)
+	}
+	for ei, e := range enters {
+		if !paired[ei] {
+			s.Extra = append(s.Extra, e)
 		}
 	}
 	if s.Enters > 0 {
@@ -106,6 +147,15 @@ func Score(t *Truth, events []Event) Scores {
 	s.OccupancyMAE, s.TrueOccupancy, s.RunOccupancy = occupancy(t, events)
 	s.LatencyP50, s.LatencyP90 = percentile(lat, 0.5), percentile(lat, 0.9)
 	return s
+}
+
+// near says whether e was raised near where v entered: always, where
+// either place is unknown.
+func (v Visit) near(e Event) bool {
+	if v.At == nil || e.Feet == nil {
+		return true
+	}
+	return math.Hypot(e.Feet[0]-v.At[0], e.Feet[1]-v.At[1]) <= PlaceWindow
 }
 
 // occupancy samples the labelled and the reported count of every zone that

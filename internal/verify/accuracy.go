@@ -13,7 +13,7 @@ type Accuracy struct {
 func scoreRun(path string, truth *groundtruth.Truth, evs []Event) *Accuracy {
 	in := make([]groundtruth.Event, 0, len(evs))
 	for _, e := range evs {
-		in = append(in, groundtruth.Event{T: e.Seconds, Type: e.Type, Zone: e.Zone, Track: e.TrackID, Occupancy: e.Occupancy})
+		in = append(in, groundtruth.Event{T: e.Seconds, Type: e.Type, Zone: e.Zone, Track: e.TrackID, Occupancy: e.Occupancy, Feet: groundtruth.FeetOf(e.Box)})
 	}
 	return &Accuracy{Truth: path, Method: truth.Method, Scores: groundtruth.Score(truth, in)}
 }

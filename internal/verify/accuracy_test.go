@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +41,9 @@ func TestAccuracyOnLabelledClip(t *testing.T) {
 		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
 	// Measured (Dec 2026, docs/accuracy.md) with HOG on grey crops and the
 	// tracker holding people beyond the detector's range: precision 0.85,
-	// recall 0.92, 1.08 enters per real visit, MAE 0.33, latency p50 0 s
+	// recall 0.92, 1.08 enters per real visit, MAE 0.33, latency p50 0.70 s
+	// (0 s while enters were paired with visits closest in time first,
+	// regardless of place: in a crowd, with someone else's entry)
 	// (before that hold 0.79, 0.92, 1.17, 0.43, 0 s; on BGR crops 0.86,
 	// 1.00, 1.17, 0.55, 0.70 s; before the tracker's
 	// size gate and reclaiming rules 0.80, 1.00, 1.25, 0.62; earlier, without
@@ -52,11 +55,12 @@ func TestAccuracyOnLabelledClip(t *testing.T) {
 }
 
 // belowFloor says what of a fell below the floor measured on vtest, or "".
-// Recall, enters per visit, MAE and latency are at the issue's targets
-// (0.9, 1.1, 0.5, 0.5 s); precision is not yet (0.9).
+// Recall, enters per visit and MAE are at the issue's targets (0.9, 1.1,
+// 0.5); precision (0.9) and latency p50 (0.5 s) are not yet.
 func belowFloor(a *groundtruth.Scores) string {
-	if a.Visits != 12 || a.Precision < 0.84 || a.Recall < 0.9 || a.EntersPerVisit > 1.1 || a.OccupancyMAE > 0.36 || a.LatencyP50 > 0.5 {
-		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.84, recall >= 0.9, enters per visit <= 1.1, MAE <= 0.36, latency p50 <= 0.5 s): %+v", *a)
+	if a.Visits != 12 || a.Precision < 0.84 || a.Recall < 0.9 || a.EntersPerVisit > 1.1 || a.OccupancyMAE > 0.36 || a.LatencyP50 > 0.7+1e-9 {
+		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.84, recall >= 0.9, enters per visit <= 1.1, MAE <= 0.36, latency p50 <= 0.7 s): %d visits, %d enters, %d matched, precision %.3f, recall %.3f, enters per visit %.3f, MAE %.3f, latency p50 %.3f s",
+			a.Visits, a.Enters, a.Matched, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.LatencyP50)
 	}
 	return ""
 }
@@ -106,10 +110,17 @@ func TestReplayLabelledClip(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := groundtruth.Score(truth, evs)
+	for _, f := range a.Found {
+		t.Logf("visit %s entered %.2f: enter %.2f (track %d)", f.Person, f.Enter, f.At, f.Track)
+	}
+	for _, e := range a.Extra {
+		t.Logf("enter paired with no visit: %.2f (track %d)", e.T, e.Track)
+	}
 	t.Logf("vtest replay: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
 		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
 	// Measured: precision 0.85, recall 0.92, 1.08 enters per real visit,
-	// MAE 0.33, latency p50 0 s (grey crops; see TestAccuracyOnLabelledClip).
+	// MAE 0.33, latency p50 0.70 s (grey crops, enters paired with the
+	// visits by time and place; see TestAccuracyOnLabelledClip).
 	// The log predates results carrying the detector's smallest box;
 	// Replay works it out as the stage does (102 px here).
 	if msg := belowFloor(&a); msg != "" {
@@ -126,5 +137,38 @@ func TestReplayLabelledClip(t *testing.T) {
 	other.Detect.Upscale = 1
 	if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
 		t.Error("a log of crops enlarged 1.25 times replayed for a camera that does not enlarge them")
+	}
+}
+
+// TestReportListsEachVisit: report.html shows which enter each labelled
+// visit was paired with, the visits not found and the enters paired with
+// none, so an inspector can check the figures against the timeline.
+func TestReportListsEachVisit(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 20, Visits: []groundtruth.Visit{
+		{Zone: "walkway", Person: "Gwen", Enter: 11.3, Exit: 18},
+		{Zone: "walkway", Person: "Quinn", Enter: 14, Exit: 20},
+	}}
+	s := groundtruth.Score(truth, []groundtruth.Event{
+		{T: 12.6, Type: "enter", Zone: "walkway", Track: 10, Occupancy: 1},
+		{T: 17.5, Type: "enter", Zone: "walkway", Track: 11, Occupancy: 2},
+	})
+	rep := &verify.Report{Accuracy: &verify.Accuracy{Truth: "t.json", Scores: s}}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := rep.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	for _, want := range []string{
+		`<td>Gwen</td><td>walkway</td><td class="n">11.30 s</td><td class="n">12.60 s</td><td class="n">10</td><td class="n">1.30 s</td>`,
+		`<td>Quinn</td><td>walkway</td><td class="n">14.00 s</td><td colspan="3"><b>not found</b>`,
+		`<b>enter paired with no visit</b></td><td class="n">17.50 s</td><td class="n">11</td>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %s", want)
+		}
 	}
 }

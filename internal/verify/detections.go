@@ -150,7 +150,7 @@ func replay(l *DetectionLog, tc track.Config, minScore float64, start time.Time)
 		at := start.Add(time.Duration(r.Seconds * float64(time.Second)))
 		tr.SetMinHeight(r.MinHeight)
 		for _, tn := range tr.Update(dets, image.Pt(r.Size[0], r.Size[1]), at, r.Active) {
-			out = append(out, groundtruth.Event{T: tn.At.Sub(start).Seconds(), Type: tn.Type, Zone: tn.Zone, Track: tn.TrackID, Occupancy: tn.Occupancy})
+			out = append(out, groundtruth.Event{T: tn.At.Sub(start).Seconds(), Type: tn.Type, Zone: tn.Zone, Track: tn.TrackID, Occupancy: tn.Occupancy, Feet: groundtruth.FeetOf(tn.Box)})
 		}
 	}
 	return out

@@ -17,6 +17,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/edgeprivacy/edge/configs"
+	"github.com/edgeprivacy/edge/internal/groundtruth"
 	"github.com/edgeprivacy/edge/internal/privfile"
 )
 
@@ -247,6 +248,8 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
 	},
+	"sub":         func(a, b float64) float64 { return a - b },
+	"placeWindow": func() float64 { return groundtruth.PlaceWindow },
 	"pos": func(t, total float64) string {
 		if total <= 0 {
 			return "0"

@@ -1,0 +1,67 @@
+package groundtruth
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAssignIsBest checks assign against every pairing of small random
+// problems: no pairing has more allowed pairs, and none with as many costs
+// less.
+func TestAssignIsBest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 2000 {
+		n, m := rng.IntN(5), rng.IntN(5)
+		cost := make([][]float64, n)
+		for r := range cost {
+			cost[r] = make([]float64, m)
+			for c := range cost[r] {
+				cost[r][c] = math.Inf(1)
+				if rng.IntN(3) > 0 {
+					cost[r][c] = float64(rng.IntN(16)) / 10
+				}
+			}
+		}
+		got := assign(cost)
+		if len(got) != n {
+			t.Fatalf("trial %d: %d rows out of %d", trial, len(got), n)
+		}
+		gotN, gotC, seen := 0, 0.0, map[int]bool{}
+		for r, c := range got {
+			if c < 0 {
+				continue
+			}
+			if seen[c] || math.IsInf(cost[r][c], 1) {
+				t.Fatalf("trial %d: column %d used twice or not allowed: %v", trial, c, got)
+			}
+			seen[c] = true
+			gotN++
+			gotC += cost[r][c]
+		}
+		bestN, bestC := best(cost, 0, map[int]bool{})
+		if gotN != bestN || math.Abs(gotC-bestC) > 1e-9 {
+			t.Fatalf("trial %d: %v gives %d pairs costing %v, best is %d costing %v (%v)", trial, got, gotN, gotC, bestN, bestC, cost)
+		}
+	}
+}
+
+// best is the most allowed pairs, then the least cost, by trying all.
+func best(cost [][]float64, r int, used map[int]bool) (int, float64) {
+	if r == len(cost) {
+		return 0, 0
+	}
+	bn, bc := best(cost, r+1, used) // row r unpaired
+	for c, v := range cost[r] {
+		if used[c] || math.IsInf(v, 1) {
+			continue
+		}
+		used[c] = true
+		n, cs := best(cost, r+1, used)
+		used[c] = false
+		if n+1 > bn || (n+1 == bn && cs+v < bc) {
+			bn, bc = n+1, cs+v
+		}
+	}
+	return bn, bc
+}
