@@ -17,8 +17,15 @@ const (
 	DefaultQoS              = 1
 	DefaultSpoolDir         = "./spool"
 	DefaultTransport        = "tcp"
-	DefaultFPS              = 5.0
-	DefaultWidth            = 640
+	// DefaultFPS is the frames a camera asks the detector for each
+	// second: 10 meets the entry latency target (p50 <= 0.5 s on vtest;
+	// 0.70 s at 5 fps, docs/accuracy.md). It is an ask, not a cost: the
+	// box's detector pool serves each camera this rate while it keeps up
+	// and a fair share when it does not (stages/detect.Pool), so many
+	// cameras on one box cost no more than at 5 fps (edge bench --find-max
+	// on vtest: 37 cameras at 10, 36 at 5; docs/performance.md).
+	DefaultFPS   = 10.0
+	DefaultWidth = 640
 	// DefaultMinScore is a confidence (0..1, the same scale for every
 	// detector). It sits below the tracker's track_score (0.6 by default) so
 	// that the weak boxes between them reach the tracker, which uses them

@@ -487,7 +487,7 @@ cameras:
 		{"c1 transport", c.Cameras[0].Transport, "tcp"},
 		{"c1 enabled", c.Cameras[0].IsEnabled(), true},
 		{"c1 enabled set", c.Cameras[0].Enabled != nil, true},
-		{"c1 fps", c.Cameras[0].Detect.FPS, 5.0},
+		{"c1 fps", c.Cameras[0].Detect.FPS, configs.DefaultFPS},
 		{"c1 width", c.Cameras[0].Detect.Width, 640},
 		{"c1 min_score", c.Cameras[0].Detect.MinScore, configs.DefaultMinScore},
 		{"c1 mask", c.Cameras[0].Mask.Color, [3]int{0, 0, 0}},

@@ -19,8 +19,7 @@ import (
 // production stages with configs/demo.yaml and scores the events against
 // the hand-labelled truth. An offline run never drops frames and HOG is
 // deterministic, so the figures are the same on every machine; the test
-// holds the floor measured (docs/accuracy.md), still below one of the
-// issue's targets (precision 0.9): raise the floors as counting improves.
+// holds the targets (docs/accuracy.md), MAE at the measured 0.36.
 func TestAccuracyOnLabelledClip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the 45 s clip through HOG")
@@ -39,30 +38,32 @@ func TestAccuracyOnLabelledClip(t *testing.T) {
 	}
 	t.Logf("vtest: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
 		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
-	// Measured (Dec 2026, docs/accuracy.md) with HOG on grey crops, the
-	// tracker holding people beyond the detector's range and keeping a
-	// person's size through a box around two: precision 0.92, recall 0.92,
-	// 1.00 enters per real visit, MAE 0.34, latency p50 0.70 s (before
-	// the size fix 0.85, 0.92, 1.08, 0.33; latency was 0 s while enters
-	// were paired with visits closest in time first, regardless of place:
-	// in a crowd, with someone else's entry)
-	// (before that hold 0.79, 0.92, 1.17, 0.43, 0 s; on BGR crops 0.86,
+	// Measured (Dec 2026, docs/accuracy.md) with HOG on grey crops at the
+	// default 10 fps, the tracker holding people beyond the detector's
+	// range and keeping a person's size through a box around two:
+	// precision 0.92, recall 0.92, 1.00 enters per real visit, MAE 0.30,
+	// latency p50 0.50 s (at 5 fps 0.92, 0.92, 1.00, 0.34, 0.70 s; before
+	// the size fix 0.85, 0.92, 1.08, 0.33, 0.70 s; latency was 0 s while
+	// enters were paired with visits closest in time first, regardless of
+	// place: in a crowd, with someone else's entry; before the hold
+	// beyond range 0.79, 0.92, 1.17, 0.43, 0 s; on BGR crops 0.86,
 	// 1.00, 1.17, 0.55, 0.70 s; before the tracker's
 	// size gate and reclaiming rules 0.80, 1.00, 1.25, 0.62; earlier, without
 	// upscaling, 0.50, 0.75, 1.50, 1.06). The floor sits just below;
 	// TestReplayLabelledClip holds the same on the logged boxes.
-	if msg := belowFloor(&a.Scores); msg != "" {
+	if msg := belowFloor(&a.Scores, 0.5); msg != "" {
 		t.Error(msg)
 	}
 }
 
-// belowFloor says what of a fell below the floor measured on vtest, or "".
-// Precision, recall, enters per visit and MAE are at the targets
-// (0.9, 0.9, 1.1, 0.5); latency p50 (0.5 s) is not yet.
-func belowFloor(a *groundtruth.Scores) string {
-	if a.Visits != 12 || a.Precision < 0.9 || a.Recall < 0.9 || a.EntersPerVisit > 1.1 || a.OccupancyMAE > 0.36 || a.LatencyP50 > 0.7+1e-9 {
-		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.9, recall >= 0.9, enters per visit <= 1.1, MAE <= 0.36, latency p50 <= 0.7 s): %d visits, %d enters, %d matched, precision %.3f, recall %.3f, enters per visit %.3f, MAE %.3f, latency p50 %.3f s",
-			a.Visits, a.Enters, a.Matched, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.LatencyP50)
+// belowFloor says what of a fell below the floor measured on vtest, or "":
+// the targets (precision and recall 0.9, 1.1 enters per visit,
+// MAE 0.5) with MAE held at the measured 0.36, and latency p50 at most
+// latency seconds.
+func belowFloor(a *groundtruth.Scores, latency float64) string {
+	if a.Visits != 12 || a.Precision < 0.9 || a.Recall < 0.9 || a.EntersPerVisit > 1.1 || a.OccupancyMAE > 0.36 || a.LatencyP50 > latency+1e-9 {
+		return fmt.Sprintf("counting accuracy fell below the measured floor (12 visits, precision >= 0.9, recall >= 0.9, enters per visit <= 1.1, MAE <= 0.36, latency p50 <= %.2f s): %d visits, %d enters, %d matched, precision %.3f, recall %.3f, enters per visit %.3f, MAE %.3f, latency p50 %.3f s",
+			latency, a.Visits, a.Enters, a.Matched, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.LatencyP50)
 	}
 	return ""
 }
@@ -86,18 +87,15 @@ func TestTruthInputErrors(t *testing.T) {
 }
 
 // TestReplayLabelledClip runs the tracker over HOG's boxes on vtest.mp4 as
-// edge verify --detections logged them (testdata: 5 fps, 640 wide,
-// upscale 1.25, person_height 0.4, min_score 0.01, so every box HOG gives), with
-// configs/demo.yaml's settings, and scores it against the hand-labelled
-// truth. It is TestAccuracyOnLabelledClip without the minutes of HOG: the
-// figures must match what a full run of the current code gives, as long
-// as the detector gives the logged boxes (docs/accuracy.md says how to
-// record the log again after a change to detection).
+// edge verify --detections logged them (testdata: 640 wide, upscale 1.25,
+// person_height 0.4, min_score 0.01, so every box HOG gives; at the default
+// 10 fps and at 5), with configs/demo.yaml's settings, and scores it
+// against the hand-labelled truth. It is TestAccuracyOnLabelledClip
+// without the minute of HOG: the figures must match what a full run of
+// the current code gives, as long as the detector gives the logged boxes
+// (docs/accuracy.md says how to record the logs again after a change to
+// detection).
 func TestReplayLabelledClip(t *testing.T) {
-	l, err := verify.ReadDetections("testdata/vtest-5fps-640-up1.25.detections.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	truth, err := groundtruth.Load("../../testvideos/vtest.truth.json")
 	if err != nil {
 		t.Fatal(err)
@@ -107,37 +105,55 @@ func TestReplayLabelledClip(t *testing.T) {
 		t.Fatal(err)
 	}
 	cam, _ := conf.Camera("lobby")
-	evs, err := verify.Replay(l, conf, cam, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := groundtruth.Score(truth, evs)
-	for _, f := range a.Found {
-		t.Logf("visit %s entered %.2f: enter %.2f (track %d)", f.Person, f.Enter, f.At, f.Track)
-	}
-	for _, e := range a.Extra {
-		t.Logf("enter paired with no visit: %.2f (track %d)", e.T, e.Track)
-	}
-	t.Logf("vtest replay: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
-		a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
-	// Measured: precision 0.92, recall 0.92, 1.00 enters per real visit,
-	// MAE 0.34, latency p50 0.70 s (see TestAccuracyOnLabelledClip).
-	// The log predates results carrying the detector's smallest box;
-	// Replay works it out as the stage does (102 px here).
-	if msg := belowFloor(&a); msg != "" {
-		t.Error("logged boxes: " + msg)
-	}
+	for _, c := range []struct {
+		log string
+		fps float64
+		// latency is the p50 floor: the target at the default rate; at
+		// 5 fps the measured 0.70 s (docs/accuracy.md).
+		latency float64
+	}{
+		// Measured: precision 0.92, recall 0.92, 1.00 enters per real
+		// visit, MAE 0.30, latency p50 0.50 s (TestAccuracyOnLabelledClip).
+		{"testdata/vtest-10fps-640-up1.25.detections.json", configs.DefaultFPS, 0.5},
+		// Measured: 0.92, 0.92, 1.00, MAE 0.34, latency p50 0.70 s. The
+		// log predates results carrying the detector's smallest box;
+		// Replay works it out as the stage does (102 px here).
+		{"testdata/vtest-5fps-640-up1.25.detections.json", 5, 0.7},
+	} {
+		l, err := verify.ReadDetections(c.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := *cam
+		at.Detect.FPS = c.fps
+		evs, err := verify.Replay(l, conf, &at, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := groundtruth.Score(truth, evs)
+		for _, f := range a.Found {
+			t.Logf("%v fps: visit %s entered %.2f: enter %.2f (track %d)", c.fps, f.Person, f.Enter, f.At, f.Track)
+		}
+		for _, e := range a.Extra {
+			t.Logf("%v fps: enter paired with no visit: %.2f (track %d)", c.fps, e.T, e.Track)
+		}
+		t.Logf("vtest replay at %v fps: %d visits, %d enters, precision %.2f, recall %.2f, enters/visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), latency p50 %.2f p90 %.2f",
+			c.fps, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
+		if msg := belowFloor(&a, c.latency); msg != "" {
+			t.Errorf("logged boxes at %v fps: %s", c.fps, msg)
+		}
 
-	// A log is refused for settings it was not recorded with.
-	other := *cam
-	other.Detect.FPS = 10
-	if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
-		t.Error("a 5 fps log replayed for a 10 fps camera")
-	}
-	other = *cam
-	other.Detect.Upscale = 1
-	if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
-		t.Error("a log of crops enlarged 1.25 times replayed for a camera that does not enlarge them")
+		// A log is refused for settings it was not recorded with.
+		other := at
+		other.Detect.FPS = c.fps * 2
+		if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
+			t.Errorf("a %v fps log replayed for a %v fps camera", c.fps, other.Detect.FPS)
+		}
+		other = at
+		other.Detect.Upscale = 1
+		if _, err := verify.Replay(l, conf, &other, time.Time{}); err == nil {
+			t.Error("a log of crops enlarged 1.25 times replayed for a camera that does not enlarge them")
+		}
 	}
 }
 
