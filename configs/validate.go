@@ -275,10 +275,10 @@ func (c *Camera) validate(v *validator, i int, seen map[string]int, signs map[st
 
 	d := c.Detect
 	if !(d.FPS > 0 && d.FPS <= 30) {
-		v.add(p+".detect.fps", "use a rate above 0 and at most 30 frames a second (default 5)", "fps %v is out of range", d.FPS)
+		v.add(p+".detect.fps", fmt.Sprintf("use a rate above 0 and at most 30 frames a second (default %v)", DefaultFPS), "fps %v is out of range", d.FPS)
 	}
 	if d.Width < 64 || d.Width > 4096 {
-		v.add(p+".detect.width", "use 64 to 4096 pixels (default 640)", "width %d is out of range", d.Width)
+		v.add(p+".detect.width", fmt.Sprintf("use 64 to 4096 pixels (default %d)", DefaultWidth), "width %d is out of range", d.Width)
 	}
 	if !(d.Upscale >= 1 && d.Upscale <= 4) {
 		v.add(p+".detect.upscale", "use a factor from 1 (no enlarging, default) to 4; people shorter than about 100 pixels in the detector's crop need it above 1", "upscale %v is out of range", d.Upscale)

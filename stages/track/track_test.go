@@ -248,3 +248,35 @@ func TestPersonKeepsTheirSizeThroughABoxAroundTwo(t *testing.T) {
 		t.Errorf("transitions %+v, want one enter", got)
 	}
 }
+
+// TestResolutionChangeKeepsSizes: a camera switching from 1000x1000 to
+// 2000x2000 is the same scene, so a person's remembered box sizes double
+// with it. Left at the old scale, a 150 px person (300 px now, the
+// detector's limit 190 px) would look beyond its range when lost, and be
+// held three times as long.
+func TestResolutionChangeKeepsSizes(t *testing.T) {
+	tr := track.New(track.Config{Zones: scene(t0.Add(time.Hour))})
+	act := []string{"corridor"}
+	var exitAt time.Duration
+	last := time.Duration(0)
+	for i := range 200 {
+		d := time.Duration(i) * 200 * time.Millisecond
+		size, minH, box := image.Pt(1000, 1000), 95, image.Rect(212, 450, 288, 600)
+		if i >= 10 {
+			size, minH, box = image.Pt(2000, 2000), 190, image.Rect(424, 900, 576, 1200)
+		}
+		var dets []track.Detection
+		if i < 12 {
+			dets, last = []track.Detection{{Rect: box, Score: 0.9}}, d
+		}
+		tr.SetMinHeight(minH)
+		for _, tn := range tr.Update(dets, size, t0.Add(d), act) {
+			if tn.Type == "exit" {
+				exitAt = d
+			}
+		}
+	}
+	if held := exitAt - last; exitAt == 0 || held > track.DefaultHold+time.Second {
+		t.Errorf("lost after the resolution change, the person exited %v after last seen (0: never); want the ordinary hold, %v", held, track.DefaultHold)
+	}
+}
