@@ -5,8 +5,8 @@ import "math"
 // assign pairs rows with columns so that as many pairs as possible are
 // allowed and, among those pairings, the allowed pairs' costs add up to the
 // least (the Hungarian method, O(k^3) for k = max(rows, columns)). cost[r][c]
-// is the cost of pairing r with c, or +Inf where they may not be paired. It
-// returns, for each row, its column or -1.
+// is the cost of pairing r with c, at least 0, or +Inf (or NaN) where they
+// may not be paired. It returns, for each row, its column or -1.
 //
 // Closest-first pairing is not enough: in a crowd it gives an enter to the
 // nearest entry and leaves a visit it was the only one within reach of
@@ -21,18 +21,21 @@ func assign(cost [][]float64) []int {
 	if k == 0 {
 		return nil
 	}
-	// Every allowed cost is below big, so one more allowed pair always
-	// costs less than any saving among the others.
+	allowed := func(r, c int) bool {
+		return r < n && c < len(cost[r]) && cost[r][c] >= 0 && cost[r][c] < math.Inf(1)
+	}
+	// big is more than all allowed costs together, so one more allowed
+	// pair always costs less than any saving among the others.
 	big := 1.0
-	for _, row := range cost {
-		for _, c := range row {
-			if !math.IsInf(c, 1) {
-				big += math.Abs(c)
+	for r, row := range cost {
+		for c := range row {
+			if allowed(r, c) {
+				big += 2 * row[c]
 			}
 		}
 	}
 	a := func(r, c int) float64 {
-		if r < n && c < len(cost[r]) && !math.IsInf(cost[r][c], 1) {
+		if allowed(r, c) {
 			return cost[r][c]
 		}
 		return big
@@ -87,7 +90,7 @@ func assign(cost [][]float64) []int {
 		out[i] = -1
 	}
 	for c := 1; c <= k; c++ {
-		if r := p[c] - 1; r < n && c-1 < len(cost[r]) && !math.IsInf(cost[r][c-1], 1) {
+		if r := p[c] - 1; allowed(r, c-1) {
 			out[r] = c - 1
 		}
 	}

@@ -17,8 +17,12 @@ func TestAssignIsBest(t *testing.T) {
 		for r := range cost {
 			cost[r] = make([]float64, m)
 			for c := range cost[r] {
-				cost[r][c] = math.Inf(1)
-				if rng.IntN(3) > 0 {
+				switch rng.IntN(4) {
+				case 0:
+					cost[r][c] = math.Inf(1)
+				case 1:
+					cost[r][c] = math.NaN() // not allowed either
+				default:
 					cost[r][c] = float64(rng.IntN(16)) / 10
 				}
 			}
@@ -32,7 +36,7 @@ func TestAssignIsBest(t *testing.T) {
 			if c < 0 {
 				continue
 			}
-			if seen[c] || math.IsInf(cost[r][c], 1) {
+			if seen[c] || !(cost[r][c] < math.Inf(1)) {
 				t.Fatalf("trial %d: column %d used twice or not allowed: %v", trial, c, got)
 			}
 			seen[c] = true
@@ -53,7 +57,7 @@ func best(cost [][]float64, r int, used map[int]bool) (int, float64) {
 	}
 	bn, bc := best(cost, r+1, used) // row r unpaired
 	for c, v := range cost[r] {
-		if used[c] || math.IsInf(v, 1) {
+		if used[c] || !(v < math.Inf(1)) {
 			continue
 		}
 		used[c] = true

@@ -47,16 +47,16 @@ func FeetOf(box [4]float64) *[2]float64 {
 type Scores struct {
 	Visits  int `json:"visits"`  // labelled visits
 	Enters  int `json:"enters"`  // enter events within the labelled span
-	Matched int `json:"matched"` // enters within EntryWindow of a labelled entry, one per visit
+	Matched int `json:"matched"` // enters within EntryWindow (and PlaceWindow, where labelled) of a labelled entry, one per visit
 	// Precision is Matched / Enters; Recall is Matched / Visits.
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
 	// EntersPerVisit is Enters / Visits: the enters a run raised per real
 	// visit (issue #16's "enters per real visit"). 1 is ideal; more means
 	// tracks split (a person entered again) or ghosts entered. It does
-	// not try to say which visit an unmatched enter belongs to: a truth
-	// holds times, not places, and in a crowd the visit whose window an
-	// enter falls in is often someone else's (docs/accuracy.md).
+	// not try to say which visit an unpaired enter belongs to: a truth
+	// holds where people entered at most, and in a crowd the visit whose
+	// window an enter falls in is often someone else's (docs/accuracy.md).
 	EntersPerVisit float64 `json:"enters_per_visit"`
 	// OccupancyMAE is the mean absolute difference between the labelled and
 	// the reported count of people, per zone, sampled every 0.1 s.
@@ -64,7 +64,9 @@ type Scores struct {
 	TrueOccupancy float64 `json:"true_mean_occupancy"`
 	RunOccupancy  float64 `json:"run_mean_occupancy"`
 	// LatencyP50 and LatencyP90 are percentiles of (enter event - labelled
-	// entry) over the matched visits that began after the clip did.
+	// entry) over the matched visits that began after the clip did. An
+	// enter up to EntryWindow before the labelled entry counts, as a
+	// negative latency.
 	LatencyP50 float64 `json:"entry_latency_p50_s"`
 	LatencyP90 float64 `json:"entry_latency_p90_s"`
 	// Seconds is the span scored.
@@ -98,16 +100,18 @@ func Score(t *Truth, events []Event) Scores {
 	s.Enters = len(enters)
 
 	// One enter per visit: as many pairs as can be made, then the least
-	// total time apart (assign). A visit labelled with its entry place
-	// pairs only with enters near it, so a crowd's enters are not scored
-	// against each other's entries.
+	// sum of squared times apart (assign; squared, so that of two entries
+	// and two later enters the first entry gets the first enter, not a
+	// tie that column order breaks). A visit labelled with its entry place
+	// pairs only with enters near it: enters at one edge of the picture
+	// are not scored against entries at another.
 	cost := make([][]float64, len(t.Visits))
 	for vi, v := range t.Visits {
 		cost[vi] = make([]float64, len(enters))
 		for ei, e := range enters {
 			cost[vi][ei] = math.Inf(1)
 			if dt := math.Abs(e.T - v.Enter); e.Zone == v.Zone && dt <= EntryWindow && v.near(e) {
-				cost[vi][ei] = dt
+				cost[vi][ei] = dt * dt
 			}
 		}
 	}
@@ -152,7 +156,7 @@ func Score(t *Truth, events []Event) Scores {
 // near says whether e was raised near where v entered: always, where
 // either place is unknown.
 func (v Visit) near(e Event) bool {
-	if v.At == nil || e.Feet == nil {
+	if len(v.At) != 2 || e.Feet == nil {
 		return true
 	}
 	return math.Hypot(e.Feet[0]-v.At[0], e.Feet[1]-v.At[1]) <= PlaceWindow

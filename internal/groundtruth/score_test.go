@@ -107,6 +107,8 @@ func TestLoadRejectsBadTruth(t *testing.T) {
 		"past the span": `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 11}]}`,
 		"no zone":       `{"duration_s": 10, "visits": [{"enter_s": 1, "exit_s": 2}]}`,
 		"place in px":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [560, 300]}]}`,
+		"place of one":  `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5]}]}`,
+		"place of 3":    `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5, 0.5, 0.5]}]}`,
 	} {
 		p := filepath.Join(dir, "t.json")
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
@@ -141,7 +143,7 @@ func TestCrowdPairsEveryoneItCan(t *testing.T) {
 // right edge. By time alone that enter finds q; labelled with their entry
 // places it is one found, one missed and one extra.
 func TestPlaceKeepsEntersApart(t *testing.T) {
-	right, left := &[2]float64{0.97, 0.5}, &[2]float64{0.27, 0.8}
+	right, left := []float64{0.97, 0.5}, []float64{0.27, 0.8}
 	truth := &groundtruth.Truth{Seconds: 40, Visits: []groundtruth.Visit{
 		{Zone: "w", Person: "e", Enter: 29.6, Exit: 40},
 		{Zone: "w", Person: "q", Enter: 30.0, Exit: 40},
@@ -162,5 +164,53 @@ func TestPlaceKeepsEntersApart(t *testing.T) {
 	evs[1].Feet = nil
 	if s := groundtruth.Score(truth, evs); s.Matched != 2 {
 		t.Errorf("an enter without feet: matched %d, want 2", s.Matched)
+	}
+}
+
+// TestLatencyOfThreeInARow: a, b and c enter 0.2 s apart and the run
+// counts them 1 s later each. Every pairing is within the window and, by
+// total time apart, costs the same (pairing closest first gave c the
+// first enter and a the last); by squared times apart the first entry
+// gets the first enter, whatever order the enters come in.
+func TestLatencyOfThreeInARow(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 10, Visits: []groundtruth.Visit{
+		{Zone: "w", Person: "a", Enter: 1, Exit: 10},
+		{Zone: "w", Person: "b", Enter: 1.2, Exit: 10},
+		{Zone: "w", Person: "c", Enter: 1.4, Exit: 10},
+	}}
+	enter := func(t float64, track int) groundtruth.Event {
+		return groundtruth.Event{T: t, Type: "enter", Zone: "w", Track: track, Occupancy: track}
+	}
+	a, b, c := enter(2, 1), enter(2.2, 2), enter(2.4, 3)
+	for _, evs := range [][]groundtruth.Event{{a, b, c}, {a, c, b}, {b, a, c}, {b, c, a}, {c, a, b}, {c, b, a}} {
+		s := groundtruth.Score(truth, evs)
+		for i, f := range s.Found {
+			if f.Track != i+1 {
+				t.Errorf("enters in the order %v: %s paired with track %d, want %d", []int{evs[0].Track, evs[1].Track, evs[2].Track}, f.Person, f.Track, i+1)
+			}
+		}
+		if !near(s.LatencyP50, 1) || !near(s.LatencyP90, 1) {
+			t.Errorf("enters in the order %v: latency %v / %v, want 1 / 1", []int{evs[0].Track, evs[1].Track, evs[2].Track}, s.LatencyP50, s.LatencyP90)
+		}
+	}
+}
+
+// TestLatencyOfTwoInARow: a enters at 1 s and b at 2 s; the run counts
+// them at 2.5 s and 3 s. The 2.5 s enter is b's nearest and a's only one
+// within the window: pairing closest first gave it to b and left a
+// unfound. Both are found, a at 1.5 s and b at 1 s, in either order.
+func TestLatencyOfTwoInARow(t *testing.T) {
+	truth := &groundtruth.Truth{Seconds: 10, Visits: []groundtruth.Visit{
+		{Zone: "w", Person: "a", Enter: 1, Exit: 10},
+		{Zone: "w", Person: "b", Enter: 2, Exit: 10},
+	}}
+	for _, evs := range [][]groundtruth.Event{
+		{{T: 2.5, Type: "enter", Zone: "w", Track: 1, Occupancy: 1}, {T: 3, Type: "enter", Zone: "w", Track: 2, Occupancy: 2}},
+		{{T: 3, Type: "enter", Zone: "w", Track: 2, Occupancy: 2}, {T: 2.5, Type: "enter", Zone: "w", Track: 1, Occupancy: 1}},
+	} {
+		s := groundtruth.Score(truth, evs)
+		if s.Matched != 2 || s.Found[0].Track != 1 || s.Found[1].Track != 2 || !near(s.LatencyP50, 1) || !near(s.LatencyP90, 1.5) {
+			t.Errorf("enters %v: found %+v, latency %v / %v; want a with track 1, b with track 2, 1 / 1.5", evs, s.Found, s.LatencyP50, s.LatencyP90)
+		}
 	}
 }

@@ -38,11 +38,12 @@ type Visit struct {
 	Enter  float64 `json:"enter_s"`
 	Exit   float64 `json:"exit_s"`
 	Note   string  `json:"note,omitempty"`
-	// At is where the feet were at Enter, in fractions of the frame's
-	// width and height (optional): an enter is matched to the visit only
-	// near it (PlaceWindow), so a crowd's enters are scored against the
-	// right people.
-	At *[2]float64 `json:"enter_at,omitempty"`
+	// At is where the feet were at Enter, x and y in fractions of the
+	// frame's width and height (optional): an enter is matched to the
+	// visit only near it (PlaceWindow), so enters at one edge of the
+	// picture are not scored against entries at another. A visit without
+	// it is matched by time alone; a truth may mix both.
+	At []float64 `json:"enter_at,omitempty"`
 }
 
 // Load reads and checks a truth file.
@@ -70,8 +71,8 @@ func (t *Truth) Validate() error {
 		if !(v.Enter >= 0 && v.Enter <= v.Exit && v.Exit <= t.Seconds) {
 			errs = append(errs, fmt.Errorf("visit %d (%s): want 0 <= enter_s %v <= exit_s %v <= duration_s %v", i, v.Person, v.Enter, v.Exit, t.Seconds))
 		}
-		if v.At != nil && !(v.At[0] >= 0 && v.At[0] <= 1 && v.At[1] >= 0 && v.At[1] <= 1) {
-			errs = append(errs, fmt.Errorf("visit %d (%s): enter_at %v must be a point in fractions of the frame, 0..1", i, v.Person, *v.At))
+		if v.At != nil && (len(v.At) != 2 || !(v.At[0] >= 0 && v.At[0] <= 1 && v.At[1] >= 0 && v.At[1] <= 1)) {
+			errs = append(errs, fmt.Errorf("visit %d (%s): enter_at %v must be a point [x, y] in fractions of the frame, 0..1", i, v.Person, v.At))
 		}
 	}
 	return errors.Join(errs...)

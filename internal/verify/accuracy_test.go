@@ -180,6 +180,7 @@ func TestReportListsEachVisit(t *testing.T) {
 	}
 	html := string(b)
 	for _, want := range []string{
+		`matched (entry within 1.5 s)`,
 		`<td>Gwen</td><td>walkway</td><td class="n">11.30 s</td><td class="n">12.60 s</td><td class="n">10</td><td class="n">1.30 s</td>`,
 		`<td>Quinn</td><td>walkway</td><td class="n">14.00 s</td><td colspan="3"><b>not found</b>`,
 		`<b>enter paired with no visit</b></td><td class="n">17.50 s</td><td class="n">11</td>`,

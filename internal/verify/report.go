@@ -250,6 +250,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"sub":         func(a, b float64) float64 { return a - b },
 	"placeWindow": func() float64 { return groundtruth.PlaceWindow },
+	"entryWindow": func() float64 { return groundtruth.EntryWindow },
 	"pos": func(t, total float64) string {
 		if total <= 0 {
 			return "0"
