@@ -19,11 +19,13 @@ const (
 	DefaultTransport        = "tcp"
 	// DefaultFPS is the frames a camera asks the detector for each
 	// second: 10 meets the entry latency target (p50 <= 0.5 s on vtest;
-	// 0.70 s at 5 fps, docs/accuracy.md). It is an ask, not a cost: the
-	// box's detector pool serves each camera this rate while it keeps up
-	// and a fair share when it does not (stages/detect.Pool), so many
-	// cameras on one box cost no more than at 5 fps (edge bench --find-max
-	// on vtest: 37 cameras at 10, 36 at 5; docs/performance.md).
+	// 0.70 s at 5 fps, docs/accuracy.md) where the camera is served it.
+	// The box's detector pool serves each camera this rate while it keeps
+	// up and a fair share when it does not (stages/detect.Pool): live on
+	// vtest a camera costs about 0.2 cores at 10 fps against 0.15 at 5,
+	// a 2-core box serves about 6 cameras all of it, and a saturated box
+	// no more at 10 than at 5 (edge bench --find-max: 37 cameras at 10,
+	// 36 at 5, within the run-to-run spread; docs/performance.md).
 	DefaultFPS   = 10.0
 	DefaultWidth = 640
 	// DefaultMinScore is a confidence (0..1, the same scale for every
