@@ -63,6 +63,12 @@ type CameraConfig struct {
 	// Offline processes every frame (no drops for a slow consumer) and judges
 	// signage at the frame's stream time from Start. Verify runs set it.
 	Offline bool
+	// MotionCrops makes an offline run detect as live cameras do, on the
+	// crops around motion and the people found last (detect.Config's
+	// MotionCrops), instead of the whole analysis area of every frame:
+	// verify --motion-crops scores the detection the cameras run. Live
+	// runs always detect so.
+	MotionCrops bool
 	// Start is the wall-clock time of the stream's first frame in offline runs.
 	Start time.Time
 	// Now is the wall clock of live runs. It defaults to time.Now.
@@ -206,9 +212,11 @@ func (c *Camera) Run(ctx context.Context) error {
 	dcfg.Zones, dcfg.Clock, dcfg.Logger, dcfg.Observe = c.cfg.Zones, c.clock, c.log, observe("detect")
 	if !c.cfg.Offline {
 		// Live: detect on what moved, so the box's detector serves many
-		// cameras; offline runs analyse the whole area of every frame.
+		// cameras; offline runs analyse the whole area of every frame
+		// unless asked to detect as live cameras do.
 		dcfg.Pool, dcfg.Name, dcfg.MotionCrops = c.cfg.DetectPool, c.cfg.Camera, true
 	}
+	dcfg.MotionCrops = dcfg.MotionCrops || c.cfg.MotionCrops
 	if st.detect, err = detect.New(dcfg); err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 	samples := fs.Int("samples", verify.DefaultSamples, "masked sample frames in the report")
 	truth := fs.String("truth", "", "ground-truth `FILE` (JSON, docs/accuracy.md): score the run's events against it (precision, recall, enters per visit, occupancy MAE, entry latency) in the report")
 	detections := fs.String("detections", "", "write every detection result of the run to `FILE` (JSON), to re-score tracker settings without the detector (docs/accuracy.md)")
+	motionCrops := fs.Bool("motion-crops", false, "detect as live cameras do, on the crops around motion and the people found last, instead of the whole analysis area of every frame (docs/accuracy.md)")
 	keyPath := fs.String("key", "", "device key `FILE` that signs the report folder (default $"+devicekey.EnvPath+" or ~/.config/edge/device.key; created on first use)")
 	auditDir := fs.String("audit", "", "audit log `DIR` that records the report (default: the config's audit.dir)")
 	if err := fs.Parse(args); err != nil {
@@ -47,7 +48,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 	}
 	return verify.Command(ctx, verify.Config{
 		ConfigPath: *cfgPath, Camera: *camera, Video: *video, Recording: *recording,
-		Samples: *samples, Version: version, Truth: *truth, Detections: *detections,
+		Samples: *samples, Version: version, Truth: *truth, Detections: *detections, MotionCrops: *motionCrops,
 	}, verify.CommandOptions{Start: *start, Out: *out, KeyPath: *keyPath, AuditDir: *auditDir})
 }
 

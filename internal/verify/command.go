@@ -100,8 +100,8 @@ func (rep *Report) summarise(w io.Writer, out, fingerprint string) {
 		}
 	}
 	if a := rep.Accuracy; a != nil {
-		fmt.Fprintf(w, "accuracy (%s, first %.1f s): %d visits, %d enters, precision %.2f, recall %.2f, enters per visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), entry latency p50 %.2f s p90 %.2f s\n",
-			a.Truth, a.Seconds, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
+		fmt.Fprintf(w, "accuracy (%s, first %.1f s, detection on the %s): %d visits, %d enters, precision %.2f, recall %.2f, enters per visit %.2f, occupancy MAE %.2f (truth %.2f, run %.2f), entry latency p50 %.2f s p90 %.2f s\n",
+			a.Truth, a.Seconds, rep.Detection, a.Visits, a.Enters, a.Precision, a.Recall, a.EntersPerVisit, a.OccupancyMAE, a.TrueOccupancy, a.RunOccupancy, a.LatencyP50, a.LatencyP90)
 		for _, f := range a.Found {
 			if f.At < 0 {
 				fmt.Fprintf(w, "  not found: %s entering %s at %.2f s\n", f.Person, f.Zone, f.Enter)

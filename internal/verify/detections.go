@@ -24,14 +24,17 @@ import (
 // detector saw (fps, width, person height); boxes below MinScore are not in
 // it, so a replay can raise min_score but not lower it below the log's.
 type DetectionLog struct {
-	Video        string         `json:"video"`
-	Camera       string         `json:"camera"`
-	FPS          float64        `json:"fps"`
-	Width        int            `json:"width"`
-	Upscale      float64        `json:"upscale,omitempty"` // 0 in logs made before it existed: 1
-	PersonHeight float64        `json:"person_height"`
-	MinScore     float64        `json:"min_score"`
-	Results      []LoggedResult `json:"results"`
+	Video        string  `json:"video"`
+	Camera       string  `json:"camera"`
+	FPS          float64 `json:"fps"`
+	Width        int     `json:"width"`
+	Upscale      float64 `json:"upscale,omitempty"` // 0 in logs made before it existed: 1
+	PersonHeight float64 `json:"person_height"`
+	MinScore     float64 `json:"min_score"`
+	// MotionCrops says the run detected as live cameras do (verify
+	// --motion-crops), not on the whole area of every frame.
+	MotionCrops bool           `json:"motion_crops,omitempty"`
+	Results     []LoggedResult `json:"results"`
 }
 
 // LoggedResult is one analysed frame: when (seconds from the start of the

@@ -37,6 +37,16 @@ const (
 	Inconclusive = "INCONCLUSIVE"
 )
 
+// How a pipeline run detected (Report.Detection).
+const (
+	// DetectWholeArea: the whole analysis area of every frame sampled at
+	// detect.fps, as the accuracy figures of docs/accuracy.md are measured.
+	DetectWholeArea = "whole analysis area of every sampled frame"
+	// DetectMotionCrops: as live cameras detect, on the crops around
+	// motion and the people found last (verify --motion-crops).
+	DetectMotionCrops = "motion crops, as live cameras (--motion-crops)"
+)
+
 // Report is what a verify run found; it is written as report.json.
 type Report struct {
 	// audit is the config's audit log, where Audit records the report.
@@ -82,8 +92,11 @@ type Report struct {
 	Sizes        []FrameSize `json:"frame_sizes"`
 	Check        LeakRule    `json:"leak_check"`
 
-	FramesAnalysed int `json:"frames_analysed"`
-	Detections     int `json:"detections"`
+	// Detection says how the run detected (pipeline mode):
+	// DetectWholeArea or DetectMotionCrops.
+	Detection      string `json:"detection,omitempty"`
+	FramesAnalysed int    `json:"frames_analysed"`
+	Detections     int    `json:"detections"`
 	// DetectionsBeside counts detections whose feet fall outside every zone
 	// although the detector saw only analysable pixels (a box reaching past a
 	// zone's edge into the grey part of its crop); not counted, not a violation.

@@ -75,6 +75,10 @@ type Config struct {
 	// written to (DetectionLog), for re-scoring tracker settings with
 	// Replay without running the detector again. Pipeline mode only.
 	Detections string
+	// MotionCrops detects as live cameras do, on the crops around motion
+	// and the people found last, instead of the whole analysis area of
+	// every frame (pipeline.CameraConfig.MotionCrops). Pipeline mode only.
+	MotionCrops bool
 	// Progress, when set, is called after each checked frame with the count
 	// so far and the total expected (0 when unknown).
 	Progress func(done, total int)
@@ -98,6 +102,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Detections != "" && cfg.Video == "" {
 		return nil, fmt.Errorf("%w: --detections logs a run of --video through the pipeline; a recording has no detections", ErrInput)
+	}
+	if cfg.MotionCrops && cfg.Video == "" {
+		return nil, fmt.Errorf("%w: --motion-crops chooses how a run of --video through the pipeline detects; a recording is not detected on", ErrInput)
 	}
 	if (cfg.Video == "") == (cfg.Recording == "") {
 		return nil, fmt.Errorf("%w: give exactly one of a video (run through the pipeline) and a recording (check only)", ErrInput)
@@ -139,6 +146,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Camera: cam.ID, Site: conf.Site, Start: cfg.Start, StartSource: startSource,
 		Check: LeakRule{Fill: fillRGB(cc.MaskColor)},
 		audit: conf.Audit,
+	}
+	if mode == ModePipeline {
+		rep.Detection = DetectWholeArea
+		if cfg.MotionCrops {
+			rep.Detection = DetectMotionCrops
+		}
 	}
 	if rep.Config, err = hashFile(cfg.ConfigPath); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
@@ -213,7 +226,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Detections != "" {
 		l := &DetectionLog{Video: video, Camera: cam.ID, FPS: cam.Detect.FPS, Width: cam.Detect.Width, Upscale: cam.Detect.Upscale,
-			PersonHeight: cam.Detect.PersonHeight, MinScore: cam.Detect.MinScore, Results: c.logged}
+			PersonHeight: cam.Detect.PersonHeight, MinScore: cam.Detect.MinScore, MotionCrops: cfg.MotionCrops, Results: c.logged}
 		if err := WriteDetections(cfg.Detections, l); err != nil {
 			return nil, err
 		}
@@ -671,7 +684,7 @@ func (c *checker) Offer(m events.Message) bool {
 // runPipeline runs the video through the production stages.
 func (c *checker) runPipeline(ctx context.Context, cc pipeline.CameraConfig, video string) error {
 	cc.Source = pipeline.FileSource{Path: video}
-	cc.Offline, cc.Start = true, c.cfg.Start
+	cc.Offline, cc.Start, cc.MotionCrops = true, c.cfg.Start, c.cfg.MotionCrops
 	cc.Sink = c
 	cc.Logger = c.cfg.Logger
 	var checkErr error
