@@ -28,9 +28,9 @@ type perspective struct {
 }
 
 const (
-	// perspectiveSamples is how many boxes the fit rests on: about a
-	// minute and a half of one person followed at 5 fps, a few seconds of
-	// a crowd, so it follows a camera that was moved.
+	// perspectiveSamples is how many boxes the fit rests on: about 40 s of
+	// one person followed at the default 10 fps, a few seconds of a crowd,
+	// so it follows a camera that was moved.
 	perspectiveSamples = 400
 	// perspectiveMin is how many boxes it needs before it judges any:
 	// until then every box is taken.
