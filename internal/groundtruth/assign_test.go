@@ -11,8 +11,8 @@ import (
 // less.
 func TestAssignIsBest(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for trial := range 2000 {
-		n, m := rng.IntN(5), rng.IntN(5)
+	for trial := range 5000 {
+		n, m := rng.IntN(6), rng.IntN(6)
 		cost := make([][]float64, n)
 		for r := range cost {
 			cost[r] = make([]float64, m)
@@ -27,7 +27,13 @@ func TestAssignIsBest(t *testing.T) {
 				}
 			}
 		}
-		got := assign(cost)
+		var pairs []pair
+		for r, row := range cost {
+			for c, v := range row {
+				pairs = append(pairs, pair{r, c, v}) // not allowed ones too: assign must skip them
+			}
+		}
+		got := assign(n, m, pairs)
 		if len(got) != n {
 			t.Fatalf("trial %d: %d rows out of %d", trial, len(got), n)
 		}
@@ -68,4 +74,27 @@ func best(cost [][]float64, r int, used map[int]bool) (int, float64) {
 		}
 	}
 	return bn, bc
+}
+
+// TestAssignLongClip: 2,000 visits a second apart, each counted 0.4 s
+// after its entry, so every enter is also within reach of the visits a
+// second either side: one chain of overlapping windows over half an hour.
+// Every visit gets its own enter (the least squared times apart).
+func TestAssignLongClip(t *testing.T) {
+	const n = 2000
+	var pairs []pair
+	for v := range n {
+		for _, e := range []int{v - 1, v, v + 1} {
+			if e >= 0 && e < n {
+				dt := float64(e) + 0.4 - float64(v)
+				pairs = append(pairs, pair{v, e, dt * dt})
+			}
+		}
+	}
+	got := assign(n, n, pairs)
+	for v, c := range got {
+		if c != v {
+			t.Fatalf("visit %d paired with enter %d, want its own", v, c)
+		}
+	}
 }

@@ -105,19 +105,27 @@ func Score(t *Truth, events []Event) Scores {
 	// tie that column order breaks). A visit labelled with its entry place
 	// pairs only with enters near it: enters at one edge of the picture
 	// are not scored against entries at another.
-	cost := make([][]float64, len(t.Visits))
+	// Enters in time order, so each visit looks only at those within
+	// EntryWindow of its entry.
+	byTime := make([]int, len(enters))
+	for i := range byTime {
+		byTime[i] = i
+	}
+	slices.SortStableFunc(byTime, func(a, b int) int { return cmp.Compare(enters[a].T, enters[b].T) })
+	var pairs []pair
 	for vi, v := range t.Visits {
-		cost[vi] = make([]float64, len(enters))
-		for ei, e := range enters {
-			cost[vi][ei] = math.Inf(1)
-			if dt := math.Abs(e.T - v.Enter); e.Zone == v.Zone && dt <= EntryWindow && v.near(e) {
-				cost[vi][ei] = dt * dt
+		k, _ := slices.BinarySearchFunc(byTime, v.Enter-EntryWindow, func(ei int, t float64) int { return cmp.Compare(enters[ei].T, t) })
+		for ; k < len(byTime) && enters[byTime[k]].T <= v.Enter+EntryWindow; k++ {
+			ei := byTime[k]
+			if e := enters[ei]; e.Zone == v.Zone && v.near(e) {
+				dt := e.T - v.Enter
+				pairs = append(pairs, pair{vi, ei, dt * dt})
 			}
 		}
 	}
 	var lat []float64
 	paired := map[int]bool{}
-	for vi, ei := range assign(cost) {
+	for vi, ei := range assign(len(t.Visits), len(enters), pairs) {
 		v := t.Visits[vi]
 		f := Found{Person: v.Person, Zone: v.Zone, Enter: v.Enter, At: -1}
 		if ei >= 0 {
