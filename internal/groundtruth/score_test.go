@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/edgeprivacy/edge/internal/groundtruth"
@@ -100,7 +101,9 @@ func TestEntersPerVisitInACrowd(t *testing.T) {
 
 func TestLoadRejectsBadTruth(t *testing.T) {
 	dir := t.TempDir()
+	tooMany := `{"duration_s": 10, "visits": [` + strings.Repeat(`{"zone": "w", "enter_s": 1, "exit_s": 2},`, groundtruth.MaxVisits) + `{"zone": "w", "enter_s": 1, "exit_s": 2}]}`
 	for name, body := range map[string]string{
+		"too many visits": tooMany,
 		"not json":      `{`,
 		"no span":       `{"visits": []}`,
 		"exit before":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 4}]}`,

@@ -58,10 +58,18 @@ func Load(path string) (*Truth, error) {
 	return &t, nil
 }
 
+// MaxVisits is the most visits a truth file may hold: far more than anyone
+// labels by hand, and few enough that scoring stays in memory (an enter is
+// paired against every visit within EntryWindow of it).
+const MaxVisits = 100_000
+
 // Validate checks that every visit lies within the labelled span.
 func (t *Truth) Validate() error {
 	if !(t.Seconds > 0) {
 		return errors.New("duration_s must be the labelled span in seconds, above 0")
+	}
+	if len(t.Visits) > MaxVisits {
+		return fmt.Errorf("%d visits; a truth file holds at most %d: split the clip into parts and label each", len(t.Visits), MaxVisits)
 	}
 	var errs []error
 	for i, v := range t.Visits {
