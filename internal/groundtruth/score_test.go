@@ -104,14 +104,14 @@ func TestLoadRejectsBadTruth(t *testing.T) {
 	tooMany := `{"duration_s": 10, "visits": [` + strings.Repeat(`{"zone": "w", "enter_s": 1, "exit_s": 2},`, groundtruth.MaxVisits) + `{"zone": "w", "enter_s": 1, "exit_s": 2}]}`
 	for name, body := range map[string]string{
 		"too many visits": tooMany,
-		"not json":      `{`,
-		"no span":       `{"visits": []}`,
-		"exit before":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 4}]}`,
-		"past the span": `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 11}]}`,
-		"no zone":       `{"duration_s": 10, "visits": [{"enter_s": 1, "exit_s": 2}]}`,
-		"place in px":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [560, 300]}]}`,
-		"place of one":  `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5]}]}`,
-		"place of 3":    `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5, 0.5, 0.5]}]}`,
+		"not json":        `{`,
+		"no span":         `{"visits": []}`,
+		"exit before":     `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 4}]}`,
+		"past the span":   `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 5, "exit_s": 11}]}`,
+		"no zone":         `{"duration_s": 10, "visits": [{"enter_s": 1, "exit_s": 2}]}`,
+		"place in px":     `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [560, 300]}]}`,
+		"place of one":    `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5]}]}`,
+		"place of 3":      `{"duration_s": 10, "visits": [{"zone": "w", "enter_s": 1, "exit_s": 2, "enter_at": [0.5, 0.5, 0.5]}]}`,
 	} {
 		p := filepath.Join(dir, "t.json")
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
