@@ -98,3 +98,74 @@ func TestAssignLongClip(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignIsBestLarger: the same check on sparser problems of up to 10
+// rows and columns, where paths run through several pairs, against a
+// dynamic programme over the columns used.
+func TestAssignIsBestLarger(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 1000 {
+		n, m := 1+rng.IntN(10), 1+rng.IntN(10)
+		var pairs []pair
+		allowed := make([][]float64, n)
+		for r := range n {
+			allowed[r] = make([]float64, m)
+			for c := range m {
+				allowed[r][c] = math.Inf(1)
+				if rng.IntN(3) == 0 {
+					v := float64(rng.IntN(100)) / 10
+					allowed[r][c] = v
+					pairs = append(pairs, pair{r, c, v})
+				}
+			}
+		}
+		got := assign(n, m, pairs)
+		gotN, gotC := 0, 0.0
+		for r, c := range got {
+			if c >= 0 {
+				gotN++
+				gotC += allowed[r][c]
+			}
+		}
+		// best[mask]: most pairs and least cost over the rows so far,
+		// with the columns in mask used.
+		type score struct {
+			n  int
+			c  float64
+			ok bool
+		}
+		better := func(a, b score) bool { return !b.ok || a.n > b.n || (a.n == b.n && a.c < b.c-1e-9) }
+		cur := make([]score, 1<<m)
+		cur[0] = score{ok: true}
+		for r := range n {
+			next := make([]score, 1<<m)
+			for mask, s := range cur {
+				if !s.ok {
+					continue
+				}
+				if better(s, next[mask]) {
+					next[mask] = s
+				}
+				for c := range m {
+					if mask&(1<<c) != 0 || math.IsInf(allowed[r][c], 1) {
+						continue
+					}
+					cand := score{s.n + 1, s.c + allowed[r][c], true}
+					if better(cand, next[mask|1<<c]) {
+						next[mask|1<<c] = cand
+					}
+				}
+			}
+			cur = next
+		}
+		best := score{}
+		for _, s := range cur {
+			if s.ok && better(s, best) {
+				best = s
+			}
+		}
+		if gotN != best.n || math.Abs(gotC-best.c) > 1e-6 {
+			t.Fatalf("trial %d (%dx%d): %d pairs costing %v, best is %d costing %v", trial, n, m, gotN, gotC, best.n, best.c)
+		}
+	}
+}
