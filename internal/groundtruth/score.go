@@ -124,7 +124,7 @@ func Score(t *Truth, events []Event) Scores {
 		}
 	}
 	var lat []float64
-	paired := map[int]bool{}
+	paired := make([]bool, len(enters))
 	for vi, ei := range assign(len(t.Visits), len(enters), pairs) {
 		v := t.Visits[vi]
 		f := Found{Person: v.Person, Zone: v.Zone, Enter: v.Enter, At: -1}

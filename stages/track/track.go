@@ -329,8 +329,7 @@ func (t *Tracker) reclaim(at time.Time) {
 		}
 		best.m, best.last, best.lastSeen, best.seenNow = nt.m, nt.last, nt.lastSeen, true
 		best.score, best.hits = nt.score, best.hits+nt.hits
-		best.heights = append(best.heights, nt.heights...)
-		best.heights = best.heights[max(len(best.heights)-heightsKept, 0):]
+		best.keepHeights(nt.heights...)
 		drop[nt] = true
 	}
 	if len(drop) > 0 {
@@ -344,6 +343,12 @@ func (t *Tracker) reclaim(at time.Time) {
 // 9 or 18.
 const heightsKept = 9
 
+// keepHeights adds box heights to tr's, keeping the last heightsKept.
+func (tr *trackState) keepHeights(hs ...float64) {
+	tr.heights = append(tr.heights, hs...)
+	tr.heights = tr.heights[max(len(tr.heights)-heightsKept, 0):]
+}
+
 // typicalHeight is the median height of tr's last boxes; +Inf for none.
 // HOG now and then gives one box around two people standing together (on
 // vtest, 152 px around D and E, 109 px each) and a track that takes it
@@ -355,7 +360,8 @@ func (tr *trackState) typicalHeight() float64 {
 	if len(tr.heights) == 0 {
 		return math.Inf(1)
 	}
-	h := slices.Clone(tr.heights)
+	var buf [heightsKept]float64 // on the stack: every track, every frame
+	h := buf[:copy(buf[:], tr.heights)]
 	slices.Sort(h)
 	return h[(len(h)-1)/2] // the lower median: of two boxes, the smaller
 }
@@ -576,7 +582,7 @@ func (t *Tracker) match(dets []Detection, idx []int, used []bool, at time.Time, 
 		tr.m.update(d.Rect)
 		tr.score, tr.lastSeen, tr.seenNow = d.Score, at, true
 		tr.seenRect, tr.seenVX, tr.seenVY = tr.m.rect(), tr.m.x.v, tr.m.y.v
-		tr.heights = append(tr.heights[max(len(tr.heights)-heightsKept+1, 0):], float64(d.Rect.Dy()))
+		tr.keepHeights(float64(d.Rect.Dy()))
 		tr.hits++
 		if tr.hits >= t.cfg.MinHits {
 			t.persp.add(d.Rect, t.size)
@@ -603,7 +609,7 @@ func (t *Tracker) match(dets []Detection, idx []int, used []bool, at time.Time, 
 const sizeGate = 1.3
 
 // reclaimSizeGate is how far, as a ratio, a new track's height may be
-// from that of a track lost for unseen for reclaim to join them: sizeGate
+// from that of a track unseen for unseen for reclaim to join them: sizeGate
 // a frame apart, widening to half again once the person could have walked
 // on for walkOn (towards the camera or away; and a lost track's size is
 // its last estimate, which grows with its last velocity until coastFor).
